@@ -1,0 +1,64 @@
+"""Input and weight arrays: reproducible random integers, or a matrix from a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .params import Pair, SpecError
+
+
+def random_arrays(spec_input: Pair, spec_kernel: Pair | None, seed: int = 0):
+    """Input of integers 0..3 and weight of integers 0..2 from ``numpy.random.default_rng(seed)``.
+
+    The input is drawn first, so the same seed gives the same input whatever the kernel.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 4, size=spec_input).astype(np.float64)
+    w = None if spec_kernel is None else rng.integers(0, 3, size=spec_kernel).astype(np.float64)
+    return x, w
+
+
+def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.ndarray:
+    """A finite 2-D float matrix from .npy, .csv or whitespace-separated text.
+
+    ``name`` ("input" or "weight") and ``shape`` are for the error messages:
+    a shape that disagrees raises SpecError saying both.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        else:
+            text = path.read_text(encoding="utf-8")
+            delimiter = "," if path.suffix.lower() == ".csv" or "," in text else None
+            rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+            arr = np.array(
+                [[float(v) for v in (r.split(delimiter) if delimiter else r.split())] for r in rows],
+                dtype=np.float64,
+            ) if rows else np.zeros((0,))
+    except FileNotFoundError:
+        raise SpecError(f"{name}: file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(f"{name}: cannot read {str(path)!r} ({err.__class__.__name__})") from None
+    except ValueError as err:
+        raise SpecError(
+            f"{name}: {str(path)!r} is not a numeric matrix ({err}); expected rows of numbers"
+        ) from None
+    try:
+        arr = np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SpecError(f"{name}: {str(path)!r} does not hold numbers") from None
+    if arr.ndim != 2 or arr.size == 0:
+        raise SpecError(
+            f"{name}: {str(path)!r} holds an array of shape {arr.shape}; expected a non-empty 2-D matrix"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise SpecError(f"{name}: {str(path)!r} holds NaN or infinite values; all must be finite")
+    if shape is not None and arr.shape != tuple(shape):
+        raise SpecError(
+            f"{name}: {str(path)!r} is {arr.shape[0]}x{arr.shape[1]} but the "
+            f"{'input_size' if name == 'input' else 'kernel_size'} is {shape[0]}x{shape[1]}"
+        )
+    return arr

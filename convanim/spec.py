@@ -1,0 +1,266 @@
+"""Validated specifications of one 2-D operation, one channel.
+
+Shapes follow PyTorch. Per axis (H and W alike), with ``d`` the dilation:
+
+conv2d (``torch.nn.Conv2d``)::
+
+    out = floor((in + 2*padding - d*(k - 1) - 1) / stride) + 1
+
+conv_transpose2d (``torch.nn.ConvTranspose2d``)::
+
+    out = (in - 1)*stride - 2*padding + d*(k - 1) + output_padding + 1
+
+``output_padding`` adds cells to one side only: the bottom rows and right
+columns of the output. It computes nothing new by itself; it picks which of
+the several input sizes that a strided convolution maps to the same output
+size the transpose should produce. Cells it adds receive products only where
+the kernel reaches them (with padding > 0 they do; otherwise they stay 0).
+
+max_pool2d / avg_pool2d use the conv2d formula (floor mode); avg counts
+padding cells in the divisor (``count_include_pad=True``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Union
+
+from .params import Pair, PairLike, SpecError, fmt_pair, padding_arg, to_pair
+
+Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
+View = Literal["gather", "scatter"]
+OPS = ("conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One operation with every size-like field an (H, W) pair.
+
+    Build it with :func:`conv2d`, :func:`conv_transpose2d` or :func:`pool2d`,
+    which normalise and validate; the constructor trusts its arguments.
+    ``in_channels``, ``out_channels`` and ``groups`` are fixed at 1 for now and
+    keep the place of channels in the spec and the trace.
+    """
+
+    op: Op
+    input_size: Pair
+    kernel_size: Pair
+    stride: Pair = (1, 1)
+    padding: Pair = (0, 0)
+    dilation: Pair = (1, 1)
+    output_padding: Pair = (0, 0)
+    view: View = "gather"
+    in_channels: int = 1
+    out_channels: int = 1
+    groups: int = 1
+
+    @property
+    def transposed(self) -> bool:
+        return self.op == "conv_transpose2d"
+
+    @property
+    def pooling(self) -> bool:
+        return self.op in ("max_pool2d", "avg_pool2d")
+
+    @property
+    def effective_kernel(self) -> Pair:
+        """d*(k-1) + 1 per axis: the extent one placement covers."""
+        return _per_axis(lambda k, d: d * (k - 1) + 1, self.kernel_size, self.dilation)
+
+    @property
+    def output_size(self) -> Pair:
+        if self.transposed:
+            return tuple(  # type: ignore[return-value]
+                (i - 1) * s - 2 * p + d * (k - 1) + a + 1
+                for i, k, s, p, d, a in zip(
+                    self.input_size, self.kernel_size, self.stride, self.padding,
+                    self.dilation, self.output_padding,
+                )
+            )
+        return tuple(  # type: ignore[return-value]
+            (i + 2 * p - d * (k - 1) - 1) // s + 1
+            for i, k, s, p, d in zip(
+                self.input_size, self.kernel_size, self.stride, self.padding, self.dilation
+            )
+        )
+
+    @property
+    def unread(self) -> Pair:
+        """Rows/columns at the bottom/right of the padded input that no placement reads.
+
+        (i + 2p - d(k-1) - 1) mod s per axis, for conv2d and pooling: the "odd"
+        case of the guide. Always (0, 0) for conv_transpose2d.
+        """
+        if self.transposed:
+            return (0, 0)
+        return tuple(  # type: ignore[return-value]
+            (i + 2 * p - d * (k - 1) - 1) % s
+            for i, k, s, p, d in zip(
+                self.input_size, self.kernel_size, self.stride, self.padding, self.dilation
+            )
+        )
+
+    @property
+    def n_steps(self) -> int:
+        """Kernel placements: one per output cell (gather), one per input cell (scatter)."""
+        h, w = self.input_size if self.view == "scatter" else self.output_size
+        return h * w
+
+    def short_name(self) -> str:
+        """File-name stem with the parameters that differ from their defaults."""
+        head = {"conv2d": "conv", "conv_transpose2d": "tconv",
+                "max_pool2d": "maxpool", "avg_pool2d": "avgpool"}[self.op]
+        parts = [head, f"i{fmt_pair(self.input_size)}", f"k{fmt_pair(self.kernel_size)}"]
+        for tag, value, default in (
+            ("s", self.stride, (1, 1)),
+            ("p", self.padding, (0, 0)),
+            ("d", self.dilation, (1, 1)),
+            ("op", self.output_padding, (0, 0)),
+        ):
+            if value != default:
+                parts.append(f"{tag}{fmt_pair(value)}")
+        if self.view != "gather":
+            parts.append(self.view)
+        return "_".join(parts)
+
+
+def _per_axis(fn, *pairs: Pair) -> Pair:
+    return (fn(*(p[0] for p in pairs)), fn(*(p[1] for p in pairs)))
+
+
+def _resolve_padding(padding: PairLike, kernel: Pair, stride: Pair, dilation: Pair) -> Pair:
+    """'valid' -> 0, 'full' -> d(k-1), 'same' -> d(k-1)/2 (stride 1, odd effective kernel)."""
+    given = padding_arg(padding)
+    if not isinstance(given, str):
+        return given
+    if given == "valid":
+        return (0, 0)
+    if given == "full":
+        return _per_axis(lambda k, d: d * (k - 1), kernel, dilation)
+    if stride != (1, 1):
+        raise SpecError(
+            f"padding: 'same' needs stride 1, got stride {fmt_pair(stride, ',')}; "
+            "give the padding as numbers for a strided convolution"
+        )
+    span = _per_axis(lambda k, d: d * (k - 1), kernel, dilation)
+    if span[0] % 2 or span[1] % 2:
+        eff = _per_axis(lambda k, d: d * (k - 1) + 1, kernel, dilation)
+        raise SpecError(
+            f"padding: 'same' needs an odd effective kernel size d*(k-1)+1, got "
+            f"{fmt_pair(eff, ',')} (kernel {fmt_pair(kernel, ',')}, dilation "
+            f"{fmt_pair(dilation, ',')}); give the padding as numbers"
+        )
+    return (span[0] // 2, span[1] // 2)
+
+
+def _check_fits(spec: Spec) -> None:
+    for axis, name in enumerate(("height", "width")):
+        i, p = spec.input_size[axis], spec.padding[axis]
+        eff = spec.effective_kernel[axis]
+        if eff > i + 2 * p:
+            raise SpecError(
+                f"kernel_size: effective kernel {name} {eff} (kernel "
+                f"{spec.kernel_size[axis]}, dilation {spec.dilation[axis]}) is larger than "
+                f"the padded input {name} {i + 2 * p} (input {i} + 2*padding {p}); "
+                f"valid kernel sizes range from 1 to {i + 2 * p}"
+            )
+
+
+def conv2d(
+    input_size: PairLike,
+    kernel_size: PairLike,
+    stride: PairLike = 1,
+    padding: Union[PairLike, str] = 0,
+    dilation: PairLike = 1,
+) -> Spec:
+    """A validated ``torch.nn.Conv2d(1, 1, kernel_size, stride, padding, dilation)``."""
+    i = to_pair(input_size, "input_size")
+    k = to_pair(kernel_size, "kernel_size")
+    s = to_pair(stride, "stride")
+    d = to_pair(dilation, "dilation")
+    p = _resolve_padding(padding, k, s, d)
+    spec = Spec("conv2d", i, k, s, p, d)
+    _check_fits(spec)
+    return spec
+
+
+def pool2d(
+    mode: str,
+    input_size: PairLike,
+    kernel_size: PairLike,
+    stride: PairLike | None = None,
+    padding: Union[PairLike, str] = 0,
+    dilation: PairLike = 1,
+) -> Spec:
+    """max_pool2d / avg_pool2d; stride defaults to the kernel size, as in PyTorch."""
+    if mode not in ("max", "avg"):
+        raise SpecError(f"mode: got {mode!r}; allowed: max, avg")
+    i = to_pair(input_size, "input_size")
+    k = to_pair(kernel_size, "kernel_size")
+    s = k if stride is None else to_pair(stride, "stride")
+    d = to_pair(dilation, "dilation")
+    if mode == "avg" and d != (1, 1):
+        raise SpecError(f"dilation: got {fmt_pair(d, ',')}; avg pooling allows only 1")
+    p = _resolve_padding(padding, k, s, d)
+    for axis in (0, 1):
+        if 2 * p[axis] > d[axis] * (k[axis] - 1) + 1:
+            raise SpecError(
+                f"padding: got {fmt_pair(p, ',')}; pooling allows at most half the effective "
+                f"kernel size, here {(d[axis] * (k[axis] - 1) + 1) // 2}"
+            )
+    spec = Spec(f"{mode}_pool2d", i, k, s, p, d)  # type: ignore[arg-type]
+    _check_fits(spec)
+    return spec
+
+
+def conv_transpose2d(
+    input_size: PairLike,
+    kernel_size: PairLike,
+    stride: PairLike = 1,
+    padding: PairLike = 0,
+    dilation: PairLike = 1,
+    output_padding: PairLike = 0,
+    view: str = "gather",
+) -> Spec:
+    """A validated ``torch.nn.ConvTranspose2d(1, 1, ...)`` with its animation view."""
+    i = to_pair(input_size, "input_size")
+    k = to_pair(kernel_size, "kernel_size")
+    s = to_pair(stride, "stride")
+    d = to_pair(dilation, "dilation")
+    if isinstance(padding, str) and padding.strip().lower() in ("same", "valid", "full"):
+        raise SpecError(
+            f"padding: got {padding!r}; a transposed convolution takes numbers only "
+            "(use --of-conv to derive it from a convolution)"
+        )
+    p = to_pair(padding, "padding", minimum=0)
+    a = to_pair(output_padding, "output_padding", minimum=0)
+    for axis in (0, 1):
+        if a[axis] >= max(s[axis], d[axis]):
+            raise SpecError(
+                f"output_padding: got {fmt_pair(a, ',')}; each value must be smaller than "
+                f"the stride or the dilation of its axis (stride {fmt_pair(s, ',')}, "
+                f"dilation {fmt_pair(d, ',')})"
+            )
+    if view not in ("gather", "scatter"):
+        raise SpecError(f"view: got {view!r}; allowed: gather, scatter")
+    spec = Spec("conv_transpose2d", i, k, s, p, d, a, view)  # type: ignore[arg-type]
+    o = spec.output_size
+    if min(o) < 1:
+        raise SpecError(
+            f"padding: got {fmt_pair(p, ',')}, which leaves an output of "
+            f"{o[0]}x{o[1]}; (i-1)*s - 2p + d(k-1) + output_padding + 1 must be >= 1"
+        )
+    return spec
+
+
+def transpose_of(conv: Spec, view: str = "gather") -> Spec:
+    """The transposed convolution that maps ``conv``'s output shape back to its input shape.
+
+    output_padding = (i + 2p - d(k-1) - 1) mod s per axis, so the shapes round-trip.
+    """
+    if conv.op != "conv2d":
+        raise SpecError(f"transpose_of: got a {conv.op} spec; expected conv2d")
+    return conv_transpose2d(
+        conv.output_size, conv.kernel_size, conv.stride, conv.padding, conv.dilation,
+        conv.unread, view,
+    )
