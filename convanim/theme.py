@@ -30,7 +30,7 @@ class Theme:
     output_empty: RGB = (0xEE, 0xF6, 0xF5)
     line: RGB = (0x02, 0x2B, 0x35)
     connector: RGB = (0x20, 0x20, 0x20)
-    crop: RGB = (0x9A, 0xA8, 0xAB)
+    crop: RGB = (0xB4, 0xC0, 0xC2)  # outlines and shading of products cropped away
 
     def colours(self) -> list[RGB]:
         """Every distinct colour of the theme, in field order."""

@@ -1,0 +1,73 @@
+"""An independent reference of the definitions: plain loops, no numpy tricks.
+
+Written from the formulas in PyTorch's documentation, not from the engine, so a
+test that compares the two can fail.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def conv_out(i, k, s, p, d):
+    return (i + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def tconv_out(i, k, s, p, d, a):
+    return (i - 1) * s - 2 * p + d * (k - 1) + a + 1
+
+
+def conv2d_products(ih, iw, kh, kw, s, p, d):
+    """Set of ((iy, ix), (ky, kx), (oy, ox)) of out[oy,ox] += w[ky,kx] * x[oy*s+ky*d-p, ...]."""
+    oh, ow = conv_out(ih, kh, s[0], p[0], d[0]), conv_out(iw, kw, s[1], p[1], d[1])
+    prods = []
+    for oy in range(oh):
+        for ox in range(ow):
+            for ky in range(kh):
+                for kx in range(kw):
+                    iy = oy * s[0] + ky * d[0] - p[0]
+                    ix = ox * s[1] + kx * d[1] - p[1]
+                    if 0 <= iy < ih and 0 <= ix < iw:
+                        prods.append(((iy, ix), (ky, kx), (oy, ox)))
+    return (oh, ow), prods
+
+
+def tconv2d_products(ih, iw, kh, kw, s, p, d, a):
+    """out[iy*s + ky*d - p, ix*s + kx*d - p] += x[iy,ix] * w[ky,kx], outside dropped."""
+    oh = tconv_out(ih, kh, s[0], p[0], d[0], a[0])
+    ow = tconv_out(iw, kw, s[1], p[1], d[1], a[1])
+    prods = []
+    for iy in range(ih):
+        for ix in range(iw):
+            for ky in range(kh):
+                for kx in range(kw):
+                    oy = iy * s[0] + ky * d[0] - p[0]
+                    ox = ix * s[1] + kx * d[1] - p[1]
+                    if 0 <= oy < oh and 0 <= ox < ow:
+                        prods.append(((iy, ix), (ky, kx), (oy, ox)))
+    return (oh, ow), prods
+
+
+def apply(shape, prods, x, w):
+    out = [[0.0] * shape[1] for _ in range(shape[0])]
+    for (iy, ix), (ky, kx), (oy, ox) in prods:
+        out[oy][ox] += float(x[iy][ix]) * float(w[ky][kx])
+    return out
+
+
+def pool(x, kh, kw, s, p, d, mode):
+    """max: padding is -inf; avg: sum / (kh*kw), padding counted (count_include_pad=True)."""
+    ih, iw = len(x), len(x[0])
+    oh, ow = conv_out(ih, kh, s[0], p[0], d[0]), conv_out(iw, kw, s[1], p[1], d[1])
+    out = [[0.0] * ow for _ in range(oh)]
+    for oy in range(oh):
+        for ox in range(ow):
+            vals = []
+            for ky in range(kh):
+                for kx in range(kw):
+                    iy = oy * s[0] + ky * d[0] - p[0]
+                    ix = ox * s[1] + kx * d[1] - p[1]
+                    inside = 0 <= iy < ih and 0 <= ix < iw
+                    vals.append(float(x[iy][ix]) if inside else (-math.inf if mode == "max" else 0.0))
+            out[oy][ox] = max(vals) if mode == "max" else sum(vals) / (kh * kw)
+    return out
