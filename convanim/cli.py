@@ -14,20 +14,23 @@ import click
 from . import __version__, api
 from .info import info_dict, info_text
 from .params import SpecError
-from .spec import conv2d
+from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def size_options(fn: Callable) -> Callable:
+def size_options(fn: Callable | None = None, *, stride_default: str | None = "1") -> Callable:
     """--i --k --s --p --d, each N or H,W (or HxW)."""
+    if fn is None:
+        return lambda f: size_options(f, stride_default=stride_default)
+    stride_help = "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch."
     for decorator in reversed([
         click.option("--i", "--input-size", "input_size", required=True, metavar="N|H,W",
                      help="Input size."),
         click.option("--k", "--kernel-size", "kernel_size", required=True, metavar="N|H,W",
                      help="Kernel size."),
-        click.option("--s", "--stride", "stride", default="1", show_default=True,
-                     metavar="N|H,W", help="Stride."),
+        click.option("--s", "--stride", "stride", default=stride_default,
+                     show_default=stride_default is not None, metavar="N|H,W", help=stride_help),
         click.option("--p", "--padding", "padding", default="0", show_default=True,
                      metavar="N|H,W|valid|same|full", help="Zero padding on each side."),
         click.option("--d", "--dilation", "dilation", default="1", show_default=True,
@@ -98,17 +101,94 @@ def conv(input_size, kernel_size, stride, padding, dilation, **render) -> None:
     _save(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
 
 
+def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view):
+    if of_conv:
+        if output_padding is not None:
+            raise SpecError("output_padding: --of-conv derives it from the convolution; "
+                            "drop --op or drop --of-conv")
+        return transpose_of(conv2d(input_size, kernel_size, stride, padding, dilation), view)
+    return conv_transpose2d(input_size, kernel_size, stride, padding, dilation,
+                            output_padding or "0", view)
+
+
+def tconv_options(fn: Callable) -> Callable:
+    for decorator in reversed([
+        click.option("--op", "--output-padding", "output_padding", metavar="N|H,W",
+                     help="Extra rows/columns at the bottom/right of the output (default 0); "
+                          "smaller than the stride or the dilation."),
+        click.option("--of-conv", is_flag=True,
+                     help="The sizes describe a direct convolution: animate its transpose "
+                          "(input = that conv's output, output = its input)."),
+        click.option("--view", type=click.Choice(["gather", "scatter"]), default="gather",
+                     show_default=True,
+                     help="gather: one step per output cell, the flipped kernel sliding over the "
+                          "zero-stretched input; scatter: one step per input cell stamping the "
+                          "kernel onto the output."),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
 @cli.command(context_settings=CONTEXT)
 @size_options
+@tconv_options
+@render_options
+def tconv(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
+          **render) -> None:
+    """Animate a transposed convolution (PyTorch ConvTranspose2d, one channel).
+
+    Per axis the output size is (i-1)*s - 2p + d(k-1) + output_padding + 1.
+
+    \b
+    Examples:
+      convanim tconv --i 3 --k 3 --s 2 --p 1                 # 3x3 -> 5x5
+      convanim tconv --i 3 --k 3 --s 2 --p 1 --op 1          # 3x3 -> 6x6
+      convanim tconv --of-conv --i 6 --k 3 --s 2 --p 1       # transpose of 6 -> 3: 3 -> 6
+      convanim tconv --i 2 --k 2 --s 2 --view scatter
+    """
+    _save(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
+                      of_conv, view), **render)
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options(stride_default=None)
+@click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
+              help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
+@render_options
+def pool(input_size, kernel_size, stride, padding, dilation, mode, **render) -> None:
+    """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
+
+    \b
+    Examples:
+      convanim pool --i 5 --k 3 --s 1 --mode max
+      convanim pool --i 6 --k 2 --mode avg -o avg.gif
+    """
+    if render.get("weight_file"):
+        raise SpecError("weight: pooling takes no weight; drop --weight")
+    _save(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options
+@click.option("--transposed", is_flag=True, help="Describe the transposed convolution.")
+@tconv_options
 @click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
-def info(input_size, kernel_size, stride, padding, dilation, as_json) -> None:
+def info(input_size, kernel_size, stride, padding, dilation, transposed, output_padding, of_conv,
+         view, as_json) -> None:
     """Print the arithmetic: output size formula with the numbers, frames, unread cells, PyTorch call.
 
     \b
-    Example:
+    Examples:
       convanim info --i 5 --k 3 --s 2 --p 1
+      convanim info --transposed --i 3 --k 3 --s 2 --p 1 --op 1
     """
-    spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+    if transposed or of_conv:
+        spec = _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
+                           of_conv, view)
+    else:
+        if output_padding is not None:
+            raise SpecError("output_padding: only for a transposed convolution; add --transposed")
+        spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     click.echo(json.dumps(info_dict(spec), indent=2) if as_json else info_text(spec))
 
 

@@ -112,7 +112,7 @@ class Spec:
                 "max_pool2d": "maxpool", "avg_pool2d": "avgpool"}[self.op]
         parts = [head, f"i{fmt_pair(self.input_size)}", f"k{fmt_pair(self.kernel_size)}"]
         for tag, value, default in (
-            ("s", self.stride, (1, 1)),
+            ("s", self.stride, self.kernel_size if self.pooling else (1, 1)),
             ("p", self.padding, (0, 0)),
             ("d", self.dilation, (1, 1)),
             ("op", self.output_padding, (0, 0)),

@@ -1,0 +1,144 @@
+"""The command line: outputs, exit statuses, one-line errors, nothing written on error."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from convanim.cli import main
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_conv_default_name(capsys, in_tmp):
+    code, out, err = run(["conv", "--i", "5", "--k", "3", "--s", "2", "--p", "1"], capsys)
+    assert code == 0 and out.strip() == "conv_i5_k3_s2_p1.gif"
+    with Image.open(in_tmp / "conv_i5_k3_s2_p1.gif") as im:
+        assert im.n_frames == 9
+
+
+@pytest.mark.parametrize("args, name, frames", [
+    (["conv", "--i", "7", "--k", "3", "--d", "2", "-o", "dilated.gif"], "dilated.gif", 9),
+    (["conv", "--i", "5,7", "--k", "3,2", "--s", "2,1", "--p", "1,0", "-o", "wide.webp"], "wide.webp", 18),
+    (["conv", "--i", "5x7", "--k", "3", "-o", "x.png"], "x.png", 15),
+    (["tconv", "--of-conv", "--i", "6", "--k", "3", "--s", "2", "--p", "1"], "tconv_i3_k3_s2_p1_op1.gif", 36),
+    (["tconv", "--i", "2", "--k", "2", "--s", "2", "--view", "scatter"], "tconv_i2_k2_s2_scatter.gif", 4),
+    (["pool", "--i", "5", "--k", "3", "--s", "1", "--mode", "avg"], "avgpool_i5_k3_s1.gif", 9),
+])
+def test_commands_write_files(args, name, frames, capsys, in_tmp):
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    assert out.strip() == name
+    with Image.open(in_tmp / name) as im:
+        assert im.n_frames == frames
+
+
+def test_json_trace(capsys, in_tmp):
+    code, out, _ = run(["conv", "--i", "5", "--k", "3", "--p", "same", "-o", "steps.json"], capsys)
+    assert code == 0
+    doc = json.loads((in_tmp / "steps.json").read_text())
+    assert doc["op"] == "conv2d" and doc["output_size"] == [5, 5] and len(doc["steps"]) == 25
+
+
+def test_input_and_weight_files(capsys, in_tmp):
+    (in_tmp / "x.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
+    (in_tmp / "w.txt").write_text("1 0\n0 -1\n")
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--input", "x.csv", "--weight", "w.txt",
+                        "-o", "t.json"], capsys)
+    assert code == 0, err
+    doc = json.loads((in_tmp / "t.json").read_text())
+    assert doc["output"] == [[1 - 5, 2 - 6], [4 - 8, 5 - 9]]
+
+
+def test_info_text_and_json(capsys):
+    code, out, _ = run(["info", "--i", "6", "--k", "3", "--s", "2", "--p", "1"], capsys)
+    assert code == 0
+    assert "floor((6 + 2*1 - 1*(3-1) - 1) / 2) + 1 = 3" in out
+    assert "never read: the last 1 row(s) and 1 column(s)" in out
+    assert "torch.nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1)" in out
+    code, out, _ = run(["info", "--i", "5", "--k", "3", "--json"], capsys)
+    assert json.loads(out)["output_size"] == [3, 3]
+
+
+def test_info_transposed(capsys):
+    code, out, _ = run(["info", "--transposed", "--i", "3", "--k", "3", "--s", "2", "--p", "1",
+                        "--op", "1"], capsys)
+    assert code == 0
+    assert "= 6" in out and "pad 1,1 at the top/left and 2,2 at the bottom/right" in out
+    assert "torch.nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=1, output_padding=1)" in out
+
+
+@pytest.mark.parametrize("args, words", [
+    (["conv", "--i", "3", "--k", "5"], ["kernel_size", "5", "3"]),
+    (["conv", "--i", "0", "--k", "1"], ["input_size", "'0'", ">= 1"]),
+    (["conv", "--i", "5", "--k", "3", "--s", "-1"], ["stride", ">= 1"]),
+    (["conv", "--i", "5", "--k", "3", "--p", "-1"], ["padding", ">= 0"]),
+    (["conv", "--i", "5", "--k", "3", "--d", "0"], ["dilation", ">= 1"]),
+    (["conv", "--i", "five", "--k", "3"], ["input_size", "five", "whole numbers"]),
+    (["conv", "--i", "1,2,3", "--k", "1"], ["input_size", "3 values"]),
+    (["conv", "--i", "5", "--k", "3", "--s", "2", "--p", "same"], ["same", "stride 1"]),
+    (["conv", "--i", "5", "--k", "3", "-o", "a.bmp"], ["output", ".bmp", ".gif"]),
+    (["conv", "--i", "5", "--k", "3", "-o", "nodir/a.gif"], ["output", "nodir", "does not exist"]),
+    (["conv", "--i", "5", "--k", "3", "--input", "missing.csv"], ["input", "missing.csv", "does not exist"]),
+    (["conv", "--i", "5", "--k", "3", "--duration", "x"], ["--duration", "x"]),
+    (["conv", "--i", "5"], ["Missing option", "--k"]),
+    (["tconv", "--i", "3", "--k", "3", "--s", "2", "--op", "2"], ["output_padding", "smaller than"]),
+    (["tconv", "--i", "1", "--k", "1", "--p", "1"], ["padding", "output of"]),
+    (["pool", "--i", "5", "--k", "3", "--mode", "median"], ["--mode", "median"]),
+])
+def test_errors_are_one_line_status_2_no_file(args, words, capsys, in_tmp):
+    code, out, err = run(args, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("convanim: error: ")
+    for w in words:
+        assert w in lines[0]
+    assert "Traceback" not in err
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_shape_mismatch_names_both_shapes(capsys, in_tmp):
+    (in_tmp / "x.csv").write_text("1,2\n3,4\n")
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--input", "x.csv"], capsys)
+    assert code == 2 and "2x2" in err and "3x3" in err
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["x.csv"]
+
+
+def test_error_keeps_previous_output(capsys, in_tmp):
+    run(["conv", "--i", "4", "--k", "3", "-o", "a.gif"], capsys)
+    before = (in_tmp / "a.gif").read_bytes()
+    (in_tmp / "bad.csv").write_text("1,2\n3\n")
+    code, _, _ = run(["conv", "--i", "4", "--k", "3", "--input", "bad.csv", "-o", "a.gif"], capsys)
+    assert code == 2
+    assert (in_tmp / "a.gif").read_bytes() == before
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["a.gif", "bad.csv"]
+
+
+@pytest.mark.parametrize("cmd", [[], ["conv"], ["tconv"], ["pool"], ["info"]])
+def test_help_has_example(cmd, capsys):
+    for flag in ("-h", "--help"):
+        code, out, _ = run(cmd + [flag], capsys)
+        assert code == 0 and "convanim " in out and "Example" in out
+
+
+def test_version(capsys):
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and "0.1.0" in out
+
+
+def test_python_m_convanim(in_tmp):
+    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "conv" in r.stdout
