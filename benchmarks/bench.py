@@ -1,0 +1,159 @@
+"""convanim benchmark: prints plain tables of medians; run `python benchmarks/bench.py`.
+
+Measures (issue 6): the 15 classic animations rendered to GIF with 1 and 2
+worker processes; per-frame cost and bytes as the grid grows; bytes and canvas
+of each classic animation next to the reference's; the time of one
+`convanim conv` from the shell, and the import time. The machine is shared and
+noisy: every figure is the median of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import convanim as ca  # noqa: E402
+
+# name -> (builder, reference canvas, reference frames, reference bytes);
+# shared/reference/README.md, as published by the LaTeX + ImageMagick pipeline.
+CLASSIC = {
+    "no_padding_no_strides": (lambda: ca.conv2d(4, 3), (244, 259), 4, 37751),
+    "arbitrary_padding_no_strides": (lambda: ca.conv2d(5, 4, 1, 2), (495, 542), 36, 476750),
+    "same_padding_no_strides": (lambda: ca.conv2d(5, 3, 1, 1), (395, 449), 25, 276460),
+    "full_padding_no_strides": (lambda: ca.conv2d(5, 3, 1, 2), (495, 576), 49, 435605),
+    "no_padding_strides": (lambda: ca.conv2d(5, 3, 2), (294, 288), 4, 44665),
+    "padding_strides": (lambda: ca.conv2d(5, 3, 2, 1), (395, 381), 9, 118422),
+    "padding_strides_odd": (lambda: ca.conv2d(6, 3, 2, 1), (445, 411), 9, 122211),
+    "dilation": (lambda: ca.conv2d(7, 3, 1, 0, 2), (395, 381), 9, 124951),
+    "no_padding_no_strides_transposed": (lambda: ca.transpose_of(ca.conv2d(4, 3)), (344, 386), 16, 164355),
+    "arbitrary_padding_no_strides_transposed": (lambda: ca.transpose_of(ca.conv2d(5, 4, 1, 2)), (445, 479), 25, 323062),
+    "same_padding_no_strides_transposed": (lambda: ca.transpose_of(ca.conv2d(5, 3, 1, 1)), (395, 449), 25, 213333),
+    "full_padding_no_strides_transposed": (lambda: ca.transpose_of(ca.conv2d(5, 3, 1, 2)), (395, 449), 25, 287001),
+    "no_padding_strides_transposed": (lambda: ca.transpose_of(ca.conv2d(5, 3, 2)), (395, 449), 25, 197717),
+    "padding_strides_transposed": (lambda: ca.transpose_of(ca.conv2d(5, 3, 2, 1)), (395, 449), 25, 272498),
+    "padding_strides_odd_transposed": (lambda: ca.transpose_of(ca.conv2d(6, 3, 2, 1)), (445, 513), 36, 303965),
+}
+REF_SECONDS = {1: 340.0, 2: 197.0}
+
+
+def _render_one(args: tuple[str, str]) -> tuple[str, int, tuple[int, int], int]:
+    name, out_dir = args
+    spec = CLASSIC[name][0]()
+    t = ca.trace_of(spec)
+    path = ca.save(t, Path(out_dir) / f"{name}.gif")
+    from PIL import Image
+    with Image.open(path) as im:
+        size = im.size
+    return name, path.stat().st_size, size, spec.n_steps
+
+
+def classic_set(jobs: int, out_dir: str) -> tuple[float, list]:
+    t0 = time.perf_counter()
+    if jobs == 1:
+        rows = [_render_one((n, out_dir)) for n in CLASSIC]
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            rows = list(pool.map(_render_one, [(n, out_dir) for n in CLASSIC]))
+    return time.perf_counter() - t0, rows
+
+
+def per_frame(sizes: list[int], repeat: int) -> list[tuple[int, int, float, float]]:
+    rows = []
+    for i in sizes:
+        spec = ca.conv2d(i, 3, 1, 1)
+        t = ca.trace_of(spec)
+        n = min(spec.n_steps, 60)
+        times = []
+        for _ in range(repeat):
+            it = ca.iter_frames(t)
+            t0 = time.perf_counter()
+            for _, _f in zip(range(n), it):
+                pass
+            times.append((time.perf_counter() - t0) / n * 1000)
+        with tempfile.TemporaryDirectory() as d:
+            path = ca.save(ca.trace_of(ca.conv2d(i, 3, max(1, i // 6), 1)), Path(d) / "a.gif")
+            from PIL import Image
+            with Image.open(path) as im:
+                frames = im.n_frames
+            bpf = path.stat().st_size / frames
+        rows.append((i, spec.n_steps, statistics.median(times), bpf))
+    return rows
+
+
+def shell_time(repeat: int) -> tuple[float, float]:
+    cmd = [sys.executable, "-m", "convanim", "conv", "--i", "5", "--k", "3", "--s", "2", "--p", "1"]
+    imp = [sys.executable, "-c", "import convanim.cli"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with tempfile.TemporaryDirectory() as d:
+        run_t, imp_t = [], []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, cwd=d, env=env, check=True, capture_output=True)
+            run_t.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            subprocess.run(imp, cwd=d, env=env, check=True, capture_output=True)
+            imp_t.append(time.perf_counter() - t0)
+    return statistics.median(run_t), statistics.median(imp_t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
+    args = ap.parse_args()
+    repeat = 2 if args.quick else args.repeat
+    print(f"convanim {ca.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+          f"median of {repeat}")
+
+    print("\n## Classic set: 15 animations, GIF, forced re-render")
+    print("| jobs | wall s (median) | reference pipeline s | speed-up |")
+    print("|---|---|---|---|")
+    rows = None
+    for jobs in (1, 2):
+        walls = []
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as d:
+                wall, rows = classic_set(jobs, d)
+                walls.append(wall)
+        w = statistics.median(walls)
+        print(f"| {jobs} | {w:.3f} | {REF_SECONDS[jobs]:.0f} | {REF_SECONDS[jobs] / w:.0f}x |")
+
+    print("\n## Bytes and canvas per animation (default cell)")
+    print("| name | frames | canvas | ref canvas | bytes | ref bytes | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    tot, ref_tot = 0, 0
+    for name, size_b, canvas, frames in rows:
+        _, ref_canvas, ref_frames, ref_b = CLASSIC[name]
+        tot += size_b
+        ref_tot += ref_b
+        print(f"| {name} | {frames} | {canvas[0]}x{canvas[1]} | {ref_canvas[0]}x{ref_canvas[1]} | "
+              f"{size_b} | {ref_b} | {size_b / ref_b:.2f} |")
+    print(f"| total | | | | {tot} | {ref_tot} | {tot / ref_tot:.2f} |")
+
+    print("\n## Per-frame cost vs grid size (conv k=3 p=1; first <= 60 frames)")
+    print("| i | frames | ms/frame (render) | bytes/frame (GIF) |")
+    print("|---|---|---|---|")
+    sizes = [4, 16, 32] if args.quick else [4, 8, 16, 32, 64]
+    for i, n, ms, bpf in per_frame(sizes, repeat):
+        print(f"| {i} | {n} | {ms:.2f} | {bpf:.0f} |")
+
+    print("\n## One command from the shell")
+    run_s, imp_s = shell_time(repeat)
+    print("| what | wall s |")
+    print("|---|---|")
+    print(f"| convanim conv --i 5 --k 3 --s 2 --p 1 | {run_s:.3f} |")
+    print(f"| python -c 'import convanim.cli' | {imp_s:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
