@@ -1,12 +1,15 @@
 """The command line: outputs, exit statuses, one-line errors, nothing written on error."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+import convanim
 from convanim.cli import main
 
 
@@ -140,5 +143,9 @@ def test_version(capsys):
 
 
 def test_python_m_convanim(in_tmp):
-    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True)
+    # The package under test, whether installed or run from a checkout.
+    root = str(Path(convanim.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True,
+                       env=env)
     assert r.returncode == 0 and "conv" in r.stdout
