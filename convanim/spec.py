@@ -210,7 +210,23 @@ def pool2d(
             )
     spec = Spec(f"{mode}_pool2d", i, k, s, p, d)  # type: ignore[arg-type]
     _check_fits(spec)
+    if mode == "max":
+        _check_windows_read_input(spec)
     return spec
+
+
+def _check_windows_read_input(spec: Spec) -> None:
+    """Every max-pooling window must cover an input cell; one on padding alone gives -inf."""
+    for axis, name in enumerate(("row", "column")):
+        i, k, s, p, d = (spec.input_size[axis], spec.kernel_size[axis], spec.stride[axis],
+                         spec.padding[axis], spec.dilation[axis])
+        for o in range(spec.output_size[axis]):
+            if not any(0 <= o * s + a * d - p < i for a in range(k)):
+                raise SpecError(
+                    f"dilation: got {fmt_pair(spec.dilation, ',')}; with padding "
+                    f"{fmt_pair(spec.padding, ',')} the window of output {name} {o} covers only "
+                    "padding (PyTorch would give -inf there); use a smaller dilation or padding"
+                )
 
 
 def conv_transpose2d(

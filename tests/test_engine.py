@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import convanim as ca
@@ -130,7 +130,12 @@ def test_pool_matches_definition(data, mode):
     p = (data.draw(st.integers(0, eff[0] // 2)), data.draw(st.integers(0, eff[1] // 2)))
     s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
     i = (data.draw(st.integers(max(1, eff[0] - 2 * p[0]), 8)), data.draw(st.integers(max(1, eff[1] - 2 * p[1]), 8)))
-    spec = ca.pool2d(mode, i, k, s, p, d)
+    try:
+        spec = ca.pool2d(mode, i, k, s, p, d)
+    except ca.SpecError as err:
+        # Only a max-pooling window that covers padding alone is refused.
+        assert mode == "max" and "covers only padding" in str(err)
+        assume(False)
     x = data.draw(arrays_for(spec.input_size))
     t = ca.trace(spec, np.array(x))
     np.testing.assert_allclose(t.output, np.array(ref.pool(x, *k, s, p, d, mode)))

@@ -80,3 +80,10 @@ def test_short_name():
     assert ca.conv2d(5, 3, 2, 1).short_name() == "conv_i5_k3_s2_p1"
     assert ca.conv2d((5, 7), 3).short_name() == "conv_i5x7_k3"
     assert ca.conv2d(7, 3, dilation=2).short_name() == "conv_i7_k3_d2"
+
+
+def test_max_pool_window_on_padding_only_is_refused():
+    # PyTorch returns -inf for such a window; a figure of it would show nothing real.
+    with pytest.raises(SpecError, match="covers only padding"):
+        ca.pool2d("max", 1, (2, 1), 1, (1, 0), (2, 1))
+    assert ca.pool2d("avg", 1, (3, 1), 1, (1, 0)).output_size == (1, 1)
