@@ -20,6 +20,7 @@ from .data import load_matrix, random_arrays
 from .engine import Trace, trace
 from .layout import IsoLayout, iso_layout
 from .matrix import matrix_figure
+from .params import SpecError
 from .raster import frames as raster_frames
 from .raster import matrix_picture
 from .spec import Spec
@@ -94,7 +95,7 @@ def matrix_output(path: str | os.PathLike) -> Path:
     """check_output, and the suffix must be .png: the figure is one static image."""
     path = writer.check_output(path)
     if path.suffix.lower() != ".png":
-        raise writer.SpecError(
+        raise SpecError(
             f"output: got {str(path)!r}; the matrix figure is a static image, allowed: .png"
         )
     return path
