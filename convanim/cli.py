@@ -63,12 +63,15 @@ def render_options(fn: Callable) -> Callable:
     return fn
 
 
-def _save(spec, seed, input_file, weight_file, output, duration, loop, cell, frames_dir) -> None:
-    path = output or f"{spec.short_name()}.gif"
-    api.check_output(path)
-    t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
-    written = api.save(t, path, cell=cell, duration=duration, loop=loop, frames_dir=frames_dir)
-    click.echo(str(written))
+def _job(spec, seed, input_file, weight_file, output, frames_dir, **options) -> api.Job:
+    """The job of a rendering command; the remaining render options go to api.save by name."""
+    return api.Job(spec, seed, input_file, weight_file,
+                   (output or f"{spec.short_name()}.gif",), frames_dir, options)
+
+
+def _run(job: api.Job) -> None:
+    for written in api.run_job(job):
+        click.echo(str(written))
 
 
 @click.group(context_settings=CONTEXT)
@@ -85,7 +88,7 @@ def cli() -> None:
 @cli.command(context_settings=CONTEXT)
 @size_options
 @render_options
-def conv(input_size, kernel_size, stride, padding, dilation, **render) -> None:
+def conv(**params) -> None:
     """Animate a convolution (PyTorch Conv2d, one channel).
 
     One frame per kernel placement; per axis the output size is
@@ -98,7 +101,11 @@ def conv(input_size, kernel_size, stride, padding, dilation, **render) -> None:
       convanim conv --i 5,7 --k 3,2 --s 2,1 --p 1,0 -o wide.webp
       convanim conv --i 5 --k 3 --p same -o steps.json
     """
-    _save(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
+    _run(conv_job(**params))
+
+
+def conv_job(input_size, kernel_size, stride, padding, dilation, **render) -> api.Job:
+    return _job(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
 
 
 def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view):
@@ -133,8 +140,7 @@ def tconv_options(fn: Callable) -> Callable:
 @size_options
 @tconv_options
 @render_options
-def tconv(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
-          **render) -> None:
+def tconv(**params) -> None:
     """Animate a transposed convolution (PyTorch ConvTranspose2d, one channel).
 
     Per axis the output size is (i-1)*s - 2p + d(k-1) + output_padding + 1.
@@ -146,8 +152,13 @@ def tconv(input_size, kernel_size, stride, padding, dilation, output_padding, of
       convanim tconv --of-conv --i 6 --k 3 --s 2 --p 1       # transpose of 6 -> 3: 3 -> 6
       convanim tconv --i 2 --k 2 --s 2 --view scatter
     """
-    _save(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
-                      of_conv, view), **render)
+    _run(tconv_job(**params))
+
+
+def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
+              **render) -> api.Job:
+    return _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
+                            of_conv, view), **render)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -155,7 +166,7 @@ def tconv(input_size, kernel_size, stride, padding, dilation, output_padding, of
 @click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
 @render_options
-def pool(input_size, kernel_size, stride, padding, dilation, mode, **render) -> None:
+def pool(**params) -> None:
     """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
 
     \b
@@ -163,9 +174,18 @@ def pool(input_size, kernel_size, stride, padding, dilation, mode, **render) -> 
       convanim pool --i 5 --k 3 --s 1 --mode max
       convanim pool --i 6 --k 2 --mode avg -o avg.gif
     """
+    _run(pool_job(**params))
+
+
+def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render) -> api.Job:
     if render.get("weight_file"):
         raise SpecError("weight: pooling takes no weight; drop --weight")
-    _save(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
+    return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
+
+
+# Each rendering command's job builder, by command name: the gallery builds the same job from
+# an entry's parsed parameters. A command not listed here is run through its own callback.
+JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job, "pool": pool_job}
 
 
 @cli.command(context_settings=CONTEXT)

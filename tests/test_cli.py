@@ -1,6 +1,7 @@
 """The command line: outputs, exit statuses, one-line errors, nothing written on error."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -140,5 +141,9 @@ def test_version(capsys):
 
 
 def test_python_m_convanim(in_tmp):
-    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True)
+    # The worktree is not installed: point the child at it, since the test runs from a tmp dir.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True,
+                       env=env)
     assert r.returncode == 0 and "conv" in r.stdout
