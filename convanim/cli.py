@@ -6,6 +6,7 @@ Errors in what the user gave end as one line on stderr and exit status 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Callable
 
@@ -210,6 +211,68 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
             raise SpecError("output_padding: only for a transposed convolution; add --transposed")
         spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     click.echo(json.dumps(info_dict(spec), indent=2) if as_json else info_text(spec))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec_file", metavar="[SPEC]", required=False)
+@click.option("-o", "--output-dir", default="gallery", show_default=True, metavar="DIR",
+              help="Folder for the files, index.html, README.md and the manifest (created).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Figures rendered in parallel; default: the machine's cores.")
+@click.option("--only", metavar="NAME,NAME", help="Render only these figures of the spec.")
+@click.option("--force", is_flag=True, help="Render every figure, even those up to date.")
+@click.option("--list", "list_only", is_flag=True, help="List the figures and their parameters.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors only.")
+def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
+    """Render a whole set of figures from one TOML spec (default: the built-in set).
+
+    Figures whose spec and convanim version are unchanged since their files were
+    written are skipped. Spec errors are all listed before anything renders (exit 2);
+    a figure that fails to render does not stop the others (exit 1). Also writes
+    index.html (pause and step through each animation) and README.md.
+
+    \b
+    Examples:
+      convanim gallery                                  # the built-in set into ./gallery
+      convanim gallery my_figures.toml -o site/figures -j 4
+      convanim gallery --list
+      convanim gallery --only padding_strides,dilation --force
+    """
+    from . import gallery as g
+
+    try:
+        entries = g.load(spec_file)
+        names = {e.name for e in entries}
+        chosen = None
+        if only is not None:
+            chosen = [n.strip() for n in only.split(",") if n.strip()]
+            unknown = [n for n in chosen if n not in names]
+            if unknown or not chosen:
+                raise g.GalleryError([f"only: got {only!r}; unknown figure(s) "
+                                      f"{', '.join(unknown) or '(none given)'}; "
+                                      f"the spec has: {', '.join(e.name for e in entries)}"])
+    except g.GalleryError as err:
+        for message in err.messages:
+            click.echo(f"convanim: error: {message}", err=True)
+        raise click.exceptions.Exit(2) from None
+    if list_only:
+        click.echo(g.listing([e for e in entries if chosen is None or e.name in chosen]))
+        return
+
+    def bar(total):
+        return click.progressbar(length=total, label="rendering", show_eta=True, show_pos=True,
+                                 item_show_func=lambda name: name or "", file=sys.stderr)
+
+    spec_name = os.path.basename(spec_file) if spec_file else "gallery.toml"
+    result = g.build(entries, output_dir, only=chosen, jobs=jobs, force=force,
+                     spec_name=spec_name, progress=None if quiet else bar)
+    for name, message in result.failed:
+        click.echo(f"convanim: error: entry {name}: render failed: {message}", err=True)
+    if not quiet:
+        click.echo(f"{len(result.rendered)} rendered, {len(result.skipped)} up to date, "
+                   f"{len(result.failed)} failed -> {os.path.join(output_dir, g.INDEX)}")
+    if result.failed:
+        raise click.exceptions.Exit(1)
 
 
 def _fail(message: str) -> int:
