@@ -284,3 +284,8 @@ def test_committed_gallery_is_up_to_date(tmp_path, capsys):
     fresh, committed = files_of(out), files_of(ROOT / "gallery")
     stale = sorted(k for k in fresh.keys() | committed.keys() if fresh.get(k) != committed.get(k))
     assert not stale, f"gallery/ is out of date ({stale[:5]} ...); run: {g.REGENERATE}"
+
+
+def test_help_has_example(capsys):
+    code, out, _ = run(["gallery", "--help"], capsys)
+    assert code == 0 and "Example" in out and "convanim gallery --list" in out
