@@ -261,7 +261,6 @@ def test_default_spec_is_shipped_identical():
         (ROOT / "gallery" / "gallery.toml").read_bytes()
     entries = g.load(None)
     names = [e.name for e in entries]
-    reference = re.findall(r"^\| (\w+) \| (?:conv|tconv)", (ROOT / "README.md").read_text(), re.M)
     for name in ["no_padding_no_strides", "arbitrary_padding_no_strides", "same_padding_no_strides",
                  "full_padding_no_strides", "no_padding_strides", "padding_strides",
                  "padding_strides_odd", "dilation", "numerical_max_pooling",
@@ -271,7 +270,7 @@ def test_default_spec_is_shipped_identical():
         assert f"{name}_transposed" in names
     # The top README shows pictures of the gallery: each one is in the set.
     shown = re.findall(r"\]\(gallery/(\w+)\.gif\)", (ROOT / "README.md").read_text())
-    assert shown and all(n in names for n in shown), (shown, reference)
+    assert shown and all(n in names for n in shown), shown
 
 
 def test_committed_gallery_is_up_to_date(tmp_path, capsys):
