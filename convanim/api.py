@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 from PIL import Image
@@ -99,3 +101,38 @@ def matrix_output(path: str | os.PathLike) -> Path:
             f"output: got {str(path)!r}; the matrix figure is a static image, allowed: .png"
         )
     return path
+
+
+@dataclass(frozen=True)
+class Job:
+    """One figure to write: a spec, its data, where to write it and how to draw it.
+
+    ``outputs`` are files (.gif/.webp/.png/.json); ``frames_dir`` also gets every
+    frame as a numbered PNG; ``options`` are keyword arguments of :func:`save`
+    (cell, duration, loop, ...), passed through by name.
+    """
+
+    spec: Spec
+    seed: int = 0
+    input: str | None = None
+    weight: str | None = None
+    outputs: tuple[str, ...] = ()
+    frames_dir: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def run_job(job: Job) -> list[Path]:
+    """Check every output, trace once, then write each output; the files written, in order.
+
+    The frames go with the first animation output, so they are drawn once.
+    """
+    paths = [writer.check_output(p) for p in job.outputs]
+    images = [p for p in paths if p.suffix.lower() in writer.IMAGE_SUFFIXES]
+    if job.frames_dir is not None and not images:
+        raise SpecError("frames: needs an animation output (.gif, .webp or .png) to draw")
+    t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight)
+    written = []
+    for path in paths:
+        frames_dir = job.frames_dir if images and path == images[0] else None
+        written.append(save(t, path, frames_dir=frames_dir, **job.options))
+    return written

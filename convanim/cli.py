@@ -6,6 +6,7 @@ Errors in what the user gave end as one line on stderr and exit status 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Callable
 
@@ -63,12 +64,15 @@ def render_options(fn: Callable) -> Callable:
     return fn
 
 
-def _save(spec, seed, input_file, weight_file, output, duration, loop, cell, frames_dir) -> None:
-    path = output or f"{spec.short_name()}.gif"
-    api.check_output(path)
-    t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
-    written = api.save(t, path, cell=cell, duration=duration, loop=loop, frames_dir=frames_dir)
-    click.echo(str(written))
+def _job(spec, seed, input_file, weight_file, output, frames_dir, **options) -> api.Job:
+    """The job of a rendering command; the remaining render options go to api.save by name."""
+    return api.Job(spec, seed, input_file, weight_file,
+                   (output or f"{spec.short_name()}.gif",), frames_dir, options)
+
+
+def _run(job: api.Job) -> None:
+    for written in api.run_job(job):
+        click.echo(str(written))
 
 
 @click.group(context_settings=CONTEXT)
@@ -85,7 +89,7 @@ def cli() -> None:
 @cli.command(context_settings=CONTEXT)
 @size_options
 @render_options
-def conv(input_size, kernel_size, stride, padding, dilation, **render) -> None:
+def conv(**params) -> None:
     """Animate a convolution (PyTorch Conv2d, one channel).
 
     One frame per kernel placement; per axis the output size is
@@ -98,7 +102,11 @@ def conv(input_size, kernel_size, stride, padding, dilation, **render) -> None:
       convanim conv --i 5,7 --k 3,2 --s 2,1 --p 1,0 -o wide.webp
       convanim conv --i 5 --k 3 --p same -o steps.json
     """
-    _save(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
+    _run(conv_job(**params))
+
+
+def conv_job(input_size, kernel_size, stride, padding, dilation, **render) -> api.Job:
+    return _job(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
 
 
 def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view):
@@ -133,8 +141,7 @@ def tconv_options(fn: Callable) -> Callable:
 @size_options
 @tconv_options
 @render_options
-def tconv(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
-          **render) -> None:
+def tconv(**params) -> None:
     """Animate a transposed convolution (PyTorch ConvTranspose2d, one channel).
 
     Per axis the output size is (i-1)*s - 2p + d(k-1) + output_padding + 1.
@@ -146,8 +153,13 @@ def tconv(input_size, kernel_size, stride, padding, dilation, output_padding, of
       convanim tconv --of-conv --i 6 --k 3 --s 2 --p 1       # transpose of 6 -> 3: 3 -> 6
       convanim tconv --i 2 --k 2 --s 2 --view scatter
     """
-    _save(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
-                      of_conv, view), **render)
+    _run(tconv_job(**params))
+
+
+def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
+              **render) -> api.Job:
+    return _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
+                            of_conv, view), **render)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -155,7 +167,7 @@ def tconv(input_size, kernel_size, stride, padding, dilation, output_padding, of
 @click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
 @render_options
-def pool(input_size, kernel_size, stride, padding, dilation, mode, **render) -> None:
+def pool(**params) -> None:
     """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
 
     \b
@@ -163,9 +175,18 @@ def pool(input_size, kernel_size, stride, padding, dilation, mode, **render) -> 
       convanim pool --i 5 --k 3 --s 1 --mode max
       convanim pool --i 6 --k 2 --mode avg -o avg.gif
     """
+    _run(pool_job(**params))
+
+
+def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render) -> api.Job:
     if render.get("weight_file"):
         raise SpecError("weight: pooling takes no weight; drop --weight")
-    _save(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
+    return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
+
+
+# Each rendering command's job builder, by command name: the gallery builds the same job from
+# an entry's parsed parameters. A command not listed here is run through its own callback.
+JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job, "pool": pool_job}
 
 
 @cli.command(context_settings=CONTEXT)
@@ -231,6 +252,68 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
     written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,
                               cell=cell)
     click.echo(str(written))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec_file", metavar="[SPEC]", required=False)
+@click.option("-o", "--output-dir", default="gallery", show_default=True, metavar="DIR",
+              help="Folder for the files, index.html, README.md and the manifest (created).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Figures rendered in parallel; default: the machine's cores.")
+@click.option("--only", metavar="NAME,NAME", help="Render only these figures of the spec.")
+@click.option("--force", is_flag=True, help="Render every figure, even those up to date.")
+@click.option("--list", "list_only", is_flag=True, help="List the figures and their parameters.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors only.")
+def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
+    """Render a whole set of figures from one TOML spec (default: the built-in set).
+
+    Figures whose spec and convanim version are unchanged since their files were
+    written are skipped. Spec errors are all listed before anything renders (exit 2);
+    a figure that fails to render does not stop the others (exit 1). Also writes
+    index.html (pause and step through each animation) and README.md.
+
+    \b
+    Examples:
+      convanim gallery                                  # the built-in set into ./gallery
+      convanim gallery my_figures.toml -o site/figures -j 4
+      convanim gallery --list
+      convanim gallery --only padding_strides,dilation --force
+    """
+    from . import gallery as g
+
+    try:
+        entries = g.load(spec_file)
+        names = {e.name for e in entries}
+        chosen = None
+        if only is not None:
+            chosen = [n.strip() for n in only.split(",") if n.strip()]
+            unknown = [n for n in chosen if n not in names]
+            if unknown or not chosen:
+                raise g.GalleryError([f"only: got {only!r}; unknown figure(s) "
+                                      f"{', '.join(unknown) or '(none given)'}; "
+                                      f"the spec has: {', '.join(e.name for e in entries)}"])
+    except g.GalleryError as err:
+        for message in err.messages:
+            click.echo(f"convanim: error: {message}", err=True)
+        raise click.exceptions.Exit(2) from None
+    if list_only:
+        click.echo(g.listing([e for e in entries if chosen is None or e.name in chosen]))
+        return
+
+    def bar(total):
+        return click.progressbar(length=total, label="rendering", show_eta=True, show_pos=True,
+                                 item_show_func=lambda name: name or "", file=sys.stderr)
+
+    spec_name = os.path.basename(spec_file) if spec_file else "gallery.toml"
+    result = g.build(entries, output_dir, only=chosen, jobs=jobs, force=force,
+                     spec_name=spec_name, progress=None if quiet else bar)
+    for name, message in result.failed:
+        click.echo(f"convanim: error: entry {name}: render failed: {message}", err=True)
+    if not quiet:
+        click.echo(f"{len(result.rendered)} rendered, {len(result.skipped)} up to date, "
+                   f"{len(result.failed)} failed -> {os.path.join(output_dir, g.INDEX)}")
+    if result.failed:
+        raise click.exceptions.Exit(1)
 
 
 def _fail(message: str) -> int:

@@ -1,0 +1,658 @@
+"""A set of figures rendered from one TOML spec: validated up front, in parallel, incrementally.
+
+The spec (see gallery.toml, the built-in default set)::
+
+    [defaults]                 # applied to every figure whose command has the option
+    duration = 1000
+    formats = ["gif", "frames"]
+
+    [[figure]]
+    name = "padding_strides"   # file names: padding_strides.gif, frames/padding_strides/...
+    command = "conv"           # any command of the CLI that writes a file (has -o)
+    i = 5                      # the command's options, named as on the command line
+    k = 3                      # (--of-conv -> of_conv; pairs as "5,7" or [5, 7])
+    s = 2
+    p = 1
+
+Each figure becomes the command's argument list and is parsed by the command's own click
+parameters, so an option added to a command is usable here with no change to this module.
+Every error of every figure (unknown key, wrong type, impossible parameters) is reported as
+``entry NAME: key KEY: message`` before anything renders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import click
+
+from . import __version__, api, writer
+from .cli import JOBS, cli
+from .info import info_dict
+from .params import SpecError
+from .spec import Spec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+FORMATS = ("gif", "webp", "png", "json", "frames")
+ANIMATIONS = ("gif", "webp", "png")
+DEFAULT_FORMATS = ("gif", "frames")
+RESERVED = ("name", "command", "formats")
+# Parameters the gallery sets itself, from the figure's name and formats.
+OWN = ("output", "frames_dir")
+MANIFEST = ".convanim-gallery.json"
+INDEX = "index.html"
+README = "README.md"
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+REGENERATE = "python -m convanim gallery --force -o gallery"
+
+
+class GalleryError(Exception):
+    """Everything wrong with a spec, one message a line."""
+
+    def __init__(self, messages: Sequence[str]):
+        super().__init__("\n".join(messages))
+        self.messages = list(messages)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One figure, validated: its command's argument list and what it will write."""
+
+    name: str
+    command: str
+    args: tuple[str, ...]          # every option the figure sets, as on the command line
+    shown: tuple[str, ...]         # the same without options left at the command's default
+    formats: tuple[str, ...]
+    digest: str                    # of command, parsed parameters, formats, version, files
+    spec: Spec | None              # when the command has a job builder (for the formula)
+    duration: int                  # ms per frame, for the index's own player
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}.{f}" for f in self.formats if f != "frames")
+
+    @property
+    def frames_dir(self) -> str | None:
+        return f"frames/{self.name}" if "frames" in self.formats else None
+
+    @property
+    def command_line(self) -> str:
+        return " ".join(["convanim", self.command, *self.shown])
+
+    @property
+    def weight(self) -> int:
+        """Rough work, to start the biggest figures first."""
+        return self.spec.n_steps if self.spec is not None else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating a spec
+
+
+def default_spec_text() -> str:
+    from importlib.resources import files
+
+    return files("convanim").joinpath("gallery.toml").read_text(encoding="utf-8")
+
+
+def load(path: str | os.PathLike | None) -> list[Entry]:
+    """The validated figures of the spec at ``path`` (the built-in set when None)."""
+    if path is None:
+        return parse(default_spec_text(), Path("."), "the built-in spec")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GalleryError([f"spec: file {str(path)!r} does not exist"]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise GalleryError([f"spec: cannot read {str(path)!r} ({err.__class__.__name__})"]) from None
+    return parse(text, path.parent, str(path))
+
+
+def gallery_commands() -> dict[str, click.Command]:
+    """Commands that write a file (have an output parameter): usable in a gallery."""
+    return {name: cmd for name, cmd in cli.commands.items()
+            if name != "gallery" and any(p.name == "output" for p in cmd.params)}
+
+
+def _keys_of(cmd: click.Command) -> dict[str, click.Option]:
+    """Every spelling of every option, without dashes, '-' as '_': {'i': --i, 'input_size': --i}."""
+    keys: dict[str, click.Option] = {}
+    for param in cmd.params:
+        if isinstance(param, click.Option):
+            for opt in param.opts:
+                keys[opt.lstrip("-").replace("-", "_")] = param
+    return keys
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _argv(param: click.Option, value: Any) -> list[str]:
+    """The command-line form of one option's value; SpecError saying what is expected."""
+    if param.is_flag:
+        if not isinstance(value, bool):
+            raise SpecError(f"got {_type_name(value)} {value!r}; expected true or false (a flag)")
+        if value:
+            return [param.opts[0]]
+        return [param.secondary_opts[0]] if param.secondary_opts else []
+    if isinstance(value, dict):
+        raise SpecError(f"got a table; expected {param.metavar or 'a value'}")
+    if isinstance(param.type, click.types.BoolParamType):
+        if not isinstance(value, bool):
+            raise SpecError(f"got {_type_name(value)} {value!r}; expected true or false")
+        return [param.opts[0], "true" if value else "false"]
+    if isinstance(value, bool):
+        raise SpecError(f"got {str(value).lower()}; expected {param.metavar or 'a value'}, not a flag")
+    values = value if param.multiple and isinstance(value, list) else [value]
+    out: list[str] = []
+    for v in values:
+        if isinstance(v, list):
+            if not v or not all(isinstance(x, (int, float, str)) and not isinstance(x, bool)
+                                for x in v):
+                raise SpecError(f"got {v!r}; expected a list of numbers such as [5, 7]")
+            items = [str(x) for x in v]
+            out += [param.opts[0], *items] if param.nargs > 1 else [param.opts[0], ",".join(items)]
+        elif isinstance(v, (int, float, str)) and not isinstance(v, bool):
+            out += [param.opts[0], str(v)]
+        else:
+            raise SpecError(f"got {_type_name(v)} {v!r}; expected {param.metavar or 'a value'}")
+    return out
+
+
+def _error_key(message: str, cmd: click.Command, used: dict[str, str]) -> str:
+    """The key a SpecError is about: its leading 'name:' as the entry spelled that option."""
+    head = message.split(":", 1)[0].strip()
+    for param in cmd.params:
+        spellings = {param.name} | {o.lstrip("-").replace("-", "_") for o in getattr(param, "opts", [])}
+        if head in spellings:
+            return used.get(param.name, param.opts[0].lstrip("-").replace("-", "_"))
+    return head if re.fullmatch(r"\w+", head) else "-"
+
+
+def _file_digests(params: dict[str, Any]) -> dict[str, str]:
+    """Contents of the data files a figure reads, so an edited file re-renders it."""
+    out = {}
+    for key in ("input_file", "weight_file"):
+        value = params.get(key)
+        if isinstance(value, str) and Path(value).is_file():
+            out[key] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
+    return out
+
+
+def parse(text: str, base: Path, source: str = "spec") -> list[Entry]:
+    """Validate the whole spec; GalleryError listing every problem, else the entries in order."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise GalleryError([f"spec {source}: not valid TOML: {err}"]) from None
+    errors: list[str] = []
+    for key in doc:
+        if key not in ("defaults", "figure"):
+            errors.append(f"spec: key {key}: unknown; allowed: defaults (a table), "
+                          "figure (one [[figure]] table per figure)")
+    commands = gallery_commands()
+    defaults = doc.get("defaults", {})
+    if not isinstance(defaults, dict):
+        errors.append("defaults: expected a table ([defaults])")
+        defaults = {}
+    figures = doc.get("figure", [])
+    if not isinstance(figures, list) or not all(isinstance(f, dict) for f in figures):
+        errors.append("figure: expected [[figure]] tables")
+        figures = []
+    if not figures and not errors:
+        errors.append("figure: the spec has no [[figure]] table")
+    all_keys = {k for cmd in commands.values() for k in _keys_of(cmd)}
+    for key, value in defaults.items():
+        norm = key.replace("-", "_")
+        if norm == "formats":
+            errors += [f"defaults: key formats: {m}" for m in _format_errors(value)]
+        elif norm in RESERVED:
+            errors.append(f"defaults: key {key}: set per figure, not in [defaults]")
+        elif norm not in all_keys:
+            errors.append(f"defaults: key {key}: no command takes it; allowed: "
+                          f"{', '.join(sorted(all_keys - {'o', 'output', 'frames'}))}")
+
+    entries: list[Entry] = []
+    seen: dict[str, int] = {}
+    for n, fig in enumerate(figures, 1):
+        name = fig.get("name")
+        label = f"entry {name}" if isinstance(name, str) and name else f"entry #{n}"
+        problems: list[str] = []
+        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+            problems.append(f"key name: got {name!r}; expected a file-name stem of letters, "
+                            "digits, '_', '-', '.'" if name is not None else "key name: missing")
+        elif name in seen:
+            problems.append(f"key name: duplicate; figure #{seen[name]} has the same name")
+        else:
+            seen[name] = n
+        command = fig.get("command")
+        cmd = commands.get(command) if isinstance(command, str) else None
+        if cmd is None:
+            problems.append(f"key command: {'got ' + repr(command) if command is not None else 'missing'}; "
+                            f"allowed: {', '.join(sorted(commands))}")
+            errors += [f"{label}: {m}" for m in problems]
+            continue
+        entry, more = _entry(fig, name, cmd, defaults, base)
+        problems += more
+        if problems:
+            errors += [f"{label}: {m}" for m in problems]
+        elif entry is not None:
+            entries.append(entry)
+    if errors:
+        raise GalleryError(errors)
+    return entries
+
+
+def _format_errors(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        return [f"got {value!r}; expected a list such as [\"gif\", \"frames\"] "
+                f"from {', '.join(FORMATS)}"]
+    bad = [v for v in value if v not in FORMATS]
+    if bad:
+        return [f"got {', '.join(map(repr, bad))}; allowed: {', '.join(FORMATS)}"]
+    if len(set(value)) != len(value):
+        return [f"got {value!r}; each format once"]
+    if "frames" in value and not any(v in ANIMATIONS for v in value):
+        return ["'frames' needs an animation format too (gif, webp or png)"]
+    return []
+
+
+def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
+           base: Path) -> tuple[Entry | None, list[str]]:
+    """One figure -> Entry, or the list of its problems ('key K: message')."""
+    keys = _keys_of(cmd)
+    problems: list[str] = []
+    formats = fig.get("formats", defaults.get("formats", list(DEFAULT_FORMATS)))
+    problems += [f"key formats: {m}" for m in _format_errors(formats)]
+    if "frames" in formats and not any(p.name == "frames_dir" for p in cmd.params):
+        problems.append(f"key formats: {cmd.name} cannot write frames (it has no --frames)")
+
+    given: dict[str, tuple[str, Any]] = {}       # param name -> (key as spelled, value)
+    for key, value in fig.items():
+        norm = key.replace("-", "_")
+        if norm in RESERVED:
+            continue
+        param = keys.get(norm)
+        if param is None:
+            problems.append(f"key {key}: unknown for {cmd.name}; allowed: "
+                            f"{', '.join(sorted(k for k, p in keys.items() if p.name not in OWN))}")
+        elif param.name in OWN:
+            problems.append(f"key {key}: set by the gallery (files are named after the "
+                            "figure's name and formats)")
+        elif param.name in given:
+            problems.append(f"key {key}: the same option as key {given[param.name][0]}")
+        else:
+            given[param.name] = (key, value)
+    for key, value in defaults.items():
+        param = keys.get(key.replace("-", "_"))
+        if param is not None and param.name not in OWN and param.name not in given:
+            given[param.name] = (key, value)
+
+    args: list[str] = []
+    used = {pname: key for pname, (key, _) in given.items()}
+    for pname, (key, value) in given.items():
+        param = next(p for p in cmd.params if p.name == pname)
+        if param.name in ("input_file", "weight_file") and isinstance(value, str):
+            value = str(base / value)        # data files are relative to the spec
+        try:
+            args += _argv(param, value)  # type: ignore[arg-type]
+        except SpecError as err:
+            problems.append(f"key {key}: {err}")
+    if problems:
+        return None, problems
+
+    try:
+        ctx = cmd.make_context(cmd.name, list(args), resilient_parsing=False)
+    except click.UsageError as err:
+        param = getattr(err, "param", None)
+        key = used.get(param.name) if param is not None else None
+        if key is None and param is not None:
+            key = param.opts[0].lstrip("-").replace("-", "_")
+        return None, [f"key {key or '-'}: {err.format_message()}"]
+    params = dict(ctx.params)
+    spec = None
+    build = JOBS.get(cmd.name)
+    if build is not None:
+        try:
+            spec = build(**params).spec
+        except SpecError as err:
+            return None, [f"key {_error_key(str(err), cmd, used)}: {err}"]
+
+    shown: list[str] = []                        # what a reader needs to see: no defaults
+    for pname, (key, value) in given.items():
+        param = next(p for p in cmd.params if p.name == pname)
+        if key in fig or params.get(pname) != param.default:
+            shown += _argv(param, value)  # type: ignore[arg-type]
+    resolved = {k: v for k, v in params.items() if k not in OWN}
+    for k in ("input_file", "weight_file"):      # the spec's folder is not part of the figure
+        if isinstance(resolved.get(k), str):
+            resolved[k] = Path(resolved[k]).name
+    digest = hashlib.sha256(json.dumps(
+        {"command": cmd.name, "params": resolved, "formats": list(formats),
+         "version": __version__, "files": _file_digests(params)},
+        sort_keys=True, default=str).encode()).hexdigest()
+    duration = params.get("duration") if isinstance(params.get("duration"), int) else 1000
+    return Entry(name, cmd.name, tuple(args), tuple(shown), tuple(formats), digest, spec,
+                 duration), []
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering one figure (in a worker process)
+
+
+def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence[str],
+                 out_dir: str) -> tuple[str, list[str], str | None]:
+    """Write one figure's files into ``out_dir``: (name, files written relative to it, error).
+
+    Frames go to a temporary folder renamed onto frames/NAME when complete, so a failure
+    leaves the previous frames (or none), never a mix.
+    """
+    out = Path(out_dir)
+    tmp_frames: Path | None = None
+    try:
+        cmd = cli.commands[command]
+        ctx = cmd.make_context(command, list(args))
+        outputs = [str(out / f"{name}.{f}") for f in formats if f != "frames"]
+        if "frames" in formats:
+            (out / "frames").mkdir(parents=True, exist_ok=True)
+            tmp_frames = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".part",
+                                               dir=out / "frames"))
+        build = JOBS.get(command)
+        if build is not None:
+            job = build(**ctx.params)
+            job = replace(job, outputs=tuple(outputs),
+                          frames_dir=str(tmp_frames) if tmp_frames else None)
+            api.run_job(job)
+        else:
+            # Any other command: its own callback, once per output, its printing swallowed.
+            for n, path in enumerate(outputs):
+                params = dict(ctx.params, output=path)
+                if "frames_dir" in params:
+                    params["frames_dir"] = str(tmp_frames) if tmp_frames and n == 0 else None
+                run = cmd.make_context(command, list(args))
+                with run, contextlib.redirect_stdout(io.StringIO()):
+                    run.invoke(cmd.callback, **params)
+        files = [Path(p).name for p in outputs]
+        if tmp_frames is not None:
+            final = out / "frames" / name
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(tmp_frames, final)
+            tmp_frames = None
+            files += [f"frames/{name}/{p.name}" for p in sorted(final.iterdir())]
+        return name, files, None
+    except Exception as err:  # noqa: BLE001 - one figure's failure must not stop the others
+        message = str(err) if isinstance(err, (SpecError, click.ClickException)) else \
+            f"{err.__class__.__name__}: {err}"
+        if isinstance(err, click.ClickException):
+            message = err.format_message()
+        return name, [], message
+    finally:
+        if tmp_frames is not None:
+            shutil.rmtree(tmp_frames, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole run
+
+
+@dataclass
+class Result:
+    rendered: list[str]
+    skipped: list[str]
+    failed: list[tuple[str, str]]
+
+
+def read_manifest(out_dir: Path) -> dict[str, dict]:
+    try:
+        doc = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        entries = doc.get("entries", {})
+        return entries if isinstance(entries, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def up_to_date(entry: Entry, record: dict | None, out_dir: Path) -> bool:
+    return (isinstance(record, dict) and record.get("hash") == entry.digest
+            and isinstance(record.get("files"), list) and bool(record["files"])
+            and all((out_dir / f).is_file() for f in record["files"]))
+
+
+def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterable[str] | None = None,
+          jobs: int | None = None, force: bool = False, spec_name: str = "gallery.toml",
+          progress: Callable[[int], Any] | None = None) -> Result:
+    """Render the figures that changed (all with ``force``), then the manifest and the index.
+
+    ``progress(total)`` returns a context manager with ``update(n, name)``; None for quiet.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    chosen = set(only) if only is not None else None
+    manifest = read_manifest(out)
+    known = {e.name for e in entries}
+    manifest = {k: v for k, v in manifest.items() if k in known}
+    todo, skipped = [], []
+    for e in entries:
+        if chosen is not None and e.name not in chosen:
+            continue
+        if not force and up_to_date(e, manifest.get(e.name), out):
+            skipped.append(e.name)
+        else:
+            todo.append(e)
+    todo.sort(key=lambda e: -e.weight)           # biggest first: the pool ends together
+    by_name = {e.name: e for e in todo}
+    result = Result([], skipped, [])
+
+    def done(name: str, files: list[str], error: str | None) -> None:
+        if error is None:
+            manifest[name] = {"hash": by_name[name].digest, "files": files}
+            result.rendered.append(name)
+        else:
+            manifest.pop(name, None)
+            result.failed.append((name, error))
+
+    calls = [(e.command, e.args, e.name, e.formats, str(out)) for e in todo]
+    bar = progress(len(calls)) if progress and calls else contextlib.nullcontext()
+    try:
+        with bar as tick:
+            if (jobs or os.cpu_count() or 1) <= 1 or len(calls) <= 1:
+                for call in calls:
+                    done(*render_entry(*call))
+                    if tick:
+                        tick.update(1, call[2])
+            else:
+                workers = min(jobs or os.cpu_count() or 1, len(calls))
+                with ProcessPoolExecutor(max_workers=workers) as pool:
+                    pending = {pool.submit(render_entry, *call) for call in calls}
+                    try:
+                        while pending:
+                            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                            for fut in finished:
+                                name, files, error = fut.result()
+                                done(name, files, error)
+                                if tick:
+                                    tick.update(1, name)
+                    except BaseException:
+                        for fut in pending:
+                            fut.cancel()
+                        raise
+    finally:
+        write_manifest(out, manifest)
+        write_index(entries, out, manifest, spec_name)
+    result.failed.sort()
+    return result
+
+
+def write_manifest(out: Path, manifest: dict[str, dict]) -> None:
+    doc = {"convanim": __version__, "entries": dict(sorted(manifest.items()))}
+    writer.write_text(out / MANIFEST, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# index.html and README.md
+
+
+def formula(entry: Entry) -> list[str]:
+    """The output-size formula with the numbers, one line per axis (one when both agree)."""
+    if entry.spec is None:
+        return []
+    d = info_dict(entry.spec)
+    h, w = (a["formula"] for a in d["axes"])
+    return [h] if h == w else [f"height: {h}", f"width: {w}"]
+
+
+def _shape(entry: Entry) -> str:
+    if entry.spec is None:
+        return ""
+    s = entry.spec
+    return (f"{s.input_size[0]}x{s.input_size[1]} &rarr; {s.output_size[0]}x{s.output_size[1]}, "
+            f"{s.n_steps} frames")
+
+
+def _image(entry: Entry) -> str | None:
+    return next((f"{entry.name}.{f}" for f in ("gif", "webp", "png") if f in entry.formats), None)
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>convanim gallery</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; color: #222; background: #fafafa; }}
+h1 {{ font-size: 1.4em; margin: 0 0 .2em; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1em; }}
+figure {{ margin: 0; padding: .6em; background: #fff; border: 1px solid #ddd; border-radius: 6px; }}
+figure img {{ display: block; max-width: 100%; height: auto; margin: 0 auto; cursor: pointer; }}
+figcaption {{ font-size: .85em; line-height: 1.35; }}
+figcaption b {{ font-size: 1.1em; }}
+code {{ font-size: .9em; background: #f2f2f2; padding: 0 .2em; }}
+.formula {{ font-family: monospace; font-size: .8em; color: #444; }}
+.controls {{ margin: .4em 0; font-size: .9em; }}
+.controls button {{ min-width: 2.4em; }}
+.missing {{ color: #a00; }}
+</style>
+</head>
+<body>
+<h1>convanim gallery</h1>
+<p>{count} figures rendered from <code>{spec}</code>. Click a picture or <b>pause</b> to stop it,
+then &#9664;&#xFE0E; / &#9654;&#xFE0E; step one frame (one kernel placement) at a time.
+Regenerate: <code>{regen}</code></p>
+<div class="grid">
+{cards}
+</div>
+<script>
+// Pause/step: swap the <img> from the GIF to its PNG frames (frames/NAME/NAME_0001.png ...).
+document.querySelectorAll("figure[data-frames]").forEach(function (fig) {{
+  var img = fig.querySelector("img"), n = +fig.dataset.frames, k = 0, timer = null,
+      label = fig.querySelector(".pos"), play = fig.querySelector(".play"), t0 = Date.now();
+  img.addEventListener("load", function once() {{ t0 = Date.now(); img.removeEventListener("load", once); }});
+  function src(i) {{ return fig.dataset.stem + String(i + 1).padStart(4, "0") + ".png"; }}
+  function show(i) {{ k = (i + n) % n; img.src = src(k); label.textContent = (k + 1) + " / " + n; }}
+  function pause() {{
+    if (timer) {{ clearInterval(timer); timer = null; }}
+    else if (!fig.classList.contains("paused")) {{  // from the GIF: about where it was
+      k = Math.floor((Date.now() - t0) / +fig.dataset.duration) % n; }}
+    fig.classList.add("paused"); play.textContent = "play"; show(k);
+  }}
+  function toggle() {{
+    if (fig.classList.contains("paused") && !timer) {{
+      play.textContent = "pause";
+      timer = setInterval(function () {{ show(k + 1); }}, +fig.dataset.duration);
+    }} else {{ pause(); }}
+  }}
+  play.onclick = toggle; img.onclick = toggle;
+  fig.querySelector(".prev").onclick = function () {{ pause(); show(k - 1); }};
+  fig.querySelector(".next").onclick = function () {{ pause(); show(k + 1); }};
+}});
+</script>
+</body>
+</html>
+"""
+
+
+def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str) -> str:
+    cards = []
+    for e in entries:
+        rec = manifest.get(e.name)
+        image = _image(e)
+        frames = [f for f in (rec or {}).get("files", []) if f.startswith("frames/")]
+        attrs = ""
+        controls = ""
+        if frames and image:
+            attrs = (f' data-frames="{len(frames)}" data-duration="{e.duration}"'
+                     f' data-stem="frames/{html.escape(e.name)}/{html.escape(e.name)}_"')
+            controls = ('<div class="controls"><button class="prev" title="previous frame">&#9664;&#xFE0E;</button>'
+                        '<button class="play" title="pause / play">pause</button>'
+                        '<button class="next" title="next frame">&#9654;&#xFE0E;</button> '
+                        f'frame <span class="pos">&ndash; / {len(frames)}</span></div>')
+        if rec is None:
+            picture = '<p class="missing">not rendered (see the errors of the last run)</p>'
+        elif image:
+            picture = f'<img src="{html.escape(image)}" alt="{html.escape(e.name)}" loading="lazy">'
+        else:
+            picture = ""
+        links = " ".join(f'<a href="{html.escape(f)}">{html.escape(f.rsplit(".", 1)[1])}</a>'
+                         for f in e.outputs)
+        lines = "".join(f'<div class="formula">{html.escape(f)}</div>' for f in formula(e))
+        cards.append(
+            f'<figure id="{html.escape(e.name)}"{attrs}>\n{picture}\n{controls}\n'
+            f'<figcaption><b>{html.escape(e.name)}</b> {_shape(e)}<br>'
+            f'<code>{html.escape(e.command_line)}</code>{lines}<div>{links}</div></figcaption>\n'
+            '</figure>')
+    return PAGE.format(count=len(entries), spec=html.escape(spec_name), regen=REGENERATE,
+                       cards="\n".join(cards))
+
+
+def readme_md(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str,
+              linked: bool = False) -> str:
+    rows = []
+    for e in entries:
+        image = _image(e)
+        picture = f"![{e.name}]({image})" if image and e.name in manifest else "(not rendered)"
+        size = _shape(e).replace("&rarr;", "->")
+        rule = "<br>".join(f"`{f}`" for f in formula(e))
+        rows.append(f"| {picture} | **{e.name}**<br>`{e.command_line}`<br>{size}<br>{rule} |")
+    return (
+        "# convanim gallery\n\n"
+        "Rendered by `convanim gallery` from "
+        + (f"[`{spec_name}`]({spec_name})" if linked else f"`{spec_name}`")
+        + "; every frame is one "
+        "kernel placement, every number comes from convanim's engine. Open "
+        "[index.html](index.html) from disk to pause an animation and step through its frames.\n\n"
+        f"Regenerate after changing the spec or the renderer:\n\n```\n{REGENERATE}\n```\n\n"
+        "| figure | parameters |\n|---|---|\n" + "\n".join(rows) + "\n")
+
+
+def write_index(entries: Sequence[Entry], out: Path, manifest: dict[str, dict],
+                spec_name: str = "gallery.toml") -> None:
+    writer.write_text(out / INDEX, index_html(entries, manifest, spec_name))
+    writer.write_text(out / README, readme_md(entries, manifest, spec_name,
+                                              linked=(out / spec_name).is_file()))
+
+
+def listing(entries: Sequence[Entry]) -> str:
+    """One line per figure: name, command line, files."""
+    width = max((len(e.name) for e in entries), default=0)
+    return "\n".join(f"{e.name:<{width}}  {e.command_line}  [{', '.join(e.formats)}]"
+                     for e in entries)

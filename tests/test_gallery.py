@@ -1,0 +1,290 @@
+"""convanim gallery: spec validation up front, isolation of failures, incremental runs, index."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from convanim import gallery as g
+from convanim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SMALL = """
+[defaults]
+duration = 200
+cell = 12
+seed = 0
+formats = ["gif", "frames"]
+
+[[figure]]
+name = "a_conv"
+command = "conv"
+i = 3
+k = 2
+
+[[figure]]
+name = "b_tconv"
+command = "tconv"
+i = 2
+k = 2
+s = 2
+view = "scatter"
+formats = ["webp", "json"]
+
+[[figure]]
+name = "c_pool"
+command = "pool"
+mode = "avg"
+i = [3, 4]
+k = "2,2"
+s = 1
+"""
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+@pytest.fixture
+def spec(tmp_path):
+    path = tmp_path / "figs.toml"
+    path.write_text(SMALL)
+    return path
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_renders_every_format_and_index(spec, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, err = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert code == 0, err
+    assert "3 rendered, 0 up to date, 0 failed" in stdout
+    with Image.open(out / "a_conv.gif") as im:
+        assert im.n_frames == 4 and im.info["duration"] == 200
+    assert sorted(p.name for p in (out / "frames" / "a_conv").iterdir()) == [
+        f"a_conv_000{n}.png" for n in range(1, 5)]
+    assert json.loads((out / "b_tconv.json").read_text())["view"] == "scatter"
+    with Image.open(out / "b_tconv.webp") as im:
+        assert im.n_frames == 4
+    with Image.open(out / "c_pool.gif") as im:
+        assert im.n_frames == 2 * 3
+    assert not (out / "b_tconv.gif").exists() and not (out / "frames" / "b_tconv").exists()
+    # The index pages name every output; the page points at every frame through its stem.
+    page = (out / "index.html").read_text()
+    readme = (out / "README.md").read_text()
+    for name in ("a_conv.gif", "b_tconv.webp", "b_tconv.json", "c_pool.gif"):
+        assert f'"{name}"' in page
+    for name in ("a_conv.gif", "b_tconv.webp", "c_pool.gif"):
+        assert f"]({name})" in readme
+    assert 'data-frames="4"' in page and 'data-stem="frames/a_conv/a_conv_"' in page
+    assert "convanim pool --mode avg --i 3,4 --k 2,2 --s 1" in page
+    assert "o = floor((i + 2p - d(k-1) - 1) / s) + 1" in page
+    assert "http://" not in page and "https://" not in page      # opens from disk, no network
+    # No temporary file left behind.
+    assert not [p for p in out.rglob("*") if ".part" in p.name]
+
+
+def test_incremental_skip_change_and_force(spec, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)[0] == 0
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*.gif")}
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert code == 0 and "0 rendered, 3 up to date" in stdout
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*.gif")} == before
+    # Change one figure: only it renders again.
+    spec.write_text(SMALL.replace("i = 3\nk = 2", "i = 4\nk = 2"))
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert code == 0 and "1 rendered, 2 up to date" in stdout
+    with Image.open(out / "a_conv.gif") as im:
+        assert im.n_frames == 9
+    assert len(list((out / "frames" / "a_conv").iterdir())) == 9   # no stale frames
+    # A deleted output re-renders its figure.
+    (out / "c_pool.gif").unlink()
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert "1 rendered, 2 up to date" in stdout and (out / "c_pool.gif").exists()
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1", "--force"], capsys)
+    assert "3 rendered, 0 up to date" in stdout
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "--only", "c_pool", "--force",
+                           "-q"], capsys)
+    assert code == 0 and stdout == ""
+
+
+def test_parallel_run_gives_the_same_bytes(spec, tmp_path, capsys):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run(["gallery", str(spec), "-o", str(one), "-j", "1", "-q"], capsys)[0] == 0
+    assert run(["gallery", str(spec), "-o", str(two), "-j", "2", "-q"], capsys)[0] == 0
+    assert files_of(one) == files_of(two)
+
+
+def test_one_failure_does_not_stop_the_others(spec, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    real = g.api.save
+
+    def broken(t, path, **kw):
+        if Path(path).name.startswith("a_conv"):
+            raise RuntimeError("disk on fire")
+        return real(t, path, **kw)
+
+    monkeypatch.setattr(g.api, "save", broken)
+    code, stdout, err = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert code == 1
+    assert "convanim: error: entry a_conv: render failed: RuntimeError: disk on fire" in err
+    assert (out / "b_tconv.webp").exists() and (out / "c_pool.gif").exists()
+    assert not (out / "a_conv.gif").exists() and not (out / "frames" / "a_conv").exists()
+    assert not [p for p in out.rglob("*") if ".part" in p.name]
+    assert "a_conv" not in json.loads((out / g.MANIFEST).read_text())["entries"]
+    assert "not rendered" in (out / "index.html").read_text()
+    # Fixed: the next run renders only the failed figure.
+    monkeypatch.setattr(g.api, "save", real)
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert code == 0 and "1 rendered, 2 up to date" in stdout
+
+
+def test_failure_mid_frames_keeps_previous_files(spec, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    assert run(["gallery", str(spec), "-o", str(out), "-j", "1", "-q"], capsys)[0] == 0
+    before = files_of(out / "frames")
+    real = g.api.writer.write_frames
+
+    def dies_after_two(directory, frames, stem, on_frame=None):
+        def count(path, seen=[]):
+            seen.append(path)
+            if len(seen) == 2:
+                raise OSError("no space left")
+        return real(directory, frames, stem, on_frame=count)
+
+    monkeypatch.setattr(g.api.writer, "write_frames", dies_after_two)
+    code, _, err = run(["gallery", str(spec), "-o", str(out), "-j", "1", "--force",
+                        "--only", "a_conv"], capsys)
+    assert code == 1 and "no space left" in err
+    assert files_of(out / "frames") == before
+    assert not [p for p in out.rglob("*") if ".part" in p.name]
+
+
+@pytest.mark.parametrize("figure, words", [
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nstrid = 2', ["entry x: key strid: unknown for conv"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\ns = true', ["entry x: key s: got true"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nduration = "slow"', ["entry x: key duration:", "slow"]),
+    ('name = "x"\ncommand = "tconv"\ni = 5\nk = 3\nof_conv = 1', ["entry x: key of_conv: ", "true or false"]),
+    ('name = "x"\ncommand = "conv"\ni = 3\nk = 5', ["entry x: key k: kernel_size:", "larger than"]),
+    ('name = "x"\ncommand = "tconv"\ni = 3\nk = 3\ns = 2\nop = 2', ["entry x: key op: output_padding:"]),
+    ('name = "x"\ncommand = "conv"\ninput_size = 5\nk = 3\ns = 2\np = "same"', ["entry x: key p: padding:", "stride 1"]),
+    ('name = "x"\ncommand = "conv"\nk = 3', ["entry x: key i: ", "Missing"]),
+    ('name = "x"\ncommand = "pool"\ni = 5\nk = 3\nmode = "median"', ["entry x: key mode:", "median"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\no = "y.gif"', ["entry x: key o: set by the gallery"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\ninput_size = 4', ["entry x: key input_size: the same option as key i"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["gif", "bmp"]', ["entry x: key formats:", "'bmp'"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["frames"]', ["entry x: key formats:", "animation"]),
+    ('name = "x"\ncommand = "info"\ni = 5\nk = 3', ["entry x: key command: got 'info'", "conv, matrix, pool, tconv"]),
+    ('name = "x"\ncommand = "deconv"\ni = 5\nk = 3', ["entry x: key command: got 'deconv'"]),
+    ('command = "conv"\ni = 5\nk = 3', ["entry #1: key name: missing"]),
+    ('name = "../x"\ncommand = "conv"\ni = 5\nk = 3', ["key name: got '../x'"]),
+])
+def test_spec_errors_name_entry_and_key(figure, words, tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[[figure]]\n{figure}\n")
+    out = tmp_path / "out"
+    code, stdout, err = run(["gallery", str(path), "-o", str(out)], capsys)
+    assert code == 2, err
+    assert "Traceback" not in err
+    for w in words:
+        assert w in err
+    assert not out.exists()
+
+
+def test_every_bad_entry_is_reported_before_rendering(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(SMALL.replace("[defaults]", "[defaults]\nspeed = 3")
+                    + '\n[[figure]]\nname = "a_conv"\ncommand = "conv"\ni = 3\nk = 1\n'
+                    + '\n[[figure]]\nname = "z"\ncommand = "conv"\ni = 2\nk = 3\nwat = 1\n')
+    out = tmp_path / "out"
+    code, _, err = run(["gallery", str(path), "-o", str(out)], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert all(line.startswith("convanim: error: ") for line in lines)
+    assert any("defaults: key speed: no command takes it" in line for line in lines)
+    assert any("entry a_conv: key name: duplicate" in line for line in lines)
+    assert any("entry z: key wat: unknown" in line for line in lines)
+    assert len(lines) == 3
+    assert not out.exists()
+
+
+def test_not_toml_and_missing_spec(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text("[[figure]\n")
+    code, _, err = run(["gallery", str(path), "-o", str(tmp_path / "o")], capsys)
+    assert code == 2 and "not valid TOML" in err
+    code, _, err = run(["gallery", str(tmp_path / "nope.toml")], capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_list_and_only(spec, tmp_path, capsys):
+    code, stdout, _ = run(["gallery", str(spec), "--list"], capsys)
+    assert code == 0
+    lines = stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["a_conv", "b_tconv", "c_pool"]
+    assert "convanim tconv --i 2 --k 2 --s 2 --view scatter" in lines[1]
+    assert "--duration 200 --cell 12" in lines[0]
+    assert "--seed" not in lines[0]              # a default equal to the command's is not shown
+    assert not (tmp_path / "gallery").exists()
+    code, stdout, _ = run(["gallery", str(spec), "--list", "--only", "c_pool"], capsys)
+    assert stdout.split()[0] == "c_pool" and len(stdout.strip().splitlines()) == 1
+    code, _, err = run(["gallery", str(spec), "--only", "c_pool,nope"], capsys)
+    assert code == 2 and "only:" in err and "nope" in err
+
+
+def test_data_files_are_relative_to_the_spec_and_hashed(tmp_path, capsys):
+    (tmp_path / "x.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
+    spec = tmp_path / "s.toml"
+    spec.write_text('[[figure]]\nname = "f"\ncommand = "conv"\ni = 3\nk = 2\n'
+                    'input = "x.csv"\nformats = ["json"]\n')
+    out = tmp_path / "out"
+    assert run(["gallery", str(spec), "-o", str(out)], capsys)[0] == 0
+    assert json.loads((out / "f.json").read_text())["input"][2] == [7, 8, 9]
+    (tmp_path / "x.csv").write_text("1,2,3\n4,5,6\n7,8,0\n")
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out)], capsys)
+    assert "1 rendered" in stdout
+    assert json.loads((out / "f.json").read_text())["input"][2] == [7, 8, 0]
+
+
+def test_default_spec_is_shipped_identical():
+    assert (ROOT / "convanim" / "gallery.toml").read_bytes() == \
+        (ROOT / "gallery" / "gallery.toml").read_bytes()
+    entries = g.load(None)
+    names = [e.name for e in entries]
+    for name in ["no_padding_no_strides", "arbitrary_padding_no_strides", "same_padding_no_strides",
+                 "full_padding_no_strides", "no_padding_strides", "padding_strides",
+                 "padding_strides_odd", "dilation", "numerical_max_pooling",
+                 "numerical_average_pooling", "padding_strides_transposed_scatter"]:
+        assert name in names
+    for name in names[:7]:
+        assert f"{name}_transposed" in names
+    # The top README shows pictures of the gallery: each one is in the set.
+    shown = re.findall(r"\]\(gallery/(\w+)\.gif\)", (ROOT / "README.md").read_text())
+    assert shown and all(n in names for n in shown), shown
+
+
+def test_committed_gallery_is_up_to_date(tmp_path, capsys):
+    """Re-render the default set: the same bytes as gallery/. Fix: the command below."""
+    out = tmp_path / "gallery"
+    out.mkdir()
+    (out / "gallery.toml").write_bytes((ROOT / "gallery" / "gallery.toml").read_bytes())
+    code, _, err = run(["gallery", "-o", str(out), "-q"], capsys)
+    assert code == 0, err
+    fresh, committed = files_of(out), files_of(ROOT / "gallery")
+    stale = sorted(k for k in fresh.keys() | committed.keys() if fresh.get(k) != committed.get(k))
+    assert not stale, f"gallery/ is out of date ({stale[:5]} ...); run: {g.REGENERATE}"
+
+
+def test_help_has_example(capsys):
+    code, out, _ = run(["gallery", "--help"], capsys)
+    assert code == 0 and "Example" in out and "convanim gallery --list" in out
