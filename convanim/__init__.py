@@ -5,6 +5,7 @@ placement and product) -> layout (geometry) -> raster frames -> file.
 """
 
 from .api import iter_frames, layout, render, save, trace_of
+from .api import matrix_image, save_matrix
 from .engine import Trace, trace
 from .params import SpecError
 from .spec import Spec, conv2d, conv_transpose2d, pool2d, transpose_of
@@ -15,4 +16,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Spec", "SpecError", "Trace", "conv2d", "conv_transpose2d", "pool2d", "transpose_of",
     "trace", "trace_of", "trace_dict", "layout", "iter_frames", "render", "save", "__version__",
+    "matrix_image", "save_matrix",
 ]

@@ -19,7 +19,10 @@ from . import writer
 from .data import load_matrix, random_arrays
 from .engine import Trace, trace
 from .layout import IsoLayout, iso_layout
+from .matrix import matrix_figure
+from .params import SpecError
 from .raster import frames as raster_frames
+from .raster import matrix_picture
 from .spec import Spec
 from .theme import CLASSIC, Theme
 from .tracefile import trace_json
@@ -66,3 +69,33 @@ def save(t: Trace, path: str | os.PathLike, cell: float = DEFAULT_CELL, duration
     if frames_dir is not None:
         writer.write_frames(frames_dir, images, path.stem)
     return writer.write_animation(path, images, duration=duration, loop=loop)
+
+
+def matrix_image(t: Trace, transpose: bool = False, vectors: bool = True, values: bool = False,
+                 cell: int = DEFAULT_CELL, theme: Theme = CLASSIC) -> Image.Image:
+    """The conv2d trace ``t`` as its matrix C, (OH*OW) x (IH*IW), or C^T when ``transpose``.
+
+    ``vectors`` draws X and Y = C X (or Y and X' = C^T Y) beside it; ``values`` writes
+    the weights instead of w(r,c). Raises SpecError past 64 rows or columns.
+    """
+    return matrix_picture(matrix_figure(t, transpose, vectors, values, cell), theme)
+
+
+def save_matrix(t: Trace, path: str | os.PathLike, transpose: bool = False, vectors: bool = True,
+                values: bool = False, cell: int = DEFAULT_CELL, theme: Theme = CLASSIC) -> Path:
+    """Write :func:`matrix_image` as a static PNG at ``path``, atomically."""
+    path = matrix_output(path)
+    image = matrix_image(t, transpose, vectors, values, cell, theme)
+    with writer.atomic_path(path) as tmp:
+        image.save(tmp, format="PNG", optimize=False)
+    return path
+
+
+def matrix_output(path: str | os.PathLike) -> Path:
+    """check_output, and the suffix must be .png: the figure is one static image."""
+    path = writer.check_output(path)
+    if path.suffix.lower() != ".png":
+        raise SpecError(
+            f"output: got {str(path)!r}; the matrix figure is a static image, allowed: .png"
+        )
+    return path

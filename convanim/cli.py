@@ -192,6 +192,47 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
     click.echo(json.dumps(info_dict(spec), indent=2) if as_json else info_text(spec))
 
 
+@cli.command(context_settings=CONTEXT)
+@size_options
+@click.option("--transpose", is_flag=True,
+              help="Draw C^T, the transposed convolution's matrix: X' = C^T Y.")
+@click.option("--vectors/--no-vectors", default=True, show_default=True,
+              help="Draw the flattened input and output beside the matrix, with their values.")
+@click.option("--values", is_flag=True, help="Write the weights' numbers instead of w(r,c).")
+@click.option("--cell", type=click.IntRange(12, 96), default=api.DEFAULT_CELL, show_default=True,
+              metavar="PX", help="Height of one matrix row in pixels.")
+@click.option("-o", "--output", metavar="PATH",
+              help="PNG file. Default: a name from the parameters, e.g. conv_matrix_i4_k3.png "
+                   "(conv_matrix_T_i4_k3.png with --transpose).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random input 0..3 and weights 0..2 from this seed.")
+@click.option("--input", "input_file", metavar="FILE",
+              help="Input matrix (.npy, .csv or whitespace-separated text).")
+@click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.")
+def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vectors, values, cell,
+           output, seed, input_file, weight_file) -> None:
+    """Draw a convolution as a sparse matrix C: Y = C X (PNG).
+
+    C has one row per output cell and one column per input cell (both flattened
+    row-major), w(r,c) where that kernel weight joins them and 0 elsewhere; the
+    products come from the same engine as the animations. --transpose draws C^T,
+    the transposed convolution. At most 64 rows and 64 columns.
+
+    \b
+    Examples:
+      convanim matrix --i 4 --k 3 -o C.png                # the article's 4x16 matrix
+      convanim matrix --i 4 --k 3 --transpose             # conv_matrix_T_i4_k3.png
+      convanim matrix --i 5 --k 3 --s 2 --p 1 --values --no-vectors
+    """
+    spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+    stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
+    path = api.matrix_output(output or f"{stem}.png")
+    t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
+    written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,
+                              cell=cell)
+    click.echo(str(written))
+
+
 def _fail(message: str) -> int:
     click.echo(f"convanim: error: {message}", err=True)
     return 2

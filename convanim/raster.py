@@ -256,3 +256,115 @@ def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
         canvas.paint(frame, sorted(dirty, key=lambda t: (t[1], t[0])),
                      [lower, below, upper_fill, upper, above])
         yield canvas.image(frame)
+
+
+# --- The matrix figure (convanim.matrix): flat boxes and text, drawn at 1x. ---
+
+from functools import lru_cache  # noqa: E402  (kept with the section that needs them)
+
+from PIL import ImageFont  # noqa: E402
+
+from .matrix import SUP_T, Label, MatrixFigure  # noqa: E402
+
+# Font size per label role, as a fraction of the row height; shrunk to fit its box.
+MATRIX_FONT = {"tap": 0.42, "zero": 0.42, "in": 0.42, "out": 0.42, "row_head": 0.34,
+               "col_head": 0.34, "name": 0.5, "caption": 0.44}
+
+
+def _mix(a: RGB, b: RGB, t: float) -> RGB:
+    """``a`` moved a fraction ``t`` towards ``b``."""
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
+
+
+def _matrix_colours(theme: Theme) -> dict[str, RGB]:
+    """Colours of the matrix figure, derived from the theme's roles (no new roles needed):
+    dark text on the background, zeros in the crop grey, taps and X in tints of the
+    input colour, Y in a tint of the output colour."""
+    bg, line = theme.background, theme.line
+    return {
+        "tap": _mix(bg, theme.input, 0.2), "in": _mix(bg, theme.input, 0.4),
+        "out": _mix(bg, theme.output, 0.4), "grid": _mix(bg, line, 0.2),
+        "text": line, "zero": theme.crop, "head": _mix(bg, line, 0.7), "bracket": line,
+    }
+
+
+@lru_cache(maxsize=64)
+def _font(size: int):
+    # Pillow's own scalable font (Pillow >= 10.1): no system fonts, same glyphs everywhere.
+    return ImageFont.load_default(size=max(1, size))
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    """Split at the superscript T: [(text, is_superscript), ...]."""
+    parts: list[tuple[str, bool]] = []
+    for n, chunk in enumerate(text.split(SUP_T)):
+        if n:
+            parts.append(("T", True))
+        if chunk:
+            parts.append((chunk, False))
+    return parts
+
+
+def _text_width(text: str, size: int) -> float:
+    font, small = _font(size), _font(round(size * 0.65))
+    return sum((small if sup else font).getlength(s) for s, sup in _runs(text))
+
+
+def _fit_size(texts: list[str], target: int, box_w: int, box_h: int, pad: int) -> int:
+    """The largest size <= target at which every text fits inside box minus ``pad``."""
+    size = max(1, target)
+    widest = max(set(texts), key=lambda s: _text_width(s, size))
+    while size > 6 and (_text_width(widest, size) > box_w - 2 * pad or size > box_h - 2 * pad):
+        size -= 1
+    return size
+
+
+def _draw_text(draw: ImageDraw.ImageDraw, label: Label, size: int, fill: RGB, pad: int) -> None:
+    box = label.box
+    font, small = _font(size), _font(round(size * 0.65))
+    width = _text_width(label.text, size)
+    if label.align == "left":
+        x = box.x0 + pad
+    elif label.align == "right":
+        x = box.x1 - pad - width
+    else:
+        x = (box.x0 + box.x1 - width) / 2
+    # Centre the capital height on the box's middle, on a common baseline.
+    cap = -font.getbbox("X", anchor="ls")[1]
+    base = (box.y0 + box.y1) / 2 + cap / 2
+    for s, sup in _runs(label.text):
+        f = small if sup else font
+        draw.text((x, base - (cap * 0.45 if sup else 0)), s, font=f, fill=fill, anchor="ls")
+        x += f.getlength(s)
+
+
+def matrix_picture(fig: MatrixFigure, theme: Theme = CLASSIC) -> Image.Image:
+    """RGB image of a :class:`convanim.matrix.MatrixFigure`: filled cells, grid, brackets, text."""
+    col = _matrix_colours(theme)
+    img = Image.new("RGB", fig.size, theme.background)
+    draw = ImageDraw.Draw(img)
+    for box, role in fig.cells:
+        draw.rectangle([box.x0, box.y0, box.x1, box.y1], fill=col[role])
+    for box in fig.grid:
+        draw.rectangle([box.x0, box.y0, box.x1, box.y1], outline=col["grid"], width=1)
+    tick = max(3, fig.cell // 6)
+    lw = max(1, round(fig.cell / 20))
+    for box in fig.brackets:
+        for x, d in ((box.x0, 1), (box.x1, -1)):
+            draw.line([(x + d * tick, box.y0), (x, box.y0), (x, box.y1), (x + d * tick, box.y1)],
+                      fill=col["bracket"], width=lw, joint="curve")
+    pad = max(2, fig.cell // 10)
+    by_role: dict[str, list] = {}
+    for label in fig.labels:
+        by_role.setdefault(label.role, []).append(label)
+    for role, labels in by_role.items():
+        # One size per role, so equal things look equal; fitted to the smallest box.
+        box_w = min(lb.box.width for lb in labels)
+        box_h = min(lb.box.height for lb in labels)
+        size = _fit_size([lb.text for lb in labels], round(MATRIX_FONT[role] * fig.cell),
+                         box_w, box_h, pad)
+        fill = {"zero": col["zero"], "row_head": col["head"], "col_head": col["head"]}.get(
+            role, col["text"])
+        for label in labels:
+            _draw_text(draw, label, size, fill, pad)
+    return img
