@@ -27,7 +27,6 @@ from .theme import CLASSIC, RGB, Theme
 
 SS = 4  # supersampling factor
 GRID_W = 1.6  # grid line width, canvas pixels
-LINK_W = 1.0  # the four lines joining footprint and output cell
 DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge
 
 
@@ -68,8 +67,12 @@ class PaletteMap:
 
     def indices(self, img: Image.Image) -> np.ndarray:
         """(H, W) uint8 palette index of each pixel of an RGB image."""
-        a = np.asarray(img, dtype=np.uint8)
-        packed = (a[..., 0].astype(np.int32) << 16) | (a[..., 1].astype(np.int32) << 8) | a[..., 2]
+        return self.indices_rgb(np.asarray(img, dtype=np.uint8))
+
+    def indices_rgb(self, a: np.ndarray) -> np.ndarray:
+        """Palette index of each colour of an (..., 3) array of 0..255 values."""
+        a = a.astype(np.int32)
+        packed = (a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]
         found = self._known[packed]
         missing = found == 0
         if missing.any():
@@ -82,6 +85,33 @@ class PaletteMap:
 
 
 TILE = 64  # tile side, canvas pixels
+BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
+
+
+def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
+    """cover(x, y) -> 0..1: how much of each pixel the parallelogram a-b-c-d (in order) covers.
+
+    Signed distance to the nearest edge, in pixels, clipped to a one-pixel ramp:
+    the same anti-aliasing as a box-filtered edge, without drawing anything.
+    """
+    pts = np.array([a, b, c, d], dtype=np.float64)
+    centre = pts.mean(axis=0)
+    edges = []
+    for i in range(4):
+        p, q = pts[i], pts[(i + 1) % 4]
+        n = np.array([q[1] - p[1], p[0] - q[0]])
+        n /= np.hypot(*n) or 1.0
+        if np.dot(centre - p, n) < 0:
+            n = -n  # inward normal
+        edges.append((p, n))
+
+    def cover(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        inside = np.full(xs.shape, np.inf)
+        for p, n in edges:
+            inside = np.minimum(inside, (xs - p[0]) * n[0] + (ys - p[1]) * n[1])
+        return np.clip(inside + 0.5, 0.0, 1.0)
+
+    return cover
 
 
 class _Ops:
@@ -189,11 +219,9 @@ class _Canvas:
         self.to_palette = PaletteMap(palette_colours(theme))
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
 
-    def paint(self, out: np.ndarray, tiles, layers: list[_Ops]) -> None:
-        """Draw ``layers`` in order into each tile and store its palette indices in ``out``."""
-        for tx, ty in tiles:
-            x0, y0 = tx * TILE, ty * TILE
-            x1, y1 = min(x0 + TILE, self.w), min(y0 + TILE, self.h)
+    def paint(self, out: np.ndarray, rects, layers: list[_Ops]) -> None:
+        """Draw ``layers`` in order into each rectangle (x0, y0, x1, y1) and store palette indices."""
+        for x0, y0, x1, y1 in rects:
             img = Image.new("RGB", ((x1 - x0) * SS, (y1 - y0) * SS), self.theme.background)
             draw = ImageDraw.Draw(img)
             for layer in layers:
@@ -202,8 +230,48 @@ class _Canvas:
                     _draw_ops(draw, layer, idx, x0 * SS, y0 * SS)
             out[y0:y1, x0:x1] = self.to_palette.indices(img.reduce(SS))
 
-    def all_tiles(self):
-        return [(tx, ty) for ty in range(self.nrows) for tx in range(self.ncols)]
+    def tile_rects(self, tiles) -> list[tuple[int, int, int, int]]:
+        return [(tx * TILE, ty * TILE, min(tx * TILE + TILE, self.w), min(ty * TILE + TILE, self.h))
+                for tx, ty in sorted(tiles, key=lambda t: (t[1], t[0]))]
+
+    def bands(self) -> list[tuple[int, int, int, int]]:
+        """The whole canvas in full-width bands of about BAND_PIXELS supersampled pixels."""
+        rows = max(1, min(self.h, BAND_PIXELS // (self.w * SS * SS)))
+        return [(0, y, self.w, min(y + rows, self.h)) for y in range(0, self.h, rows)]
+
+    def line(self, out: np.ndarray, p0: Point, p1: Point, colour: RGB, cover) -> None:
+        """An anti-aliased line one pixel wide, blended into ``out`` under ``cover(x, y)`` (0..1).
+
+        Xiaolin Wu's method, vectorised: each step along the major axis splits
+        the line between the two nearest pixels across it. The long, thin
+        connecting lines are drawn this way straight onto the frame, so they
+        cost no supersampled tiles.
+        """
+        (x0, y0), (x1, y1) = p0, p1
+        steep = abs(y1 - y0) > abs(x1 - x0)
+        if steep:
+            x0, y0, x1, y1 = y0, x0, y1, x1
+        if x1 < x0:
+            x0, y0, x1, y1 = x1, y1, x0, y0
+        # Pixel centres sit at +0.5: sample the line at the centres along the major axis.
+        major = np.arange(int(np.floor(x0 - 0.5)) + 1, int(np.floor(x1 - 0.5)) + 1)
+        if len(major) == 0:
+            return
+        slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
+        minor = y0 + (major + 0.5 - x0) * slope - 0.5
+        base = np.floor(minor).astype(np.int64)
+        frac = minor - base
+        ms = np.concatenate([major, major])
+        ns = np.concatenate([base, base + 1])
+        weight = np.concatenate([1 - frac, frac])
+        ys, xs = (ms, ns) if steep else (ns, ms)
+        keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
+        ys, xs, weight = ys[keep], xs[keep], weight[keep]
+        alpha = weight * (1.0 - cover(xs + 0.5, ys + 0.5))
+        pal = self.to_palette.colours
+        under = pal[out[ys, xs]].astype(np.float64)
+        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[:, None]
+        out[ys, xs] = self.to_palette.indices_rgb(np.rint(mixed).astype(np.int32))
 
     def image(self, indices: np.ndarray) -> Image.Image:
         out = Image.frombytes("P", (self.w, self.h), indices.tobytes())
@@ -226,7 +294,11 @@ def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
     if scatter:
         for r, c in layout.upper.cells(REAL):
             upper_fill.poly(layout.upper.quad(r, c), theme.output_empty)
-    canvas.paint(canvas.base, canvas.all_tiles(), [lower, upper_fill, upper])
+    canvas.paint(canvas.base, canvas.bands(), [lower, upper_fill, upper])
+    # The connecting lines run below the output plane, which hides them.
+    cover = _parallelogram_cover(layout.upper.quad(0, 0)[0], layout.upper.corner(0, layout.trace.spec.output_size[1]),
+                                 layout.upper.corner(*layout.trace.spec.output_size),
+                                 layout.upper.corner(layout.trace.spec.output_size[0], 0))
 
     for step in range(layout.n_frames):
         shapes = layout.frame(step)
@@ -237,14 +309,12 @@ def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
                 q = layout.upper.quad(r, c)
                 upper_fill.poly(q, theme.output)
                 fresh.poly(q, theme.output)
-            canvas.paint(canvas.base, fresh.tiles(canvas.ncols, canvas.nrows),
+            canvas.paint(canvas.base, canvas.tile_rects(fresh.tiles(canvas.ncols, canvas.nrows)),
                          [lower, upper_fill, upper])
         below = _Ops()  # on the lower plane, under the lines
         for r, c, kind in shapes.lower:
             fill = theme.input_hl if kind == REAL else theme.padding_hl
             below.cell(layout.lower.quad(r, c), fill, theme.line)
-        for p0, p1 in shapes.lines:
-            below.seg(p0, p1, theme.connector, LINK_W, extend=False)
         above = _Ops()  # on the upper plane
         for r, c, kind in shapes.upper:
             if kind == REAL:
@@ -253,8 +323,10 @@ def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
                 above.cell(layout.upper.quad(r, c), theme.crop, theme.crop, faint=True)
         dirty = below.tiles(canvas.ncols, canvas.nrows) | above.tiles(canvas.ncols, canvas.nrows)
         frame = canvas.base.copy()
-        canvas.paint(frame, sorted(dirty, key=lambda t: (t[1], t[0])),
+        canvas.paint(frame, canvas.tile_rects(dirty),
                      [lower, below, upper_fill, upper, above])
+        for p0, p1 in shapes.lines:
+            canvas.line(frame, p0, p1, theme.connector, cover)
         yield canvas.image(frame)
 
 
