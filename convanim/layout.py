@@ -112,6 +112,7 @@ class FrameShapes:
     upper: tuple[tuple[int, int, int], ...]  # (r, c, kind) shaded on the upper plane
     filled: tuple[tuple[int, int], ...] | None  # upper cells drawn as filled; None: all
     lines: tuple[tuple[Point, Point], ...]
+    fresh: tuple[tuple[int, int], ...] = ()  # upper cells filled first at this step
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +132,16 @@ class IsoLayout:
     def _scatter(self) -> bool:
         return self.trace.spec.view == "scatter"
 
+    @cached_property
+    def first_fill(self) -> np.ndarray:
+        """(OH, OW) step at which each output cell receives its first product; -1 never."""
+        t = self.trace
+        first = np.full(t.spec.output_size, np.iinfo(np.int64).max, dtype=np.int64)
+        step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
+        np.minimum.at(first, (t.tap_out[:, 0], t.tap_out[:, 1]), step_of_tap)
+        first[first == np.iinfo(np.int64).max] = -1
+        return first
+
     def frame(self, step: int) -> FrameShapes:
         t = self.trace
         kh, kw = t.spec.kernel_size
@@ -143,22 +154,25 @@ class IsoLayout:
             low_plane, up_plane = self.lower, self.upper
             lower = ((anchor[0], anchor[1], REAL),)
             upper = tuple((r, c, up_plane.kind(r, c)) for r, c in foot)
-            done = t.tap_out[: t.step_start[step + 1]]
-            filled = tuple(sorted({(int(r), int(c)) for r, c in done}))
+            ff = self.first_fill
+            rr, cc = np.nonzero((ff >= 0) & (ff <= step))
+            filled = tuple(zip(rr.tolist(), cc.tolist()))
+            rr, cc = np.nonzero(ff == step)
+            fresh = tuple(zip(rr.tolist(), cc.tolist()))
             low_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
             up_box = (c0, c1)
         else:
             low_plane, up_plane = self.lower, self.upper
             lower = tuple((r, c, low_plane.kind(r, c)) for r, c in foot)
             upper = ((anchor[0], anchor[1], REAL),)
-            filled = None
+            filled, fresh = None, ()
             low_box = (c0, c1)
             up_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
         lines = tuple(
             (low_plane.corner(low_box[i][0], low_box[j][1]), up_plane.corner(up_box[i][0], up_box[j][1]))
             for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
         )
-        return FrameShapes(lower, upper, filled, lines)
+        return FrameShapes(lower, upper, filled, lines, fresh)
 
 
 def _plane_kinds(shape, first, real_cells, pad_kind) -> np.ndarray:

@@ -4,6 +4,14 @@ Shapes are drawn at SS times the canvas size and box-filtered down, which gives
 smooth edges; the result is mapped without dithering onto one fixed palette per
 theme (its colours and the blends between them), the same for every frame, so
 flat colours stay flat and a GIF needs no per-frame palette.
+
+The canvas is cut into square tiles. The still picture (grids, padding, output
+plane) is drawn once; a frame redraws only the tiles that its moving shapes
+(shaded cells, the four lines) touch, so a frame costs about the same whatever
+the size of the grids, and no supersampled copy of the whole canvas is ever
+held. Shapes are kept as drawing operations with bounding boxes, in z-order,
+and each tile draws just the operations that overlap it; tiles start at whole
+pixels, so a tile's pixels equal those of a whole-canvas drawing.
 """
 
 from __future__ import annotations
@@ -19,7 +27,6 @@ from .theme import CLASSIC, RGB, Theme
 
 SS = 4  # supersampling factor
 GRID_W = 1.6  # grid line width, canvas pixels
-LINK_W = 1.0  # the four lines joining footprint and output cell
 DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge
 
 
@@ -43,110 +50,284 @@ class PaletteMap:
 
     Pillow's own palette conversion looks colours up in a coarse cache and can
     shift an exact theme colour to a neighbouring blend; this maps every
-    distinct colour of a frame to its true nearest entry.
+    colour to its true nearest entry, remembering each answer in a table
+    indexed by the 24-bit colour (index + 1; 0 = not yet known). The table is
+    allocated zeroed, so only the pages of colours that occur use memory.
     """
 
     def __init__(self, colours: np.ndarray):
         self.colours = colours
         self.flat = [int(v) for v in colours.ravel()]
+        self._known = np.zeros(1 << 24, dtype=np.uint16)
 
     def __call__(self, img: Image.Image) -> Image.Image:
-        a = np.asarray(img, dtype=np.uint8)
-        packed = (a[..., 0].astype(np.int32) << 16) | (a[..., 1].astype(np.int32) << 8) | a[..., 2]
-        uniq, inverse = np.unique(packed.ravel(), return_inverse=True)
-        rgb = np.stack([uniq >> 16, (uniq >> 8) & 255, uniq & 255], axis=1)
-        dist = ((rgb[:, None, :] - self.colours[None, :, :]) ** 2).sum(axis=2)
-        index = dist.argmin(axis=1).astype(np.uint8)[inverse].reshape(packed.shape)
-        out = Image.frombytes("P", img.size, index.tobytes())
+        out = Image.frombytes("P", img.size, self.indices(img).tobytes())
         out.putpalette(self.flat)
         return out
 
+    def indices(self, img: Image.Image) -> np.ndarray:
+        """(H, W) uint8 palette index of each pixel of an RGB image."""
+        return self.indices_rgb(np.asarray(img, dtype=np.uint8))
 
-def _scaled(points, k: float = SS) -> list[tuple[float, float]]:
-    return [(x * k, y * k) for x, y in points]
-
-
-def _segment(draw: ImageDraw.ImageDraw, p0: Point, p1: Point, colour: RGB, width: float,
-             extend: bool = True) -> None:
-    """A line of ``width`` canvas px; extended by half a width so corners close cleanly."""
-    (x0, y0), (x1, y1) = _scaled((p0, p1))
-    w = max(1, round(width * SS))
-    if extend:
-        dx, dy = x1 - x0, y1 - y0
-        n = (dx * dx + dy * dy) ** 0.5 or 1.0
-        e = w / 2 / n
-        x0, y0, x1, y1 = x0 - dx * e, y0 - dy * e, x1 + dx * e, y1 + dy * e
-    draw.line([(x0, y0), (x1, y1)], fill=colour, width=w)
-
-
-def _dashed(draw: ImageDraw.ImageDraw, p0: Point, p1: Point, colour: RGB, width: float) -> None:
-    for a, b in DASHES:
-        q0 = (p0[0] + (p1[0] - p0[0]) * a, p0[1] + (p1[1] - p0[1]) * a)
-        q1 = (p0[0] + (p1[0] - p0[0]) * b, p0[1] + (p1[1] - p0[1]) * b)
-        _segment(draw, q0, q1, colour, width, extend=(a == 0.0 or b == 1.0))
+    def indices_rgb(self, a: np.ndarray) -> np.ndarray:
+        """Palette index of each colour of an (..., 3) array of 0..255 values."""
+        a = a.astype(np.int32)
+        packed = (a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]
+        found = self._known[packed]
+        missing = found == 0
+        if missing.any():
+            new = np.unique(packed[missing])
+            rgb = np.stack([new >> 16, (new >> 8) & 255, new & 255], axis=1)
+            dist = ((rgb[:, None, :] - self.colours[None, :, :]) ** 2).sum(axis=2)
+            self._known[new] = dist.argmin(axis=1) + 1
+            found = self._known[packed]
+        return (found - 1).astype(np.uint8)
 
 
-def _cell(draw: ImageDraw.ImageDraw, plane: Plane, r: int, c: int, fill: RGB | None,
-          edge: RGB, faint: bool = False) -> None:
-    """Fill one cell and stroke its four edges solid (or dashed when ``faint``)."""
-    quad = plane.quad(r, c)
-    if fill is not None:
-        draw.polygon(_scaled(quad), fill=fill)
+TILE = 64  # tile side, canvas pixels
+BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
+
+
+def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
+    """cover(x, y) -> 0..1: how much of each pixel the parallelogram a-b-c-d (in order) covers.
+
+    Signed distance to the nearest edge, in pixels, clipped to a one-pixel ramp:
+    the same anti-aliasing as a box-filtered edge, without drawing anything.
+    """
+    pts = np.array([a, b, c, d], dtype=np.float64)
+    centre = pts.mean(axis=0)
+    edges = []
     for i in range(4):
-        p0, p1 = quad[i], quad[(i + 1) % 4]
-        (_dashed if faint else _segment)(draw, p0, p1, edge, GRID_W)
+        p, q = pts[i], pts[(i + 1) % 4]
+        n = np.array([q[1] - p[1], p[0] - q[0]])
+        n /= np.hypot(*n) or 1.0
+        if np.dot(centre - p, n) < 0:
+            n = -n  # inward normal
+        edges.append((p, n))
+
+    def cover(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        inside = np.full(xs.shape, np.inf)
+        for p, n in edges:
+            inside = np.minimum(inside, (xs - p[0]) * n[0] + (ys - p[1]) * n[1])
+        return np.clip(inside + 0.5, 0.0, 1.0)
+
+    return cover
 
 
-def _plane_base(draw: ImageDraw.ImageDraw, plane: Plane, fills: dict[int, RGB | None],
-                theme: Theme) -> None:
+class _Ops:
+    """Drawing operations in z-order, in supersampled pixels, with their boxes (canvas px)."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple] = []
+        self.boxes: list[tuple[float, float, float, float]] = []
+        self._arr: np.ndarray | None = None
+
+    def poly(self, points, fill: RGB) -> None:
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        self.ops.append(("p", [(x * SS, y * SS) for x, y in points], fill))
+        self.boxes.append((min(xs), min(ys), max(xs), max(ys)))
+
+    def seg(self, p0: Point, p1: Point, colour: RGB, width: float, extend: bool = True) -> None:
+        """A line of ``width`` canvas px; extended by half a width so corners close cleanly."""
+        (x0, y0), (x1, y1) = p0, p1
+        w = max(1, round(width * SS))
+        if extend:
+            dx, dy = x1 - x0, y1 - y0
+            n = (dx * dx + dy * dy) ** 0.5 or 1.0
+            e = w / 2 / SS / n
+            x0, y0, x1, y1 = x0 - dx * e, y0 - dy * e, x1 + dx * e, y1 + dy * e
+        self.ops.append(("l", [(x0 * SS, y0 * SS), (x1 * SS, y1 * SS)], colour, w))
+        r = width / 2
+        self.boxes.append((min(x0, x1) - r, min(y0, y1) - r, max(x0, x1) + r, max(y0, y1) + r))
+
+    def dashed(self, p0: Point, p1: Point, colour: RGB, width: float) -> None:
+        for a, b in DASHES:
+            q0 = (p0[0] + (p1[0] - p0[0]) * a, p0[1] + (p1[1] - p0[1]) * a)
+            q1 = (p0[0] + (p1[0] - p0[0]) * b, p0[1] + (p1[1] - p0[1]) * b)
+            self.seg(q0, q1, colour, width, extend=(a == 0.0 or b == 1.0))
+
+    def cell(self, quad, fill: RGB | None, edge: RGB, faint: bool = False) -> None:
+        """Fill one cell and stroke its four edges solid (or dashed when ``faint``)."""
+        if fill is not None:
+            self.poly(quad, fill)
+        for i in range(4):
+            (self.dashed if faint else self.seg)(quad[i], quad[(i + 1) % 4], edge, GRID_W)
+
+    def overlapping(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        if self._arr is None or len(self._arr) != len(self.boxes):
+            self._arr = np.array(self.boxes, dtype=np.float64).reshape(-1, 4)
+        b = self._arr
+        pad = 1.0  # anti-aliasing reaches one pixel past a shape
+        return np.flatnonzero((b[:, 0] - pad < x1) & (b[:, 2] + pad > x0)
+                              & (b[:, 1] - pad < y1) & (b[:, 3] + pad > y0))
+
+    def tiles(self, ncols: int, nrows: int) -> set[tuple[int, int]]:
+        """Tiles that the operations touch; lines walk their length, polygons take their box."""
+        out: set[tuple[int, int]] = set()
+        for op, (x0, y0, x1, y1) in zip(self.ops, self.boxes):
+            if op[0] == "l":
+                (ax, ay), (bx, by) = op[1]
+                ax, ay, bx, by = ax / SS, ay / SS, bx / SS, by / SS
+                n = int(max(abs(bx - ax), abs(by - ay)) // (TILE / 4)) + 2
+                for k in range(n):
+                    t = k / (n - 1)
+                    x, y = ax + (bx - ax) * t, ay + (by - ay) * t
+                    for dx in (-2.0, 2.0):
+                        for dy in (-2.0, 2.0):
+                            out.add((int((x + dx) // TILE), int((y + dy) // TILE)))
+            else:
+                for ty in range(int((y0 - 2) // TILE), int((y1 + 2) // TILE) + 1):
+                    for tx in range(int((x0 - 2) // TILE), int((x1 + 2) // TILE) + 1):
+                        out.add((tx, ty))
+        return {(tx, ty) for tx, ty in out if 0 <= tx < ncols and 0 <= ty < nrows}
+
+
+def _draw_ops(draw: ImageDraw.ImageDraw, layer: _Ops, idx: np.ndarray, ox: float, oy: float) -> None:
+    for i in idx:
+        op = layer.ops[i]
+        pts = [(x - ox, y - oy) for x, y in op[1]]
+        if op[0] == "p":
+            draw.polygon(pts, fill=op[2])
+        else:
+            draw.line(pts, fill=op[2], width=op[3])
+
+
+def _plane_ops(ops: _Ops, plane: Plane, fills: dict[int, RGB | None], theme: Theme) -> None:
     for kind, fill in fills.items():
         if fill is None:
             continue
         for r, c in plane.cells(kind):
-            draw.polygon(_scaled(plane.quad(r, c)), fill=fill)
+            ops.poly(plane.quad(r, c), fill)
     solid, dashed, faint = plane.edges()
     for p0, p1 in dashed:
-        _dashed(draw, p0, p1, theme.line, GRID_W)
+        ops.dashed(p0, p1, theme.line, GRID_W)
     for p0, p1 in faint:
-        _dashed(draw, p0, p1, theme.crop, GRID_W)
+        ops.dashed(p0, p1, theme.crop, GRID_W)
     for p0, p1 in solid:
-        _segment(draw, p0, p1, theme.line, GRID_W)
+        ops.seg(p0, p1, theme.line, GRID_W)
+
+
+class _Canvas:
+    """The tiled picture: palette indices of the still image, and a tile painter."""
+
+    def __init__(self, size: tuple[int, int], theme: Theme):
+        self.w, self.h = size
+        self.ncols = -(-self.w // TILE)
+        self.nrows = -(-self.h // TILE)
+        self.theme = theme
+        self.to_palette = PaletteMap(palette_colours(theme))
+        self.base = np.zeros((self.h, self.w), dtype=np.uint8)
+
+    def paint(self, out: np.ndarray, rects, layers: list[_Ops]) -> None:
+        """Draw ``layers`` in order into each rectangle (x0, y0, x1, y1) and store palette indices."""
+        for x0, y0, x1, y1 in rects:
+            img = Image.new("RGB", ((x1 - x0) * SS, (y1 - y0) * SS), self.theme.background)
+            draw = ImageDraw.Draw(img)
+            for layer in layers:
+                idx = layer.overlapping(x0, y0, x1, y1)
+                if len(idx):
+                    _draw_ops(draw, layer, idx, x0 * SS, y0 * SS)
+            out[y0:y1, x0:x1] = self.to_palette.indices(img.reduce(SS))
+
+    def tile_rects(self, tiles) -> list[tuple[int, int, int, int]]:
+        return [(tx * TILE, ty * TILE, min(tx * TILE + TILE, self.w), min(ty * TILE + TILE, self.h))
+                for tx, ty in sorted(tiles, key=lambda t: (t[1], t[0]))]
+
+    def bands(self) -> list[tuple[int, int, int, int]]:
+        """The whole canvas in full-width bands of about BAND_PIXELS supersampled pixels."""
+        rows = max(1, min(self.h, BAND_PIXELS // (self.w * SS * SS)))
+        return [(0, y, self.w, min(y + rows, self.h)) for y in range(0, self.h, rows)]
+
+    def line(self, out: np.ndarray, p0: Point, p1: Point, colour: RGB, cover) -> None:
+        """An anti-aliased line one pixel wide, blended into ``out`` under ``cover(x, y)`` (0..1).
+
+        Xiaolin Wu's method, vectorised: each step along the major axis splits
+        the line between the two nearest pixels across it. The long, thin
+        connecting lines are drawn this way straight onto the frame, so they
+        cost no supersampled tiles.
+        """
+        (x0, y0), (x1, y1) = p0, p1
+        steep = abs(y1 - y0) > abs(x1 - x0)
+        if steep:
+            x0, y0, x1, y1 = y0, x0, y1, x1
+        if x1 < x0:
+            x0, y0, x1, y1 = x1, y1, x0, y0
+        # Pixel centres sit at +0.5: sample the line at the centres along the major axis.
+        major = np.arange(int(np.floor(x0 - 0.5)) + 1, int(np.floor(x1 - 0.5)) + 1)
+        if len(major) == 0:
+            return
+        slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
+        minor = y0 + (major + 0.5 - x0) * slope - 0.5
+        base = np.floor(minor).astype(np.int64)
+        frac = minor - base
+        ms = np.concatenate([major, major])
+        ns = np.concatenate([base, base + 1])
+        weight = np.concatenate([1 - frac, frac])
+        ys, xs = (ms, ns) if steep else (ns, ms)
+        keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
+        ys, xs, weight = ys[keep], xs[keep], weight[keep]
+        alpha = weight * (1.0 - cover(xs + 0.5, ys + 0.5))
+        pal = self.to_palette.colours
+        under = pal[out[ys, xs]].astype(np.float64)
+        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[:, None]
+        out[ys, xs] = self.to_palette.indices_rgb(np.rint(mixed).astype(np.int32))
+
+    def image(self, indices: np.ndarray) -> Image.Image:
+        out = Image.frombytes("P", (self.w, self.h), indices.tobytes())
+        out.putpalette(self.to_palette.flat)
+        return out
 
 
 def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
     """One P-mode image per step of ``layout``, all sharing :func:`palette_colours`."""
-    w, h = layout.size
-    big = (w * SS, h * SS)
+    canvas = _Canvas(layout.size, theme)
     scatter = layout.trace.spec.view == "scatter"
-    to_palette = PaletteMap(palette_colours(theme))
 
-    lower = Image.new("RGB", big, theme.background)
-    _plane_base(ImageDraw.Draw(lower), layout.lower, {REAL: theme.input}, theme)
-    upper = Image.new("RGBA", big, (0, 0, 0, 0))
-    up_fill = theme.output_empty if scatter else theme.output
-    _plane_base(ImageDraw.Draw(upper), layout.upper, {REAL: up_fill}, theme)
+    lower = _Ops()
+    _plane_ops(lower, layout.lower, {REAL: theme.input}, theme)
+    # The output plane: in scatter view its cells fill as products arrive, so
+    # their fills are a layer of their own that grows frame by frame.
+    upper_fill = _Ops()
+    upper = _Ops()
+    _plane_ops(upper, layout.upper, {REAL: None if scatter else theme.output}, theme)
+    if scatter:
+        for r, c in layout.upper.cells(REAL):
+            upper_fill.poly(layout.upper.quad(r, c), theme.output_empty)
+    canvas.paint(canvas.base, canvas.bands(), [lower, upper_fill, upper])
+    # The connecting lines run below the output plane, which hides them.
+    cover = _parallelogram_cover(layout.upper.quad(0, 0)[0], layout.upper.corner(0, layout.trace.spec.output_size[1]),
+                                 layout.upper.corner(*layout.trace.spec.output_size),
+                                 layout.upper.corner(layout.trace.spec.output_size[0], 0))
 
     for step in range(layout.n_frames):
         shapes = layout.frame(step)
-        img = lower.copy()
-        draw = ImageDraw.Draw(img)
+        if shapes.fresh:
+            # Newly filled output cells change the still image from here on.
+            fresh = _Ops()
+            for r, c in shapes.fresh:
+                q = layout.upper.quad(r, c)
+                upper_fill.poly(q, theme.output)
+                fresh.poly(q, theme.output)
+            canvas.paint(canvas.base, canvas.tile_rects(fresh.tiles(canvas.ncols, canvas.nrows)),
+                         [lower, upper_fill, upper])
+        below = _Ops()  # on the lower plane, under the lines
         for r, c, kind in shapes.lower:
             fill = theme.input_hl if kind == REAL else theme.padding_hl
-            _cell(draw, layout.lower, r, c, fill, theme.line)
-        for p0, p1 in shapes.lines:
-            _segment(draw, p0, p1, theme.connector, LINK_W, extend=False)
-        img.paste(upper, (0, 0), upper)
-        draw = ImageDraw.Draw(img)
-        if shapes.filled is not None:
-            for r, c in shapes.filled:
-                _cell(draw, layout.upper, r, c, theme.output, theme.line)
+            below.cell(layout.lower.quad(r, c), fill, theme.line)
+        above = _Ops()  # on the upper plane
         for r, c, kind in shapes.upper:
             if kind == REAL:
-                _cell(draw, layout.upper, r, c, theme.output_hl, theme.line)
+                above.cell(layout.upper.quad(r, c), theme.output_hl, theme.line)
             elif kind in (CROP, PAD):
-                _cell(draw, layout.upper, r, c, theme.crop, theme.crop, faint=True)
-        small = img.reduce(SS)
-        yield to_palette(small)
+                above.cell(layout.upper.quad(r, c), theme.crop, theme.crop, faint=True)
+        dirty = below.tiles(canvas.ncols, canvas.nrows) | above.tiles(canvas.ncols, canvas.nrows)
+        frame = canvas.base.copy()
+        canvas.paint(frame, canvas.tile_rects(dirty),
+                     [lower, below, upper_fill, upper, above])
+        for p0, p1 in shapes.lines:
+            canvas.line(frame, p0, p1, theme.connector, cover)
+        yield canvas.image(frame)
 
 
 # --- The matrix figure (convanim.matrix): flat boxes and text, drawn at 1x. ---
