@@ -10,13 +10,13 @@ noisy: every figure is the median of --repeat runs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,25 +46,39 @@ CLASSIC = {
 REF_SECONDS = {1: 340.0, 2: 197.0}
 
 
-def _render_one(args: tuple[str, str]) -> tuple[str, int, tuple[int, int], int]:
-    name, out_dir = args
-    spec = CLASSIC[name][0]()
-    t = ca.trace_of(spec)
-    path = ca.save(t, Path(out_dir) / f"{name}.gif")
-    from PIL import Image
-    with Image.open(path) as im:
-        size = im.size
-    return name, path.stat().st_size, size, spec.n_steps
+def _classic_spec(formats: list[str]) -> str:
+    """The 15 classic figures of the built-in gallery spec, with the given formats, as TOML."""
+    import tomllib
+
+    spec = tomllib.loads((ROOT / "gallery" / "gallery.toml").read_text())
+    out = [f"[defaults]\nformats = {json.dumps(formats)}\n"]
+    for fig in spec["figure"]:
+        if fig["name"] in CLASSIC:
+            # Scalars, flags and pair lists print the same in JSON and TOML.
+            out.append("[[figure]]\n" + "".join(f"{k} = {json.dumps(v)}\n"
+                                                for k, v in fig.items() if k != "formats"))
+    return "\n".join(out)
 
 
-def classic_set(jobs: int, out_dir: str) -> tuple[float, list]:
-    t0 = time.perf_counter()
-    if jobs == 1:
-        rows = [_render_one((n, out_dir)) for n in CLASSIC]
-    else:
-        with ProcessPoolExecutor(jobs) as pool:
-            rows = list(pool.map(_render_one, [(n, out_dir) for n in CLASSIC]))
-    return time.perf_counter() - t0, rows
+def classic_set(jobs: int, formats: list[str]) -> tuple[float, list]:
+    """Wall time of `convanim gallery SPEC --force -j JOBS` (one process tree), and the GIFs."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with tempfile.TemporaryDirectory() as d:
+        spec = Path(d) / "classic.toml"
+        spec.write_text(_classic_spec(formats))
+        out = Path(d) / "out"
+        cmd = [sys.executable, "-m", "convanim", "gallery", str(spec), "-o", str(out),
+               "-j", str(jobs), "--force", "-q"]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True)
+        wall = time.perf_counter() - t0
+        rows = []
+        from PIL import Image
+        for name in CLASSIC:
+            path = out / f"{name}.gif"
+            with Image.open(path) as im:
+                rows.append((name, path.stat().st_size, im.size, im.n_frames))
+    return wall, rows
 
 
 def per_frame(sizes: list[int], repeat: int) -> list[tuple[int, int, float, float]]:
@@ -115,18 +129,20 @@ def main() -> None:
     print(f"convanim {ca.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
           f"median of {repeat}")
 
-    print("\n## Classic set: 15 animations, GIF, forced re-render")
-    print("| jobs | wall s (median) | reference pipeline s | speed-up |")
-    print("|---|---|---|---|")
+    print("\n## Classic set: 15 animations (322 frames), `convanim gallery --force`, whole process")
+    print("| outputs | jobs | wall s (median) | reference pipeline s | speed-up |")
+    print("|---|---|---|---|---|")
     rows = None
-    for jobs in (1, 2):
-        walls = []
-        for _ in range(repeat):
-            with tempfile.TemporaryDirectory() as d:
-                wall, rows = classic_set(jobs, d)
+    for formats in (["gif"], ["gif", "frames"]):
+        for jobs in (1, 2):
+            walls = []
+            for _ in range(repeat):
+                wall, got = classic_set(jobs, formats)
                 walls.append(wall)
-        w = statistics.median(walls)
-        print(f"| {jobs} | {w:.3f} | {REF_SECONDS[jobs]:.0f} | {REF_SECONDS[jobs] / w:.0f}x |")
+                rows = rows or got
+            w = statistics.median(walls)
+            print(f"| {' + '.join(formats)} | {jobs} | {w:.3f} | {REF_SECONDS[jobs]:.0f} | "
+                  f"{REF_SECONDS[jobs] / w:.0f}x |")
 
     print("\n## Bytes and canvas per animation (default cell)")
     print("| name | frames | canvas | ref canvas | bytes | ref bytes | ratio |")
