@@ -8,13 +8,16 @@ flat colours stay flat and a GIF needs no per-frame palette.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
-from typing import Iterator
+from typing import Iterator, Union
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-from .layout import CROP, PAD, REAL, IsoLayout, Plane, Point
+from .flat import FlatLayout
+from .layout import CROP, PAD, REAL, IsoLayout, Overlay, Plane, Point, TextItem
 from .theme import CLASSIC, RGB, Theme
 
 SS = 4  # supersampling factor
@@ -23,9 +26,18 @@ LINK_W = 1.0  # the four lines joining footprint and output cell
 DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge
 
 
-def palette_colours(theme: Theme) -> np.ndarray:
-    """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair."""
-    base = theme.colours()
+MIN_FONT = 6.0  # canvas px: text that only fits smaller is left out
+SHRINK_FLOOR = 0.75  # a longer form may shrink to this share of its size before a shorter one is tried
+MIN_CONTRAST_LIGHT = 1.8  # text_light is kept while it reads at least this well
+
+
+def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
+    """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair.
+
+    ``text`` adds the text colours (for pictures with numbers or captions), so
+    text and its anti-aliased edges against every fill are in the palette.
+    """
+    base = theme.colours() + (theme.text_colours() if text else [])
     pairs = list(combinations(base, 2))
     steps = max(1, (256 - len(base)) // max(1, len(pairs)))
     colours = [tuple(c) for c in base]
@@ -113,12 +125,118 @@ def _plane_base(draw: ImageDraw.ImageDraw, plane: Plane, fills: dict[int, RGB | 
         _segment(draw, p0, p1, theme.line, GRID_W)
 
 
-def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
+# Text ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placed:
+    """A text item as drawn: the form chosen, its font size (canvas px) and ink box."""
+
+    text: str
+    size: float
+    rect: tuple[float, float, float, float]  # ink box, canvas px (x0, y0, x1, y1)
+    xy: tuple[float, float]  # where Pillow draws it, supersampled px
+
+
+@lru_cache(maxsize=None)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's own scalable font (Aileron), no system font needed; ``size`` in supersampled px."""
+    return ImageFont.load_default(size=size)
+
+
+@lru_cache(maxsize=1 << 16)
+def _ink(text: str, size: int) -> tuple[int, int, int, int]:
+    return _font(size).getbbox(text)
+
+
+def _inside(points, slot) -> bool:
+    """All ``points`` inside the convex polygon ``slot`` (either winding)."""
+    n = len(slot)
+    signs = set()
+    for i in range(n):
+        (ax, ay), (bx, by) = slot[i], slot[(i + 1) % n]
+        for px, py in points:
+            cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+            if abs(cross) > 1e-9:
+                signs.add(cross > 0)
+    return len(signs) <= 1
+
+
+@lru_cache(maxsize=1 << 16)
+def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...]):
+    """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None."""
+    nominal = int(size * SS)
+    for n, text in enumerate(texts):
+        last = n == len(texts) - 1
+        floor = MIN_FONT * SS if last else max(MIN_FONT * SS, SHRINK_FLOOR * nominal)
+        px = nominal
+        while px >= floor:
+            l, t, r, b = _ink(text, px)
+            w, h = (r - l) / SS, (b - t) / SS
+            rect = (-w / 2, -h / 2, w / 2, h / 2)
+            corners = ((rect[0], rect[1]), (rect[2], rect[1]), (rect[2], rect[3]), (rect[0], rect[3]))
+            if _inside(corners, slot):
+                return text, px, rect, (l, t, r, b)
+            px = min(px - 1, int(px * 0.93))
+    return None
+
+
+def fit(item: TextItem) -> Placed | None:
+    """The first form of ``item`` that fits its slot at the largest size, centred; None: left out."""
+    cx, cy = item.centre
+    rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
+    got = _fit_rel(item.texts, item.size, rel)
+    if got is None:
+        return None
+    text, px, (x0, y0, x1, y1), (l, t, r, b) = got
+    return Placed(text, px / SS, (cx + x0, cy + y0, cx + x1, cy + y1),
+                  (cx * SS - (l + r) / 2, cy * SS - (t + b) / 2))
+
+
+def _luminance(c: RGB) -> float:
+    def lin(v: float) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+
+
+def contrast(a: RGB, b: RGB) -> float:
+    """WCAG contrast ratio of two colours, 1..21."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(theme: Theme, item: TextItem) -> RGB:
+    """The item's colour, or ``text_inverse`` where that reads better on the fill beneath."""
+    under = getattr(theme, item.on)
+    if item.colour == "text_light" and contrast(theme.text_light, under) >= MIN_CONTRAST_LIGHT:
+        return theme.text_light
+    return max((theme.text, theme.text_inverse), key=lambda c: contrast(c, under))
+
+
+def _draw_overlay(draw: ImageDraw.ImageDraw, overlay: Overlay, theme: Theme) -> None:
+    for mark in overlay.marks:
+        colour = getattr(theme, mark.role)
+        for i in range(len(mark.quad)):
+            _segment(draw, mark.quad[i], mark.quad[(i + 1) % len(mark.quad)], colour, mark.width)
+    for item in overlay.texts:
+        placed = fit(item)
+        if placed is not None:
+            draw.text(placed.xy, placed.text, font=_font(round(placed.size * SS)),
+                      fill=text_colour(theme, item))
+
+
+Layout = Union[IsoLayout, FlatLayout]
+
+
+def frames(layout: Layout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
     """One P-mode image per step of ``layout``, all sharing :func:`palette_colours`."""
+    if isinstance(layout, FlatLayout):
+        yield from _flat_frames(layout, theme)
+        return
     w, h = layout.size
     big = (w * SS, h * SS)
     scatter = layout.trace.spec.view == "scatter"
-    to_palette = PaletteMap(palette_colours(theme))
+    to_palette = PaletteMap(palette_colours(theme, layout.has_text))
 
     lower = Image.new("RGB", big, theme.background)
     _plane_base(ImageDraw.Draw(lower), layout.lower, {REAL: theme.input}, theme)
@@ -145,5 +263,29 @@ def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
                 _cell(draw, layout.upper, r, c, theme.output_hl, theme.line)
             elif kind in (CROP, PAD):
                 _cell(draw, layout.upper, r, c, theme.crop, theme.crop, faint=True)
+        if layout.has_text:
+            _draw_overlay(draw, layout.overlay(step), theme)
         small = img.reduce(SS)
         yield to_palette(small)
+
+
+def _flat_frames(layout: FlatLayout, theme: Theme) -> Iterator[Image.Image]:
+    w, h = layout.size
+    to_palette = PaletteMap(palette_colours(theme, layout.has_text))
+    base = Image.new("RGB", (w * SS, h * SS), theme.background)
+    draw = ImageDraw.Draw(base)
+    for name, plane in layout.grids.items():
+        _plane_base(draw, plane, {REAL: getattr(theme, layout.fills[name])}, theme)
+    for step in range(layout.n_frames):
+        shapes = layout.frame(step)
+        img = base.copy()
+        draw = ImageDraw.Draw(img)
+        for name, r, c, role, faint in shapes.cells:
+            fill = getattr(theme, role)
+            _cell(draw, layout.grids[name], r, c, fill, theme.crop if faint else theme.line, faint)
+        for poly, role, width in shapes.outlines:
+            for i in range(len(poly)):
+                _segment(draw, poly[i], poly[(i + 1) % len(poly)], getattr(theme, role), width)
+        if layout.has_text:
+            _draw_overlay(draw, layout.overlay(step), theme)
+        yield to_palette(img.reduce(SS))

@@ -1,8 +1,11 @@
 """The command line: outputs, exit statuses, one-line errors, nothing written on error."""
 
 import json
+import os
 import subprocess
 import sys
+
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -140,5 +143,9 @@ def test_version(capsys):
 
 
 def test_python_m_convanim(in_tmp):
-    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True)
+    # The test runs in a temporary directory; point Python at this checkout, not an install.
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True,
+                       env=env)
     assert r.returncode == 0 and "conv" in r.stdout
