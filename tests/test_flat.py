@@ -136,7 +136,7 @@ def test_pool_against_torch(data, mode):
     k = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
     s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
     d = (1, 1) if mode == "avg" else (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
-    # PyTorch allows padding up to half the kernel size (convanim: half the dilated extent).
+    # PyTorch (and convanim) allow padding up to half the kernel size.
     p = tuple(data.draw(st.integers(0, kk // 2)) for kk in k)
     i = tuple(data.draw(st.integers(max(1, dd * (kk - 1) + 1 - 2 * pp), 7))
               for kk, dd, pp in zip(k, d, p))
