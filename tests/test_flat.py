@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -140,7 +140,10 @@ def test_pool_against_torch(data, mode):
     p = tuple(data.draw(st.integers(0, kk // 2)) for kk in k)
     i = tuple(data.draw(st.integers(max(1, dd * (kk - 1) + 1 - 2 * pp), 7))
               for kk, dd, pp in zip(k, d, p))
-    spec = ca.pool2d(mode, i, k, s, p, d)
+    try:
+        spec = ca.pool2d(mode, i, k, s, p, d)
+    except ca.SpecError:
+        assume(False)  # a spec convanim refuses (and says why) is not compared
     x = np.array(data.draw(st.lists(st.integers(-4, 4), min_size=i[0] * i[1], max_size=i[0] * i[1]))
                  , dtype=float).reshape(i)
     t = ca.trace(spec, x)
