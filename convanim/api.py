@@ -20,13 +20,14 @@ from PIL import Image
 from . import writer
 from .data import load_matrix, random_arrays
 from .engine import Trace, trace
+from .flat import FlatLayout, flat_layout
 from .layout import IsoLayout, iso_layout
 from .matrix import matrix_figure
 from .params import SpecError
 from .raster import frames as raster_frames
 from .raster import matrix_picture
 from .spec import Spec
-from .theme import CLASSIC, Theme
+from .theme import CLASSIC, Theme, theme_named
 from .tracefile import trace_json
 from .writer import check_output
 
@@ -44,30 +45,56 @@ def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | 
     return trace(spec, x, w)
 
 
-def layout(t: Trace, cell: float = DEFAULT_CELL) -> IsoLayout:
-    return iso_layout(t, cell=cell)
+STYLES = ("iso", "flat")
 
 
-def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme = CLASSIC):
-    """Frames one at a time (P-mode images with one shared palette)."""
-    return raster_frames(layout(t, cell), theme)
+def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bool | None = None,
+           labels: bool | None = None, caption: str | None = None,
+           title: str | None = None) -> IsoLayout | FlatLayout:
+    """The geometry of the picture: ``style`` "iso" (oblique, the guide's) or "flat" (front view).
+
+    ``numbers`` and ``labels`` default to off for iso, on for flat; ``caption``
+    is a text or "auto" (parameters and the output-size formula).
+    """
+    if style not in STYLES:
+        raise SpecError(f"style: got {style!r}; allowed: {', '.join(STYLES)}")
+    flat = style == "flat"
+    numbers = flat if numbers is None else numbers
+    labels = flat if labels is None else labels
+    if flat:
+        return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption)
+    return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption)
 
 
-def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme = CLASSIC) -> list[Image.Image]:
-    """Every frame of the animation, as PIL images."""
-    return list(iter_frames(t, cell, theme))
+def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC, **picture):
+    """Frames one at a time (P-mode images with one shared palette).
+
+    ``picture``: style, numbers, labels, caption, title, as for :func:`layout`.
+    """
+    return raster_frames(layout(t, cell, **picture), theme_named(theme))
+
+
+def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
+           **picture) -> list[Image.Image]:
+    """Every frame of the animation, as PIL images (``picture`` as for :func:`layout`)."""
+    return list(iter_frames(t, cell, theme, **picture))
 
 
 def save(t: Trace, path: str | os.PathLike, cell: float = DEFAULT_CELL, duration: int = 1000,
-         loop: int = 0, theme: Theme = CLASSIC, frames_dir: str | os.PathLike | None = None) -> Path:
+         loop: int = 0, theme: Theme | str = CLASSIC, frames_dir: str | os.PathLike | None = None,
+         style: str = "iso", numbers: bool | None = None, labels: bool | None = None,
+         caption: str | None = None, title: str | None = None) -> Path:
     """Write ``t`` to ``path``: .gif/.webp/.png animation or .json trace, atomically.
 
-    ``frames_dir`` also writes every frame as a numbered PNG there.
+    ``frames_dir`` also writes every frame as a numbered PNG there; ``theme`` is
+    a Theme or a preset name; style, numbers, labels, caption, title as for
+    :func:`layout`.
     """
     path = writer.check_output(path)
     if path.suffix.lower() == ".json":
         return writer.write_text(path, trace_json(t))
-    images = render(t, cell, theme)
+    images = render(t, cell, theme, style=style, numbers=numbers, labels=labels,
+                    caption=caption, title=title)
     if frames_dir is not None:
         writer.write_frames(frames_dir, images, path.stem)
     return writer.write_animation(path, images, duration=duration, loop=loop)

@@ -16,6 +16,7 @@ from . import __version__, api
 from .info import info_dict, info_text
 from .params import SpecError
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
+from .theme import ROLES, THEMES, parse_colour_args, theme_named
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -46,7 +47,9 @@ def render_options(fn: Callable) -> Callable:
         click.option("--seed", type=int, default=0, show_default=True,
                      help="Random input 0..3 and weights 0..2 from this seed."),
         click.option("--input", "input_file", metavar="FILE",
-                     help="Input matrix (.npy, .csv or whitespace-separated text)."),
+                     help="Input matrix (.npy, .csv or whitespace-separated text), or a small "
+                          ".png read as greyscale, scaled to 0..3 and rounded to whole numbers "
+                          "(its size must equal --i)."),
         click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise."),
         click.option("-o", "--output", metavar="PATH",
                      help="Output file: .gif, .webp, .png (animated) or .json (the trace). "
@@ -59,13 +62,30 @@ def render_options(fn: Callable) -> Callable:
                      show_default=True, metavar="PX", help="Size of one cell in pixels."),
         click.option("--frames", "frames_dir", metavar="DIR",
                      help="Also write every frame as a numbered PNG into DIR."),
+        click.option("--style", type=click.Choice(api.STYLES), default="iso", show_default=True,
+                     help="iso: the guide's oblique view; flat: front view, input | kernel | "
+                          "output side by side with values, labels and the step's sum."),
+        click.option("--numbers/--no-numbers", default=None,
+                     help="Write the values in the cells (default: on for flat, off for iso)."),
+        click.option("--labels/--no-labels", default=None,
+                     help="Name the grids, e.g. 'input 5x5, padding 1' (default: on for flat)."),
+        click.option("--caption", metavar="auto|TEXT",
+                     help="A caption below the picture; 'auto': the parameters and the "
+                          "output-size formula with numbers."),
+        click.option("--title", metavar="TEXT", help="A title above the picture."),
+        click.option("--theme", "theme_name", default="classic", show_default=True,
+                     metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe)."),
+        click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
+                     help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
     ]):
         fn = decorator(fn)
     return fn
 
 
-def _job(spec, seed, input_file, weight_file, output, frames_dir, **options) -> api.Job:
+def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="classic",
+         colors=(), **options) -> api.Job:
     """The job of a rendering command; the remaining render options go to api.save by name."""
+    options["theme"] = theme_named(theme_name, parse_colour_args(colors))
     return api.Job(spec, seed, input_file, weight_file,
                    (output or f"{spec.short_name()}.gif",), frames_dir, options)
 
@@ -101,6 +121,9 @@ def conv(**params) -> None:
       convanim conv --i 7 --k 3 --d 2 -o dilated.gif
       convanim conv --i 5,7 --k 3,2 --s 2,1 --p 1,0 -o wide.webp
       convanim conv --i 5 --k 3 --p same -o steps.json
+      convanim conv --i 5 --k 3 --style flat                  # values, labels, the sum
+      convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark
+      convanim conv --i 5 --k 3 --color input=#268bd2 --color output=#2aa198
     """
     _run(conv_job(**params))
 
@@ -152,6 +175,7 @@ def tconv(**params) -> None:
       convanim tconv --i 3 --k 3 --s 2 --p 1 --op 1          # 3x3 -> 6x6
       convanim tconv --of-conv --i 6 --k 3 --s 2 --p 1       # transpose of 6 -> 3: 3 -> 6
       convanim tconv --i 2 --k 2 --s 2 --view scatter
+      convanim tconv --i 2 --k 3 --style flat --view scatter  # running sums fill the output
     """
     _run(tconv_job(**params))
 
@@ -174,6 +198,7 @@ def pool(**params) -> None:
     Examples:
       convanim pool --i 5 --k 3 --s 1 --mode max
       convanim pool --i 6 --k 2 --mode avg -o avg.gif
+      convanim pool --i 5 --k 3 --s 1 --style flat            # max(...) per step, winner marked
     """
     _run(pool_job(**params))
 

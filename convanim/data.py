@@ -20,15 +20,35 @@ def random_arrays(spec_input: Pair, spec_kernel: Pair | None, seed: int = 0):
     return x, w
 
 
+IMAGE_RANGE = 3  # a .png becomes values 0..IMAGE_RANGE, the range of the random input
+
+
+def image_matrix(path: Path, name: str) -> np.ndarray:
+    """A .png as a matrix: greyscale 0..255 scaled to 0..IMAGE_RANGE, rounded to whole numbers.
+
+    Whole numbers keep the drawn values short; white is IMAGE_RANGE, black 0.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            grey = np.asarray(im.convert("L"), dtype=np.float64)
+    except UnidentifiedImageError:
+        raise SpecError(f"{name}: {str(path)!r} is not a readable PNG image") from None
+    return np.round(grey / 255.0 * IMAGE_RANGE)
+
+
 def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.ndarray:
-    """A finite 2-D float matrix from .npy, .csv or whitespace-separated text.
+    """A finite 2-D float matrix from .npy, .csv, whitespace-separated text or a .png image.
 
     ``name`` ("input" or "weight") and ``shape`` are for the error messages:
     a shape that disagrees raises SpecError saying both.
     """
     path = Path(path)
     try:
-        if path.suffix.lower() == ".npy":
+        if path.suffix.lower() == ".png":
+            arr = image_matrix(path, name)
+        elif path.suffix.lower() == ".npy":
             arr = np.load(path, allow_pickle=False)
         else:
             text = path.read_text(encoding="utf-8")

@@ -100,3 +100,76 @@ def info_text(spec: Spec) -> str:
             "flip the kernel 180 degrees, stride 1")
     lines.append(f"PyTorch: {d['torch']}")
     return "\n".join(lines)
+
+
+def _hw(p: Pair) -> str:
+    return f"{p[0]}x{p[1]}"
+
+
+def _axis_formula(spec: Spec, ax: int) -> str:
+    """The output-size formula of one axis with the numbers in, ending in '=o'."""
+    i, k, s, p, d, a = (spec.input_size[ax], spec.kernel_size[ax], spec.stride[ax],
+                        spec.padding[ax], spec.dilation[ax], spec.output_padding[ax])
+    o = spec.output_size[ax]
+    if spec.transposed:
+        span = f"{k}" if d == 1 else f"{d}*({k}-1)+1"
+        extra = f"+{a}" if a else ""
+        return f"({i}-1)*{s}-2*{p}+{span}{extra}={o}"
+    span = f"{k}" if d == 1 else f"({d}*({k}-1)+1)"
+    return f"floor(({i}+2*{p}-{span})/{s})+1={o}"
+
+
+def caption_auto(spec: Spec) -> tuple[str, ...]:
+    """The parameters and the output-size formula with numbers, then a short form.
+
+    'i=5, k=3, s=2, p=1 -> o=floor((5+2*1-3)/2)+1=3', then 'i=5, k=3, s=2, p=1 -> o=3'.
+    """
+    fp = lambda p: str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"  # noqa: E731
+    parts = [f"i={fp(spec.input_size)}", f"k={fp(spec.kernel_size)}",
+             f"s={fp(spec.stride)}", f"p={fp(spec.padding)}"]
+    if spec.dilation != (1, 1):
+        parts.append(f"d={fp(spec.dilation)}")
+    if spec.output_padding != (0, 0):
+        parts.append(f"op={fp(spec.output_padding)}")
+    head = {"max_pool2d": "max pool: ", "avg_pool2d": "avg pool: ",
+            "conv_transpose2d": "transposed: "}.get(spec.op, "")
+    params = head + ", ".join(parts)
+    o = spec.output_size
+    rows, cols = _axis_formula(spec, 0), _axis_formula(spec, 1)
+    same = (spec.input_size[0] == spec.input_size[1] and spec.kernel_size[0] == spec.kernel_size[1]
+            and rows == cols)
+    formula = f"o={rows}" if same else f"o={_hw(o)}: rows {rows}, cols {cols}"
+    return (f"{params} -> {formula}", f"{params} -> o={fp(o)}")
+
+
+def grid_labels(spec: Spec) -> dict[str, tuple[str, ...]]:
+    """Names of the grids, longest form first: 'input 5x5, padding 1', 'kernel 3x3', 'output 3x3'."""
+    i, k, o = _hw(spec.input_size), _hw(spec.kernel_size), _hw(spec.output_size)
+    pad = spec.padding
+    pad_text = str(pad[0]) if pad[0] == pad[1] else f"{pad[0]},{pad[1]}"
+    if spec.view == "scatter":
+        inp: tuple[str, ...] = (f"input {i}",)
+        out = ((f"output {o}, cropped by padding {pad_text}", f"output {o}")
+               if pad != (0, 0) else (f"output {o}",))
+    elif spec.transposed:
+        g = grid_map(spec)
+        zeros = [s - 1 for s in spec.stride]
+        z = str(zeros[0]) if zeros[0] == zeros[1] else f"{zeros[0]},{zeros[1]}"
+        b = str(g.origin[0]) if g.origin[0] == g.origin[1] else f"{g.origin[0]},{g.origin[1]}"
+        inp = (f"input {i}, {z} zero(s) between, padding {b}", f"input {i}, stretched",
+               f"input {i}")
+        out = (f"output {o}",)
+    else:
+        inp = (f"input {i}, padding {pad_text}", f"input {i}") if pad != (0, 0) else (f"input {i}",)
+        out = (f"output {o}",)
+    kern = f"kernel {k}"
+    extras = []
+    if spec.transposed and spec.view == "gather":
+        extras.append("flipped")
+    if spec.dilation != (1, 1):
+        d = spec.dilation
+        extras.append(f"dilation {d[0] if d[0] == d[1] else f'{d[0]},{d[1]}'}")
+    kernel = (f"{kern}, {', '.join(extras)}", kern) if extras else (kern,)
+    if spec.pooling:
+        kernel = (f"{spec.op[:3]} over {k}",)
+    return {"input": inp, "kernel": kernel, "output": out}

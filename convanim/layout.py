@@ -18,6 +18,8 @@ from functools import cached_property
 import numpy as np
 
 from .engine import Trace
+from .info import caption_auto, grid_labels
+from .text import fmt_num
 
 # Screen vectors of one cell step along a column (U) and a row (V), per pixel of
 # cell size; measured off the reference GIFs (about 33 and 28 px at their size).
@@ -32,12 +34,18 @@ Point = tuple[float, float]
 
 @dataclass(frozen=True, eq=False)
 class Plane:
-    """A grid of cells; ``first`` is the logical (row, col) of grid cell (0, 0)."""
+    """A grid of cells; ``first`` is the logical (row, col) of grid cell (0, 0).
+
+    ``u`` and ``v`` are the screen steps of one column and one row per pixel of
+    cell size: the oblique U, V by default, (1, 0) and (0, 1) for a front view.
+    """
 
     kinds: np.ndarray  # (rows, cols) of EMPTY/REAL/PAD/CROP
     first: tuple[int, int]
     origin: tuple[float, float]  # canvas position of the grid's (0, 0) corner
     cell: float
+    u: tuple[float, float] = (float(U[0]), float(U[1]))
+    v: tuple[float, float] = (float(V[0]), float(V[1]))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -46,8 +54,8 @@ class Plane:
     def corner(self, r: float, c: float) -> Point:
         """Canvas point of logical grid corner (r, c)."""
         r, c = r - self.first[0], c - self.first[1]
-        x = self.origin[0] + self.cell * (c * U[0] + r * V[0])
-        y = self.origin[1] + self.cell * (c * U[1] + r * V[1])
+        x = self.origin[0] + self.cell * (c * self.u[0] + r * self.v[0])
+        y = self.origin[1] + self.cell * (c * self.u[1] + r * self.v[1])
         return (float(x), float(y))
 
     def quad(self, r: int, c: int) -> tuple[Point, Point, Point, Point]:
@@ -115,6 +123,223 @@ class FrameShapes:
     fresh: tuple[tuple[int, int], ...] = ()  # upper cells filled first at this step
 
 
+# Text on the picture. Layouts say what to write and the slot (a convex
+# quadrilateral, canvas px) its ink must stay inside; the renderer picks the
+# largest font size that fits, or leaves the text out.
+TEXT_CLEAR = 2.0  # px from a grid line's centre to text ink: half the 1.6 px line, plus anti-aliasing
+TEXT_PAD = 0.06  # of the cell, kept free on top of TEXT_CLEAR
+CHAR_W = 0.62  # width of a character per px of font size (digits are ~0.6), to reserve room
+VALUE_SIZE, FOOT_VALUE_SIZE, WEIGHT_SIZE = 0.42, 0.34, 0.25  # font px per px of cell
+FULL = ((0.0, 1.0), (0.0, 1.0))  # (rows, cols) fractions of a cell
+VALUE_TOP = ((0.0, 0.58), (0.0, 1.0))  # the value, when a weight shares the cell
+WEIGHT_BOX = ((0.62, 1.0), (0.3, 1.0))  # the weight, small, bottom right
+MARK_W = 2.5  # px, outline of the winning cell of max pooling
+WEIGHT_MIN_CELL = 24  # below this cell size a footprint cell shows its value only (no room)
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """One string to draw: ``texts`` longest form first, the first that fits is drawn.
+
+    ``colour`` and ``on`` are Theme fields: the text colour and the fill beneath
+    it (the renderer swaps to ``text_inverse`` where that reads better).
+    ``where`` = (grid, row, col) and ``value`` tie a number to the trace.
+    """
+
+    kind: str  # input, padding, weight, output, kernel, sum, label, title, caption
+    texts: tuple[str, ...]
+    centre: Point
+    slot: tuple[Point, ...]
+    size: float  # largest font size, canvas px
+    colour: str = "text"
+    on: str = "background"
+    where: tuple[str, int, int] | None = None
+    value: float | None = None
+
+    @property
+    def text(self) -> str:
+        return self.texts[0]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An outline drawn inside a cell (the winner of a max-pooling step)."""
+
+    quad: tuple[Point, ...]
+    role: str
+    width: float
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Text and marks of one frame, drawn over its shapes."""
+
+    texts: tuple[TextItem, ...] = ()
+    marks: tuple[Mark, ...] = ()
+
+
+def cell_slot(plane: Plane, r: int, c: int, box=FULL, clear: float = TEXT_CLEAR,
+              pad: float = TEXT_PAD) -> tuple[Point, tuple[Point, ...]] | None:
+    """Centre and quad of the text slot ``box`` = (rows, cols) fractions of cell (r, c).
+
+    Kept ``clear`` px plus ``pad`` of the cell off the cell's edges; None when
+    nothing is left.
+    """
+    (r0, r1), (c0, c1) = box
+    cross = abs(plane.u[0] * plane.v[1] - plane.u[1] * plane.v[0])
+    across_cols = cross * plane.cell / float(np.hypot(*plane.v))  # left edge to right edge
+    across_rows = cross * plane.cell / float(np.hypot(*plane.u))  # top edge to bottom edge
+    dc = clear / across_cols + pad
+    dr = clear / across_rows + pad
+    r0, r1, c0, c1 = max(r0, dr), min(r1, 1 - dr), max(c0, dc), min(c1, 1 - dc)
+    if r1 <= r0 or c1 <= c0:
+        return None
+    quad = (plane.corner(r + r0, c + c0), plane.corner(r + r0, c + c1),
+            plane.corner(r + r1, c + c1), plane.corner(r + r1, c + c0))
+    return plane.corner(r + (r0 + r1) / 2, c + (c0 + c1) / 2), quad
+
+
+def cell_text(kind: str, plane: Plane, grid: str, r: int, c: int, value: float, size: float,
+              colour: str = "text", on: str = "background", box=FULL) -> list[TextItem]:
+    """The number ``value`` in cell (r, c) of ``plane`` (empty list when no room)."""
+    slot = cell_slot(plane, r, c, box)
+    if slot is None:
+        return []
+    return [TextItem(kind, (fmt_num(value),), slot[0], slot[1], size * plane.cell, colour, on,
+                     (grid, int(r), int(c)), float(value))]
+
+
+def band_font(cell: float) -> float:
+    """Font size of labels, titles and captions: readable at any cell size, never huge."""
+    return float(min(48.0, max(11.0, 0.45 * cell)))
+
+
+def band_item(kind: str, texts: tuple[str, ...], x0: float, x1: float, y0: float, y1: float,
+              size: float) -> TextItem:
+    slot = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    return TextItem(kind, texts, ((x0 + x1) / 2, (y0 + y1) / 2), slot, size)
+
+
+def text_width(texts: tuple[str, ...], size: float) -> float:
+    """A generous estimate of the drawn width of the shortest form (layouts cannot measure)."""
+    return min(len(t) for t in texts) * CHAR_W * size
+
+
+def kernel_weights(t: Trace, step: int) -> dict[tuple[int, int], float]:
+    """Footprint cell -> the weight it is multiplied by (flipped kernel in gather tconv)."""
+    if t.weight is None:
+        return {}
+    kh, kw = t.spec.kernel_size
+    a, b = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    if t.spec.view == "gather" and t.grid.flip:
+        a, b = kh - 1 - a, kw - 1 - b
+    return {(int(r), int(c)): float(t.weight[i, j])
+            for (r, c), i, j in zip(t.footprint(step), a, b)}
+
+
+def running_sums(t: Trace, step: int) -> dict[tuple[int, int], float]:
+    """Output cell -> sum of the products it received in steps 0..step (scatter view)."""
+    end = int(t.step_start[step + 1])
+    sums = np.zeros(t.spec.output_size)
+    np.add.at(sums, (t.tap_out[:end, 0], t.tap_out[:end, 1]), t.tap_value[:end])
+    got = {(int(r), int(c)) for r, c in t.tap_out[:end]}
+    return {cell: float(sums[cell]) for cell in sorted(got)}
+
+
+def number_items(t: Trace, step: int, inp: Plane, out: Plane) -> tuple[list[TextItem], list[Mark]]:
+    """Numbers of one frame on the grid the kernel covers (``inp``) and the output (``out``).
+
+    Gather: every input value (padding zeros light), the weights small in the
+    footprint, the outputs of steps 0..step. Scatter: every input value, the
+    running sums of the output cells received so far, the weights small in the
+    stamped block (also where it is cropped). Max pooling marks the winner.
+    """
+    items: list[TextItem] = []
+    marks: list[Mark] = []
+    weights = kernel_weights(t, step) if inp.cell >= WEIGHT_MIN_CELL else {}
+    foot = {(int(r), int(c)) for r, c in t.footprint(step)}
+
+    def put(kind, plane, grid, r, c, value, colour, on, weight=None):
+        if weight is None:
+            items.extend(cell_text(kind, plane, grid, r, c, value, VALUE_SIZE, colour, on))
+        else:
+            items.extend(cell_text(kind, plane, grid, r, c, value, FOOT_VALUE_SIZE, colour, on,
+                                   VALUE_TOP))
+            items.extend(cell_text("weight", plane, grid, r, c, weight, WEIGHT_SIZE, "text", on,
+                                   WEIGHT_BOX))
+
+    if t.spec.view == "scatter":
+        current = (int(t.anchor[step][0]), int(t.anchor[step][1]))
+        for r, c in inp.cells(REAL):
+            put("input", inp, "input", r, c, t.input[r, c], "text",
+                "input_hl" if (r, c) == current else "input")
+        sums = running_sums(t, step)
+        for (r, c), value in sums.items():
+            hit = (r, c) in foot
+            put("output", out, "output", r, c, value, "text", "output_hl" if hit else "output",
+                weights.get((r, c)) if hit else None)
+        for r, c in sorted(foot):
+            if out.kind(r, c) == CROP and weights:
+                items.extend(cell_text("weight", out, "output", r, c, weights[(r, c)], WEIGHT_SIZE,
+                                       "text_light", "crop"))
+        return items, marks
+
+    g = t.grid
+    for kind in (REAL, PAD):
+        for r, c in inp.cells(kind):
+            hit = (r, c) in foot
+            if kind == REAL:
+                iy, ix = (r - g.origin[0]) // g.spacing[0], (c - g.origin[1]) // g.spacing[1]
+                put("input", inp, "input", r, c, t.input[iy, ix], "text",
+                    "input_hl" if hit else "input", weights.get((r, c)) if hit else None)
+            else:
+                put("padding", inp, "input", r, c, 0.0, "text_light",
+                    "padding_hl" if hit else "background", weights.get((r, c)) if hit else None)
+    for n in range(step + 1):
+        r, c = int(t.anchor[n][0]), int(t.anchor[n][1])
+        put("output", out, "output", r, c, t.value(n), "text",
+            "output_hl" if n == step else "output")
+    if t.winner is not None and t.winner[step][0] >= 0:
+        wr = g.origin[0] + int(t.winner[step][0]) * g.spacing[0]
+        wc = g.origin[1] + int(t.winner[step][1]) * g.spacing[1]
+        width = min(MARK_W, 0.06 * inp.cell)
+        # The stroke's centre line, so the whole stroke lies inside the cell's grid lines.
+        slot = cell_slot(inp, wr, wc, clear=0.8 + width / 2, pad=0.0)
+        if slot is not None:
+            marks.append(Mark(slot[1], "output", width))
+    return items, marks
+
+
+def add_bands(size: tuple[float, float], cell: float, top: list[tuple[str, tuple[str, ...]]],
+              bottom: list[tuple[str, tuple[str, ...]]]):
+    """Bands of text above and below a picture of ``size``: (kind, texts) each, in order.
+
+    Returns the new canvas size, the shift (dx, dy) of the picture and the text
+    items. The canvas widens to the estimated width of each band's first form.
+    """
+    font = band_font(cell)
+    height = font * 1.8
+    margin = max(4.0, 0.25 * cell)
+    w, h = size
+    width = max([w] + [text_width(texts[:1], font) + 2 * margin for _, texts in top + bottom])
+    dx, dy = (width - w) / 2, len(top) * height
+    items = []
+    for n, (kind, texts) in enumerate(top):
+        items.append(band_item(kind, texts, margin, width - margin, n * height,
+                               (n + 1) * height, font))
+    for n, (kind, texts) in enumerate(bottom):
+        y = dy + h + n * height
+        items.append(band_item(kind, texts, margin, width - margin, y, y + height, font))
+    new = (int(np.ceil(width)), int(np.ceil(h + (len(top) + len(bottom)) * height)))
+    return new, (dx, dy), items
+
+
+def moved(plane: Plane, dx: float, dy: float) -> Plane:
+    return Plane(plane.kinds, plane.first, (plane.origin[0] + dx, plane.origin[1] + dy),
+                 plane.cell, plane.u, plane.v)
+
+
 @dataclass(frozen=True, eq=False)
 class IsoLayout:
     """The whole picture of one trace, at scale 1, in canvas pixels."""
@@ -123,10 +348,22 @@ class IsoLayout:
     lower: Plane
     upper: Plane
     size: tuple[int, int]  # canvas width, height
+    numbers: bool = False
+    static: tuple[TextItem, ...] = ()  # labels, title, caption: the same in every frame
 
     @property
     def n_frames(self) -> int:
         return self.trace.n_steps
+
+    @property
+    def has_text(self) -> bool:
+        return self.numbers or bool(self.static)
+
+    def overlay(self, step: int) -> Overlay:
+        """Text and marks of one frame: numbers (with ``numbers``) and the static bands."""
+        items, marks = number_items(self.trace, step, self.lower, self.upper) if self.numbers \
+            else ([], [])
+        return Overlay(tuple(items) + self.static, tuple(marks))
 
     @cached_property
     def _scatter(self) -> bool:
@@ -194,10 +431,13 @@ def _box(points: np.ndarray, lo: tuple[int, int], hi: tuple[int, int]):
     return first, (last[0] - first[0], last[1] - first[1])
 
 
-def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None) -> IsoLayout:
-    """Place the two planes of ``trace`` on a canvas; ``cell`` is the cell size in pixels."""
+def grid_planes(trace: Trace, cell: float) -> tuple[Plane, Plane]:
+    """The grid the kernel covers and the output grid, both at the origin, oblique basis.
+
+    Gather: the lower grid (padded, or zero-stretched for conv_transpose2d) and
+    the output. Scatter: the input and the output widened by the cropped cells.
+    """
     spec = trace.spec
-    margin = cell * 0.7 if margin is None else margin
     kh, kw = spec.kernel_size
     dh, dw = spec.dilation
     if spec.view == "scatter":
@@ -223,6 +463,20 @@ def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None) ->
         first = (0, 0)
         up_kinds = np.full(spec.output_size, REAL, dtype=np.uint8)
     up = Plane(up_kinds, first, (0.0, 0.0), cell)
+    return low, up
+
+
+def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None, *,
+               numbers: bool = False, labels: bool = False, title: str | None = None,
+               caption: tuple[str, ...] | str | None = None) -> IsoLayout:
+    """Place the two planes of ``trace`` on a canvas; ``cell`` is the cell size in pixels.
+
+    ``numbers`` writes the values in the cells; ``labels`` names the grids in
+    bands above (output) and below (input); ``title`` / ``caption`` add a band
+    at the very top / bottom. Without them the picture is the plain one.
+    """
+    margin = cell * 0.7 if margin is None else margin
+    low, up = grid_planes(trace, cell)
 
     # Lift the upper plane above the lower one, centred over it, a small gap apart.
     lx0, ly0, lx1, ly1 = low.extent()
@@ -237,4 +491,24 @@ def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None) ->
     low = Plane(low.kinds, low.first, (-x0, -y0), cell)
     up = Plane(up.kinds, up.first, (dx - x0, dy - y0), cell)
     size = (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
-    return IsoLayout(trace, low, up, size)
+    top, bottom = bands_of(trace, labels, title, caption, ("output",), ("input",))
+    if not (top or bottom):
+        return IsoLayout(trace, low, up, size, numbers)
+    size, (bx, by), items = add_bands(size, cell, top, bottom)
+    return IsoLayout(trace, moved(low, bx, by), moved(up, bx, by), size, numbers, tuple(items))
+
+
+def bands_of(trace: Trace, labels: bool, title: str | None, caption, above: tuple[str, ...],
+             below: tuple[str, ...]):
+    """(kind, texts) of the bands above and below: title, labels of the grids named, caption."""
+    names = grid_labels(trace.spec)
+    top = [("title", (title,))] if title else []
+    bottom = []
+    if labels:
+        top += [("label", names[g]) for g in above]
+        bottom += [("label", names[g]) for g in below]
+    if caption:
+        forms = caption_auto(trace.spec) if caption == "auto" else (
+            (caption,) if isinstance(caption, str) else tuple(caption))
+        bottom.append(("caption", forms))
+    return top, bottom

@@ -16,13 +16,16 @@ pixels, so a tile's pixels equal those of a whole-canvas drawing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
-from typing import Iterator
+from typing import Iterator, Union
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-from .layout import CROP, PAD, REAL, IsoLayout, Plane, Point
+from .flat import FlatLayout
+from .layout import CROP, PAD, REAL, IsoLayout, Mark, Plane, Point, TextItem
 from .theme import CLASSIC, RGB, Theme
 
 SS = 4  # supersampling factor
@@ -30,9 +33,18 @@ GRID_W = 1.6  # grid line width, canvas pixels
 DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge
 
 
-def palette_colours(theme: Theme) -> np.ndarray:
-    """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair."""
-    base = theme.colours()
+MIN_FONT = 6.0  # canvas px: text that only fits smaller is left out
+SHRINK_FLOOR = 0.75  # a longer form may shrink to this share of its size before a shorter one is tried
+MIN_CONTRAST_LIGHT = 1.8  # text_light is kept while it reads at least this well
+
+
+def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
+    """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair.
+
+    ``text`` adds the text colours (for pictures with numbers or captions), so
+    text and its anti-aliased edges against every fill are in the palette.
+    """
+    base = theme.colours() + (theme.text_colours() if text else [])
     pairs = list(combinations(base, 2))
     steps = max(1, (256 - len(base)) // max(1, len(pairs)))
     colours = [tuple(c) for c in base]
@@ -141,6 +153,15 @@ class _Ops:
         r = width / 2
         self.boxes.append((min(x0, x1) - r, min(y0, y1) - r, max(x0, x1) + r, max(y0, y1) + r))
 
+    def text(self, placed: "Placed", colour: RGB) -> None:
+        self.ops.append(("t", [placed.xy], placed.text, round(placed.size * SS), colour))
+        x0, y0, x1, y1 = placed.rect
+        self.boxes.append((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
+
+    def extend(self, other: "_Ops") -> None:
+        self.ops.extend(other.ops)
+        self.boxes.extend(other.boxes)
+
     def dashed(self, p0: Point, p1: Point, colour: RGB, width: float) -> None:
         for a, b in DASHES:
             q0 = (p0[0] + (p1[0] - p0[0]) * a, p0[1] + (p1[1] - p0[1]) * a)
@@ -189,8 +210,10 @@ def _draw_ops(draw: ImageDraw.ImageDraw, layer: _Ops, idx: np.ndarray, ox: float
         pts = [(x - ox, y - oy) for x, y in op[1]]
         if op[0] == "p":
             draw.polygon(pts, fill=op[2])
-        else:
+        elif op[0] == "l":
             draw.line(pts, fill=op[2], width=op[3])
+        else:
+            draw.text(pts[0], op[2], font=_font(op[3]), fill=op[4])
 
 
 def _plane_ops(ops: _Ops, plane: Plane, fills: dict[int, RGB | None], theme: Theme) -> None:
@@ -211,12 +234,12 @@ def _plane_ops(ops: _Ops, plane: Plane, fills: dict[int, RGB | None], theme: The
 class _Canvas:
     """The tiled picture: palette indices of the still image, and a tile painter."""
 
-    def __init__(self, size: tuple[int, int], theme: Theme):
+    def __init__(self, size: tuple[int, int], theme: Theme, text: bool = False):
         self.w, self.h = size
         self.ncols = -(-self.w // TILE)
         self.nrows = -(-self.h // TILE)
         self.theme = theme
-        self.to_palette = PaletteMap(palette_colours(theme))
+        self.to_palette = PaletteMap(palette_colours(theme, text))
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
 
     def paint(self, out: np.ndarray, rects, layers: list[_Ops]) -> None:
@@ -238,6 +261,21 @@ class _Canvas:
         """The whole canvas in full-width bands of about BAND_PIXELS supersampled pixels."""
         rows = max(1, min(self.h, BAND_PIXELS // (self.w * SS * SS)))
         return [(0, y, self.w, min(y + rows, self.h)) for y in range(0, self.h, rows)]
+
+    def stamp(self, out: np.ndarray, placed: "Placed", colour: RGB) -> None:
+        """Blend one text over ``out`` by its anti-aliased coverage (text over the lines)."""
+        x0, y0 = max(0, int(placed.rect[0]) - 1), max(0, int(placed.rect[1]) - 1)
+        x1 = min(self.w, int(np.ceil(placed.rect[2])) + 2)
+        y1 = min(self.h, int(np.ceil(placed.rect[3])) + 2)
+        if x1 <= x0 or y1 <= y0:
+            return
+        mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
+        ImageDraw.Draw(mask).text((placed.xy[0] - x0 * SS, placed.xy[1] - y0 * SS), placed.text,
+                                  font=_font(round(placed.size * SS)), fill=255)
+        alpha = np.asarray(mask.reduce(SS), dtype=np.float64)[..., None] / 255.0
+        under = self.to_palette.colours[out[y0:y1, x0:x1]].astype(np.float64)
+        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha
+        out[y0:y1, x0:x1] = self.to_palette.indices_rgb(np.rint(mixed).astype(np.int32))
 
     def line(self, out: np.ndarray, p0: Point, p1: Point, colour: RGB, cover) -> None:
         """An anti-aliased line one pixel wide, blended into ``out`` under ``cover(x, y)`` (0..1).
@@ -279,62 +317,272 @@ class _Canvas:
         return out
 
 
-def frames(layout: IsoLayout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
-    """One P-mode image per step of ``layout``, all sharing :func:`palette_colours`."""
-    canvas = _Canvas(layout.size, theme)
-    scatter = layout.trace.spec.view == "scatter"
+# Text ------------------------------------------------------------------------
 
-    lower = _Ops()
-    _plane_ops(lower, layout.lower, {REAL: theme.input}, theme)
-    # The output plane: in scatter view its cells fill as products arrive, so
-    # their fills are a layer of their own that grows frame by frame.
-    upper_fill = _Ops()
-    upper = _Ops()
-    _plane_ops(upper, layout.upper, {REAL: None if scatter else theme.output}, theme)
-    if scatter:
-        for r, c in layout.upper.cells(REAL):
-            upper_fill.poly(layout.upper.quad(r, c), theme.output_empty)
-    canvas.paint(canvas.base, canvas.bands(), [lower, upper_fill, upper])
-    # The connecting lines run below the output plane, which hides them.
-    cover = _parallelogram_cover(layout.upper.quad(0, 0)[0], layout.upper.corner(0, layout.trace.spec.output_size[1]),
-                                 layout.upper.corner(*layout.trace.spec.output_size),
-                                 layout.upper.corner(layout.trace.spec.output_size[0], 0))
+@dataclass(frozen=True)
+class Placed:
+    """A text item as drawn: the form chosen, its font size (canvas px) and ink box."""
 
-    for step in range(layout.n_frames):
-        shapes = layout.frame(step)
-        if shapes.fresh:
-            # Newly filled output cells change the still image from here on.
-            fresh = _Ops()
-            for r, c in shapes.fresh:
-                q = layout.upper.quad(r, c)
-                upper_fill.poly(q, theme.output)
-                fresh.poly(q, theme.output)
-            canvas.paint(canvas.base, canvas.tile_rects(fresh.tiles(canvas.ncols, canvas.nrows)),
-                         [lower, upper_fill, upper])
-        below = _Ops()  # on the lower plane, under the lines
-        for r, c, kind in shapes.lower:
-            fill = theme.input_hl if kind == REAL else theme.padding_hl
-            below.cell(layout.lower.quad(r, c), fill, theme.line)
-        above = _Ops()  # on the upper plane
-        for r, c, kind in shapes.upper:
-            if kind == REAL:
-                above.cell(layout.upper.quad(r, c), theme.output_hl, theme.line)
-            elif kind in (CROP, PAD):
-                above.cell(layout.upper.quad(r, c), theme.crop, theme.crop, faint=True)
-        dirty = below.tiles(canvas.ncols, canvas.nrows) | above.tiles(canvas.ncols, canvas.nrows)
+    text: str
+    size: float
+    rect: tuple[float, float, float, float]  # ink box, canvas px (x0, y0, x1, y1)
+    xy: tuple[float, float]  # where Pillow draws it, supersampled px
+
+
+@lru_cache(maxsize=None)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's own scalable font (Aileron, Pillow >= 10.1): no system font needed."""
+    return ImageFont.load_default(size=max(1, size))
+
+
+@lru_cache(maxsize=1 << 16)
+def _ink(text: str, size: int) -> tuple[int, int, int, int]:
+    return _font(size).getbbox(text)
+
+
+def _inside(points, slot) -> bool:
+    """All ``points`` inside the convex polygon ``slot`` (either winding)."""
+    n = len(slot)
+    signs = set()
+    for i in range(n):
+        (ax, ay), (bx, by) = slot[i], slot[(i + 1) % n]
+        for px, py in points:
+            cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+            if abs(cross) > 1e-9:
+                signs.add(cross > 0)
+    return len(signs) <= 1
+
+
+@lru_cache(maxsize=1 << 16)
+def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...]):
+    """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None."""
+    nominal = int(size * SS)
+    for n, text in enumerate(texts):
+        last = n == len(texts) - 1
+        floor = MIN_FONT * SS if last else max(MIN_FONT * SS, SHRINK_FLOOR * nominal)
+        px = nominal
+        while px >= floor:
+            l, t, r, b = _ink(text, px)
+            w, h = (r - l) / SS, (b - t) / SS
+            rect = (-w / 2, -h / 2, w / 2, h / 2)
+            corners = ((rect[0], rect[1]), (rect[2], rect[1]), (rect[2], rect[3]), (rect[0], rect[3]))
+            if _inside(corners, slot):
+                return text, px, rect, (l, t, r, b)
+            px = min(px - 1, int(px * 0.93))
+    return None
+
+
+def fit(item: TextItem) -> Placed | None:
+    """The first form of ``item`` that fits its slot at the largest size, centred; None: left out."""
+    cx, cy = item.centre
+    rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
+    got = _fit_rel(item.texts, item.size, rel)
+    if got is None:
+        return None
+    text, px, (x0, y0, x1, y1), (l, t, r, b) = got
+    return Placed(text, px / SS, (cx + x0, cy + y0, cx + x1, cy + y1),
+                  (cx * SS - (l + r) / 2, cy * SS - (t + b) / 2))
+
+
+def _luminance(c: RGB) -> float:
+    def lin(v: float) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+
+
+def contrast(a: RGB, b: RGB) -> float:
+    """WCAG contrast ratio of two colours, 1..21."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(theme: Theme, item: TextItem) -> RGB:
+    """The item's colour, or ``text_inverse`` where that reads better on the fill beneath."""
+    under = getattr(theme, item.on)
+    if item.colour == "text_light" and contrast(theme.text_light, under) >= MIN_CONTRAST_LIGHT:
+        return theme.text_light
+    return max((theme.text, theme.text_inverse), key=lambda c: contrast(c, under))
+
+
+Layout = Union[IsoLayout, FlatLayout]
+
+
+def _crosses(rect, p0: Point, p1: Point, margin: float = 2.0) -> bool:
+    """Does segment p0-p1 pass within ``margin`` px of the box ``rect``?"""
+    x0, y0, x1, y1 = rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin
+    (ax, ay), (bx, by) = p0, p1
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-(bx - ax), ax - x0), (bx - ax, x1 - ax), (-(by - ay), ay - y0), (by - ay, y1 - ay)):
+        if p == 0:
+            if q < 0:
+                return False
+        else:
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+            if t0 > t1:
+                return False
+    return True
+
+
+def _text_ops(ops: _Ops, element: TextItem | Mark, theme: Theme) -> None:
+    """One overlay element as drawing operations (nothing when text does not fit)."""
+    if isinstance(element, Mark):
+        colour = getattr(theme, element.role)
+        quad = element.quad
+        for i in range(len(quad)):
+            ops.seg(quad[i], quad[(i + 1) % len(quad)], colour, element.width)
+        return
+    placed = fit(element)
+    if placed is not None:
+        ops.text(placed, text_colour(theme, element))
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What one frame adds to the still picture (see :func:`_animate`)."""
+
+    under: _Ops  # moving shapes below the persistent and upper layers
+    over: _Ops  # moving shapes above them
+    fresh: _Ops  # shapes that stay from this frame on (output cells filling in)
+    lines: tuple[tuple[Point, Point], ...]  # connecting lines, drawn last
+    overlay: tuple  # TextItem and Mark elements, drawn over the shapes
+
+
+def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
+             theme: Theme) -> Iterator[Image.Image]:
+    """Frames as the still picture plus the tiles that each frame's parts touch.
+
+    Z-order: ``low``, the frame's ``under`` shapes, the persistent shapes, ``high``,
+    the frame's ``over`` shapes, its text and marks, then the connecting lines.
+    Text that stays put for two frames is painted into the still picture, and
+    painted out again when it goes, so a frame redraws only what changes.
+    """
+    persist = _Ops()
+    in_base: dict = {}  # overlay elements painted into canvas.base, in order
+    op_cache: dict = {}
+
+    def ops_of(elements) -> _Ops:
+        out = _Ops()
+        for e in elements:
+            if e not in op_cache:
+                op_cache[e] = _Ops()
+                _text_ops(op_cache[e], e, theme)
+            out.extend(op_cache[e])
+        return out
+
+    def repaint_base(changed: _Ops) -> None:
+        tiles = changed.tiles(canvas.ncols, canvas.nrows)
+        if tiles:
+            canvas.paint(canvas.base, canvas.tile_rects(tiles),
+                         [low, persist, high, ops_of(in_base)])
+
+    canvas.paint(canvas.base, canvas.bands(), [low, persist, high])
+    previous: set = set()
+    for step in range(n):
+        parts = parts_of(step)
+        current = dict.fromkeys(parts.overlay)
+        gone = [e for e in in_base if e not in current]
+        settled = [e for e in current if e in previous and e not in in_base]
+        if parts.fresh.ops or gone or settled:
+            persist.extend(parts.fresh)
+            for e in gone:
+                del in_base[e]
+            in_base.update(dict.fromkeys(settled))
+            changed = _Ops()
+            changed.extend(parts.fresh)
+            changed.extend(ops_of(gone + settled))
+            repaint_base(changed)
+        moving = ops_of(e for e in current if e not in in_base)
+        dirty = set()
+        for layer in (parts.under, parts.over, moving):
+            dirty |= layer.tiles(canvas.ncols, canvas.nrows)
         frame = canvas.base.copy()
         canvas.paint(frame, canvas.tile_rects(dirty),
-                     [lower, below, upper_fill, upper, above])
-        for p0, p1 in shapes.lines:
+                     [low, parts.under, persist, high, parts.over, ops_of(current)])
+        for p0, p1 in parts.lines:
             canvas.line(frame, p0, p1, theme.connector, cover)
+        if parts.lines:
+            # Text stays on top: restamp the items a connecting line crosses.
+            for e in current:
+                if isinstance(e, TextItem):
+                    placed = fit(e)
+                    if placed is not None and any(_crosses(placed.rect, p0, p1)
+                                                  for p0, p1 in parts.lines):
+                        canvas.stamp(frame, placed, text_colour(theme, e))
+        previous = set(current)
         yield canvas.image(frame)
 
 
+def frames(layout: Layout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
+    """One P-mode image per step of ``layout``, all sharing :func:`palette_colours`."""
+    canvas = _Canvas(layout.size, theme, text=layout.has_text)
+    if isinstance(layout, FlatLayout):
+        yield from _flat_frames(canvas, layout, theme)
+        return
+    scatter = layout.trace.spec.view == "scatter"
+    lower = _Ops()
+    _plane_ops(lower, layout.lower, {REAL: theme.input}, theme)
+    # The output plane: in scatter view its cells fill as products arrive, so
+    # they start empty and the filled ones are persistent shapes.
+    upper = _Ops()
+    if scatter:
+        for r, c in layout.upper.cells(REAL):
+            lower.poly(layout.upper.quad(r, c), theme.output_empty)
+    _plane_ops(upper, layout.upper, {REAL: None if scatter else theme.output}, theme)
+    # The connecting lines run below the output plane, which hides them.
+    oh, ow = layout.trace.spec.output_size
+    up = layout.upper
+    cover = _parallelogram_cover(up.corner(0, 0), up.corner(0, ow), up.corner(oh, ow),
+                                 up.corner(oh, 0))
+
+    def parts_of(step: int) -> _Parts:
+        shapes = layout.frame(step)
+        fresh = _Ops()
+        for r, c in shapes.fresh:
+            fresh.poly(up.quad(r, c), theme.output)
+        under = _Ops()  # on the lower plane, under the lines
+        for r, c, kind in shapes.lower:
+            fill = theme.input_hl if kind == REAL else theme.padding_hl
+            under.cell(layout.lower.quad(r, c), fill, theme.line)
+        over = _Ops()  # on the upper plane
+        for r, c, kind in shapes.upper:
+            if kind == REAL:
+                over.cell(up.quad(r, c), theme.output_hl, theme.line)
+            elif kind in (CROP, PAD):
+                over.cell(up.quad(r, c), theme.crop, theme.crop, faint=True)
+        overlay = layout.overlay(step) if layout.has_text else None
+        elements = (overlay.marks + overlay.texts) if overlay else ()
+        return _Parts(under, over, fresh, shapes.lines, elements)
+
+    yield from _animate(canvas, lower, upper, layout.n_frames, parts_of, cover, theme)
+
+
+def _flat_frames(canvas: _Canvas, layout: FlatLayout, theme: Theme) -> Iterator[Image.Image]:
+    grids = _Ops()
+    for name, plane in layout.grids.items():
+        _plane_ops(grids, plane, {REAL: getattr(theme, layout.fills[name])}, theme)
+
+    def parts_of(step: int) -> _Parts:
+        shapes = layout.frame(step)
+        over = _Ops()
+        for name, r, c, role, faint in shapes.cells:
+            over.cell(layout.grids[name].quad(r, c), getattr(theme, role),
+                      theme.crop if faint else theme.line, faint)
+        for poly, role, width in shapes.outlines:
+            for i in range(len(poly)):
+                over.seg(poly[i], poly[(i + 1) % len(poly)], getattr(theme, role), width)
+        overlay = layout.overlay(step) if layout.has_text else None
+        elements = (overlay.marks + overlay.texts) if overlay else ()
+        return _Parts(_Ops(), over, _Ops(), (), elements)
+
+    yield from _animate(canvas, grids, _Ops(), layout.n_frames, parts_of, lambda x, y: 0.0, theme)
+
+
 # --- The matrix figure (convanim.matrix): flat boxes and text, drawn at 1x. ---
-
-from functools import lru_cache  # noqa: E402  (kept with the section that needs them)
-
-from PIL import ImageFont  # noqa: E402
 
 from .matrix import SUP_T, Label, MatrixFigure  # noqa: E402
 
@@ -358,12 +606,6 @@ def _matrix_colours(theme: Theme) -> dict[str, RGB]:
         "out": _mix(bg, theme.output, 0.4), "grid": _mix(bg, line, 0.2),
         "text": line, "zero": theme.crop, "head": _mix(bg, line, 0.7), "bracket": line,
     }
-
-
-@lru_cache(maxsize=64)
-def _font(size: int):
-    # Pillow's own scalable font (Pillow >= 10.1): no system fonts, same glyphs everywhere.
-    return ImageFont.load_default(size=max(1, size))
 
 
 def _runs(text: str) -> list[tuple[str, bool]]:

@@ -203,10 +203,11 @@ def pool2d(
         raise SpecError(f"dilation: got {fmt_pair(d, ',')}; avg pooling allows only 1")
     p = _resolve_padding(padding, k, s, d)
     for axis in (0, 1):
-        if 2 * p[axis] > d[axis] * (k[axis] - 1) + 1:
+        # PyTorch's rule (max_pool2d raises otherwise): pad <= kernel_size // 2.
+        if p[axis] > k[axis] // 2:
             raise SpecError(
-                f"padding: got {fmt_pair(p, ',')}; pooling allows at most half the effective "
-                f"kernel size, here {(d[axis] * (k[axis] - 1) + 1) // 2}"
+                f"padding: got {fmt_pair(p, ',')}; pooling allows at most half the kernel "
+                f"size, as PyTorch: here {k[axis] // 2}"
             )
     spec = Spec(f"{mode}_pool2d", i, k, s, p, d)  # type: ignore[arg-type]
     _check_fits(spec)

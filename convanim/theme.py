@@ -1,8 +1,15 @@
-"""Colours of the picture, by role."""
+"""Colours of the picture, by role, and the named presets (themes).
+
+Shape colours (fills and lines) come first and make the palette of a picture
+without text exactly as before; the text colours join the palette only when a
+picture carries text (numbers, labels, title, caption).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+
+from .params import SpecError
 
 RGB = tuple[int, int, int]
 
@@ -15,6 +22,9 @@ def hex_rgb(text: str) -> RGB:
     if len(h) != 6 or any(ch not in "0123456789abcdefABCDEF" for ch in h):
         raise ValueError(f"colour: got {text!r}; expected #rrggbb or #rgb")
     return (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
+
+
+TEXT_FIELDS = ("text", "text_light", "text_inverse")
 
 
 @dataclass(frozen=True)
@@ -31,19 +41,111 @@ class Theme:
     line: RGB = (0x02, 0x2B, 0x35)
     connector: RGB = (0x20, 0x20, 0x20)
     crop: RGB = (0xB4, 0xC0, 0xC2)  # outlines and shading of products cropped away
+    # Text: numbers, labels, captions. text_light: padding zeros; text_inverse:
+    # text on fills where it has more contrast than ``text`` (chosen per fill).
+    text: RGB = (0x02, 0x1F, 0x27)
+    text_light: RGB = (0x7F, 0x95, 0x9A)
+    text_inverse: RGB = (255, 255, 255)
 
     def colours(self) -> list[RGB]:
-        """Every distinct colour of the theme, in field order."""
-        seen: list[RGB] = []
-        for f in fields(self):
-            c = getattr(self, f.name)
-            if c not in seen:
-                seen.append(c)
-        return seen
+        """Every distinct shape colour of the theme (no text colours), in field order."""
+        return _distinct(getattr(self, f.name) for f in fields(self) if f.name not in TEXT_FIELDS)
+
+    def text_colours(self) -> list[RGB]:
+        """The text colours that are not already shape colours."""
+        shape = self.colours()
+        return [c for c in _distinct(getattr(self, n) for n in TEXT_FIELDS) if c not in shape]
 
     def with_colours(self, **roles: RGB) -> "Theme":
         return replace(self, **roles)
 
 
+def _distinct(colours) -> list[RGB]:
+    seen: list[RGB] = []
+    for c in colours:
+        if c not in seen:
+            seen.append(c)
+    return seen
+
+
 CLASSIC = Theme()
-THEMES = {"classic": CLASSIC}
+
+LIGHT = Theme(
+    background=(255, 255, 255), input=(0xA9, 0xD3, 0xF2), input_hl=(0x5C, 0xA8, 0xE0),
+    padding_hl=(0xD5, 0xDD, 0xE0), output=(0xA8, 0xE2, 0xDB), output_hl=(0x4F, 0xB8, 0xAC),
+    output_empty=(0xF4, 0xFB, 0xFA), line=(0x4A, 0x5C, 0x66), connector=(0x6A, 0x7A, 0x82),
+    crop=(0xD0, 0xD8, 0xDA), text=(0x1B, 0x2A, 0x33), text_light=(0x9A, 0xA8, 0xAE),
+    text_inverse=(255, 255, 255),
+)
+
+DARK = Theme(
+    background=(0x1B, 0x1F, 0x27), input=(0x2B, 0x6C, 0xB0), input_hl=(0x5A, 0x9F, 0xE6),
+    padding_hl=(0x4A, 0x55, 0x63), output=(0x1F, 0x85, 0x7B), output_hl=(0x3F, 0xC1, 0xB0),
+    output_empty=(0x26, 0x2D, 0x36), line=(0xC8, 0xD3, 0xDC), connector=(0xE0, 0xE6, 0xEA),
+    crop=(0x55, 0x60, 0x6B), text=(0xF2, 0xF5, 0xF7), text_light=(0x8A, 0x96, 0xA3),
+    text_inverse=(0x10, 0x14, 0x1A),
+)
+
+# Greyscale-safe: every shape role has its own lightness (25 apart on 0..255),
+# padding is told apart by dashed edges and cropped products by faint dashes;
+# it reads the same printed in black and white.
+PRINT = Theme(
+    background=(255, 255, 255), output_empty=(230, 230, 230), input=(205, 205, 205),
+    output=(180, 180, 180), crop=(160, 160, 160), padding_hl=(140, 140, 140),
+    input_hl=(115, 115, 115), output_hl=(85, 85, 85), connector=(55, 55, 55),
+    line=(25, 25, 25), text=(0, 0, 0), text_light=(96, 96, 96), text_inverse=(255, 255, 255),
+)
+
+THEMES = {"classic": CLASSIC, "light": LIGHT, "dark": DARK, "print": PRINT}
+
+# User-facing roles (--color ROLE=#hex) and the Theme fields each one sets.
+ROLES: dict[str, tuple[str, ...]] = {
+    "input": ("input",),
+    "output": ("output",),
+    "padding": ("padding_hl",),
+    "kernel": ("input_hl",),
+    "highlight": ("output_hl",),
+    "background": ("background",),
+    "line": ("line", "connector"),
+    "text": ("text",),
+}
+
+
+def theme_named(name: str | Theme, colours: dict[str, str] | None = None) -> Theme:
+    """A preset by name (or a Theme as is) with ``--color ROLE=#hex`` overrides applied.
+
+    Raises SpecError naming the bad theme, role or colour and what is allowed.
+    """
+    if isinstance(name, Theme):
+        theme = name
+    else:
+        key = str(name).strip().lower()
+        if key not in THEMES:
+            raise SpecError(f"theme: got {name!r}; allowed: {', '.join(THEMES)}")
+        theme = THEMES[key]
+    changes: dict[str, RGB] = {}
+    for role, value in (colours or {}).items():
+        if role not in ROLES:
+            raise SpecError(f"color: unknown role {role!r}; allowed roles: {', '.join(ROLES)}")
+        try:
+            rgb = hex_rgb(value)
+        except ValueError:
+            raise SpecError(
+                f"color: {role}={value!r} is not a colour; expected #rrggbb or #rgb"
+            ) from None
+        for field in ROLES[role]:
+            changes[field] = rgb
+    return theme.with_colours(**changes) if changes else theme
+
+
+def parse_colour_args(items: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """['input=#268bd2', ...] -> {'input': '#268bd2'}; SpecError when an item has no '='."""
+    out: dict[str, str] = {}
+    for item in items:
+        role, sep, value = item.partition("=")
+        if not sep:
+            raise SpecError(
+                f"color: got {item!r}; expected ROLE=#hex with ROLE one of {', '.join(ROLES)}"
+            )
+        out[role.strip().lower()] = value.strip()
+    return out

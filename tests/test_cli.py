@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 

@@ -1,0 +1,206 @@
+"""Geometry of the flat picture: a front view, grids side by side (no Pillow).
+
+Gather view (conv2d, pooling, conv_transpose2d gather): the grid the kernel
+covers (padded input, or zero-stretched input) | the kernel | the output; the
+footprint is shaded and outlined, the output cells fill as they are computed.
+Scatter view: input | kernel | output (widened by the cropped cells); the
+stamped block is outlined on the output, cells fill as they receive products.
+Pooling has no kernel grid. Every number comes from the trace via
+:func:`convanim.layout.number_items`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import Trace
+from .info import grid_labels
+from .layout import (
+    CROP, EMPTY, PAD, REAL, VALUE_SIZE, Overlay, Plane, Point, TextItem, add_bands, band_font,
+    band_item, bands_of, cell_text, grid_planes, moved, number_items,
+)
+from .text import max_of, mean_of, product_sum, scatter_products
+
+FRONT_U, FRONT_V = (1.0, 0.0), (0.0, 1.0)
+OUTLINE_W = 2.5  # px, the footprint's outline
+
+
+@dataclass(frozen=True)
+class FlatShapes:
+    """What changes in one frame: shaded cells and outlines, by Theme role."""
+
+    cells: tuple[tuple[str, int, int, str, bool], ...]  # (grid, r, c, fill role, faint edges)
+    outlines: tuple[tuple[tuple[Point, ...], str, float], ...]  # (closed polygon, role, width)
+
+
+@dataclass(frozen=True, eq=False)
+class FlatLayout:
+    """The whole flat picture of one trace, canvas pixels.
+
+    ``grids`` maps "input" / "kernel" / "output" to planes; ``fills`` gives the
+    base fill role of each grid's REAL cells.
+    """
+
+    trace: Trace
+    grids: dict[str, Plane]
+    fills: dict[str, str]
+    size: tuple[int, int]
+    numbers: bool
+    static: tuple[TextItem, ...]
+    sum_box: tuple[float, float, float, float] | None  # band of the step's arithmetic
+
+    @property
+    def n_frames(self) -> int:
+        return self.trace.n_steps
+
+    @property
+    def has_text(self) -> bool:
+        return self.numbers or bool(self.static)
+
+    @property
+    def scatter(self) -> bool:
+        return self.trace.spec.view == "scatter"
+
+    def frame(self, step: int) -> FlatShapes:
+        t = self.trace
+        inp, out = self.grids["input"], self.grids["output"]
+        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
+        cells: list[tuple[str, int, int, str, bool]] = []
+        if self.scatter:
+            r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
+            cells.append(("input", r, c, "input_hl", False))
+            done = {(int(a), int(b)) for a, b in t.tap_out[: t.step_start[step + 1]]}
+            cells += [("output", a, b, "output", False) for a, b in sorted(done)]
+            for a, b in foot:
+                kind = out.kind(a, b)
+                if kind == REAL:
+                    cells.append(("output", a, b, "output_hl", False))
+                elif kind in (CROP, PAD):
+                    cells.append(("output", a, b, "crop", True))
+            box_plane, box = out, _extent(foot)
+        else:
+            for a, b in foot:
+                kind = inp.kind(a, b)
+                if kind != EMPTY:
+                    cells.append(("input", a, b, "input_hl" if kind == REAL else "padding_hl", False))
+            for n in range(step):
+                cells.append(("output", int(t.anchor[n][0]), int(t.anchor[n][1]), "output", False))
+            r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
+            cells.append(("output", r, c, "output_hl", False))
+            box_plane, box = inp, _extent(foot)
+        (r0, c0), (r1, c1) = box
+        outline = (box_plane.corner(r0, c0), box_plane.corner(r0, c1), box_plane.corner(r1, c1),
+                   box_plane.corner(r1, c0))
+        return FlatShapes(tuple(cells), ((outline, "line", OUTLINE_W),))
+
+    def overlay(self, step: int) -> Overlay:
+        """Numbers (values, weights, outputs so far, the step's arithmetic) and static text."""
+        if not self.numbers:
+            return Overlay(self.static, ())
+        t = self.trace
+        items, marks = number_items(t, step, self.grids["input"], self.grids["output"])
+        kernel = self.grids.get("kernel")
+        if kernel is not None and t.weight is not None:
+            w = t.weight[::-1, ::-1] if (not self.scatter and t.grid.flip) else t.weight
+            for r, c in kernel.cells(REAL):
+                items += cell_text("kernel", kernel, "kernel", r, c, w[r, c], VALUE_SIZE, "text",
+                                   "input_hl")
+        if self.sum_box is not None:
+            x0, y0, x1, y1 = self.sum_box
+            items.append(band_item("sum", step_text(t, step), x0, x1, y0, y1,
+                                   band_font(kernel.cell if kernel else self.grids["input"].cell)))
+        return Overlay(tuple(items) + self.static, tuple(marks))
+
+
+def _extent(cells: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]]:
+    a = np.array(cells)
+    return (int(a[:, 0].min()), int(a[:, 1].min())), (int(a[:, 0].max()) + 1, int(a[:, 1].max()) + 1)
+
+
+def step_text(t: Trace, step: int) -> tuple[str, ...]:
+    """The arithmetic of one step from its taps: products and sum, max, mean or scatter."""
+    sl = t.taps(step)
+    ins = t.tap_in[sl]
+    xs = [float(t.input[r, c]) for r, c in ins]
+    if t.spec.view == "scatter":
+        ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
+        r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
+        return scatter_products(float(t.input[r, c]), ws, [float(v) for v in t.tap_value[sl]])
+    if t.spec.op == "max_pool2d":
+        return max_of(xs, t.value(step))
+    if t.spec.op == "avg_pool2d":
+        kh, kw = t.spec.kernel_size
+        return mean_of(xs, kh * kw, t.value(step))
+    ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
+    return product_sum(xs, ws, t.value(step))
+
+
+def _front(plane: Plane) -> Plane:
+    return Plane(plane.kinds, plane.first, (0.0, 0.0), plane.cell, FRONT_U, FRONT_V)
+
+
+def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, labels: bool = True,
+                title: str | None = None, caption: tuple[str, ...] | str | None = None) -> FlatLayout:
+    """Grids side by side, front view; ``cell`` is the cell size in pixels."""
+    spec = trace.spec
+    low, up = grid_planes(trace, cell)
+    grids: dict[str, Plane] = {"input": _front(low)}
+    fills = {"input": "input", "output": "output_empty"}
+    if not spec.pooling:
+        kinds = np.full(spec.kernel_size, REAL, dtype=np.uint8)
+        grids["kernel"] = Plane(kinds, (0, 0), (0.0, 0.0), cell, FRONT_U, FRONT_V)
+        fills["kernel"] = "input_hl"
+    grids["output"] = _front(up)
+
+    margin = cell * 0.7
+    gap = max(cell * 1.2, 16.0)
+    font = band_font(cell)
+    label_h = font * 1.8 if labels else 0.0
+    heights = {k: p.shape[0] * cell for k, p in grids.items()}
+    tallest = max(heights.values())
+    x, top = margin, margin + label_h
+    placed: dict[str, Plane] = {}
+    static: list[TextItem] = []
+    names = grid_labels(spec)
+    order = list(grids)
+    for n, key in enumerate(order):
+        p = grids[key]
+        y = top + (tallest - heights[key]) / 2
+        placed[key] = moved(p, x - p.corner(p.first[0], p.first[1])[0],
+                            y - p.corner(p.first[0], p.first[1])[1])
+        width = p.shape[1] * cell
+        if labels:
+            # A label may reach halfway into the gaps beside its grid.
+            static.append(band_item("label", names[key], x - gap / 2 + 2, x + width + gap / 2 - 2,
+                                    top - label_h, top, font))
+        if n + 1 < len(order):
+            symbol = "*" if order[n + 1] == "kernel" else ("->" if spec.pooling or
+                                                           spec.view == "scatter" else "=")
+            sym = max(font * 1.3, 0.5 * cell)
+            static.append(band_item("symbol", (symbol,), x + width + 2, x + width + gap - 2,
+                                    top + tallest / 2 - sym, top + tallest / 2 + sym, sym))
+        x += width + gap
+    width = x - gap + margin
+    height = top + tallest + margin
+    sum_box = None
+    if numbers:
+        sum_box = (margin / 2, top + tallest + cell * 0.3, width - margin / 2,
+                   top + tallest + cell * 0.3 + font * 1.8)
+        height = sum_box[3] + margin / 2
+    size = (int(np.ceil(width)), int(np.ceil(height)))
+    t_top, t_bottom = bands_of(trace, False, title, caption, (), ())
+    if t_top or t_bottom:
+        size, (bx, by), items = add_bands(size, cell, t_top, t_bottom)
+        placed = {k: moved(p, bx, by) for k, p in placed.items()}
+        static = [_shift(i, bx, by) for i in static] + items
+        if sum_box is not None:
+            sum_box = (sum_box[0] + bx, sum_box[1] + by, sum_box[2] + bx, sum_box[3] + by)
+    return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box)
+
+
+def _shift(item: TextItem, dx: float, dy: float) -> TextItem:
+    from dataclasses import replace
+    return replace(item, centre=(item.centre[0] + dx, item.centre[1] + dy),
+                   slot=tuple((x + dx, y + dy) for x, y in item.slot))
