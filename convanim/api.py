@@ -83,12 +83,14 @@ def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
 def save(t: Trace, path: str | os.PathLike, cell: float = DEFAULT_CELL, duration: int = 1000,
          loop: int = 0, theme: Theme | str = CLASSIC, frames_dir: str | os.PathLike | None = None,
          style: str = "iso", numbers: bool | None = None, labels: bool | None = None,
-         caption: str | None = None, title: str | None = None) -> Path:
+         caption: str | None = None, title: str | None = None,
+         strip: str | os.PathLike | None = None) -> Path:
     """Write ``t`` to ``path``: .gif/.webp/.png animation or .json trace, atomically.
 
-    ``frames_dir`` also writes every frame as a numbered PNG there; ``theme`` is
-    a Theme or a preset name; style, numbers, labels, caption, title as for
-    :func:`layout`.
+    ``frames_dir`` also writes every frame as a numbered PNG there; ``strip``
+    also writes every frame into one PNG (:func:`writer.write_strip`), from the
+    same drawing; ``theme`` is a Theme or a preset name; style, numbers, labels,
+    caption, title as for :func:`layout`.
     """
     path = writer.check_output(path)
     if path.suffix.lower() == ".json":
@@ -97,6 +99,8 @@ def save(t: Trace, path: str | os.PathLike, cell: float = DEFAULT_CELL, duration
                     caption=caption, title=title)
     if frames_dir is not None:
         writer.write_frames(frames_dir, images, path.stem)
+    if strip is not None:
+        writer.write_strip(strip, images)
     return writer.write_animation(path, images, duration=duration, loop=loop)
 
 
@@ -135,8 +139,9 @@ class Job:
     """One figure to write: a spec, its data, where to write it and how to draw it.
 
     ``outputs`` are files (.gif/.webp/.png/.json); ``frames_dir`` also gets every
-    frame as a numbered PNG; ``options`` are keyword arguments of :func:`save`
-    (cell, duration, loop, ...), passed through by name.
+    frame as a numbered PNG, ``strip`` (a .png path) every frame in one PNG;
+    ``options`` are keyword arguments of :func:`save` (cell, duration, loop, ...),
+    passed through by name.
     """
 
     spec: Spec
@@ -146,20 +151,24 @@ class Job:
     outputs: tuple[str, ...] = ()
     frames_dir: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    strip: str | None = None            # last: Job is also built positionally
 
 
 def run_job(job: Job) -> list[Path]:
     """Check every output, trace once, then write each output; the files written, in order.
 
-    The frames go with the first animation output, so they are drawn once.
+    The frames and the strip go with the first animation output, so they are drawn once.
     """
     paths = [writer.check_output(p) for p in job.outputs]
     images = [p for p in paths if p.suffix.lower() in writer.IMAGE_SUFFIXES]
     if job.frames_dir is not None and not images:
         raise SpecError("frames: needs an animation output (.gif, .webp or .png) to draw")
+    if job.strip is not None and not images:
+        raise SpecError("strip: needs an animation output (.gif, .webp or .png) to draw")
     t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight)
     written = []
     for path in paths:
-        frames_dir = job.frames_dir if images and path == images[0] else None
-        written.append(save(t, path, frames_dir=frames_dir, **job.options))
+        first = bool(images) and path == images[0]
+        written.append(save(t, path, frames_dir=job.frames_dir if first else None,
+                            strip=job.strip if first else None, **job.options))
     return written

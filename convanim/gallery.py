@@ -4,10 +4,10 @@ The spec (see gallery.toml, the built-in default set)::
 
     [defaults]                 # applied to every figure whose command has the option
     duration = 1000
-    formats = ["gif", "frames"]
+    formats = ["gif", "strip"]
 
     [[figure]]
-    name = "padding_strides"   # file names: padding_strides.gif, frames/padding_strides/...
+    name = "padding_strides"   # file names: padding_strides.gif, strips/padding_strides.png
     command = "conv"           # any command of the CLI that writes a file (has -o)
     i = 5                      # the command's options, named as on the command line
     k = 3                      # (--of-conv -> of_conv; pairs as "5,7" or [5, 7])
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import click
+from PIL import Image
 
 from . import __version__, api, writer
 from .cli import JOBS, cli
@@ -50,9 +51,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-FORMATS = ("gif", "webp", "png", "json", "frames")
+FORMATS = ("gif", "webp", "png", "json", "strip", "frames")
 ANIMATIONS = ("gif", "webp", "png")
-DEFAULT_FORMATS = ("gif", "frames")
+# Written beside an animation, from its frames: not files named NAME.FORMAT.
+EXTRAS = ("strip", "frames")
+DEFAULT_FORMATS = ("gif", "strip")
 RESERVED = ("name", "command", "formats")
 # Parameters the gallery sets itself, from the figure's name and formats.
 OWN = ("output", "frames_dir")
@@ -61,6 +64,11 @@ INDEX = "index.html"
 README = "README.md"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 REGENERATE = "python -m convanim gallery --force -o gallery"
+
+
+def strip_file(name: str) -> str:
+    """Where a figure's strip goes, relative to the gallery folder."""
+    return f"strips/{name}.png"
 
 
 class GalleryError(Exception):
@@ -86,11 +94,15 @@ class Entry:
 
     @property
     def outputs(self) -> tuple[str, ...]:
-        return tuple(f"{self.name}.{f}" for f in self.formats if f != "frames")
+        return tuple(f"{self.name}.{f}" for f in self.formats if f not in EXTRAS)
 
     @property
     def frames_dir(self) -> str | None:
         return f"frames/{self.name}" if "frames" in self.formats else None
+
+    @property
+    def strip(self) -> str | None:
+        return strip_file(self.name) if "strip" in self.formats else None
 
     @property
     def command_line(self) -> str:
@@ -265,15 +277,17 @@ def parse(text: str, base: Path, source: str = "spec") -> list[Entry]:
 
 def _format_errors(value: Any) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        return [f"got {value!r}; expected a list such as [\"gif\", \"frames\"] "
+        return [f"got {value!r}; expected a list such as [\"gif\", \"strip\"] "
                 f"from {', '.join(FORMATS)}"]
     bad = [v for v in value if v not in FORMATS]
     if bad:
         return [f"got {', '.join(map(repr, bad))}; allowed: {', '.join(FORMATS)}"]
     if len(set(value)) != len(value):
         return [f"got {value!r}; each format once"]
-    if "frames" in value and not any(v in ANIMATIONS for v in value):
-        return ["'frames' needs an animation format too (gif, webp or png)"]
+    extras = [v for v in value if v in EXTRAS]
+    if extras and not any(v in ANIMATIONS for v in value):
+        return [f"{' and '.join(map(repr, extras))} needs an animation format too "
+                "(gif, webp or png): it is drawn from the same frames"]
     return []
 
 
@@ -286,6 +300,9 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
     problems += [f"key formats: {m}" for m in _format_errors(formats)]
     if "frames" in formats and not any(p.name == "frames_dir" for p in cmd.params):
         problems.append(f"key formats: {cmd.name} cannot write frames (it has no --frames)")
+    if "strip" in formats and cmd.name not in JOBS:
+        problems.append(f"key formats: {cmd.name} cannot write a strip; allowed for: "
+                        f"{', '.join(sorted(n for n in JOBS if n in gallery_commands()))}")
 
     given: dict[str, tuple[str, Any]] = {}       # param name -> (key as spelled, value)
     for key, value in fig.items():
@@ -361,18 +378,20 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
 
 
 def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence[str],
-                 out_dir: str) -> tuple[str, list[str], str | None]:
-    """Write one figure's files into ``out_dir``: (name, files written relative to it, error).
+                 out_dir: str) -> tuple[str, list[str], str | None, dict | None]:
+    """Write one figure's files into ``out_dir``.
 
+    Returns (name, files written relative to it, error, the strip's grid or None).
     Frames go to a temporary folder renamed onto frames/NAME when complete, so a failure
-    leaves the previous frames (or none), never a mix.
+    leaves the previous frames (or none), never a mix; the strip is written atomically.
     """
     out = Path(out_dir)
     tmp_frames: Path | None = None
     try:
         cmd = cli.commands[command]
         ctx = cmd.make_context(command, list(args))
-        outputs = [str(out / f"{name}.{f}") for f in formats if f != "frames"]
+        outputs = [str(out / f"{name}.{f}") for f in formats if f not in EXTRAS]
+        strip = out / strip_file(name) if "strip" in formats else None
         if "frames" in formats:
             (out / "frames").mkdir(parents=True, exist_ok=True)
             tmp_frames = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".part",
@@ -381,7 +400,8 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         if build is not None:
             job = build(**ctx.params)
             job = replace(job, outputs=tuple(outputs),
-                          frames_dir=str(tmp_frames) if tmp_frames else None)
+                          frames_dir=str(tmp_frames) if tmp_frames else None,
+                          strip=str(strip) if strip else None)
             api.run_job(job)
         else:
             # Any other command: its own callback, once per output, its printing swallowed.
@@ -400,16 +420,26 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
             os.replace(tmp_frames, final)
             tmp_frames = None
             files += [f"frames/{name}/{p.name}" for p in sorted(final.iterdir())]
-        return name, files, None
+        grid = None
+        if strip is not None:
+            files.append(strip_file(name))
+            grid = strip_grid(strip)
+        return name, files, None, grid
     except Exception as err:  # noqa: BLE001 - one figure's failure must not stop the others
         message = str(err) if isinstance(err, (SpecError, click.ClickException)) else \
             f"{err.__class__.__name__}: {err}"
         if isinstance(err, click.ClickException):
             message = err.format_message()
-        return name, [], message
+        return name, [], message, None
     finally:
         if tmp_frames is not None:
             shutil.rmtree(tmp_frames, ignore_errors=True)
+
+
+def strip_grid(path: Path) -> dict[str, int]:
+    """The grid a strip records in its PNG text (frames, columns, frame_width, frame_height)."""
+    with Image.open(path) as im:
+        return {k: int(im.text[k]) for k in ("frames", "columns", "frame_width", "frame_height")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,7 +465,8 @@ def read_manifest(out_dir: Path) -> dict[str, dict]:
 def up_to_date(entry: Entry, record: dict | None, out_dir: Path) -> bool:
     return (isinstance(record, dict) and record.get("hash") == entry.digest
             and isinstance(record.get("files"), list) and bool(record["files"])
-            and all((out_dir / f).is_file() for f in record["files"]))
+            and all((out_dir / f).is_file() for f in record["files"])
+            and (entry.strip is None or isinstance(record.get("strip"), dict)))
 
 
 def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterable[str] | None = None,
@@ -463,9 +494,11 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
     by_name = {e.name: e for e in todo}
     result = Result([], skipped, [])
 
-    def done(name: str, files: list[str], error: str | None) -> None:
+    def done(name: str, files: list[str], error: str | None, grid: dict | None) -> None:
         if error is None:
             manifest[name] = {"hash": by_name[name].digest, "files": files}
+            if grid is not None:
+                manifest[name]["strip"] = grid
             result.rendered.append(name)
         else:
             manifest.pop(name, None)
@@ -488,8 +521,8 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
                         while pending:
                             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                             for fut in finished:
-                                name, files, error = fut.result()
-                                done(name, files, error)
+                                name, *rest = fut.result()
+                                done(name, *rest)
                                 if tick:
                                     tick.update(1, name)
                     except BaseException:
@@ -543,7 +576,9 @@ body {{ font-family: sans-serif; margin: 1.5em; color: #222; background: #fafafa
 h1 {{ font-size: 1.4em; margin: 0 0 .2em; }}
 .grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1em; }}
 figure {{ margin: 0; padding: .6em; background: #fff; border: 1px solid #ddd; border-radius: 6px; }}
-figure img {{ display: block; max-width: 100%; height: auto; margin: 0 auto; cursor: pointer; }}
+figure img, figure canvas {{ display: block; max-width: 100%; height: auto; margin: 0 auto; cursor: pointer; }}
+figure canvas, figure.still img {{ display: none; }}
+figure.still canvas {{ display: block; }}
 figcaption {{ font-size: .85em; line-height: 1.35; }}
 figcaption b {{ font-size: 1.1em; }}
 code {{ font-size: .9em; background: #f2f2f2; padding: 0 .2em; }}
@@ -562,26 +597,44 @@ Regenerate: <code>{regen}</code></p>
 {cards}
 </div>
 <script>
-// Pause/step: swap the <img> from the GIF to its PNG frames (frames/NAME/NAME_0001.png ...).
+// Pause/step. A figure with data-strip draws frame k from its strip (strips/NAME.png: frames
+// of data-width x data-height px, data-cols to a row, left to right, top to bottom) into the
+// <canvas> that replaces the GIF once paused; one with data-stem swaps the <img> through its
+// numbered PNGs (frames/NAME/NAME_0001.png ...).
 document.querySelectorAll("figure[data-frames]").forEach(function (fig) {{
-  var img = fig.querySelector("img"), n = +fig.dataset.frames, k = 0, timer = null,
-      label = fig.querySelector(".pos"), play = fig.querySelector(".play"), t0 = Date.now();
+  var d = fig.dataset, img = fig.querySelector("img"), canvas = fig.querySelector("canvas"),
+      n = +d.frames, k = 0, timer = null, sheet = null, t0 = Date.now(),
+      label = fig.querySelector(".pos"), play = fig.querySelector(".play");
   img.addEventListener("load", function once() {{ t0 = Date.now(); img.removeEventListener("load", once); }});
-  function src(i) {{ return fig.dataset.stem + String(i + 1).padStart(4, "0") + ".png"; }}
-  function show(i) {{ k = (i + n) % n; img.src = src(k); label.textContent = (k + 1) + " / " + n; }}
+  function load() {{  // the strip, fetched on first use (or when the pointer comes near)
+    if (!sheet && canvas) {{ sheet = new Image(); sheet.onload = draw; sheet.src = d.strip; }}
+  }}
+  function draw() {{
+    if (!sheet.complete || !sheet.naturalWidth) return;  // onload draws it
+    var w = +d.width, h = +d.height, c = +d.cols;
+    canvas.getContext("2d").drawImage(sheet, (k % c) * w, Math.floor(k / c) * h, w, h, 0, 0, w, h);
+    fig.classList.add("still");
+  }}
+  function show(i) {{
+    k = (i + n) % n; fig.dataset.frame = k + 1; label.textContent = (k + 1) + " / " + n;
+    if (canvas) {{ load(); draw(); }}
+    else {{ img.src = d.stem + String(k + 1).padStart(4, "0") + ".png"; }}
+  }}
   function pause() {{
     if (timer) {{ clearInterval(timer); timer = null; }}
     else if (!fig.classList.contains("paused")) {{  // from the GIF: about where it was
-      k = Math.floor((Date.now() - t0) / +fig.dataset.duration) % n; }}
+      k = Math.floor((Date.now() - t0) / +d.duration) % n; }}
     fig.classList.add("paused"); play.textContent = "play"; show(k);
   }}
   function toggle() {{
     if (fig.classList.contains("paused") && !timer) {{
       play.textContent = "pause";
-      timer = setInterval(function () {{ show(k + 1); }}, +fig.dataset.duration);
+      timer = setInterval(function () {{ show(k + 1); }}, +d.duration);
     }} else {{ pause(); }}
   }}
+  fig.addEventListener("pointerenter", load);
   play.onclick = toggle; img.onclick = toggle;
+  if (canvas) canvas.onclick = toggle;
   fig.querySelector(".prev").onclick = function () {{ pause(); show(k - 1); }};
   fig.querySelector(".next").onclick = function () {{ pause(); show(k + 1); }};
 }});
@@ -596,16 +649,29 @@ def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: s
     for e in entries:
         rec = manifest.get(e.name)
         image = _image(e)
-        frames = [f for f in (rec or {}).get("files", []) if f.startswith("frames/")]
+        files = (rec or {}).get("files", [])
+        frames = [f for f in files if f.startswith("frames/")]
+        grid = (rec or {}).get("strip")
         attrs = ""
         controls = ""
-        if frames and image:
-            attrs = (f' data-frames="{len(frames)}" data-duration="{e.duration}"'
-                     f' data-stem="frames/{html.escape(e.name)}/{html.escape(e.name)}_"')
+        still = ""
+        count = 0
+        if image and isinstance(grid, dict) and e.strip in files:
+            # The strip when there is one: one file for all the frames.
+            count = grid["frames"]
+            attrs = (f' data-strip="{html.escape(e.strip)}" data-cols="{grid["columns"]}"'
+                     f' data-width="{grid["frame_width"]}" data-height="{grid["frame_height"]}"')
+            still = (f'<canvas width="{grid["frame_width"]}" height="{grid["frame_height"]}">'
+                     '</canvas>\n')
+        elif image and frames:
+            count = len(frames)
+            attrs = f' data-stem="frames/{html.escape(e.name)}/{html.escape(e.name)}_"'
+        if count:
+            attrs = f' data-frames="{count}" data-duration="{e.duration}"' + attrs
             controls = ('<div class="controls"><button class="prev" title="previous frame">&#9664;&#xFE0E;</button>'
                         '<button class="play" title="pause / play">pause</button>'
                         '<button class="next" title="next frame">&#9654;&#xFE0E;</button> '
-                        f'frame <span class="pos">&ndash; / {len(frames)}</span></div>')
+                        f'frame <span class="pos">&ndash; / {count}</span></div>')
         if rec is None:
             picture = '<p class="missing">not rendered (see the errors of the last run)</p>'
         elif image:
@@ -616,7 +682,7 @@ def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: s
                          for f in e.outputs)
         lines = "".join(f'<div class="formula">{html.escape(f)}</div>' for f in formula(e))
         cards.append(
-            f'<figure id="{html.escape(e.name)}"{attrs}>\n{picture}\n{controls}\n'
+            f'<figure id="{html.escape(e.name)}"{attrs}>\n{picture}\n{still}{controls}\n'
             f'<figcaption><b>{html.escape(e.name)}</b> {_shape(e)}<br>'
             f'<code>{html.escape(e.command_line)}</code>{lines}<div>{links}</div></figcaption>\n'
             '</figure>')

@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from PIL import Image
+import numpy as np
+from PIL import Image, PngImagePlugin
 
 from .params import SpecError
 
@@ -103,3 +104,61 @@ def write_frames(directory: str | os.PathLike, frames: Iterable[Image.Image], st
         if on_frame:
             on_frame(target)
     return written
+
+
+STRIP_MAX = 16384  # px: the widest strip; browsers refuse or downscale larger images
+
+
+def strip_grid(n: int, width: int, max_width: int = STRIP_MAX) -> tuple[int, int]:
+    """(columns, rows) for ``n`` frames ``width`` px wide: one row up to ``max_width``.
+
+    Past it, the fewest rows of at most ``max_width`` px, filled evenly, so only the
+    last row may be shorter: 49 frames of 599 px -> 25 columns, 2 rows.
+    """
+    if n < 1 or width < 1:
+        raise ValueError(f"strip: needs at least one frame of positive width; got {n} x {width} px")
+    per_row = max(1, max_width // width)
+    rows = -(-n // per_row)
+    cols = -(-n // rows)
+    return cols, -(-n // cols)
+
+
+def write_strip(path: str | os.PathLike, frames: Iterable[Image.Image],
+                max_width: int = STRIP_MAX) -> Path:
+    """Every frame in one palette PNG, left to right, top to bottom (:func:`strip_grid`).
+
+    Frame n (from 0) is the rectangle at column n % columns, row n // columns. The
+    grid is also stored in the PNG as text chunks (frames, columns, rows,
+    frame_width, frame_height), so a page can step through it without convanim.
+    The frames must share one size and, when P-mode, one palette (the first's is kept).
+    The directory is created if missing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Index arrays, not PIL images: the strip is only sized once the last frame is in.
+    arrays, first = [], None
+    for frame in frames:
+        if first is None:
+            first = frame
+        elif frame.size != first.size or frame.mode != first.mode:
+            raise ValueError(f"strip: frame {len(arrays) + 1} is {frame.mode} {frame.size}; "
+                             f"the first is {first.mode} {first.size}")
+        arrays.append(np.asarray(frame))
+    if first is None:
+        raise ValueError("strip: no frames")
+    w, h = first.size
+    cols, rows = strip_grid(len(arrays), w, max_width)
+    sheet = np.zeros((rows * h, cols * w) + arrays[0].shape[2:], dtype=arrays[0].dtype)
+    for n, a in enumerate(arrays):
+        r, c = divmod(n, cols)
+        sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = a
+    image = Image.fromarray(sheet)
+    if first.mode == "P":
+        image.putpalette(first.getpalette())  # L + palette -> P, the indices unchanged
+    info = PngImagePlugin.PngInfo()
+    for key, value in (("frames", len(arrays)), ("columns", cols), ("rows", rows),
+                       ("frame_width", w), ("frame_height", h)):
+        info.add_text(key, str(value))
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG", optimize=True, pnginfo=info)
+    return path

@@ -17,7 +17,7 @@ SMALL = """
 duration = 200
 cell = 12
 seed = 0
-formats = ["gif", "frames"]
+formats = ["gif", "strip"]
 
 [[figure]]
 name = "a_conv"
@@ -41,6 +41,7 @@ mode = "avg"
 i = [3, 4]
 k = "2,2"
 s = 1
+formats = ["gif", "frames"]
 """
 
 
@@ -70,22 +71,44 @@ def test_renders_every_format_and_index(spec, tmp_path, capsys):
     assert "3 rendered, 0 up to date, 0 failed" in stdout
     with Image.open(out / "a_conv.gif") as im:
         assert im.n_frames == 4 and im.info["duration"] == 200
-    assert sorted(p.name for p in (out / "frames" / "a_conv").iterdir()) == [
-        f"a_conv_000{n}.png" for n in range(1, 5)]
+    # The strip: the GIF's 4 frames side by side, in one palette PNG.
+    with Image.open(out / "a_conv.gif") as gif, Image.open(out / "strips" / "a_conv.png") as im:
+        w, h = gif.size
+        assert im.mode == "P" and im.size == (4 * w, h)
+        for n in range(4):
+            gif.seek(n)
+            tile = im.crop((n * w, 0, (n + 1) * w, h)).convert("RGB")
+            assert tile.tobytes() == gif.convert("RGB").tobytes(), n
+    assert sorted(p.name for p in (out / "frames" / "c_pool").iterdir()) == [
+        f"c_pool_000{n}.png" for n in range(1, 7)]
+    assert not (out / "frames" / "a_conv").exists() and not (out / "strips" / "c_pool.png").exists()
+    manifest = json.loads((out / g.MANIFEST).read_text())["entries"]
+    assert manifest["a_conv"]["files"] == ["a_conv.gif", "strips/a_conv.png"]
+    assert manifest["a_conv"]["strip"] == {"frames": 4, "columns": 4, "frame_width": w,
+                                           "frame_height": h}
     assert json.loads((out / "b_tconv.json").read_text())["view"] == "scatter"
     with Image.open(out / "b_tconv.webp") as im:
         assert im.n_frames == 4
     with Image.open(out / "c_pool.gif") as im:
         assert im.n_frames == 2 * 3
     assert not (out / "b_tconv.gif").exists() and not (out / "frames" / "b_tconv").exists()
-    # The index pages name every output; the page points at every frame through its stem.
+    assert not (out / "strips" / "b_tconv.png").exists()
+    # The index pages name every output; the page steps through the strip, or the frames.
     page = (out / "index.html").read_text()
     readme = (out / "README.md").read_text()
     for name in ("a_conv.gif", "b_tconv.webp", "b_tconv.json", "c_pool.gif"):
         assert f'"{name}"' in page
     for name in ("a_conv.gif", "b_tconv.webp", "c_pool.gif"):
         assert f"]({name})" in readme
-    assert 'data-frames="4"' in page and 'data-stem="frames/a_conv/a_conv_"' in page
+    card = re.search(r'<figure id="a_conv"[^>]*>', page).group(0)
+    for attr in ('data-frames="4"', 'data-duration="200"', 'data-strip="strips/a_conv.png"',
+                 'data-cols="4"', f'data-width="{w}"', f'data-height="{h}"'):
+        assert attr in card, (attr, card)
+    assert f'<canvas width="{w}" height="{h}">' in page
+    card = re.search(r'<figure id="c_pool"[^>]*>', page).group(0)
+    assert 'data-frames="6"' in card and 'data-stem="frames/c_pool/c_pool_"' in card
+    assert "data-strip" not in card
+    assert '<figure id="b_tconv">' in page                     # webp only: no strip, no controls
     assert "convanim pool --mode avg --i 3,4 --k 2,2 --s 1" in page
     assert "o = floor((i + 2p - d(k-1) - 1) / s) + 1" in page
     assert "http://" not in page and "https://" not in page      # opens from disk, no network
@@ -106,7 +129,14 @@ def test_incremental_skip_change_and_force(spec, tmp_path, capsys):
     assert code == 0 and "1 rendered, 2 up to date" in stdout
     with Image.open(out / "a_conv.gif") as im:
         assert im.n_frames == 9
-    assert len(list((out / "frames" / "a_conv").iterdir())) == 9   # no stale frames
+        size = im.size
+    with Image.open(out / "strips" / "a_conv.png") as strip:
+        assert strip.size == (9 * size[0], size[1])
+    assert 'data-frames="9"' in (out / "index.html").read_text()
+    # A deleted strip re-renders its figure.
+    (out / "strips" / "a_conv.png").unlink()
+    code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert "1 rendered, 2 up to date" in stdout and (out / "strips" / "a_conv.png").exists()
     # A deleted output re-renders its figure.
     (out / "c_pool.gif").unlink()
     code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
@@ -139,7 +169,7 @@ def test_one_failure_does_not_stop_the_others(spec, tmp_path, capsys, monkeypatc
     assert code == 1
     assert "convanim: error: entry a_conv: render failed: RuntimeError: disk on fire" in err
     assert (out / "b_tconv.webp").exists() and (out / "c_pool.gif").exists()
-    assert not (out / "a_conv.gif").exists() and not (out / "frames" / "a_conv").exists()
+    assert not (out / "a_conv.gif").exists() and not (out / "strips" / "a_conv.png").exists()
     assert not [p for p in out.rglob("*") if ".part" in p.name]
     assert "a_conv" not in json.loads((out / g.MANIFEST).read_text())["entries"]
     assert "not rendered" in (out / "index.html").read_text()
@@ -164,7 +194,7 @@ def test_failure_mid_frames_keeps_previous_files(spec, tmp_path, capsys, monkeyp
 
     monkeypatch.setattr(g.api.writer, "write_frames", dies_after_two)
     code, _, err = run(["gallery", str(spec), "-o", str(out), "-j", "1", "--force",
-                        "--only", "a_conv"], capsys)
+                        "--only", "c_pool"], capsys)
     assert code == 1 and "no space left" in err
     assert files_of(out / "frames") == before
     assert not [p for p in out.rglob("*") if ".part" in p.name]
@@ -184,6 +214,8 @@ def test_failure_mid_frames_keeps_previous_files(spec, tmp_path, capsys, monkeyp
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\ninput_size = 4', ["entry x: key input_size: the same option as key i"]),
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["gif", "bmp"]', ["entry x: key formats:", "'bmp'"]),
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["frames"]', ["entry x: key formats:", "animation"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["json", "strip"]', ["entry x: key formats: 'strip' needs an animation"]),
+    ('name = "x"\ncommand = "matrix"\ni = 4\nk = 3\nformats = ["png", "strip"]', ["entry x: key formats: matrix cannot write a strip", "conv, pool, tconv"]),
     ('name = "x"\ncommand = "info"\ni = 5\nk = 3', ["entry x: key command: got 'info'", "conv, matrix, pool, tconv"]),
     ('name = "x"\ncommand = "deconv"\ni = 5\nk = 3', ["entry x: key command: got 'deconv'"]),
     ('command = "conv"\ni = 5\nk = 3', ["entry #1: key name: missing"]),

@@ -1,0 +1,98 @@
+"""writer.write_strip / api.save(strip=...): every frame in one palette PNG, in a grid."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import convanim as ca
+from convanim import api, writer
+from convanim.params import SpecError
+
+
+def tiles(path):
+    """The strip's frames, cut by the grid it records in its text chunks, as index arrays."""
+    with Image.open(path) as im:
+        im.load()
+        meta = {k: int(v) for k, v in im.text.items()}
+        a = np.asarray(im)
+        palette = im.getpalette()
+    w, h, cols = meta["frame_width"], meta["frame_height"], meta["columns"]
+    out = [a[(n // cols) * h:(n // cols + 1) * h, (n % cols) * w:(n % cols + 1) * w]
+           for n in range(meta["frames"])]
+    return meta, out, palette, a.shape
+
+
+@pytest.mark.parametrize("n, width, expected", [
+    (1, 400, (1, 1)),
+    (9, 397, (9, 1)),            # 3573 px: one row
+    (41, 399, (41, 1)),          # 16359 px: still one row
+    (42, 399, (21, 2)),          # 16758 px: two even rows
+    (49, 599, (25, 2)),          # the gallery's biggest: 25 + 24
+    (3, 20000, (1, 3)),          # wider than the limit alone: one a row
+])
+def test_grid_is_one_row_up_to_the_limit_then_even_rows(n, width, expected):
+    cols, rows = writer.strip_grid(n, width)
+    assert (cols, rows) == expected
+    assert cols * rows >= n > cols * (rows - 1)            # no empty row
+    assert cols * width <= max(writer.STRIP_MAX, width)
+
+
+def test_strip_holds_every_frame_in_order_with_the_shared_palette(tmp_path):
+    frames = ca.render(ca.trace_of(ca.conv2d(5, 3, stride=2, padding=1)), cell=12)
+    w, h = frames[0].size
+    path = writer.write_strip(tmp_path / "s.png", frames)
+    meta, got, palette, shape = tiles(path)
+    assert meta == {"frames": 9, "columns": 9, "rows": 1, "frame_width": w, "frame_height": h}
+    assert shape == (h, 9 * w)
+    with Image.open(path) as im:
+        assert im.mode == "P"
+    # Same indices and the same colours: the palette PNG is the frames, losslessly.
+    assert palette[:len(frames[0].getpalette())] == frames[0].getpalette()[:len(palette)]
+    for frame, tile in zip(frames, got):
+        assert np.array_equal(np.asarray(frame), tile)
+    # Narrower than a row: a grid, read back by the same rule.
+    path = writer.write_strip(tmp_path / "g.png", frames, max_width=4 * w)
+    meta, got, _, shape = tiles(path)
+    assert (meta["columns"], meta["rows"]) == (3, 3) and shape == (3 * h, 3 * w)
+    for frame, tile in zip(frames, got):
+        assert np.array_equal(np.asarray(frame), tile)
+
+
+def test_save_writes_the_strip_from_the_animation_frames(tmp_path):
+    t = ca.trace_of(ca.pool2d("max", 4, 2, stride=1))
+    ca.save(t, tmp_path / "a.gif", cell=12, strip=tmp_path / "strips" / "a.png")
+    meta, got, palette, _ = tiles(tmp_path / "strips" / "a.png")
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert meta["frames"] == gif.n_frames == 9
+        for n, tile in enumerate(got):
+            gif.seek(n)
+            colours = Image.fromarray(tile)
+            colours.putpalette(palette)
+            assert np.array_equal(np.asarray(gif.convert("RGB")),
+                                  np.asarray(colours.convert("RGB"))), n
+
+
+def test_failed_strip_keeps_the_previous_file(tmp_path):
+    frames = ca.render(ca.trace_of(ca.conv2d(3, 2)), cell=12)
+    path = writer.write_strip(tmp_path / "s.png", frames)
+    before = path.read_bytes()
+
+    def dies():
+        yield frames[0]
+        raise OSError("no space left")
+
+    with pytest.raises(OSError):
+        writer.write_strip(path, dies())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.png"]
+    with pytest.raises(ValueError, match="frame 2"):
+        writer.write_strip(path, [frames[0], frames[1].crop((0, 0, 5, 5))])
+    assert path.read_bytes() == before
+
+
+def test_run_job_strip_needs_an_animation(tmp_path):
+    job = api.Job(ca.conv2d(3, 2), outputs=(str(tmp_path / "t.json"),),
+                  strip=str(tmp_path / "s.png"))
+    with pytest.raises(SpecError, match="strip: needs an animation"):
+        api.run_job(job)
+    assert not list(tmp_path.iterdir())
