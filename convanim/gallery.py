@@ -286,8 +286,9 @@ def _format_errors(value: Any) -> list[str]:
         return [f"got {value!r}; each format once"]
     extras = [v for v in value if v in EXTRAS]
     if extras and not any(v in ANIMATIONS for v in value):
-        return [f"{' and '.join(map(repr, extras))} needs an animation format too "
-                "(gif, webp or png): it is drawn from the same frames"]
+        return [f"{' and '.join(map(repr, extras))} need{'s' if len(extras) == 1 else ''} "
+                "an animation format too "
+                "(gif, webp or png), drawn from the same frames"]
     return []
 
 
@@ -423,7 +424,7 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         grid = None
         if strip is not None:
             files.append(strip_file(name))
-            grid = strip_grid(strip)
+            grid = read_strip_grid(strip)
         return name, files, None, grid
     except Exception as err:  # noqa: BLE001 - one figure's failure must not stop the others
         message = str(err) if isinstance(err, (SpecError, click.ClickException)) else \
@@ -436,7 +437,7 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
             shutil.rmtree(tmp_frames, ignore_errors=True)
 
 
-def strip_grid(path: Path) -> dict[str, int]:
+def read_strip_grid(path: Path) -> dict[str, int]:
     """The grid a strip records in its PNG text (frames, columns, frame_width, frame_height)."""
     with Image.open(path) as im:
         return {k: int(im.text[k]) for k in ("frames", "columns", "frame_width", "frame_height")}
