@@ -6,6 +6,7 @@ Errors in what the user gave end as one line on stderr and exit status 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Callable
 
@@ -58,16 +59,32 @@ def render_options(fn: Callable) -> Callable:
                      show_default=True, metavar="PX", help="Size of one cell in pixels."),
         click.option("--frames", "frames_dir", metavar="DIR",
                      help="Also write every frame as a numbered PNG into DIR."),
+        click.option("--max-frames", type=click.IntRange(1), default=api.MAX_FRAMES,
+                     show_default=True, metavar="N",
+                     help="Refuse animations with more frames than this."),
+        click.option("--max-size", type=click.IntRange(1), default=api.MAX_SIZE,
+                     show_default=True, metavar="PX",
+                     help="Refuse canvases wider or taller than this many pixels."),
+        click.option("--max-products", type=click.IntRange(1), default=api.MAX_PRODUCTS,
+                     show_default=True, metavar="N",
+                     help="Refuse animations whose frames x kernel cells exceed this."),
     ]):
         fn = decorator(fn)
     return fn
 
 
-def _save(spec, seed, input_file, weight_file, output, duration, loop, cell, frames_dir) -> None:
-    path = output or f"{spec.short_name()}.gif"
+def _save(spec, seed, input_file, weight_file, output, duration, loop, cell, frames_dir,
+          max_frames, max_size, max_products) -> None:
+    path = output if output is not None else f"{spec.short_name()}.gif"
+    # Everything that can be checked is checked before the trace is allocated.
     api.check_output(path)
+    if frames_dir is not None:
+        api.writer.check_frames_dir(frames_dir)
+    json_only = str(path).lower().endswith(".json") and frames_dir is None
+    api.check_limits(spec, cell, max_frames, None if json_only else max_size, max_products)
     t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
-    written = api.save(t, path, cell=cell, duration=duration, loop=loop, frames_dir=frames_dir)
+    written = api.save(t, path, cell=cell, duration=duration, loop=loop, frames_dir=frames_dir,
+                       max_frames=max_frames, max_size=max_size, max_products=max_products)
     click.echo(str(written))
 
 
@@ -198,9 +215,17 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning expected failures into one line and a status."""
+    """Entry point: run the CLI, turning failures into one line and a status.
+
+    0 done; 2 a usage error (nothing written); 1 a failure while working, e.g. a
+    full disk (nothing written either; CONVANIM_DEBUG=1 shows the traceback);
+    130 interrupted (Ctrl-C), quietly.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:  # bare `convanim`: the help, not an error
+        args = ["--help"]
     try:
-        status = cli.main(args=argv, prog_name="convanim", standalone_mode=False)
+        status = cli.main(args=args, prog_name="convanim", standalone_mode=False)
     except SpecError as err:
         status = _fail(str(err))
     except click.UsageError as err:
@@ -211,4 +236,16 @@ def main(argv: list[str] | None = None) -> None:
         status = err.exit_code
     except (KeyboardInterrupt, click.Abort):
         status = 130
+    except OSError as err:
+        if os.environ.get("CONVANIM_DEBUG"):
+            raise
+        where = f" {err.filename!r}" if getattr(err, "filename", None) else ""
+        click.echo(f"convanim: error: cannot write{where}: {err.strerror or err}", err=True)
+        status = 1
+    except Exception as err:  # a bug: still one line, and a way to see more
+        if os.environ.get("CONVANIM_DEBUG"):
+            raise
+        click.echo(f"convanim: internal error: {err.__class__.__name__}: {err} "
+                   "(run with CONVANIM_DEBUG=1 for the traceback)", err=True)
+        status = 1
     sys.exit(status if isinstance(status, int) else 0)

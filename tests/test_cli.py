@@ -1,13 +1,24 @@
 """The command line: outputs, exit statuses, one-line errors, nothing written on error."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from convanim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def child_env():
+    """Environment for a child ``python -m convanim`` that finds this tree's package."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
 
 
 def run(args, capsys):
@@ -140,5 +151,6 @@ def test_version(capsys):
 
 
 def test_python_m_convanim(in_tmp):
-    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True,
+                       env=child_env())
     assert r.returncode == 0 and "conv" in r.stdout
