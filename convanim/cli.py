@@ -210,6 +210,8 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 
 
 def _fail(message: str) -> int:
+    # One line whatever the message quotes (click echoes values as given).
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
     click.echo(f"convanim: error: {message}", err=True)
     return 2
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import signal
 import struct
-import tempfile
+import threading
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -29,17 +31,40 @@ SUFFIXES = IMAGE_SUFFIXES + (".json",)
 STREAMED_SUFFIXES = (".gif",)  # written frame by frame; the others hold every frame
 
 
+def _temp_name(directory: Path, name: str, suffix: str) -> Path:
+    return directory / f".{name}.{secrets.token_hex(4)}.part{suffix}"
+
+
+def _create(path: Path) -> None:
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def _probe_writable(directory: Path) -> bool:
     """Create and remove a file in ``directory``: os.access says yes to root even on
     read-only or virtual file systems, so try what the writer will do."""
+    probe = _temp_name(directory, "convanim-probe", "")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".convanim-probe.", dir=directory)
+        _create(probe)
     except OSError:
         return False
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(tmp)
+    finally:  # even on Ctrl-C between creating and removing it
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
     return True
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back until the block is done (POSIX main thread; elsewhere a no-op)."""
+    block = (hasattr(signal, "pthread_sigmask")
+             and threading.current_thread() is threading.main_thread())
+    if block:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def check_output(path: str | os.PathLike) -> Path:
@@ -109,19 +134,22 @@ class Staging:
     def temp_for(self, target: str | os.PathLike) -> Path:
         """A new empty temporary file in ``target``'s directory, to be renamed onto ``target``."""
         target = Path(target)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix,
-                                   dir=target.parent if str(target.parent) else ".")
-        os.close(fd)
-        self._pending.append((Path(tmp), target))
-        return Path(tmp)
+        tmp = _temp_name(target.parent if str(target.parent) else Path("."), target.name,
+                         target.suffix)
+        # Registered before it exists, so an interrupt at any point leaves nothing behind.
+        self._pending.append((tmp, target))
+        _create(tmp)
+        return tmp
 
     def commit(self) -> None:
-        while self._pending:
-            tmp, target = self._pending[0]
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-            self._pending.pop(0)
-        self._made_dirs.clear()
+        """Rename every file into place; Ctrl-C waits until all are, so they match."""
+        with _sigint_deferred():
+            while self._pending:
+                tmp, target = self._pending[0]
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+                self._pending.pop(0)
+            self._made_dirs.clear()
 
     def discard(self) -> None:
         for tmp, _ in self._pending:
