@@ -210,8 +210,9 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 
 
 def _fail(message: str) -> int:
-    # One line whatever the message quotes (click echoes values as given).
-    message = message.replace("\r", "\\r").replace("\n", "\\n")
+    # One line whatever the message quotes (click echoes values as given): escape
+    # newlines and every other non-printable character (\x1e, \u2028 also break lines).
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     click.echo(f"convanim: error: {message}", err=True)
     return 2
 
