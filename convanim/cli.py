@@ -77,6 +77,15 @@ def render_options(fn: Callable) -> Callable:
                      metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe)."),
         click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
                      help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
+        click.option("--max-frames", type=click.IntRange(1), default=api.MAX_FRAMES,
+                     show_default=True, metavar="N",
+                     help="Refuse animations with more frames than this."),
+        click.option("--max-size", type=click.IntRange(1), default=api.MAX_SIZE,
+                     show_default=True, metavar="PX",
+                     help="Refuse canvases wider or taller than this many pixels."),
+        click.option("--max-products", type=click.IntRange(1), default=api.MAX_PRODUCTS,
+                     show_default=True, metavar="N",
+                     help="Refuse animations whose frames x kernel cells exceed this."),
     ]):
         fn = decorator(fn)
     return fn
@@ -87,7 +96,8 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
     """The job of a rendering command; the remaining render options go to api.save by name."""
     options["theme"] = theme_named(theme_name, parse_colour_args(colors))
     return api.Job(spec, seed, input_file, weight_file,
-                   (output or f"{spec.short_name()}.gif",), frames_dir, options)
+                   (output if output is not None else f"{spec.short_name()}.gif",), frames_dir,
+                   options)
 
 
 def _run(job: api.Job) -> None:
@@ -342,14 +352,25 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
 
 
 def _fail(message: str) -> int:
+    # One line whatever the message quotes (click echoes values as given): escape
+    # newlines and every other non-printable character (\x1e, \u2028 also break lines).
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     click.echo(f"convanim: error: {message}", err=True)
     return 2
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning expected failures into one line and a status."""
+    """Entry point: run the CLI, turning failures into one line and a status.
+
+    0 done; 2 a usage error (nothing written); 1 a failure while working, e.g. a
+    full disk (nothing written either; CONVANIM_DEBUG=1 shows the traceback);
+    130 interrupted (Ctrl-C), quietly.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:  # bare `convanim`: the help, not an error
+        args = ["--help"]
     try:
-        status = cli.main(args=argv, prog_name="convanim", standalone_mode=False)
+        status = cli.main(args=args, prog_name="convanim", standalone_mode=False)
     except SpecError as err:
         status = _fail(str(err))
     except click.UsageError as err:
@@ -360,4 +381,16 @@ def main(argv: list[str] | None = None) -> None:
         status = err.exit_code
     except (KeyboardInterrupt, click.Abort):
         status = 130
+    except OSError as err:
+        if os.environ.get("CONVANIM_DEBUG"):
+            raise
+        where = f" {err.filename!r}" if getattr(err, "filename", None) else ""
+        click.echo(f"convanim: error: cannot write{where}: {err.strerror or err}", err=True)
+        status = 1
+    except Exception as err:  # a bug: still one line, and a way to see more
+        if os.environ.get("CONVANIM_DEBUG"):
+            raise
+        click.echo(f"convanim: internal error: {err.__class__.__name__}: {err} "
+                   "(run with CONVANIM_DEBUG=1 for the traceback)", err=True)
+        status = 1
     sys.exit(status if isinstance(status, int) else 0)

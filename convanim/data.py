@@ -45,34 +45,38 @@ def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.nd
     a shape that disagrees raises SpecError saying both.
     """
     path = Path(path)
+    what = f"{name}: {str(path)!r}"
     try:
         if path.suffix.lower() == ".png":
             arr = image_matrix(path, name)
         elif path.suffix.lower() == ".npy":
-            arr = np.load(path, allow_pickle=False)
+            try:
+                arr = np.load(path, allow_pickle=False)
+            except ValueError:
+                raise SpecError(f"{what} is not a numeric .npy array (numpy.save of a "
+                                "2-D array of numbers)") from None
         else:
             text = path.read_text(encoding="utf-8")
-            delimiter = "," if path.suffix.lower() == ".csv" or "," in text else None
-            rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-            arr = np.array(
-                [[float(v) for v in (r.split(delimiter) if delimiter else r.split())] for r in rows],
-                dtype=np.float64,
-            ) if rows else np.zeros((0,))
+            arr = _parse_text(text, "," if path.suffix.lower() == ".csv" or "," in text else None,
+                              what)
     except FileNotFoundError:
         raise SpecError(f"{name}: file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"{name}: cannot read {str(path)!r} ({err.__class__.__name__})") from None
-    except ValueError as err:
+    except IsADirectoryError:
+        raise SpecError(f"{what} is a directory; expected a .npy, .csv or text file") from None
+    except PermissionError:
+        raise SpecError(f"{what} cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{what} is not text; expected .npy, or .csv / text of numbers") from None
+    except OSError as err:
+        raise SpecError(f"{what} cannot be read ({err.strerror or err.__class__.__name__})") from None
+    if arr.dtype.kind not in "biuf":  # bool, ints, floats; not complex, strings or objects
+        raise SpecError(f"{what} holds {arr.dtype} values; expected real numbers")
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.size == 0:
+        raise SpecError(f"{what} holds no numbers; expected a non-empty 2-D matrix")
+    if arr.ndim != 2:
         raise SpecError(
-            f"{name}: {str(path)!r} is not a numeric matrix ({err}); expected rows of numbers"
-        ) from None
-    try:
-        arr = np.asarray(arr, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise SpecError(f"{name}: {str(path)!r} does not hold numbers") from None
-    if arr.ndim != 2 or arr.size == 0:
-        raise SpecError(
-            f"{name}: {str(path)!r} holds an array of shape {arr.shape}; expected a non-empty 2-D matrix"
+            f"{name}: {str(path)!r} holds an array of shape {arr.shape}; expected a 2-D matrix"
         )
     if not np.all(np.isfinite(arr)):
         raise SpecError(f"{name}: {str(path)!r} holds NaN or infinite values; all must be finite")
@@ -82,3 +86,29 @@ def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.nd
             f"{'input_size' if name == 'input' else 'kernel_size'} is {shape[0]}x{shape[1]}"
         )
     return arr
+
+
+def _parse_text(text: str, delimiter: str | None, what: str) -> np.ndarray:
+    """Rows of numbers, one per non-blank line ('#' starts a comment line)."""
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = line.split(delimiter) if delimiter else line.split()
+        try:
+            rows.append([float(v) for v in cells])
+        except ValueError:
+            bad = next(v for v in cells if not _is_float(v))
+            raise SpecError(f"{what} line {n}: {bad.strip()!r} is not a number") from None
+        if len(rows[-1]) != len(rows[0]):
+            raise SpecError(f"{what} line {n} has {len(rows[-1])} values, the first row "
+                            f"{len(rows[0])}; expected rows of equal length")
+    return np.array(rows, dtype=np.float64) if rows else np.zeros((0,))
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True

@@ -512,3 +512,48 @@ def bands_of(trace: Trace, labels: bool, title: str | None, caption, above: tupl
             (caption,) if isinstance(caption, str) else tuple(caption))
         bottom.append(("caption", forms))
     return top, bottom
+
+
+def canvas_size(spec, cell: float = 32.0, margin: float | None = None) -> tuple[int, int]:
+    """(width, height) that :func:`iso_layout` gives ``spec``, from the spec alone.
+
+    O(1): no trace and no per-cell arrays, so a huge request can be refused
+    before anything is allocated. Mirrors the plane boxes and placement of
+    :func:`iso_layout` (a test checks that the two agree).
+    """
+    from .engine import grid_map  # the GridMap is a function of the spec only
+
+    margin = cell * 0.7 if margin is None else margin
+
+    def box(lo_first, lo_last, first, last):
+        f = (min(lo_first[0], first[0]), min(lo_first[1], first[1]))
+        la = (max(lo_last[0], last[0]), max(lo_last[1], last[1]))
+        return f, (la[0] - f[0], la[1] - f[1])
+
+    i, s, p = spec.input_size, spec.stride, spec.padding
+    span = spec.effective_kernel
+    if spec.view == "scatter":
+        low_first, low_shape = (0, 0), i
+        up_first, up_shape = box((0, 0), spec.output_size,
+                                 (-p[0], -p[1]),
+                                 tuple((ii - 1) * ss - pp + ee for ii, ss, pp, ee in zip(i, s, p, span)))
+    else:
+        gm = grid_map(spec)
+        last_real = tuple(o + (ii - 1) * sp + 1 for o, ii, sp in zip(gm.origin, i, gm.spacing))
+        low_first, low_shape = box((0, 0), gm.size, gm.origin, last_real)
+        up_first, up_shape = (0, 0), spec.output_size
+
+    def plane(shape, first, origin=(0.0, 0.0)):
+        # A read-only zero-stride array: the right shape at no memory cost.
+        return Plane(np.broadcast_to(np.uint8(EMPTY), tuple(shape)), tuple(first), origin, cell)
+
+    low, up = plane(low_shape, low_first), plane(up_shape, up_first)
+    lx0, ly0, lx1, ly1 = low.extent()
+    ux0, uy0, ux1, uy1 = up.extent()
+    gap = cell * 0.35
+    dx = (lx0 + lx1) / 2 - (ux0 + ux1) / 2
+    dy = ly0 - gap - uy1
+    ux0, uy0, ux1, uy1 = plane(up_shape, up_first, (dx, dy)).extent()
+    x0, y0 = min(lx0, ux0) - margin, min(ly0, uy0) - margin
+    x1, y1 = max(lx1, ux1) + margin, max(ly1, uy1) + margin
+    return (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))

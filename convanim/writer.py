@@ -2,28 +2,75 @@
 
 A file is written to a temporary name in its target directory and renamed into
 place only when complete, so an error or Ctrl-C in the middle leaves neither a
-partial file nor a damaged previous version.
+partial file nor a damaged previous version. :class:`Staging` does this for
+several files at once (an animation and its ``--frames`` PNGs): all are renamed
+into place together after the last one is complete.
+
+GIF and PNG frames are written as the frames arrive (one frame in memory at a
+time); Pillow's WebP and APNG encoders take a list, so those hold every frame.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import signal
+import struct
+import threading
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import GifImagePlugin, Image, PngImagePlugin
 
 from .params import SpecError
 
 IMAGE_SUFFIXES = (".gif", ".webp", ".png")
 SUFFIXES = IMAGE_SUFFIXES + (".json",)
+STREAMED_SUFFIXES = (".gif",)  # written frame by frame; the others hold every frame
+
+
+def _temp_name(directory: Path, name: str, suffix: str) -> Path:
+    return directory / f".{name}.{secrets.token_hex(4)}.part{suffix}"
+
+
+def _create(path: Path) -> None:
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _probe_writable(directory: Path) -> bool:
+    """Create and remove a file in ``directory``: os.access says yes to root even on
+    read-only or virtual file systems, so try what the writer will do."""
+    probe = _temp_name(directory, "convanim-probe", "")
+    try:
+        _create(probe)
+    except OSError:
+        return False
+    finally:  # even on Ctrl-C between creating and removing it
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+    return True
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back until the block is done (POSIX main thread; elsewhere a no-op)."""
+    block = (hasattr(signal, "pthread_sigmask")
+             and threading.current_thread() is threading.main_thread())
+    if block:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def check_output(path: str | os.PathLike) -> Path:
     """The output path, checked before any work: known suffix, writable existing directory."""
+    if str(path) == "":
+        raise SpecError(f"output: got ''; expected a file name ending in {', '.join(SUFFIXES)}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -34,75 +81,232 @@ def check_output(path: str | os.PathLike) -> Path:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise SpecError(f"output: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise SpecError(f"output: directory {str(parent)!r} is not writable")
     if path.is_dir():
         raise SpecError(f"output: {str(path)!r} is a directory; give a file name")
+    if not _probe_writable(parent):
+        raise SpecError(f"output: directory {str(parent)!r} is not writable")
     return path
+
+
+def check_frames_dir(directory: str | os.PathLike) -> Path:
+    """The --frames directory, checked before any work: a directory, or one that can be made."""
+    if str(directory) == "":
+        raise SpecError("frames: got ''; expected a directory name")
+    directory = Path(directory)
+    if directory.exists():
+        if not directory.is_dir():
+            raise SpecError(f"frames: {str(directory)!r} exists and is not a directory")
+        if not _probe_writable(directory):
+            raise SpecError(f"frames: directory {str(directory)!r} is not writable")
+        return directory
+    ancestor = directory.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise SpecError(f"frames: cannot make {str(directory)!r}: {str(ancestor)!r} is not a directory")
+    if not _probe_writable(ancestor):
+        raise SpecError(f"frames: cannot make {str(directory)!r}: {str(ancestor)!r} is not writable")
+    return directory
+
+
+class Staging:
+    """Temporary files beside their targets, renamed into place together on :meth:`commit`.
+
+    Use it through :func:`staged`, which commits on success and discards on any
+    exception (KeyboardInterrupt included).
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []  # (temporary, target)
+        self._made_dirs: list[Path] = []
+
+    def make_dir(self, directory: Path) -> None:
+        """mkdir -p, remembering what was made so a failed run can remove it again."""
+        missing = []
+        d = directory
+        while not d.exists():
+            missing.append(d)
+            d = d.parent
+        for d in reversed(missing):
+            d.mkdir()
+            self._made_dirs.append(d)
+
+    def temp_for(self, target: str | os.PathLike) -> Path:
+        """A new empty temporary file in ``target``'s directory, to be renamed onto ``target``."""
+        target = Path(target)
+        tmp = _temp_name(target.parent if str(target.parent) else Path("."), target.name,
+                         target.suffix)
+        # Registered before it exists, so an interrupt at any point leaves nothing behind.
+        self._pending.append((tmp, target))
+        _create(tmp)
+        return tmp
+
+    def commit(self) -> None:
+        """Rename every file into place; Ctrl-C waits until all are, so they match."""
+        with _sigint_deferred():
+            while self._pending:
+                tmp, target = self._pending[0]
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+                self._pending.pop(0)
+            self._made_dirs.clear()
+
+    def discard(self) -> None:
+        for tmp, _ in self._pending:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self._pending.clear()
+        for d in reversed(self._made_dirs):
+            with contextlib.suppress(OSError):
+                d.rmdir()  # only if still empty
+        self._made_dirs.clear()
+
+
+@contextlib.contextmanager
+def staged() -> Iterator[Staging]:
+    """A :class:`Staging` committed when the block ends normally, discarded otherwise."""
+    staging = Staging()
+    try:
+        yield staging
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success only."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix,
-                               dir=path.parent if str(path.parent) else ".")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        raise
+    with staged() as staging:
+        yield staging.temp_for(path)
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+def write_text(path: str | os.PathLike, text: str, staging: Staging | None = None) -> Path:
+    with contextlib.ExitStack() as stack:
+        if staging is None:
+            staging = stack.enter_context(staged())
+        staging.temp_for(path).write_text(text, encoding="utf-8")
     return Path(path)
 
 
+def _changed_box(prev: np.ndarray, cur: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) bounding the pixels that differ, or None when none do."""
+    diff = prev != cur
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(diff.any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
+              loop: int = 0) -> int:
+    """Stream P-mode ``frames`` sharing one palette into ``fp`` as an animated GIF.
+
+    The header and the global palette are written once; then per frame a graphic
+    control extension (delay, disposal 1 = keep) and only the rectangle that
+    differs from the previous frame, so each composited frame equals its source
+    frame while only one frame is held. Returns the number of frames written.
+    """
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        raise ValueError("write_gif: no frames")
+    if first.mode != "P":
+        raise ValueError(f"write_gif: frames must be P-mode images, got {first.mode}")
+    ref_palette = first.getpalette()
+    palette = bytes((ref_palette or [])[:768])
+    palette += bytes(768 - len(palette))
+    w, h = first.size
+    fp.write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette)
+    # NETSCAPE2.0 application extension: loop count, 0 = forever.
+    fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
+    params = {"duration": duration, "disposal": 1}
+    prev = None
+    count = 0
+    frame, first = first, None  # hold one frame at a time, not the first one throughout
+    while frame is not None:
+        if frame.mode != "P" or frame.size != (w, h):
+            raise ValueError(f"write_gif: frame {count}: expected a {w}x{h} P-mode image, "
+                             f"got {frame.size[0]}x{frame.size[1]} {frame.mode}")
+        if count and frame.getpalette() != ref_palette:
+            raise ValueError(f"write_gif: frame {count} has a palette other than the first frame's")
+        cur = np.asarray(frame)
+        box = (0, 0, w, h) if prev is None else _changed_box(prev, cur)
+        if box is None:
+            box = (0, 0, 1, 1)  # nothing changed: a frame is still needed for its delay
+        for chunk in GifImagePlugin.getdata(frame.crop(box), offset=box[:2], **params):
+            fp.write(chunk)
+        prev, frame = cur, None
+        count += 1
+        frame = next(it, None)
+    fp.write(b";")
+    return count
+
+
 def write_animation(path: str | os.PathLike, frames: Iterable[Image.Image], duration: int = 1000,
-                    loop: int = 0) -> Path:
-    """Write ``frames`` as an animated .gif, .webp or .png (APNG), by suffix."""
+                    loop: int = 0, staging: Staging | None = None) -> Path:
+    """Write ``frames`` as an animated .gif, .webp or .png (APNG), by suffix.
+
+    .gif is streamed (see :func:`write_gif`); .webp and .png go through Pillow,
+    whose encoders take every frame as a list.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    it = iter(frames)
-    first = next(it)
-    rest = list(it)
-    with atomic_path(path) as tmp:
+    if suffix not in IMAGE_SUFFIXES:
+        raise SpecError(f"output: cannot write images as {suffix!r}; allowed: {', '.join(IMAGE_SUFFIXES)}")
+    with contextlib.ExitStack() as stack:
+        if staging is None:
+            staging = stack.enter_context(staged())
+        tmp = staging.temp_for(path)
         if suffix == ".gif":
-            first.save(tmp, format="GIF", save_all=True, append_images=rest,
-                       duration=duration, loop=loop, disposal=1, optimize=False)
-        elif suffix == ".webp":
-            first.convert("RGB").save(
-                tmp, format="WEBP", save_all=True,
-                append_images=[f.convert("RGB") for f in rest],
-                duration=duration, loop=loop, lossless=True, method=4)
-        elif suffix == ".png":
+            with open(tmp, "wb") as fp:
+                write_gif(fp, frames, duration=duration, loop=loop)
+            return path
+        it = iter(frames)
+        first = next(it)
+        # P-mode frames held as they come (1 byte a pixel); Pillow converts one at a time.
+        rest = list(it)
+        if suffix == ".webp":
+            first.save(tmp, format="WEBP", save_all=True, append_images=rest,
+                       duration=duration, loop=loop, lossless=True, method=4)
+        else:
             first.save(tmp, format="PNG", save_all=True, append_images=rest,
                        duration=duration, loop=loop, disposal=0, blend=0)
-        else:
-            raise SpecError(f"output: cannot write images as {suffix!r}; allowed: {', '.join(IMAGE_SUFFIXES)}")
     return path
 
 
-def write_frames(directory: str | os.PathLike, frames: Iterable[Image.Image], stem: str,
-                 on_frame: Callable[[Path], None] | None = None) -> list[Path]:
-    """Every frame as ``stem_0001.png`` ... in ``directory`` (created if missing)."""
+def tee_frames(frames: Iterable[Image.Image], directory: str | os.PathLike, stem: str,
+               staging: Staging) -> Iterator[Image.Image]:
+    """Pass ``frames`` through, writing each as ``directory/stem_0001.png`` ... on the way.
+
+    The PNGs are staged in ``staging`` and appear when it commits.
+    """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    staging.make_dir(directory)
     for n, frame in enumerate(frames, 1):
-        target = directory / f"{stem}_{n:04d}.png"
-        with atomic_path(target) as tmp:
-            frame.save(tmp, format="PNG", optimize=False)
-        written.append(target)
-        if on_frame:
-            on_frame(target)
+        frame.save(staging.temp_for(directory / f"{stem}_{n:04d}.png"), format="PNG",
+                   optimize=False)
+        yield frame
+
+
+def write_frames(directory: str | os.PathLike, frames: Iterable[Image.Image], stem: str,
+                 on_frame: Callable[[Path], None] | None = None,
+                 staging: Staging | None = None) -> list[Path]:
+    """Every frame as ``stem_0001.png`` ... in ``directory`` (created if missing).
+
+    Frames are written one at a time; all appear together when the last is done.
+    ``on_frame`` is called with each (final) path as its frame is written.
+    """
+    directory = Path(directory)
+    written = []
+    with contextlib.ExitStack() as stack:
+        if staging is None:
+            staging = stack.enter_context(staged())
+        for n, _ in enumerate(tee_frames(frames, directory, stem, staging), 1):
+            written.append(directory / f"{stem}_{n:04d}.png")
+            if on_frame:
+                on_frame(written[-1])
     return written
 
 
@@ -124,7 +328,7 @@ def strip_grid(n: int, width: int, max_width: int = STRIP_MAX) -> tuple[int, int
 
 
 def write_strip(path: str | os.PathLike, frames: Iterable[Image.Image],
-                max_width: int = STRIP_MAX) -> Path:
+                max_width: int = STRIP_MAX, staging: Staging | None = None) -> Path:
     """Every frame in one palette PNG, left to right, top to bottom (:func:`strip_grid`).
 
     Frame n (from 0) is the rectangle at column n % columns, row n // columns. The
@@ -159,6 +363,19 @@ def write_strip(path: str | os.PathLike, frames: Iterable[Image.Image],
     for key, value in (("frames", len(arrays)), ("columns", cols), ("rows", rows),
                        ("frame_width", w), ("frame_height", h)):
         info.add_text(key, str(value))
+    if staging is not None:
+        image.save(staging.temp_for(path), format="PNG", optimize=True, pnginfo=info)
+        return path
     with atomic_path(path) as tmp:
         image.save(tmp, format="PNG", optimize=True, pnginfo=info)
     return path
+
+
+def tee_strip(frames: Iterable[Image.Image], path: str | os.PathLike,
+              staging: Staging) -> Iterator[Image.Image]:
+    """Pass ``frames`` through and, after the last, write them all as a strip (staged)."""
+    kept: list[Image.Image] = []
+    for frame in frames:
+        kept.append(frame)
+        yield frame
+    write_strip(path, kept, staging=staging)

@@ -6,13 +6,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pathlib import Path
-
 import pytest
 from PIL import Image
 
 import convanim
 from convanim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def child_env():
+    """Environment for a child ``python -m convanim`` that finds this tree's package."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
 
 
 def run(args, capsys):
@@ -145,9 +152,6 @@ def test_version(capsys):
 
 
 def test_python_m_convanim(in_tmp):
-    # The package under test, whether installed or run from a checkout.
-    root = str(Path(convanim.__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True,
-                       env=env)
+                       env=child_env())
     assert r.returncode == 0 and "conv" in r.stdout

@@ -183,16 +183,15 @@ def test_failure_mid_frames_keeps_previous_files(spec, tmp_path, capsys, monkeyp
     out = tmp_path / "out"
     assert run(["gallery", str(spec), "-o", str(out), "-j", "1", "-q"], capsys)[0] == 0
     before = files_of(out / "frames")
-    real = g.api.writer.write_frames
+    real = g.api.writer.tee_frames
 
-    def dies_after_two(directory, frames, stem, on_frame=None):
-        def count(path, seen=[]):
-            seen.append(path)
-            if len(seen) == 2:
+    def dies_after_two(frames, directory, stem, staging):
+        for n, frame in enumerate(real(frames, directory, stem, staging)):
+            if n == 2:
                 raise OSError("no space left")
-        return real(directory, frames, stem, on_frame=count)
+            yield frame
 
-    monkeypatch.setattr(g.api.writer, "write_frames", dies_after_two)
+    monkeypatch.setattr(g.api.writer, "tee_frames", dies_after_two)
     code, _, err = run(["gallery", str(spec), "-o", str(out), "-j", "1", "--force",
                         "--only", "c_pool"], capsys)
     assert code == 1 and "no space left" in err

@@ -1,0 +1,220 @@
+"""The writer: streamed GIF equal to its frames, laziness, atomic writes on failure."""
+
+import gc
+import io
+import weakref
+
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+import convanim as ca
+from convanim import writer
+from convanim.api import iter_frames
+
+
+def frames_of(spec, cell=16):
+    return list(iter_frames(ca.trace_of(spec), cell=cell))
+
+
+SPECS = [
+    ca.conv2d(5, 3, 2, 1),
+    ca.conv2d((5, 7), (3, 2), (2, 1), (1, 0)),
+    ca.conv_transpose2d(2, 2, 2, view="scatter"),
+    ca.pool2d("max", 4, 2),
+]
+
+
+def gif_frames_rgb(data: bytes) -> list[np.ndarray]:
+    """Every composited frame of a GIF as Pillow shows it, in RGB."""
+    with Image.open(io.BytesIO(data)) as im:
+        return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.short_name())
+def test_streamed_gif_equals_every_frame(spec):
+    src = frames_of(spec)
+    buf = io.BytesIO()
+    assert writer.write_gif(buf, iter(src), duration=120, loop=2) == len(src)
+    got = gif_frames_rgb(buf.getvalue())
+    assert len(got) == len(src)
+    for n, (a, b) in enumerate(zip(got, src)):
+        assert np.array_equal(a, np.asarray(b.convert("RGB"))), f"frame {n} differs"
+    with Image.open(io.BytesIO(buf.getvalue())) as im:
+        assert im.info["duration"] == 120 and im.info["loop"] == 2
+
+
+def test_identical_frames_still_count():
+    src = frames_of(ca.conv2d(3, 3))  # one frame
+    buf = io.BytesIO()
+    writer.write_gif(buf, [src[0], src[0].copy(), src[0].copy()])
+    got = gif_frames_rgb(buf.getvalue())
+    assert len(got) == 3 and all(np.array_equal(g, got[0]) for g in got)
+
+
+def test_gif_is_byte_deterministic():
+    a, b = io.BytesIO(), io.BytesIO()
+    writer.write_gif(a, iter(frames_of(ca.conv2d(5, 3, 2, 1))))
+    writer.write_gif(b, iter(frames_of(ca.conv2d(5, 3, 2, 1))))
+    assert a.getvalue() == b.getvalue()
+
+
+def _image_descriptors(data: bytes):
+    """(left, top, width, height) of every image in a GIF, by walking its blocks."""
+    pos = 13 + 3 * 2 ** ((data[10] & 7) + 1)  # header, screen descriptor, global palette
+    out = []
+    while data[pos] != 0x3B:
+        if data[pos] == 0x21:  # extension: label, then sub-blocks
+            pos += 2
+        else:
+            assert data[pos] == 0x2C
+            out.append(tuple(int.from_bytes(data[pos + 1 + 2 * i: pos + 3 + 2 * i], "little")
+                             for i in range(4)))
+            assert data[pos + 9] & 0x80 == 0  # no local palette: the global one is shared
+            pos += 11  # descriptor + LZW minimum code size
+        while data[pos]:
+            pos += data[pos] + 1
+        pos += 1
+    return out
+
+
+def test_frames_after_the_first_carry_only_the_changed_rectangle():
+    src = frames_of(ca.conv2d(6, 3, 1, 0), cell=24)
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(src))
+    boxes = _image_descriptors(buf.getvalue())
+    w, h = src[0].size
+    assert len(boxes) == len(src)
+    assert boxes[0] == (0, 0, w, h)
+    assert all(bw * bh < w * h for _, _, bw, bh in boxes[1:])
+    # The rectangle covers exactly the pixels that changed.
+    for n in range(1, len(src)):
+        prev, cur = np.asarray(src[n - 1]), np.asarray(src[n])
+        ys, xs = np.nonzero(prev != cur)
+        x, y, bw, bh = boxes[n]
+        assert (x, y, x + bw, y + bh) == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+
+
+def test_gif_writer_consumes_frames_lazily(tmp_path):
+    """Bytes reach the file before the last frame is made, and old frames are let go."""
+    path = tmp_path / "a.gif"
+    src = frames_of(ca.conv2d(5, 3, 1, 0))
+    pulled, sizes_seen, alive = [], [], []
+
+    def gen():
+        for n, f in enumerate(src):
+            pulled.append(n)
+            copy = f.copy()
+            alive.append(weakref.ref(copy))
+            gc.collect()
+            sizes_seen.append(path.stat().st_size if path.exists() else None)
+            yield copy
+
+    with open(path, "wb") as fp:
+        def gen_fp():
+            for f in gen():
+                fp.flush()
+                sizes_seen[-1] = fp.tell()
+                yield f
+        writer.write_gif(fp, gen_fp())
+    assert pulled == list(range(len(src)))
+    assert sizes_seen[0] == 0 and sizes_seen[-1] > sizes_seen[1] > 0  # written as it goes
+    gc.collect()
+    assert sum(r() is not None for r in alive[:-2]) == 0  # earlier frames were not kept
+
+
+def test_write_animation_streams_frames_one_at_a_time(tmp_path):
+    src = frames_of(ca.conv2d(4, 3, 1, 0))
+    refs = []
+
+    def gen():
+        for f in src:
+            copy = f.copy()
+            refs.append(weakref.ref(copy))
+            gc.collect()
+            # No earlier frame is still referenced when the next one is asked for.
+            assert sum(r() is not None for r in refs[:-1]) == 0
+            yield copy
+
+    writer.write_animation(tmp_path / "a.gif", gen())
+    assert len(refs) == len(src)
+
+
+def _failing(src, after, exc):
+    for n, f in enumerate(src):
+        if n == after:
+            raise exc
+        yield f
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()], ids=["error", "interrupt"])
+def test_failure_halfway_keeps_old_file_and_leaves_no_temp(tmp_path, suffix, exc):
+    src = frames_of(ca.conv2d(5, 3, 2, 1))
+    path = tmp_path / f"a{suffix}"
+    writer.write_animation(path, iter(src))
+    before = path.read_bytes()
+    with pytest.raises(type(exc)):
+        writer.write_animation(path, _failing(src, 3, exc))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()], ids=["error", "interrupt"])
+def test_save_with_frames_dir_is_all_or_nothing(tmp_path, monkeypatch, exc):
+    t = ca.trace_of(ca.conv2d(5, 3, 2, 1))
+    out, frames = tmp_path / "a.gif", tmp_path / "fr"
+    ca.save(t, out, frames_dir=frames)
+    before = {p.name: p.read_bytes() for p in [out, *frames.iterdir()]}
+    assert len(before) == 1 + 9
+    import convanim.api as api
+    real = api.iter_frames
+    monkeypatch.setattr(api, "iter_frames", lambda *a, **k: _failing(real(*a, **k), 4, exc))
+    with pytest.raises(type(exc)):
+        ca.save(t, out, frames_dir=frames)
+    after = {p.name: p.read_bytes() for p in [out, *frames.iterdir()]}
+    assert after == before  # old animation and old frames intact, no temp files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gif", "fr"]
+
+
+def test_failed_save_removes_the_frames_dir_it_made(tmp_path, monkeypatch):
+    import convanim.api as api
+    real = api.iter_frames
+    monkeypatch.setattr(api, "iter_frames",
+                        lambda *a, **k: _failing(real(*a, **k), 2, RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        ca.save(ca.trace_of(ca.conv2d(4, 3)), tmp_path / "a.gif", frames_dir=tmp_path / "x" / "fr")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_renders_once_for_animation_and_frames(tmp_path, monkeypatch):
+    import convanim.api as api
+    calls = []
+    real = api.iter_frames
+    monkeypatch.setattr(api, "iter_frames", lambda *a, **k: calls.append(1) or real(*a, **k))
+    t = ca.trace_of(ca.conv2d(5, 3, 2, 1))
+    ca.save(t, tmp_path / "a.gif", frames_dir=tmp_path / "fr")
+    assert calls == [1]
+    pngs = sorted((tmp_path / "fr").iterdir())
+    assert [p.name for p in pngs] == [f"a_{n:04d}.png" for n in range(1, 10)]
+    got = gif_frames_rgb((tmp_path / "a.gif").read_bytes())
+    for g, p in zip(got, pngs):
+        with Image.open(p) as im:
+            assert np.array_equal(g, np.asarray(im.convert("RGB")))
+
+
+def test_json_with_frames_dir_writes_both(tmp_path):
+    t = ca.trace_of(ca.conv2d(4, 3))
+    ca.save(t, tmp_path / "t.json", frames_dir=tmp_path / "fr")
+    assert (tmp_path / "t.json").read_text().startswith("{")
+    assert len(list((tmp_path / "fr").iterdir())) == 4
+
+
+def test_write_gif_rejects_frames_it_cannot_stream():
+    src = frames_of(ca.conv2d(4, 3))
+    with pytest.raises(ValueError, match="P-mode"):
+        writer.write_gif(io.BytesIO(), [src[0].convert("RGB")])
+    other = src[1].copy()
+    other.putpalette([0] * 768)
+    with pytest.raises(ValueError, match="palette"):
+        writer.write_gif(io.BytesIO(), [src[0], other])
