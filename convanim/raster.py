@@ -43,16 +43,18 @@ def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
 
     ``text`` adds the text colours (for pictures with numbers or captions), so
     text and its anti-aliased edges against every fill are in the palette.
+    At most 255 entries are distinct: the last repeats the first, so no pixel maps
+    to it and a GIF can use it as its transparent index (writer.write_gif).
     """
     base = theme.colours() + (theme.text_colours() if text else [])
     pairs = list(combinations(base, 2))
-    steps = max(1, (256 - len(base)) // max(1, len(pairs)))
+    steps = max(1, (255 - len(base)) // max(1, len(pairs)))
     colours = [tuple(c) for c in base]
     for a, b in pairs:
         for n in range(1, steps + 1):
             t = n / (steps + 1)
             colours.append(tuple(round(x + (y - x) * t) for x, y in zip(a, b)))
-    colours = colours[:256]
+    colours = colours[:255]
     colours += [colours[0]] * (256 - len(colours))
     return np.array(colours, dtype=np.int32)
 
@@ -97,6 +99,7 @@ class PaletteMap:
 
 
 TILE = 64  # tile side, canvas pixels
+MARGIN = 16  # canvas px drawn left of and above each rectangle, then cut away
 BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
 
 
@@ -204,11 +207,36 @@ class _Ops:
         return {(tx, ty) for tx, ty in out if 0 <= tx < ncols and 0 <= ty < nrows}
 
 
+def _clip_poly(pts: list, axis: int) -> list:
+    """The part of a polygon with coordinate ``axis`` >= 0 (one Sutherland-Hodgman pass)."""
+    out = []
+    for i, p in enumerate(pts):
+        q = pts[(i + 1) % len(pts)]
+        if p[axis] >= 0:
+            out.append(p)
+        if (p[axis] >= 0) != (q[axis] >= 0):
+            t = p[axis] / (p[axis] - q[axis])
+            out.append((p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t))
+    return out
+
+
 def _draw_ops(draw: ImageDraw.ImageDraw, layer: _Ops, idx: np.ndarray, ox: float, oy: float) -> None:
+    """Draw operations ``idx`` of ``layer`` with the image's origin at (ox, oy), supersampled.
+
+    Pillow rounds negative coordinates differently from positive ones, so a
+    polygon reaching past the image's left or top edge is clipped there first;
+    lines and text are not (a wide line's pixels depend on its whole length), the
+    caller leaves room for them. Every rectangle then draws a shape's pixels the
+    same, wherever its origin lies.
+    """
     for i in idx:
         op = layer.ops[i]
         pts = [(x - ox, y - oy) for x, y in op[1]]
         if op[0] == "p":
+            if min(min(x, y) for x, y in pts) < 0:
+                pts = _clip_poly(_clip_poly(pts, 0), 1)
+                if len(pts) < 3:
+                    continue
             draw.polygon(pts, fill=op[2])
         elif op[0] == "l":
             draw.line(pts, fill=op[2], width=op[3])
@@ -245,13 +273,26 @@ class _Canvas:
     def paint(self, out: np.ndarray, rects, layers: list[_Ops]) -> None:
         """Draw ``layers`` in order into each rectangle (x0, y0, x1, y1) and store palette indices."""
         for x0, y0, x1, y1 in rects:
-            img = Image.new("RGB", ((x1 - x0) * SS, (y1 - y0) * SS), self.theme.background)
+            picks = [(layer, idx) for layer in layers
+                     if len(idx := layer.overlapping(x0, y0, x1, y1))]
+            # Room left of and above the rectangle, in whole canvas pixels, so that
+            # lines and text start inside the image (polygons are clipped at its edge).
+            mx = my = MARGIN
+            for layer, idx in picks:
+                for i in idx:
+                    op = layer.ops[i]
+                    if op[0] != "p":
+                        for x, y in op[1]:
+                            mx = max(mx, -(-(x0 * SS - x) // SS) + 1)
+                            my = max(my, -(-(y0 * SS - y) // SS) + 1)
+            mx, my = int(mx), int(my)
+            w, h = (x1 - x0 + mx) * SS, (y1 - y0 + my) * SS
+            img = Image.new("RGB", (w, h), self.theme.background)
             draw = ImageDraw.Draw(img)
-            for layer in layers:
-                idx = layer.overlapping(x0, y0, x1, y1)
-                if len(idx):
-                    _draw_ops(draw, layer, idx, x0 * SS, y0 * SS)
-            out[y0:y1, x0:x1] = self.to_palette.indices(img.reduce(SS))
+            for layer, idx in picks:
+                _draw_ops(draw, layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
+            small = img.reduce(SS).crop((mx, my, mx + x1 - x0, my + y1 - y0))
+            out[y0:y1, x0:x1] = self.to_palette.indices(small)
 
     def tile_rects(self, tiles) -> list[tuple[int, int, int, int]]:
         return [(tx * TILE, ty * TILE, min(tx * TILE + TILE, self.w), min(ty * TILE + TILE, self.h))

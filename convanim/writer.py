@@ -206,7 +206,11 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     The header and the global palette are written once; then per frame a graphic
     control extension (delay, disposal 1 = keep) and only the rectangle that
     differs from the previous frame, so each composited frame equals its source
-    frame while only one frame is held. Returns the number of frames written.
+    frame while only one frame is held. Inside that rectangle the pixels that did
+    not change are written as the last palette index, marked transparent, when
+    the frame itself does not use that index: the previous frame shows through,
+    and long runs of one index compress to almost nothing (the renderer leaves
+    that index free; see raster.palette_colours). Returns the number of frames written.
     """
     it = iter(frames)
     first = next(it, None)
@@ -222,6 +226,7 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     # NETSCAPE2.0 application extension: loop count, 0 = forever.
     fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
     params = {"duration": duration, "disposal": 1}
+    spare = 255
     prev = None
     count = 0
     frame, first = first, None  # hold one frame at a time, not the first one throughout
@@ -235,7 +240,18 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
         box = (0, 0, w, h) if prev is None else _changed_box(prev, cur)
         if box is None:
             box = (0, 0, 1, 1)  # nothing changed: a frame is still needed for its delay
-        for chunk in GifImagePlugin.getdata(frame.crop(box), offset=box[:2], **params):
+        part = frame.crop(box)
+        extra = {}
+        if prev is not None:
+            x0, y0, x1, y1 = box
+            new, old = cur[y0:y1, x0:x1], prev[y0:y1, x0:x1]
+            if not (new == spare).any():
+                same = new == old
+                if same.any():
+                    part = Image.frombytes("P", part.size, np.where(same, spare, new).astype(np.uint8).tobytes())
+                    part.putpalette(ref_palette)
+                    extra = {"transparency": spare}
+        for chunk in GifImagePlugin.getdata(part, offset=box[:2], **params, **extra):
             fp.write(chunk)
         prev, frame = cur, None
         count += 1
