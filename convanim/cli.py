@@ -42,18 +42,23 @@ def size_options(fn: Callable | None = None, *, stride_default: str | None = "1"
     return fn
 
 
-def render_options(fn: Callable) -> Callable:
+def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callable:
+    """Data, output and picture options of the rendering commands (pool has no --weight)."""
+    if fn is None:
+        return lambda f: render_options(f, weight=weight)
     for decorator in reversed([
-        click.option("--seed", type=int, default=0, show_default=True,
+        click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
                      help="Random input 0..3 and weights 0..2 from this seed."),
         click.option("--input", "input_file", metavar="FILE",
                      help="Input matrix (.npy, .csv or whitespace-separated text), or a small "
                           ".png read as greyscale, scaled to 0..3 and rounded to whole numbers "
                           "(its size must equal --i)."),
-        click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise."),
+        click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.",
+                     hidden=not weight),
         click.option("-o", "--output", metavar="PATH",
                      help="Output file: .gif, .webp, .png (animated) or .json (the trace). "
-                          "Default: a name from the parameters, e.g. conv_i5_k3_s2_p1.gif."),
+                          "Default: a name from the parameters, e.g. conv_i5_k3_s2_p1.gif "
+                          "(conv_i5_k3_s2_p1_flat_dark.gif with --style flat --theme dark)."),
         click.option("--duration", type=click.IntRange(1, 60_000), default=1000,
                      show_default=True, metavar="MS", help="Milliseconds per frame."),
         click.option("--loop", type=click.IntRange(0, 65535), default=0, show_default=True,
@@ -93,11 +98,22 @@ def render_options(fn: Callable) -> Callable:
 
 def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="classic",
          colors=(), **options) -> api.Job:
-    """The job of a rendering command; the remaining render options go to api.save by name."""
+    """The job of a rendering command; the remaining render options go to api.save by name.
+
+    The default file name adds the style, --numbers and the theme when they are not
+    the defaults, so figures of one spec drawn differently do not overwrite each other.
+    """
     options["theme"] = theme_named(theme_name, parse_colour_args(colors))
-    return api.Job(spec, seed, input_file, weight_file,
-                   (output if output is not None else f"{spec.short_name()}.gif",), frames_dir,
-                   options)
+    if output is None:
+        parts = [spec.short_name()]
+        if options.get("style", "iso") != "iso":
+            parts.append(options["style"])
+        elif options.get("numbers"):
+            parts.append("numbers")
+        if theme_name != "classic":
+            parts.append(theme_name)
+        output = "_".join(parts) + ".gif"
+    return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, options)
 
 
 def _run(job: api.Job) -> None:
@@ -200,7 +216,7 @@ def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding
 @size_options(stride_default=None)
 @click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
-@render_options
+@render_options(weight=False)
 def pool(**params) -> None:
     """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
 
@@ -260,7 +276,7 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 @click.option("-o", "--output", metavar="PATH",
               help="PNG file. Default: a name from the parameters, e.g. conv_matrix_i4_k3.png "
                    "(conv_matrix_T_i4_k3.png with --transpose).")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Random input 0..3 and weights 0..2 from this seed.")
 @click.option("--input", "input_file", metavar="FILE",
               help="Input matrix (.npy, .csv or whitespace-separated text).")

@@ -156,13 +156,15 @@ def _resolve_padding(padding: PairLike, kernel: Pair, stride: Pair, dilation: Pa
 def _check_fits(spec: Spec) -> None:
     for axis, name in enumerate(("height", "width")):
         i, p = spec.input_size[axis], spec.padding[axis]
+        k, d = spec.kernel_size[axis], spec.dilation[axis]
         eff = spec.effective_kernel[axis]
         if eff > i + 2 * p:
+            # The largest k with d*(k-1)+1 <= i+2p.
+            largest = (i + 2 * p - 1) // d + 1
             raise SpecError(
-                f"kernel_size: effective kernel {name} {eff} (kernel "
-                f"{spec.kernel_size[axis]}, dilation {spec.dilation[axis]}) is larger than "
-                f"the padded input {name} {i + 2 * p} (input {i} + 2*padding {p}); "
-                f"valid kernel sizes range from 1 to {i + 2 * p}"
+                f"kernel_size: effective kernel {name} {eff} (kernel {k}, dilation {d}) is "
+                f"larger than the padded input {name} {i + 2 * p} (input {i} + 2*padding {p}); "
+                f"with dilation {d}, valid kernel sizes range from 1 to {largest}"
             )
 
 
@@ -207,7 +209,8 @@ def pool2d(
         if p[axis] > k[axis] // 2:
             raise SpecError(
                 f"padding: got {fmt_pair(p, ',')}; pooling allows at most half the kernel "
-                f"size, as PyTorch: here {k[axis] // 2}"
+                f"size on each axis, as PyTorch: here at most {k[0] // 2},{k[1] // 2} "
+                f"(kernel {fmt_pair(k, ',')})"
             )
     spec = Spec(f"{mode}_pool2d", i, k, s, p, d)  # type: ignore[arg-type]
     _check_fits(spec)

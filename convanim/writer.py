@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import struct
@@ -119,6 +120,7 @@ class Staging:
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []  # (temporary, target)
         self._made_dirs: list[Path] = []
+        self._stale: list[Path] = []  # removed on commit, after the renames
 
     def make_dir(self, directory: Path) -> None:
         """mkdir -p, remembering what was made so a failed run can remove it again."""
@@ -149,7 +151,15 @@ class Staging:
                 os.chmod(tmp, 0o644)
                 os.replace(tmp, target)
                 self._pending.pop(0)
+            for old in self._stale:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+            self._stale.clear()
             self._made_dirs.clear()
+
+    def remove_on_commit(self, paths: Iterable[Path]) -> None:
+        """Files to delete once the new ones are in place (never on discard)."""
+        self._stale.extend(paths)
 
     def discard(self) -> None:
         for tmp, _ in self._pending:
@@ -296,14 +306,20 @@ def tee_frames(frames: Iterable[Image.Image], directory: str | os.PathLike, stem
                staging: Staging) -> Iterator[Image.Image]:
     """Pass ``frames`` through, writing each as ``directory/stem_0001.png`` ... on the way.
 
-    The PNGs are staged in ``staging`` and appear when it commits.
+    The PNGs are staged in ``staging`` and appear when it commits; frames of an
+    earlier, longer run with the same stem are removed then, so the folder holds
+    one animation's frames, never a mix.
     """
     directory = Path(directory)
     staging.make_dir(directory)
+    n = 0
     for n, frame in enumerate(frames, 1):
         frame.save(staging.temp_for(directory / f"{stem}_{n:04d}.png"), format="PNG",
                    optimize=False)
         yield frame
+    numbered = re.compile(re.escape(stem) + r"_(\d{4,})\.png")
+    staging.remove_on_commit(p for p in directory.iterdir()
+                             if (m := numbered.fullmatch(p.name)) and int(m.group(1)) > n)
 
 
 def write_frames(directory: str | os.PathLike, frames: Iterable[Image.Image], stem: str,

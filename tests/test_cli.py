@@ -155,3 +155,33 @@ def test_python_m_convanim(in_tmp):
     r = subprocess.run([sys.executable, "-m", "convanim", "--help"], capture_output=True, text=True,
                        env=child_env())
     assert r.returncode == 0 and "conv" in r.stdout
+
+
+def test_default_name_says_style_numbers_and_theme(capsys, in_tmp):
+    # Figures of one spec drawn differently must not overwrite each other.
+    names = []
+    for extra in ([], ["--style", "flat"], ["--numbers"], ["--theme", "dark"]):
+        code, out, err = run(["conv", "--i", "4", "--k", "3", *extra], capsys)
+        assert code == 0, err
+        names.append(out.strip())
+    assert names == ["conv_i4_k3.gif", "conv_i4_k3_flat.gif", "conv_i4_k3_numbers.gif",
+                     "conv_i4_k3_dark.gif"]
+
+
+def test_frames_dir_keeps_only_this_runs_frames(capsys, in_tmp):
+    run(["conv", "--i", "5", "--k", "3", "-o", "a.gif", "--frames", "f"], capsys)
+    (in_tmp / "f" / "notes.txt").write_text("mine")
+    run(["conv", "--i", "4", "--k", "3", "-o", "a.gif", "--frames", "f"], capsys)
+    assert sorted(p.name for p in (in_tmp / "f").iterdir()) == [
+        "a_0001.png", "a_0002.png", "a_0003.png", "a_0004.png", "notes.txt"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["conv", "--i", "5", "--k", "3", "--seed", "-1"], ["--seed", "-1"]),
+    (["conv", "--i", "6,2", "--k", "2,4", "--p", "1,2", "--d", "2,2"], ["with dilation 2", "1 to 3"]),
+    (["pool", "--i", "6", "--k", "3,1", "--p", "1,1"], ["at most 1,0", "kernel 3,1"]),
+])
+def test_review_findings_are_clear_errors(args, words, capsys, in_tmp):
+    code, _, err = run(args, capsys)
+    assert code == 2 and all(w in err for w in words), err
+    assert list(in_tmp.iterdir()) == []
