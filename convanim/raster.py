@@ -81,17 +81,21 @@ class PaletteMap:
 
     def indices(self, img: Image.Image) -> np.ndarray:
         """(H, W) uint8 palette index of each pixel of an RGB image."""
-        return self.indices_rgb(np.asarray(img, dtype=np.uint8))
+        # One C call packs each pixel into a little-endian word: R | G << 8 | B << 16.
+        packed = np.frombuffer(img.tobytes("raw", "RGBX"), dtype="<u4") & 0xFFFFFF
+        return self._lookup(packed).reshape(img.size[1], img.size[0])
 
     def indices_rgb(self, a: np.ndarray) -> np.ndarray:
         """Palette index of each colour of an (..., 3) array of 0..255 values."""
-        a = a.astype(np.int32)
-        packed = (a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]
+        a = a.astype(np.uint32)
+        return self._lookup(a[..., 0] | (a[..., 1] << 8) | (a[..., 2] << 16))
+
+    def _lookup(self, packed: np.ndarray) -> np.ndarray:
         found = self._known[packed]
         missing = found == 0
         if missing.any():
             new = np.unique(packed[missing])
-            rgb = np.stack([new >> 16, (new >> 8) & 255, new & 255], axis=1)
+            rgb = np.stack([new & 255, (new >> 8) & 255, new >> 16], axis=1).astype(np.int64)
             dist = ((rgb[:, None, :] - self.colours[None, :, :]) ** 2).sum(axis=2)
             self._known[new] = dist.argmin(axis=1) + 1
             found = self._known[packed]
@@ -136,6 +140,7 @@ class _Ops:
         self.ops: list[tuple] = []
         self.boxes: list[tuple[float, float, float, float]] = []
         self._arr: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
 
     def poly(self, points, fill: RGB) -> None:
         xs = [p[0] for p in points]
@@ -177,6 +182,18 @@ class _Ops:
             self.poly(quad, fill)
         for i in range(4):
             (self.dashed if faint else self.seg)(quad[i], quad[(i + 1) % 4], edge, GRID_W)
+
+    def starts(self) -> np.ndarray:
+        """(n, 2) leftmost x and topmost y of each line or text op's points, canvas px.
+
+        Polygons are clipped where they leave the image, so they get +inf here.
+        """
+        if self._starts is None or len(self._starts) != len(self.ops):
+            self._starts = np.array(
+                [(np.inf, np.inf) if op[0] == "p" else
+                 (min(x for x, _ in op[1]) / SS, min(y for _, y in op[1]) / SS)
+                 for op in self.ops], dtype=np.float64).reshape(-1, 2)
+        return self._starts
 
     def overlapping(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
         if self._arr is None or len(self._arr) != len(self.boxes):
@@ -279,13 +296,11 @@ class _Canvas:
             # lines and text start inside the image (polygons are clipped at its edge).
             mx = my = MARGIN
             for layer, idx in picks:
-                for i in idx:
-                    op = layer.ops[i]
-                    if op[0] != "p":
-                        for x, y in op[1]:
-                            mx = max(mx, -(-(x0 * SS - x) // SS) + 1)
-                            my = max(my, -(-(y0 * SS - y) // SS) + 1)
-            mx, my = int(mx), int(my)
+                sx, sy = layer.starts()[idx].min(axis=0)  # lines and text; inf for polygons
+                if sx < x0:
+                    mx = max(mx, int(np.ceil(x0 - sx)) + 1)
+                if sy < y0:
+                    my = max(my, int(np.ceil(y0 - sy)) + 1)
             w, h = (x1 - x0 + mx) * SS, (y1 - y0 + my) * SS
             img = Image.new("RGB", (w, h), self.theme.background)
             draw = ImageDraw.Draw(img)
