@@ -72,7 +72,8 @@ class PaletteMap:
     def __init__(self, colours: np.ndarray):
         self.colours = colours
         self.flat = [int(v) for v in colours.ravel()]
-        self._known = np.zeros(1 << 24, dtype=np.uint16)
+        # index + 1 fits a byte: the last index is never an answer (palette_colours).
+        self._known = np.zeros(1 << 24, dtype=np.uint8)
 
     def __call__(self, img: Image.Image) -> Image.Image:
         out = Image.frombytes("P", img.size, self.indices(img).tobytes())
@@ -99,7 +100,7 @@ class PaletteMap:
             dist = ((rgb[:, None, :] - self.colours[None, :, :]) ** 2).sum(axis=2)
             self._known[new] = dist.argmin(axis=1) + 1
             found = self._known[packed]
-        return (found - 1).astype(np.uint8)
+        return found - 1
 
 
 TILE = 64  # tile side, canvas pixels
@@ -141,11 +142,13 @@ class _Ops:
         self.boxes: list[tuple[float, float, float, float]] = []
         self._arr: np.ndarray | None = None
         self._starts: np.ndarray | None = None
+        self._start_list: list[tuple[float, float]] = []
 
     def poly(self, points, fill: RGB) -> None:
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
         self.ops.append(("p", [(x * SS, y * SS) for x, y in points], fill))
+        self._start_list.append((np.inf, np.inf))
         self.boxes.append((min(xs), min(ys), max(xs), max(ys)))
 
     def seg(self, p0: Point, p1: Point, colour: RGB, width: float, extend: bool = True) -> None:
@@ -158,17 +161,20 @@ class _Ops:
             e = w / 2 / SS / n
             x0, y0, x1, y1 = x0 - dx * e, y0 - dy * e, x1 + dx * e, y1 + dy * e
         self.ops.append(("l", [(x0 * SS, y0 * SS), (x1 * SS, y1 * SS)], colour, w))
+        self._start_list.append((min(x0, x1), min(y0, y1)))
         r = width / 2
         self.boxes.append((min(x0, x1) - r, min(y0, y1) - r, max(x0, x1) + r, max(y0, y1) + r))
 
     def text(self, placed: "Placed", colour: RGB) -> None:
         self.ops.append(("t", [placed.xy], placed.text, round(placed.size * SS), colour))
+        self._start_list.append((placed.xy[0] / SS, placed.xy[1] / SS))
         x0, y0, x1, y1 = placed.rect
         self.boxes.append((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
 
     def extend(self, other: "_Ops") -> None:
         self.ops.extend(other.ops)
         self.boxes.extend(other.boxes)
+        self._start_list.extend(other._start_list)
 
     def dashed(self, p0: Point, p1: Point, colour: RGB, width: float) -> None:
         for a, b in DASHES:
@@ -189,10 +195,7 @@ class _Ops:
         Polygons are clipped where they leave the image, so they get +inf here.
         """
         if self._starts is None or len(self._starts) != len(self.ops):
-            self._starts = np.array(
-                [(np.inf, np.inf) if op[0] == "p" else
-                 (min(x for x, _ in op[1]) / SS, min(y for _, y in op[1]) / SS)
-                 for op in self.ops], dtype=np.float64).reshape(-1, 2)
+            self._starts = np.array(self._start_list, dtype=np.float64).reshape(-1, 2)
         return self._starts
 
     def overlapping(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
