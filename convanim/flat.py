@@ -18,7 +18,7 @@ import numpy as np
 from .engine import Trace
 from .info import grid_labels
 from .layout import (
-    CROP, EMPTY, PAD, REAL, VALUE_SIZE, Overlay, Plane, Point, TextItem, add_bands, band_font,
+    CROP, EMPTY, PAD, REAL, VALUE_SIZE, Overlay, Picture, Plane, Point, TextItem, add_bands, band_font,
     band_item, bands_of, cell_text, grid_planes, moved, number_items,
 )
 from .text import max_of, mean_of, product_sum, scatter_products
@@ -36,7 +36,7 @@ class FlatShapes:
 
 
 @dataclass(frozen=True, eq=False)
-class FlatLayout:
+class FlatLayout(Picture):
     """The whole flat picture of one trace, canvas pixels.
 
     ``grids`` maps "input" / "kernel" / "output" to planes; ``fills`` gives the
@@ -50,14 +50,6 @@ class FlatLayout:
     numbers: bool
     static: tuple[TextItem, ...]
     sum_box: tuple[float, float, float, float] | None  # band of the step's arithmetic
-
-    @property
-    def n_frames(self) -> int:
-        return self.trace.n_steps
-
-    @property
-    def has_text(self) -> bool:
-        return self.numbers or bool(self.static)
 
     @property
     def scatter(self) -> bool:

@@ -340,8 +340,23 @@ def moved(plane: Plane, dx: float, dy: float) -> Plane:
                  plane.cell, plane.u, plane.v)
 
 
+class Picture:
+    """What every layout offers the renderer: a frame per step, and whether it has text.
+
+    Subclasses are frozen dataclasses with ``trace``, ``numbers`` and ``static`` fields.
+    """
+
+    @property
+    def n_frames(self) -> int:
+        return self.trace.n_steps  # type: ignore[attr-defined]
+
+    @property
+    def has_text(self) -> bool:
+        return self.numbers or bool(self.static)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, eq=False)
-class IsoLayout:
+class IsoLayout(Picture):
     """The whole picture of one trace, at scale 1, in canvas pixels."""
 
     trace: Trace
@@ -350,14 +365,6 @@ class IsoLayout:
     size: tuple[int, int]  # canvas width, height
     numbers: bool = False
     static: tuple[TextItem, ...] = ()  # labels, title, caption: the same in every frame
-
-    @property
-    def n_frames(self) -> int:
-        return self.trace.n_steps
-
-    @property
-    def has_text(self) -> bool:
-        return self.numbers or bool(self.static)
 
     def overlay(self, step: int) -> Overlay:
         """Text and marks of one frame: numbers (with ``numbers``) and the static bands."""
