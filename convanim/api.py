@@ -29,7 +29,6 @@ from .raster import matrix_picture
 from .spec import Spec
 from .theme import CLASSIC, Theme, theme_named
 from .tracefile import trace_json
-from .writer import check_output
 
 DEFAULT_CELL = 32
 MAX_FRAMES = 2_500  # default limits: above them a request is refused unless raised

@@ -29,7 +29,6 @@ from .params import Pair, PairLike, SpecError, fmt_pair, padding_arg, to_pair
 
 Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
 View = Literal["gather", "scatter"]
-OPS = ("conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import signal
 import struct
 import threading
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 from PIL import GifImagePlugin, Image, PngImagePlugin
@@ -29,7 +29,6 @@ from .params import SpecError
 
 IMAGE_SUFFIXES = (".gif", ".webp", ".png")
 SUFFIXES = IMAGE_SUFFIXES + (".json",)
-STREAMED_SUFFIXES = (".gif",)  # written frame by frame; the others hold every frame
 
 
 def _temp_name(directory: Path, name: str, suffix: str) -> Path:
@@ -320,26 +319,6 @@ def tee_frames(frames: Iterable[Image.Image], directory: str | os.PathLike, stem
     numbered = re.compile(re.escape(stem) + r"_(\d{4,})\.png")
     staging.remove_on_commit(p for p in directory.iterdir()
                              if (m := numbered.fullmatch(p.name)) and int(m.group(1)) > n)
-
-
-def write_frames(directory: str | os.PathLike, frames: Iterable[Image.Image], stem: str,
-                 on_frame: Callable[[Path], None] | None = None,
-                 staging: Staging | None = None) -> list[Path]:
-    """Every frame as ``stem_0001.png`` ... in ``directory`` (created if missing).
-
-    Frames are written one at a time; all appear together when the last is done.
-    ``on_frame`` is called with each (final) path as its frame is written.
-    """
-    directory = Path(directory)
-    written = []
-    with contextlib.ExitStack() as stack:
-        if staging is None:
-            staging = stack.enter_context(staged())
-        for n, _ in enumerate(tee_frames(frames, directory, stem, staging), 1):
-            written.append(directory / f"{stem}_{n:04d}.png")
-            if on_frame:
-                on_frame(written[-1])
-    return written
 
 
 STRIP_MAX = 16384  # px: the widest strip; browsers refuse or downscale larger images

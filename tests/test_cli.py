@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import convanim
 from convanim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

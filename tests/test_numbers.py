@@ -8,8 +8,8 @@ from hypothesis import given, settings
 
 import convanim as ca
 from convanim.api import layout
-from convanim.layout import REAL, cell_slot, iso_layout
-from convanim.raster import GRID_W, SS, _font, contrast, fit, frames, palette_colours, text_colour
+from convanim.layout import iso_layout
+from convanim.raster import GRID_W, SS, _font, contrast, fit, palette_colours, text_colour
 from convanim.text import elided, fmt_num
 from convanim.theme import CLASSIC, THEMES
 

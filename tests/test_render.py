@@ -1,7 +1,5 @@
 """Frames and files: counts, sizes, determinism, golden frames."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image, ImageSequence
