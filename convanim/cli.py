@@ -165,7 +165,7 @@ def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_paddi
                             "drop --op or drop --of-conv")
         return transpose_of(conv2d(input_size, kernel_size, stride, padding, dilation), view)
     return conv_transpose2d(input_size, kernel_size, stride, padding, dilation,
-                            output_padding or "0", view)
+                            output_padding if output_padding is not None else "0", view)
 
 
 def tconv_options(fn: Callable) -> Callable:
@@ -298,7 +298,7 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
     """
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
-    path = api.matrix_output(output or f"{stem}.png")
+    path = api.matrix_output(output if output is not None else f"{stem}.png")
     t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
     written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,
                               cell=cell)

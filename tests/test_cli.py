@@ -179,6 +179,9 @@ def test_frames_dir_keeps_only_this_runs_frames(capsys, in_tmp):
     (["conv", "--i", "5", "--k", "3", "--seed", "-1"], ["--seed", "-1"]),
     (["conv", "--i", "6,2", "--k", "2,4", "--p", "1,2", "--d", "2,2"], ["with dilation 2", "1 to 3"]),
     (["pool", "--i", "6", "--k", "3,1", "--p", "1,1"], ["at most 1,0", "kernel 3,1"]),
+    # An empty value is an error, not the default (found by the CLI property test).
+    (["tconv", "--i", "3", "--k", "1", "--op", ""], ["output_padding", "0 values"]),
+    (["matrix", "--i", "4", "--k", "3", "-o", ""], ["output"]),
 ])
 def test_review_findings_are_clear_errors(args, words, capsys, in_tmp):
     code, _, err = run(args, capsys)
