@@ -12,7 +12,7 @@ reference's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -482,27 +482,28 @@ def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None, *,
     bands above (output) and below (input); ``title`` / ``caption`` add a band
     at the very top / bottom. Without them the picture is the plain one.
     """
-    margin = cell * 0.7 if margin is None else margin
-    low, up = grid_planes(trace, cell)
-
-    # Lift the upper plane above the lower one, centred over it, a small gap apart.
-    lx0, ly0, lx1, ly1 = low.extent()
-    ux0, uy0, ux1, uy1 = up.extent()
-    gap = cell * 0.35
-    dx = (lx0 + lx1) / 2 - (ux0 + ux1) / 2
-    dy = ly0 - gap - uy1
-    up = Plane(up.kinds, up.first, (dx, dy), cell)
-    ux0, uy0, ux1, uy1 = up.extent()
-    x0, y0 = min(lx0, ux0) - margin, min(ly0, uy0) - margin
-    x1, y1 = max(lx1, ux1) + margin, max(ly1, uy1) + margin
-    low = Plane(low.kinds, low.first, (-x0, -y0), cell)
-    up = Plane(up.kinds, up.first, (dx - x0, dy - y0), cell)
-    size = (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
+    low, up, size = _place(*grid_planes(trace, cell), cell, margin)
     top, bottom = bands_of(trace, labels, title, caption, ("output",), ("input",))
     if not (top or bottom):
         return IsoLayout(trace, low, up, size, numbers)
     size, (bx, by), items = add_bands(size, cell, top, bottom)
     return IsoLayout(trace, moved(low, bx, by), moved(up, bx, by), size, numbers, tuple(items))
+
+
+def _place(low: Plane, up: Plane, cell: float, margin: float | None):
+    """Both planes moved onto one canvas, and its size: the upper plane lifted above
+    the lower one, centred over it, a small gap apart, ``margin`` px all round."""
+    margin = cell * 0.7 if margin is None else margin
+    lx0, ly0, lx1, ly1 = low.extent()
+    ux0, uy0, ux1, uy1 = up.extent()
+    dx = (lx0 + lx1) / 2 - (ux0 + ux1) / 2
+    dy = ly0 - cell * 0.35 - uy1
+    ux0, uy0, ux1, uy1 = ux0 + dx, uy0 + dy, ux1 + dx, uy1 + dy
+    x0, y0 = min(lx0, ux0) - margin, min(ly0, uy0) - margin
+    x1, y1 = max(lx1, ux1) + margin, max(ly1, uy1) + margin
+    size = (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
+    return (replace(low, origin=(low.origin[0] - x0, low.origin[1] - y0)),
+            replace(up, origin=(up.origin[0] + dx - x0, up.origin[1] + dy - y0)), size)
 
 
 def bands_of(trace: Trace, labels: bool, title: str | None, caption, above: tuple[str, ...],
@@ -525,12 +526,10 @@ def canvas_size(spec, cell: float = 32.0, margin: float | None = None) -> tuple[
     """(width, height) that :func:`iso_layout` gives ``spec``, from the spec alone.
 
     O(1): no trace and no per-cell arrays, so a huge request can be refused
-    before anything is allocated. Mirrors the plane boxes and placement of
-    :func:`iso_layout` (a test checks that the two agree).
+    before anything is allocated. Mirrors the plane boxes of :func:`grid_planes`
+    (a test checks that the two agree) and shares the placement, :func:`_place`.
     """
     from .engine import grid_map  # the GridMap is a function of the spec only
-
-    margin = cell * 0.7 if margin is None else margin
 
     def box(lo_first, lo_last, first, last):
         f = (min(lo_first[0], first[0]), min(lo_first[1], first[1]))
@@ -550,17 +549,8 @@ def canvas_size(spec, cell: float = 32.0, margin: float | None = None) -> tuple[
         low_first, low_shape = box((0, 0), gm.size, gm.origin, last_real)
         up_first, up_shape = (0, 0), spec.output_size
 
-    def plane(shape, first, origin=(0.0, 0.0)):
+    def plane(shape, first):
         # A read-only zero-stride array: the right shape at no memory cost.
-        return Plane(np.broadcast_to(np.uint8(EMPTY), tuple(shape)), tuple(first), origin, cell)
+        return Plane(np.broadcast_to(np.uint8(EMPTY), tuple(shape)), tuple(first), (0.0, 0.0), cell)
 
-    low, up = plane(low_shape, low_first), plane(up_shape, up_first)
-    lx0, ly0, lx1, ly1 = low.extent()
-    ux0, uy0, ux1, uy1 = up.extent()
-    gap = cell * 0.35
-    dx = (lx0 + lx1) / 2 - (ux0 + ux1) / 2
-    dy = ly0 - gap - uy1
-    ux0, uy0, ux1, uy1 = plane(up_shape, up_first, (dx, dy)).extent()
-    x0, y0 = min(lx0, ux0) - margin, min(ly0, uy0) - margin
-    x1, y1 = max(lx1, ux1) + margin, max(ly1, uy1) + margin
-    return (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
+    return _place(plane(low_shape, low_first), plane(up_shape, up_first), cell, margin)[2]
