@@ -91,6 +91,12 @@ class PaletteMap:
         a = a.astype(np.uint32)
         return self._lookup(a[..., 0] | (a[..., 1] << 8) | (a[..., 2] << 16))
 
+    def blend(self, index: np.ndarray, colour: RGB, alpha: np.ndarray) -> np.ndarray:
+        """Palette indices of ``colour`` laid over the colours of ``index`` with ``alpha`` (0..1)."""
+        under = self.colours[index].astype(np.float64)
+        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[..., None]
+        return self.indices_rgb(np.rint(mixed).astype(np.int32))
+
     def _lookup(self, packed: np.ndarray) -> np.ndarray:
         found = self._known[packed]
         missing = found == 0
@@ -331,10 +337,8 @@ class _Canvas:
         mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
         ImageDraw.Draw(mask).text((placed.xy[0] - x0 * SS, placed.xy[1] - y0 * SS), placed.text,
                                   font=_font(round(placed.size * SS)), fill=255)
-        alpha = np.asarray(mask.reduce(SS), dtype=np.float64)[..., None] / 255.0
-        under = self.to_palette.colours[out[y0:y1, x0:x1]].astype(np.float64)
-        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha
-        out[y0:y1, x0:x1] = self.to_palette.indices_rgb(np.rint(mixed).astype(np.int32))
+        alpha = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
+        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], colour, alpha)
 
     def line(self, out: np.ndarray, p0: Point, p1: Point, colour: RGB, cover) -> None:
         """An anti-aliased line one pixel wide, blended into ``out`` under ``cover(x, y)`` (0..1).
@@ -365,10 +369,7 @@ class _Canvas:
         keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
         ys, xs, weight = ys[keep], xs[keep], weight[keep]
         alpha = weight * (1.0 - cover(xs + 0.5, ys + 0.5))
-        pal = self.to_palette.colours
-        under = pal[out[ys, xs]].astype(np.float64)
-        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[:, None]
-        out[ys, xs] = self.to_palette.indices_rgb(np.rint(mixed).astype(np.int32))
+        out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha)
 
     def image(self, indices: np.ndarray) -> Image.Image:
         out = Image.frombytes("P", (self.w, self.h), indices.tobytes())
