@@ -114,11 +114,10 @@ class Plane:
 
 @dataclass(frozen=True)
 class FrameShapes:
-    """What changes in one frame: shaded cells on each plane, filled upper cells, and the four lines."""
+    """What changes in one frame: shaded cells on each plane, newly filled upper cells, the four lines."""
 
     lower: tuple[tuple[int, int, int], ...]  # (r, c, kind) shaded on the lower plane
     upper: tuple[tuple[int, int, int], ...]  # (r, c, kind) shaded on the upper plane
-    filled: tuple[tuple[int, int], ...] | None  # upper cells drawn as filled; None: all
     lines: tuple[tuple[Point, Point], ...]
     fresh: tuple[tuple[int, int], ...] = ()  # upper cells filled first at this step
 
@@ -394,29 +393,24 @@ class IsoLayout(Picture):
         anchor = (int(t.anchor[step][0]), int(t.anchor[step][1]))
         c0 = (int(t.corner[step][0]), int(t.corner[step][1]))
         c1 = (c0[0] + dh * (kh - 1) + 1, c0[1] + dw * (kw - 1) + 1)
+        cell_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
         if self._scatter:
-            low_plane, up_plane = self.lower, self.upper
             lower = ((anchor[0], anchor[1], REAL),)
-            upper = tuple((r, c, up_plane.kind(r, c)) for r, c in foot)
-            ff = self.first_fill
-            rr, cc = np.nonzero((ff >= 0) & (ff <= step))
-            filled = tuple(zip(rr.tolist(), cc.tolist()))
-            rr, cc = np.nonzero(ff == step)
+            upper = tuple((r, c, self.upper.kind(r, c)) for r, c in foot)
+            rr, cc = np.nonzero(self.first_fill == step)
             fresh = tuple(zip(rr.tolist(), cc.tolist()))
-            low_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
-            up_box = (c0, c1)
+            low_box, up_box = cell_box, (c0, c1)
         else:
-            low_plane, up_plane = self.lower, self.upper
-            lower = tuple((r, c, low_plane.kind(r, c)) for r, c in foot)
+            lower = tuple((r, c, self.lower.kind(r, c)) for r, c in foot)
             upper = ((anchor[0], anchor[1], REAL),)
-            filled, fresh = None, ()
-            low_box = (c0, c1)
-            up_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
+            fresh = ()
+            low_box, up_box = (c0, c1), cell_box
         lines = tuple(
-            (low_plane.corner(low_box[i][0], low_box[j][1]), up_plane.corner(up_box[i][0], up_box[j][1]))
+            (self.lower.corner(low_box[i][0], low_box[j][1]),
+             self.upper.corner(up_box[i][0], up_box[j][1]))
             for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
         )
-        return FrameShapes(lower, upper, filled, lines, fresh)
+        return FrameShapes(lower, upper, lines, fresh)
 
 
 def _plane_kinds(shape, first, real_cells, pad_kind) -> np.ndarray:
