@@ -29,9 +29,7 @@ import io
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -383,25 +381,21 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
     """Write one figure's files into ``out_dir``.
 
     Returns (name, files written relative to it, error, the strip's grid or None).
-    Frames go to a temporary folder renamed onto frames/NAME when complete, so a failure
-    leaves the previous frames (or none), never a mix; the strip is written atomically.
+    Every file is written through the writer's staged, all-or-nothing writes, so a
+    failure leaves the previous files (frames included), never a mix.
     """
     out = Path(out_dir)
-    tmp_frames: Path | None = None
     try:
         cmd = cli.commands[command]
         ctx = cmd.make_context(command, list(args))
         outputs = [str(out / f"{name}.{f}") for f in formats if f not in EXTRAS]
         strip = out / strip_file(name) if "strip" in formats else None
-        if "frames" in formats:
-            (out / "frames").mkdir(parents=True, exist_ok=True)
-            tmp_frames = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".part",
-                                               dir=out / "frames"))
+        frames = out / "frames" / name if "frames" in formats else None
         build = JOBS.get(command)
         if build is not None:
             job = build(**ctx.params)
             job = replace(job, outputs=tuple(outputs),
-                          frames_dir=str(tmp_frames) if tmp_frames else None,
+                          frames_dir=str(frames) if frames else None,
                           strip=str(strip) if strip else None)
             api.run_job(job)
         else:
@@ -409,18 +403,13 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
             for n, path in enumerate(outputs):
                 params = dict(ctx.params, output=path)
                 if "frames_dir" in params:
-                    params["frames_dir"] = str(tmp_frames) if tmp_frames and n == 0 else None
+                    params["frames_dir"] = str(frames) if frames and n == 0 else None
                 run = cmd.make_context(command, list(args))
                 with run, contextlib.redirect_stdout(io.StringIO()):
                     run.invoke(cmd.callback, **params)
         files = [Path(p).name for p in outputs]
-        if tmp_frames is not None:
-            final = out / "frames" / name
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp_frames, final)
-            tmp_frames = None
-            files += [f"frames/{name}/{p.name}" for p in sorted(final.iterdir())]
+        if frames is not None:
+            files += [f"frames/{name}/{p.name}" for p in sorted(frames.glob(f"{name}_*.png"))]
         grid = None
         if strip is not None:
             files.append(strip_file(name))
@@ -432,9 +421,6 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         if isinstance(err, click.ClickException):
             message = err.format_message()
         return name, [], message, None
-    finally:
-        if tmp_frames is not None:
-            shutil.rmtree(tmp_frames, ignore_errors=True)
 
 
 def read_strip_grid(path: Path) -> dict[str, int]:
