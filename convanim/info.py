@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .engine import grid_map
-from .params import Pair
+from .params import Pair, fmt_pair
 from .spec import Spec
 
 
@@ -124,13 +124,12 @@ def caption_auto(spec: Spec) -> tuple[str, ...]:
 
     'i=5, k=3, s=2, p=1 -> o=floor((5+2*1-3)/2)+1=3', then 'i=5, k=3, s=2, p=1 -> o=3'.
     """
-    fp = lambda p: str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"  # noqa: E731
-    parts = [f"i={fp(spec.input_size)}", f"k={fp(spec.kernel_size)}",
-             f"s={fp(spec.stride)}", f"p={fp(spec.padding)}"]
+    parts = [f"i={fmt_pair(spec.input_size)}", f"k={fmt_pair(spec.kernel_size)}",
+             f"s={fmt_pair(spec.stride)}", f"p={fmt_pair(spec.padding)}"]
     if spec.dilation != (1, 1):
-        parts.append(f"d={fp(spec.dilation)}")
+        parts.append(f"d={fmt_pair(spec.dilation)}")
     if spec.output_padding != (0, 0):
-        parts.append(f"op={fp(spec.output_padding)}")
+        parts.append(f"op={fmt_pair(spec.output_padding)}")
     head = {"max_pool2d": "max pool: ", "avg_pool2d": "avg pool: ",
             "conv_transpose2d": "transposed: "}.get(spec.op, "")
     params = head + ", ".join(parts)
@@ -139,7 +138,7 @@ def caption_auto(spec: Spec) -> tuple[str, ...]:
     same = (spec.input_size[0] == spec.input_size[1] and spec.kernel_size[0] == spec.kernel_size[1]
             and rows == cols)
     formula = f"o={rows}" if same else f"o={_hw(o)}: rows {rows}, cols {cols}"
-    return (f"{params} -> {formula}", f"{params} -> o={fp(o)}")
+    return (f"{params} -> {formula}", f"{params} -> o={fmt_pair(o)}")
 
 
 def grid_labels(spec: Spec) -> dict[str, tuple[str, ...]]:
