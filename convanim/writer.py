@@ -129,7 +129,14 @@ class Staging:
             missing.append(d)
             d = d.parent
         for d in reversed(missing):
-            d.mkdir()
+            try:
+                d.mkdir()
+            except FileExistsError:
+                # Another gallery worker made it between our check and mkdir: it is
+                # theirs, not ours to remove on discard.
+                if not d.is_dir():
+                    raise
+                continue
             self._made_dirs.append(d)
 
     def temp_for(self, target: str | os.PathLike) -> Path:

@@ -218,3 +218,22 @@ def test_write_gif_rejects_frames_it_cannot_stream():
     other.putpalette([0] * 768)
     with pytest.raises(ValueError, match="palette"):
         writer.write_gif(io.BytesIO(), [src[0], other])
+
+
+def test_make_dir_tolerates_a_directory_made_meanwhile(tmp_path, monkeypatch):
+    # Two gallery workers make out/frames at once: the loser must go on, and must not
+    # remove on discard a directory the other one made.
+    from pathlib import Path
+    real_mkdir = Path.mkdir
+
+    def racing_mkdir(self, *a, **k):
+        if self.name == "frames":
+            real_mkdir(self)  # the other worker wins the race
+        return real_mkdir(self, *a, **k)
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    staging = writer.Staging()
+    staging.make_dir(tmp_path / "frames" / "a")
+    assert (tmp_path / "frames" / "a").is_dir()
+    staging.discard()
+    assert (tmp_path / "frames").is_dir() and not (tmp_path / "frames" / "a").exists()
