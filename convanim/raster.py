@@ -319,8 +319,26 @@ class _Canvas:
             out[y0:y1, x0:x1] = self.to_palette.indices(small)
 
     def tile_rects(self, tiles) -> list[tuple[int, int, int, int]]:
-        return [(tx * TILE, ty * TILE, min(tx * TILE + TILE, self.w), min(ty * TILE + TILE, self.h))
-                for tx, ty in sorted(tiles, key=lambda t: (t[1], t[0]))]
+        """The tiles as rectangles, each run of neighbours along a row merged into one.
+
+        A rectangle costs a margin and redraws every shape crossing it, so fewer,
+        wider rectangles draw less than one per tile.
+        """
+        rects = []
+        for tx, ty in sorted(tiles, key=lambda t: (t[1], t[0])):
+            x0, y0, x1, y1 = tx * TILE, ty * TILE, min(tx * TILE + TILE, self.w), min(ty * TILE + TILE, self.h)
+            if rects and rects[-1][1] == y0 and rects[-1][2] == x0:
+                rects[-1] = (rects[-1][0], y0, x1, y1)
+            else:
+                rects.append((x0, y0, x1, y1))
+        # Rows of equal extent one above the other: one rectangle.
+        merged = []
+        for r in rects:
+            if merged and merged[-1][0] == r[0] and merged[-1][2] == r[2] and merged[-1][3] == r[1]:
+                merged[-1] = (r[0], merged[-1][1], r[2], r[3])
+            else:
+                merged.append(r)
+        return merged
 
     def bands(self) -> list[tuple[int, int, int, int]]:
         """The whole canvas in full-width bands of about BAND_PIXELS supersampled pixels."""
