@@ -28,7 +28,7 @@ from .flat import FlatLayout
 from .layout import CROP, PAD, REAL, IsoLayout, Mark, Plane, Point, TextItem
 from .theme import CLASSIC, RGB, Theme
 
-SS = 4  # supersampling factor
+SS = 3  # supersampling factor: 10 coverage levels per edge, finer than the palette's ramps
 GRID_W = 1.6  # grid line width, canvas pixels
 DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge
 
