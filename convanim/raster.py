@@ -162,8 +162,10 @@ class _Ops:
         self._arr: np.ndarray | None = None
         self._starts: np.ndarray | None = None
         self._start_list: list[tuple[float, float]] = []
+        self._tiles: tuple[tuple[int, int], set] | None = None  # ((ncols, nrows), tiles)
 
     def poly(self, points, fill: RGB) -> None:
+        self._tiles = None
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
         self.ops.append(("p", [(x * SS, y * SS) for x, y in points], fill))
@@ -172,6 +174,7 @@ class _Ops:
 
     def seg(self, p0: Point, p1: Point, colour: RGB, width: float, extend: bool = True) -> None:
         """A line of ``width`` canvas px; extended by half a width so corners close cleanly."""
+        self._tiles = None
         (x0, y0), (x1, y1) = p0, p1
         w = max(1, round(width * SS))
         if extend:
@@ -185,12 +188,20 @@ class _Ops:
         self.boxes.append((min(x0, x1) - r, min(y0, y1) - r, max(x0, x1) + r, max(y0, y1) + r))
 
     def text(self, placed: "Placed", colour: RGB) -> None:
+        self._tiles = None
         self.ops.append(("t", [placed.xy], placed.text, round(placed.size * SS), colour))
         self._start_list.append((placed.xy[0] / SS, placed.xy[1] / SS))
         x0, y0, x1, y1 = placed.rect
         self.boxes.append((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
 
     def extend(self, other: "_Ops") -> None:
+        # Tiles known on both sides stay known: frames are assembled from cached shapes.
+        if other._tiles is not None and (not self.ops or self._tiles is not None) \
+                and (not self.ops or self._tiles[0] == other._tiles[0]):
+            self._tiles = (other._tiles[0], other._tiles[1] if not self.ops
+                           else self._tiles[1] | other._tiles[1])
+        elif other.ops:
+            self._tiles = None
         self.ops.extend(other.ops)
         self.boxes.extend(other.boxes)
         self._start_list.extend(other._start_list)
@@ -227,6 +238,8 @@ class _Ops:
 
     def tiles(self, ncols: int, nrows: int) -> set[tuple[int, int]]:
         """Tiles that the operations touch; lines walk their length, polygons take their box."""
+        if self._tiles is not None and self._tiles[0] == (ncols, nrows):
+            return self._tiles[1]
         out: set[tuple[int, int]] = set()
         for op, (x0, y0, x1, y1) in zip(self.ops, self.boxes):
             if op[0] == "l":
@@ -243,7 +256,9 @@ class _Ops:
                 for ty in range(int((y0 - 2) // TILE), int((y1 + 2) // TILE) + 1):
                     for tx in range(int((x0 - 2) // TILE), int((x1 + 2) // TILE) + 1):
                         out.add((tx, ty))
-        return {(tx, ty) for tx, ty in out if 0 <= tx < ncols and 0 <= ty < nrows}
+        tiles = {(tx, ty) for tx, ty in out if 0 <= tx < ncols and 0 <= ty < nrows}
+        self._tiles = ((ncols, nrows), tiles)
+        return tiles
 
 
 def _clip_poly(pts: list, axis: int) -> list:
@@ -656,6 +671,22 @@ def frames(layout: Layout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
     cover = _parallelogram_cover(up.corner(0, 0), up.corner(0, ow), up.corner(oh, ow),
                                  up.corner(oh, 0))
 
+    cells: dict = {}  # a highlighted cell's shapes, made once: cells recur from frame to frame
+
+    def cell(upper: bool, r: int, c: int, kind: int) -> _Ops:
+        key = (upper, r, c, kind)
+        if key not in cells:
+            ops = cells[key] = _Ops()
+            if not upper:
+                fill = theme.input_hl if kind == REAL else theme.padding_hl
+                ops.cell(layout.lower.quad(r, c), fill, theme.line)
+            elif kind == REAL:
+                ops.cell(up.quad(r, c), theme.output_hl, theme.line)
+            elif kind in (CROP, PAD):
+                ops.cell(up.quad(r, c), theme.crop, theme.crop, faint=True)
+            ops.tiles(canvas.ncols, canvas.nrows)
+        return cells[key]
+
     def parts_of(step: int) -> _Parts:
         shapes = layout.frame(step)
         fresh = _Ops()
@@ -663,14 +694,10 @@ def frames(layout: Layout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
             fresh.poly(up.quad(r, c), theme.output)
         under = _Ops()  # on the lower plane, under the lines
         for r, c, kind in shapes.lower:
-            fill = theme.input_hl if kind == REAL else theme.padding_hl
-            under.cell(layout.lower.quad(r, c), fill, theme.line)
+            under.extend(cell(False, r, c, kind))
         over = _Ops()  # on the upper plane
         for r, c, kind in shapes.upper:
-            if kind == REAL:
-                over.cell(up.quad(r, c), theme.output_hl, theme.line)
-            elif kind in (CROP, PAD):
-                over.cell(up.quad(r, c), theme.crop, theme.crop, faint=True)
+            over.extend(cell(True, r, c, kind))
         overlay = layout.overlay(step) if layout.has_text else None
         elements = (overlay.marks + overlay.texts) if overlay else ()
         return _Parts(under, over, fresh, shapes.lines, elements)
