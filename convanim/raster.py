@@ -357,7 +357,7 @@ class _Canvas:
             draw = ImageDraw.Draw(img)
             for layer, idx in picks:
                 _draw_ops(draw, layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
-            small = img.reduce(SS).crop((mx, my, mx + x1 - x0, my + y1 - y0))
+            small = img.reduce(SS, box=(mx * SS, my * SS, img.width, img.height))
             out[y0:y1, x0:x1] = self.to_palette.indices(small)
 
     def tile_rects(self, tiles) -> list[tuple[int, int, int, int]]:
