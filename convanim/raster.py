@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .flat import FlatLayout
 from .layout import CROP, PAD, REAL, IsoLayout, Mark, Plane, Point, TextItem
 from .theme import CLASSIC, RGB, Theme
+from .writer import CHANGED
 
 SS = 3  # supersampling factor: 10 coverage levels per edge, finer than the palette's ramps
 GRID_W = 1.6  # grid line width, canvas pixels
@@ -114,6 +115,7 @@ class PaletteMap:
 
 
 TILE = 64  # tile side, canvas pixels
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in canvas px, ends excluded
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
 # GIF's bytes; fewer shades repeat more, so LZW packs them tighter (classic set:
 # 1.85 MB -> 1.63 MB). A third is two steps of the palette's ramps (palette_colours),
@@ -387,20 +389,21 @@ class _Canvas:
         rows = max(1, min(self.h, BAND_PIXELS // (self.w * SS * SS)))
         return [(0, y, self.w, min(y + rows, self.h)) for y in range(0, self.h, rows)]
 
-    def stamp(self, out: np.ndarray, placed: "Placed", colour: RGB) -> None:
-        """Blend one text over ``out`` by its anti-aliased coverage (text over the lines)."""
+    def stamp(self, out: np.ndarray, placed: "Placed", colour: RGB) -> Box | None:
+        """Blend one text over ``out`` by its anti-aliased coverage (text over the lines); its box."""
         x0, y0 = max(0, int(placed.rect[0]) - 1), max(0, int(placed.rect[1]) - 1)
         x1 = min(self.w, int(np.ceil(placed.rect[2])) + 2)
         y1 = min(self.h, int(np.ceil(placed.rect[3])) + 2)
         if x1 <= x0 or y1 <= y0:
-            return
+            return None
         mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
         ImageDraw.Draw(mask).text((placed.xy[0] - x0 * SS, placed.xy[1] - y0 * SS), placed.text,
                                   font=_font(round(placed.size * SS)), fill=255)
         alpha = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
         out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], colour, alpha)
+        return (x0, y0, x1, y1)
 
-    def lines(self, out: np.ndarray, segments, colour: RGB, cover) -> None:
+    def lines(self, out: np.ndarray, segments, colour: RGB, cover) -> Box | None:
         """Anti-aliased lines one pixel wide, blended into ``out`` under ``cover(x, y)`` (0..1).
 
         Xiaolin Wu's method, vectorised: each step along the major axis splits
@@ -408,6 +411,7 @@ class _Canvas:
         connecting lines are drawn this way straight onto the frame, so they
         cost no supersampled tiles. All lines are blended at once; where they
         cross, their coverages combine as one line laid over the other would.
+        Returns the box of the pixels written.
         """
         ys, xs, weights = [], [], []
         for p0, p1 in segments:
@@ -431,7 +435,7 @@ class _Canvas:
             xs.append(ns if steep else ms)
             weights.append(np.concatenate([1 - frac, frac]))
         if not ys:
-            return
+            return None
         ys, xs, weight = np.concatenate(ys), np.concatenate(xs), np.concatenate(weights)
         keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
         ys, xs, weight = ys[keep], xs[keep], weight[keep]
@@ -441,11 +445,21 @@ class _Canvas:
         np.multiply.at(clear, inverse, 1.0 - alpha)
         alpha = np.round((1.0 - clear) * LINE_LEVELS) / LINE_LEVELS
         ys, xs = np.divmod(flat[alpha > 0], self.w)
+        if len(ys) == 0:
+            return None
         out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[alpha > 0])
+        return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
 
-    def image(self, indices: np.ndarray) -> Image.Image:
-        out = Image.frombytes("P", (self.w, self.h), indices.tobytes())
+    def image(self, indices: np.ndarray, changed: Box | None = None) -> Image.Image:
+        """``indices`` as a P-mode image sharing their memory (so they must not change after).
+
+        ``changed``: a box outside which this frame equals the one before, kept in
+        ``info`` under writer.CHANGED so the writer compares that box only.
+        """
+        out = Image.frombuffer("P", (self.w, self.h), indices, "raw", "P", 0, 1)
         out.putpalette(self.to_palette.flat)
+        if changed is not None:
+            out.info[CHANGED] = changed
         return out
 
 
@@ -606,17 +620,23 @@ def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
             out.extend(op_cache[e])
         return out
 
-    def repaint_base(changed: _Ops) -> None:
+    def repaint_base(changed: _Ops) -> list[Box]:
         tiles = changed.tiles(canvas.ncols, canvas.nrows)
-        if tiles:
-            canvas.paint(canvas.base, canvas.tile_rects(tiles),
-                         [low, persist, high, ops_of(in_base)])
+        rects = canvas.tile_rects(tiles) if tiles else []
+        if rects:
+            canvas.paint(canvas.base, rects, [low, persist, high, ops_of(in_base)])
+        return rects
 
     canvas.keep(low)
     canvas.paint(canvas.base, canvas.bands(), [low, persist, high])
     previous: set = set()
+    touched: list[Box] = []  # where the last frame differs from the still picture
     for step in range(n):
         parts = parts_of(step)
+        # This frame differs from the last only where either differs from the still
+        # picture, or where the still picture itself changes.
+        changed_boxes = list(touched)
+        touched = []
         current = dict.fromkeys(parts.overlay)
         gone = [e for e in in_base if e not in current]
         settled = [e for e in current if e in previous and e not in in_base]
@@ -628,15 +648,16 @@ def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
             changed = _Ops()
             changed.extend(parts.fresh)
             changed.extend(ops_of(gone + settled))
-            repaint_base(changed)
+            changed_boxes += repaint_base(changed)
         moving = ops_of(e for e in current if e not in in_base)
         dirty = set()
         for layer in (parts.under, parts.over, moving):
             dirty |= layer.tiles(canvas.ncols, canvas.nrows)
         frame = canvas.base.copy()
-        canvas.paint(frame, canvas.tile_rects(dirty),
+        touched = canvas.tile_rects(dirty)
+        canvas.paint(frame, touched,
                      [low, parts.under, persist, high, parts.over, ops_of(current)])
-        canvas.lines(frame, parts.lines, theme.connector, cover)
+        touched.append(canvas.lines(frame, parts.lines, theme.connector, cover))
         if parts.lines:
             # Text stays on top: restamp the items a connecting line crosses.
             for e in current:
@@ -644,9 +665,18 @@ def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
                     placed = fit(e)
                     if placed is not None and any(_crosses(placed.rect, p0, p1)
                                                   for p0, p1 in parts.lines):
-                        canvas.stamp(frame, placed, text_colour(theme, e))
+                        touched.append(canvas.stamp(frame, placed, text_colour(theme, e)))
+        touched = [b for b in touched if b is not None]
         previous = set(current)
-        yield canvas.image(frame)
+        yield canvas.image(frame, _union(changed_boxes + touched) if step else None)
+
+
+def _union(boxes: list[Box]) -> Box:
+    """The smallest box holding ``boxes``; an empty box when there are none."""
+    if not boxes:
+        return (0, 0, 0, 0)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def frames(layout: Layout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:

@@ -205,6 +205,12 @@ def write_text(path: str | os.PathLike, text: str, staging: Staging | None = Non
     return Path(path)
 
 
+# Image.info key: a box (x0, y0, x1, y1) outside which a frame equals the frame before
+# it. The renderer knows where it drew; with it, the GIF writer reads and compares
+# that box only, so a frame of a large canvas costs no whole-canvas passes.
+CHANGED = "convanim_changed"
+
+
 def _changed_box(prev: np.ndarray, cur: np.ndarray) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) bounding the pixels that differ, or None when none do."""
     diff = prev != cur
@@ -215,6 +221,15 @@ def _changed_box(prev: np.ndarray, cur: np.ndarray) -> tuple[int, int, int, int]
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
+def _clip_box(box, w: int, h: int) -> tuple[int, int, int, int]:
+    """``box`` clipped to the canvas; the whole canvas when there is none."""
+    if box is None:
+        return (0, 0, w, h)
+    x0, y0, x1, y1 = (int(v) for v in box)
+    x0, y0 = min(max(x0, 0), w), min(max(y0, 0), h)
+    return (x0, y0, max(x0, min(x1, w)), max(y0, min(y1, h)))
+
+
 def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
               loop: int = 0) -> int:
     """Stream P-mode ``frames`` sharing one palette into ``fp`` as an animated GIF.
@@ -222,7 +237,8 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     The header and the global palette are written once; then per frame a graphic
     control extension (delay, disposal 1 = keep) and only the rectangle that
     differs from the previous frame, so each composited frame equals its source
-    frame while only one frame is held. Inside that rectangle the pixels that did
+    frame while only one frame is held (a frame's ``info[CHANGED]`` box, when
+    given, bounds where to look). Inside that rectangle the pixels that did
     not change are written as the last palette index, marked transparent, when
     the frame itself does not use that index: the previous frame shows through,
     and long runs of one index compress to almost nothing (the renderer leaves
@@ -252,24 +268,35 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
                              f"got {frame.size[0]}x{frame.size[1]} {frame.mode}")
         if count and frame.getpalette() != ref_palette:
             raise ValueError(f"write_gif: frame {count} has a palette other than the first frame's")
-        cur = np.asarray(frame)
-        box = (0, 0, w, h) if prev is None else _changed_box(prev, cur)
-        if box is None:
-            box = (0, 0, 1, 1)  # nothing changed: a frame is still needed for its delay
+        if prev is None:
+            prev = np.array(frame)  # our own copy, updated in place from here on
+            box = (0, 0, w, h)
+        else:
+            # Outside the CHANGED box (the whole canvas without one) nothing differs.
+            lx0, ly0, lx1, ly1 = _clip_box(frame.info.get(CHANGED), w, h)
+            region = np.asarray(frame.crop((lx0, ly0, lx1, ly1)))
+            sub = _changed_box(prev[ly0:ly1, lx0:lx1], region) if region.size else None
+            if sub is None:
+                box = (0, 0, 1, 1)  # nothing changed: a frame is still needed for its delay
+                new = np.asarray(frame.crop(box))
+            else:
+                box = (sub[0] + lx0, sub[1] + ly0, sub[2] + lx0, sub[3] + ly0)
+                new = region[sub[1]:sub[3], sub[0]:sub[2]]
         part = frame.crop(box)
         extra = {}
-        if prev is not None:
+        if count:
             x0, y0, x1, y1 = box
-            new, old = cur[y0:y1, x0:x1], prev[y0:y1, x0:x1]
+            old = prev[y0:y1, x0:x1]
             if not (new == spare).any():
                 same = new == old
                 if same.any():
                     part = Image.frombytes("P", part.size, np.where(same, spare, new).astype(np.uint8).tobytes())
                     part.putpalette(ref_palette)
                     extra = {"transparency": spare}
+            prev[y0:y1, x0:x1] = new
         for chunk in GifImagePlugin.getdata(part, offset=box[:2], **params, **extra):
             fp.write(chunk)
-        prev, frame = cur, None
+        frame = None
         count += 1
         frame = next(it, None)
     fp.write(b";")

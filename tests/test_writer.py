@@ -237,3 +237,50 @@ def test_make_dir_tolerates_a_directory_made_meanwhile(tmp_path, monkeypatch):
     assert (tmp_path / "frames" / "a").is_dir()
     staging.discard()
     assert (tmp_path / "frames").is_dir() and not (tmp_path / "frames" / "a").exists()
+
+
+HINTED = SPECS + [ca.conv2d(7, 3, 1, 1)]
+
+
+@pytest.mark.parametrize("picture", [{}, {"numbers": True}, {"style": "flat"},
+                                     {"caption": "auto", "labels": True}],
+                         ids=["iso", "numbers", "flat", "caption"])
+@pytest.mark.parametrize("spec", HINTED, ids=lambda s: s.short_name())
+def test_changed_box_from_the_renderer_holds_every_change(spec, picture):
+    # The renderer tells the writer where a frame may differ from the last one; a
+    # box too small would drop changes. Writing the same frames without the boxes
+    # (a full comparison) must give the same bytes.
+    src = list(iter_frames(ca.trace_of(spec), cell=16, **picture))
+    assert all(writer.CHANGED in f.info for f in src[1:])
+    hinted, full = io.BytesIO(), io.BytesIO()
+    writer.write_gif(hinted, iter(src))
+    bare = []
+    for f in src:
+        g = f.copy()
+        g.info.pop(writer.CHANGED, None)
+        bare.append(g)
+    writer.write_gif(full, iter(bare))
+    assert hinted.getvalue() == full.getvalue()
+
+
+def test_writer_compares_only_inside_the_changed_box():
+    a = Image.new("P", (8, 8), 0)
+    a.putpalette([0, 0, 0, 255, 255, 255] * 128)
+    b = a.copy()
+    b.putpixel((0, 0), 1)  # a change outside the box below
+    b.putpixel((6, 6), 1)
+    b.info[writer.CHANGED] = (4, 4, 8, 8)
+    buf = io.BytesIO()
+    writer.write_gif(buf, [a, b])
+    assert _image_descriptors(buf.getvalue())[1] == (6, 6, 1, 1)
+
+
+def test_frames_do_not_change_once_yielded():
+    # Frames share memory with the renderer's arrays: each must keep its own pixels.
+    t = ca.trace_of(ca.conv2d(5, 3, 1, 1))
+    kept, copies = [], []
+    for f in iter_frames(t, cell=16):
+        kept.append(f)
+        copies.append(np.array(f))
+    assert all(np.array_equal(np.asarray(f), c) for f, c in zip(kept, copies))
+    assert not np.array_equal(copies[0], copies[1])
