@@ -103,6 +103,11 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     """
     if style not in STYLES:
         raise SpecError(f"style: got {style!r}; allowed: {', '.join(STYLES)}")
+    for name, text in (("caption", caption), ("title", title)):
+        if text is not None and not text.strip():
+            # An empty band would be drawn for it: most likely an unset shell variable.
+            raise SpecError(f"{name}: got {text!r}; expected a text to show"
+                            + (" or 'auto'" if name == "caption" else ""))
     flat = style == "flat"
     numbers = flat if numbers is None else numbers
     labels = flat if labels is None else labels

@@ -260,6 +260,9 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
     else:
         if output_padding is not None:
             raise SpecError("output_padding: only for a transposed convolution; add --transposed")
+        if view != "gather":
+            raise SpecError(f"view: got {view!r}; only for a transposed convolution; "
+                            "add --transposed")
         spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     click.echo(json.dumps(info_dict(spec), indent=2) if as_json else info_text(spec))
 

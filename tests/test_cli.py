@@ -182,6 +182,9 @@ def test_frames_dir_keeps_only_this_runs_frames(capsys, in_tmp):
     # An empty value is an error, not the default (found by the CLI property test).
     (["tconv", "--i", "3", "--k", "1", "--op", ""], ["output_padding", "0 values"]),
     (["matrix", "--i", "4", "--k", "3", "-o", ""], ["output"]),
+    (["info", "--i", "5", "--k", "3", "--view", "scatter"], ["view", "--transposed"]),
+    (["conv", "--i", "5", "--k", "3", "--caption", ""], ["caption", "'auto'"]),
+    (["conv", "--i", "5", "--k", "3", "--title", " "], ["title", "a text"]),
 ])
 def test_review_findings_are_clear_errors(args, words, capsys, in_tmp):
     code, _, err = run(args, capsys)
