@@ -73,6 +73,9 @@ def check_output(path: str | os.PathLike) -> Path:
         raise SpecError(f"output: got ''; expected a file name ending in {', '.join(SUFFIXES)}")
     path = Path(path)
     suffix = path.suffix.lower()
+    if not suffix and path.name.lower() in SUFFIXES:
+        raise SpecError(f"output: got {str(path)!r}, a suffix with no name before it; "
+                        f"give a name such as 'a{path.name.lower()}'")
     if suffix not in SUFFIXES:
         raise SpecError(
             f"output: got {str(path)!r} with suffix {suffix or '(none)'!r}; "

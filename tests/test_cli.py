@@ -183,6 +183,7 @@ def test_frames_dir_keeps_only_this_runs_frames(capsys, in_tmp):
     (["tconv", "--i", "3", "--k", "1", "--op", ""], ["output_padding", "0 values"]),
     (["matrix", "--i", "4", "--k", "3", "-o", ""], ["output"]),
     (["info", "--i", "5", "--k", "3", "--view", "scatter"], ["view", "--transposed"]),
+    (["conv", "--i", "5", "--k", "3", "-o", ".gif"], ["'.gif'", "no name", "a.gif"]),
     (["conv", "--i", "5", "--k", "3", "--caption", ""], ["caption", "'auto'"]),
     (["conv", "--i", "5", "--k", "3", "--title", " "], ["title", "a text"]),
 ])
