@@ -117,13 +117,15 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
 
 
 def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC, *,
-                drawn: IsoLayout | FlatLayout | None = None, **picture):
+                drawn: IsoLayout | FlatLayout | None = None, changed: bool = False, **picture):
     """Frames one at a time (P-mode images with one shared palette).
 
     ``picture``: style, numbers, labels, caption, title, as for :func:`layout`;
-    or ``drawn``, a layout already made.
+    or ``drawn``, a layout already made. ``changed`` keeps in each frame's ``info``
+    where it differs from the one before (writer.Changed), which lets the GIF writer
+    skip whole-frame comparisons; for frames passed straight to the writer.
     """
-    return raster_frames(drawn or layout(t, cell, **picture), theme_named(theme))
+    return raster_frames(drawn or layout(t, cell, **picture), theme_named(theme), changed)
 
 
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
@@ -162,7 +164,7 @@ def save(t: Trace, path: str | os.PathLike, cell: float = DEFAULT_CELL, duration
             picture = layout(t, cell, style=style, numbers=numbers, labels=labels,
                              caption=caption, title=title)
             _check_canvas(t.spec, picture.size, cell, max_size)
-            frames = iter_frames(t, cell, theme, drawn=picture)
+            frames = iter_frames(t, cell, theme, drawn=picture, changed=True)
         if frames_dir is not None:
             frames = writer.tee_frames(frames, frames_dir, path.stem, staging)
         if strip is not None:

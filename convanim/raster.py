@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, count
 from typing import Iterator, Union
 
 import numpy as np
@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .flat import FlatLayout
 from .layout import CROP, PAD, REAL, IsoLayout, Mark, Plane, Point, TextItem
 from .theme import CLASSIC, RGB, Theme
-from .writer import CHANGED
+from .writer import CHANGED, Changed
 
 SS = 3  # supersampling factor: 10 coverage levels per edge, finer than the palette's ramps
 GRID_W = 1.6  # grid line width, canvas pixels
@@ -450,11 +450,11 @@ class _Canvas:
         out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[alpha > 0])
         return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
 
-    def image(self, indices: np.ndarray, changed: Box | None = None) -> Image.Image:
+    def image(self, indices: np.ndarray, changed: Changed | None = None) -> Image.Image:
         """``indices`` as a P-mode image sharing their memory (so they must not change after).
 
-        ``changed``: a box outside which this frame equals the one before, kept in
-        ``info`` under writer.CHANGED so the writer compares that box only.
+        ``changed`` goes into ``info`` under writer.CHANGED: where this frame can
+        differ from the one before, so the GIF writer compares that box only.
         """
         out = Image.frombuffer("P", (self.w, self.h), indices, "raw", "P", 0, 1)
         out.putpalette(self.to_palette.flat)
@@ -607,6 +607,7 @@ def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
     Text that stays put for two frames is painted into the still picture, and
     painted out again when it goes, so a frame redraws only what changes.
     """
+    run = next(_RUNS)
     persist = _Ops()
     in_base: dict = {}  # overlay elements painted into canvas.base, in order
     op_cache: dict = {}
@@ -668,7 +669,8 @@ def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
                         touched.append(canvas.stamp(frame, placed, text_colour(theme, e)))
         touched = [b for b in touched if b is not None]
         previous = set(current)
-        yield canvas.image(frame, _union(changed_boxes + touched) if step else None)
+        box = _union(changed_boxes + touched) if step else None
+        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
 
 
 def _union(boxes: list[Box]) -> Box:
@@ -679,8 +681,22 @@ def _union(boxes: list[Box]) -> Box:
             max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def frames(layout: Layout, theme: Theme = CLASSIC) -> Iterator[Image.Image]:
-    """One P-mode image per step of ``layout``, all sharing :func:`palette_colours`."""
+_RUNS = count()  # tells one _animate's frames from another's
+
+
+def frames(layout: Layout, theme: Theme = CLASSIC, changed: bool = False) -> Iterator[Image.Image]:
+    """One P-mode image per step of ``layout``, all sharing :func:`palette_colours`.
+
+    ``changed`` keeps in each frame's ``info`` where it differs from the one before
+    (writer.Changed), for the GIF writer; frames handed to users go without it.
+    """
+    for image in _frames(layout, theme):
+        if not changed:
+            del image.info[CHANGED]
+        yield image
+
+
+def _frames(layout: Layout, theme: Theme) -> Iterator[Image.Image]:
     canvas = _Canvas(layout.size, theme, text=layout.has_text)
     if isinstance(layout, FlatLayout):
         yield from _flat_frames(canvas, layout, theme)

@@ -20,6 +20,7 @@ import signal
 import struct
 import threading
 from pathlib import Path
+from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
@@ -208,10 +209,25 @@ def write_text(path: str | os.PathLike, text: str, staging: Staging | None = Non
     return Path(path)
 
 
-# Image.info key: a box (x0, y0, x1, y1) outside which a frame equals the frame before
-# it. The renderer knows where it drew; with it, the GIF writer reads and compares
-# that box only, so a frame of a large canvas costs no whole-canvas passes.
+# Image.info key of a Changed record. The renderer knows where it drew; with it, the
+# GIF writer reads and compares one box only, so a frame of a large canvas costs no
+# whole-canvas passes.
 CHANGED = "convanim_changed"
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Frame ``step`` of render ``run`` equals frame ``step - 1`` outside ``box``.
+
+    The writer trusts ``box`` only for the frame that follows, in the same run, the
+    frame it wrote last, at the ``size`` it was drawn (a resized copy keeps ``info``),
+    so frames written out of order, skipped or transformed get a full comparison.
+    """
+
+    run: int
+    step: int
+    size: tuple[int, int]
+    box: tuple[int, int, int, int] | None  # None on a run's first frame
 
 
 def _changed_box(prev: np.ndarray, cur: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -233,6 +249,16 @@ def _clip_box(box, w: int, h: int) -> tuple[int, int, int, int]:
     return (x0, y0, max(x0, min(x1, w)), max(y0, min(y1, h)))
 
 
+def _trusted(frame: Image.Image, last) -> tuple[int, int, int, int] | None:
+    """The frame's Changed box, if it is known to follow the frame written before it."""
+    mark = frame.info.get(CHANGED)
+    if (isinstance(mark, Changed) and isinstance(last, Changed) and mark.box is not None
+            and mark.run == last.run and mark.step == last.step + 1
+            and mark.size == last.size == frame.size):
+        return mark.box
+    return None
+
+
 def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
               loop: int = 0) -> int:
     """Stream P-mode ``frames`` sharing one palette into ``fp`` as an animated GIF.
@@ -240,8 +266,8 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     The header and the global palette are written once; then per frame a graphic
     control extension (delay, disposal 1 = keep) and only the rectangle that
     differs from the previous frame, so each composited frame equals its source
-    frame while only one frame is held (a frame's ``info[CHANGED]`` box, when
-    given, bounds where to look). Inside that rectangle the pixels that did
+    frame while only one frame is held (a frame's ``info[CHANGED]``, a
+    :class:`Changed` from the renderer, may bound where to look). Inside that rectangle the pixels that did
     not change are written as the last palette index, marked transparent, when
     the frame itself does not use that index: the previous frame shows through,
     and long runs of one index compress to almost nothing (the renderer leaves
@@ -264,6 +290,7 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     spare = 255
     prev = None
     count = 0
+    last = None  # the Changed record of the frame written last
     frame, first = first, None  # hold one frame at a time, not the first one throughout
     while frame is not None:
         if frame.mode != "P" or frame.size != (w, h):
@@ -276,7 +303,7 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
             box = (0, 0, w, h)
         else:
             # Outside the CHANGED box (the whole canvas without one) nothing differs.
-            lx0, ly0, lx1, ly1 = _clip_box(frame.info.get(CHANGED), w, h)
+            lx0, ly0, lx1, ly1 = _clip_box(_trusted(frame, last), w, h)
             region = np.asarray(frame.crop((lx0, ly0, lx1, ly1)))
             sub = _changed_box(prev[ly0:ly1, lx0:lx1], region) if region.size else None
             if sub is None:
@@ -299,6 +326,7 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
             prev[y0:y1, x0:x1] = new
         for chunk in GifImagePlugin.getdata(part, offset=box[:2], **params, **extra):
             fp.write(chunk)
+        last = frame.info.get(CHANGED)
         frame = None
         count += 1
         frame = next(it, None)

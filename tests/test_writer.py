@@ -250,8 +250,8 @@ def test_changed_box_from_the_renderer_holds_every_change(spec, picture):
     # The renderer tells the writer where a frame may differ from the last one; a
     # box too small would drop changes. Writing the same frames without the boxes
     # (a full comparison) must give the same bytes.
-    src = list(iter_frames(ca.trace_of(spec), cell=16, **picture))
-    assert all(writer.CHANGED in f.info for f in src[1:])
+    src = list(iter_frames(ca.trace_of(spec), cell=16, changed=True, **picture))
+    assert all(writer.CHANGED in f.info for f in src)
     hinted, full = io.BytesIO(), io.BytesIO()
     writer.write_gif(hinted, iter(src))
     bare = []
@@ -263,16 +263,41 @@ def test_changed_box_from_the_renderer_holds_every_change(spec, picture):
     assert hinted.getvalue() == full.getvalue()
 
 
-def test_writer_compares_only_inside_the_changed_box():
+def _pair(b_mark, a_mark=writer.Changed(7, 0, (8, 8), None)):
     a = Image.new("P", (8, 8), 0)
     a.putpalette([0, 0, 0, 255, 255, 255] * 128)
     b = a.copy()
     b.putpixel((0, 0), 1)  # a change outside the box below
     b.putpixel((6, 6), 1)
-    b.info[writer.CHANGED] = (4, 4, 8, 8)
+    a.info[writer.CHANGED] = a_mark
+    b.info[writer.CHANGED] = b_mark
     buf = io.BytesIO()
     writer.write_gif(buf, [a, b])
-    assert _image_descriptors(buf.getvalue())[1] == (6, 6, 1, 1)
+    return _image_descriptors(buf.getvalue())[1]
+
+
+def test_writer_compares_only_inside_the_box_of_the_next_frame_of_a_run():
+    assert _pair(writer.Changed(7, 1, (8, 8), (4, 4, 8, 8))) == (6, 6, 1, 1)
+    # Another run, a step skipped, another size: the box is not trusted.
+    assert _pair(writer.Changed(8, 1, (8, 8), (4, 4, 8, 8))) == (0, 0, 7, 7)
+    assert _pair(writer.Changed(7, 2, (8, 8), (4, 4, 8, 8))) == (0, 0, 7, 7)
+    assert _pair(writer.Changed(7, 1, (4, 4), (4, 4, 8, 8))) == (0, 0, 7, 7)
+
+
+@pytest.mark.parametrize("order", ["every other", "reversed", "ping-pong", "resized"])
+def test_frames_out_of_order_still_write_exactly(order):
+    src = list(iter_frames(ca.trace_of(ca.conv2d(5, 3, 2, 1)), cell=16, changed=True))
+    chosen = {"every other": src[::2], "reversed": src[::-1], "ping-pong": src + src[-2::-1],
+              "resized": [f.resize((f.width * 2, f.height * 2)) for f in src]}[order]
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(chosen))
+    got = gif_frames_rgb(buf.getvalue())
+    for n, (a, b) in enumerate(zip(got, chosen)):
+        assert np.array_equal(a, np.asarray(b.convert("RGB"))), f"frame {n} differs"
+
+
+def test_frames_for_users_carry_no_change_record():
+    assert not any(writer.CHANGED in f.info for f in ca.render(ca.trace_of(ca.conv2d(4, 3))))
 
 
 def test_frames_do_not_change_once_yielded():
