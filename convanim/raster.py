@@ -198,12 +198,12 @@ class _Ops:
 
     def extend(self, other: "_Ops") -> None:
         # Tiles known on both sides stay known: frames are assembled from cached shapes.
-        if other._tiles is not None and (not self.ops or self._tiles is not None) \
-                and (not self.ops or self._tiles[0] == other._tiles[0]):
-            self._tiles = (other._tiles[0], other._tiles[1] if not self.ops
-                           else self._tiles[1] | other._tiles[1])
+        if not self.ops:
+            self._tiles = other._tiles
         elif other.ops:
-            self._tiles = None
+            known = (self._tiles is not None and other._tiles is not None
+                     and self._tiles[0] == other._tiles[0])
+            self._tiles = (self._tiles[0], self._tiles[1] | other._tiles[1]) if known else None
         self.ops.extend(other.ops)
         self.boxes.extend(other.boxes)
         self._start_list.extend(other._start_list)
@@ -444,10 +444,11 @@ class _Canvas:
         clear = np.ones(len(flat))
         np.multiply.at(clear, inverse, 1.0 - alpha)
         alpha = np.round((1.0 - clear) * LINE_LEVELS) / LINE_LEVELS
-        ys, xs = np.divmod(flat[alpha > 0], self.w)
-        if len(ys) == 0:
+        shown = alpha > 0
+        if not shown.any():
             return None
-        out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[alpha > 0])
+        ys, xs = np.divmod(flat[shown], self.w)
+        out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[shown])
         return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
 
     def image(self, indices: np.ndarray, changed: Changed | None = None) -> Image.Image:
@@ -622,8 +623,7 @@ def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
         return out
 
     def repaint_base(changed: _Ops) -> list[Box]:
-        tiles = changed.tiles(canvas.ncols, canvas.nrows)
-        rects = canvas.tile_rects(tiles) if tiles else []
+        rects = canvas.tile_rects(changed.tiles(canvas.ncols, canvas.nrows))
         if rects:
             canvas.paint(canvas.base, rects, [low, persist, high, ops_of(in_base)])
         return rects

@@ -19,8 +19,8 @@ import secrets
 import signal
 import struct
 import threading
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
@@ -267,11 +267,12 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     control extension (delay, disposal 1 = keep) and only the rectangle that
     differs from the previous frame, so each composited frame equals its source
     frame while only one frame is held (a frame's ``info[CHANGED]``, a
-    :class:`Changed` from the renderer, may bound where to look). Inside that rectangle the pixels that did
-    not change are written as the last palette index, marked transparent, when
-    the frame itself does not use that index: the previous frame shows through,
-    and long runs of one index compress to almost nothing (the renderer leaves
-    that index free; see raster.palette_colours). Returns the number of frames written.
+    :class:`Changed` from the renderer, may bound where to look). Inside that
+    rectangle the pixels that did not change are written as the last palette
+    index, marked transparent, when the frame itself does not use that index: the
+    previous frame shows through, and long runs of one index compress to almost
+    nothing (the renderer leaves that index free; see raster.palette_colours).
+    Returns the number of frames written.
     """
     it = iter(frames)
     first = next(it, None)
