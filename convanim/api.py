@@ -24,8 +24,8 @@ from .flat import FlatLayout, flat_layout
 from .layout import IsoLayout, canvas_size, iso_layout
 from .matrix import matrix_figure
 from .params import SpecError
-from .raster import frames as raster_frames
-from .raster import matrix_picture
+from .backends import raster
+from .scene import Scene, scene_of
 from .spec import Spec
 from .theme import CLASSIC, Theme, theme_named
 from .tracefile import trace_json
@@ -125,7 +125,7 @@ def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASS
     where it differs from the one before (writer.Changed), which lets the GIF writer
     skip whole-frame comparisons; for frames passed straight to the writer.
     """
-    return raster_frames(drawn or layout(t, cell, **picture), theme_named(theme), changed)
+    return raster.frames(scene_of(drawn or layout(t, cell, **picture), theme_named(theme)), changed)
 
 
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
@@ -186,7 +186,7 @@ def matrix_image(t: Trace, transpose: bool = False, vectors: bool = True, values
     ``vectors`` draws X and Y = C X (or Y and X' = C^T Y) beside it; ``values`` writes
     the weights instead of w(r,c). Raises SpecError past 64 rows or columns.
     """
-    return matrix_picture(matrix_figure(t, transpose, vectors, values, cell), theme)
+    return raster.picture(scene_of(matrix_figure(t, transpose, vectors, values, cell), theme))
 
 
 def save_matrix(t: Trace, path: str | os.PathLike, transpose: bool = False, vectors: bool = True,

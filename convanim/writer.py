@@ -19,13 +19,13 @@ import secrets
 import signal
 import struct
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 from PIL import GifImagePlugin, Image, PngImagePlugin
 
+from .changed import CHANGED, Changed
 from .params import SpecError
 
 IMAGE_SUFFIXES = (".gif", ".webp", ".png")
@@ -207,27 +207,6 @@ def write_text(path: str | os.PathLike, text: str, staging: Staging | None = Non
             staging = stack.enter_context(staged())
         staging.temp_for(path).write_text(text, encoding="utf-8")
     return Path(path)
-
-
-# Image.info key of a Changed record. The renderer knows where it drew; with it, the
-# GIF writer reads and compares one box only, so a frame of a large canvas costs no
-# whole-canvas passes.
-CHANGED = "convanim_changed"
-
-
-@dataclass(frozen=True)
-class Changed:
-    """Frame ``step`` of render ``run`` equals frame ``step - 1`` outside ``box``.
-
-    The writer trusts ``box`` only for the frame that follows, in the same run, the
-    frame it wrote last, at the ``size`` it was drawn (a resized copy keeps ``info``),
-    so frames written out of order, skipped or transformed get a full comparison.
-    """
-
-    run: int
-    step: int
-    size: tuple[int, int]
-    box: tuple[int, int, int, int] | None  # None on a run's first frame
 
 
 def _changed_box(prev: np.ndarray, cur: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -89,7 +89,7 @@ def test_sum_line_is_the_products_of_the_step():
 def test_sum_line_elides_the_middle_when_narrow():
     t = ca.trace_of(ca.conv2d(9, 5, 1, 2), seed=1)
     L = layout(t, 8, style="flat")
-    from convanim.raster import fit
+    from convanim.textfit import fit
     item = _sum_item(L, 12)
     placed = fit(item)
     assert placed is not None and "..." in placed.text

@@ -11,7 +11,7 @@ import convanim as ca
 from convanim.api import matrix_image
 from convanim.cli import main
 from convanim.matrix import MAX_SIDE, TAP, ZERO, conv_matrix, fmt_value, matrix_figure, tap_matrix
-from convanim.raster import _matrix_colours
+from convanim.scene import matrix_colours as _matrix_colours
 from convanim.theme import CLASSIC
 
 from golden import check_frame

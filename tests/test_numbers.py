@@ -9,7 +9,10 @@ from hypothesis import given, settings
 import convanim as ca
 from convanim.api import layout
 from convanim.layout import iso_layout
-from convanim.raster import GRID_W, SS, _font, contrast, fit, palette_colours, text_colour
+from convanim.backends.raster import SS, palette_colours
+from convanim.scene import GRID_W
+from convanim.textfit import contrast, fit, text_colour
+from convanim.textfit import font as _font
 from convanim.text import elided, fmt_num
 from convanim.theme import CLASSIC, THEMES
 

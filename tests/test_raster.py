@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 import convanim as ca
-from convanim import raster
+from convanim.backends import raster
 from convanim.layout import REAL, iso_layout
+from convanim.scene import plane_ops
+from convanim.theme import CLASSIC
 
 
 @pytest.mark.parametrize("spec", [ca.conv2d(5, 3, 1, 2), ca.conv2d(16, 3, 1, 1),
@@ -17,11 +19,13 @@ def test_tiles_equal_bands(spec, cell):
     # Frames repaint only some tiles over a still picture painted in bands; a seam
     # that drew differently would flicker from frame to frame.
     lay = iso_layout(ca.trace_of(spec), cell=cell)
-    theme = raster.CLASSIC
+    theme = CLASSIC
     canvas = raster._Canvas(lay.size, theme)
     lower, upper = raster._Ops(), raster._Ops()
-    raster._plane_ops(lower, lay.lower, {REAL: theme.input}, theme)
-    raster._plane_ops(upper, lay.upper, {REAL: theme.output}, theme)
+    for op in plane_ops(lay.lower, {REAL: (theme.input, "input")}, theme, "input"):
+        lower.add(op)
+    for op in plane_ops(lay.upper, {REAL: (theme.output, "output")}, theme, "output"):
+        upper.add(op)
     bands = np.zeros((canvas.h, canvas.w), np.uint8)
     tiles = bands.copy()
     canvas.paint(bands, canvas.bands(), [lower, upper])

@@ -6,7 +6,7 @@ from PIL import Image, ImageSequence
 
 import convanim as ca
 from convanim.layout import iso_layout
-from convanim.raster import palette_colours
+from convanim.backends.raster import palette_colours
 from convanim.theme import CLASSIC
 
 from golden import check_frame, diff_fraction

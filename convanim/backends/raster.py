@@ -1,4 +1,4 @@
-"""Pixels: the only module that draws. Layout geometry in, PIL images out.
+"""The raster backend: a scene in, PIL images out.
 
 Shapes are drawn at SS times the canvas size and box-filtered down, which gives
 smooth edges; the result is mapped without dithering onto one fixed palette per
@@ -16,27 +16,22 @@ pixels, so a tile's pixels equal those of a whole-canvas drawing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
 from itertools import combinations, count
-from typing import Iterator, Union
+from typing import Iterator
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from .flat import FlatLayout
-from .layout import CROP, PAD, REAL, IsoLayout, Mark, Plane, Point, TextItem
-from .theme import CLASSIC, RGB, Theme
-from .writer import CHANGED, Changed
+from ..changed import CHANGED, Changed
+from ..layout import Point
+from ..scene import DASHES, Frame, Op, Scene, Shape, Text
+from ..textfit import METRIC_SCALE
+from ..textfit import font as _font
+from ..theme import RGB, Theme
 
-SS = 3  # supersampling factor: 10 coverage levels per edge, finer than the palette's ramps
-GRID_W = 1.6  # grid line width, canvas pixels
-DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge
-
-
-MIN_FONT = 6.0  # canvas px: text that only fits smaller is left out
-SHRINK_FLOOR = 0.75  # a longer form may shrink to this share of its size before a shorter one is tried
-MIN_CONTRAST_LIGHT = 1.8  # text_light is kept while it reads at least this well
+# Supersampling factor: 10 coverage levels per edge, finer than the palette's ramps.
+# Text is fitted at this scale, so its sizes are whole supersampled pixels.
+SS = METRIC_SCALE
 
 
 def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
@@ -189,12 +184,29 @@ class _Ops:
         r = width / 2
         self.boxes.append((min(x0, x1) - r, min(y0, y1) - r, max(x0, x1) + r, max(y0, y1) + r))
 
-    def text(self, placed: "Placed", colour: RGB) -> None:
+    def text(self, t: Text) -> None:
         self._tiles = None
-        self.ops.append(("t", [placed.xy], placed.text, round(placed.size * SS), colour))
-        self._start_list.append((placed.xy[0] / SS, placed.xy[1] / SS))
-        x0, y0, x1, y1 = placed.rect
+        self.ops.append(("t", [(t.x * SS, t.y * SS)], t.text, round(t.size * SS), t.colour))
+        self._start_list.append((t.x, t.y))
+        x0, y0, x1, y1 = t.rect
         self.boxes.append((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
+
+    def add(self, op: Op) -> None:
+        """One scene operation: a text, or a shape's fill and then each edge's stroke."""
+        if isinstance(op, Text):
+            self.text(op)
+            return
+        pts = op.points
+        if op.fill is not None:
+            self.poly(pts, op.fill)
+        if op.stroke is not None:
+            edges = len(pts) if op.closed else len(pts) - 1
+            for i in range(edges):
+                p0, p1 = pts[i], pts[(i + 1) % len(pts)]
+                if op.dashed:
+                    self.dashed(p0, p1, op.stroke, op.width)
+                else:
+                    self.seg(p0, p1, op.stroke, op.width)
 
     def extend(self, other: "_Ops") -> None:
         # Tiles known on both sides stay known: frames are assembled from cached shapes.
@@ -213,13 +225,6 @@ class _Ops:
             q0 = (p0[0] + (p1[0] - p0[0]) * a, p0[1] + (p1[1] - p0[1]) * a)
             q1 = (p0[0] + (p1[0] - p0[0]) * b, p0[1] + (p1[1] - p0[1]) * b)
             self.seg(q0, q1, colour, width, extend=(a == 0.0 or b == 1.0))
-
-    def cell(self, quad, fill: RGB | None, edge: RGB, faint: bool = False) -> None:
-        """Fill one cell and stroke its four edges solid (or dashed when ``faint``)."""
-        if fill is not None:
-            self.poly(quad, fill)
-        for i in range(4):
-            (self.dashed if faint else self.seg)(quad[i], quad[(i + 1) % 4], edge, GRID_W)
 
     def starts(self) -> np.ndarray:
         """(n, 2) leftmost x and topmost y of each line or text op's points, canvas px.
@@ -300,21 +305,6 @@ def _draw_ops(draw: ImageDraw.ImageDraw, layer: _Ops, idx: np.ndarray, ox: float
             draw.text(pts[0], op[2], font=_font(op[3]), fill=op[4])
 
 
-def _plane_ops(ops: _Ops, plane: Plane, fills: dict[int, RGB | None], theme: Theme) -> None:
-    for kind, fill in fills.items():
-        if fill is None:
-            continue
-        for r, c in plane.cells(kind):
-            ops.poly(plane.quad(r, c), fill)
-    solid, dashed, faint = plane.edges()
-    for p0, p1 in dashed:
-        ops.dashed(p0, p1, theme.line, GRID_W)
-    for p0, p1 in faint:
-        ops.dashed(p0, p1, theme.crop, GRID_W)
-    for p0, p1 in solid:
-        ops.seg(p0, p1, theme.line, GRID_W)
-
-
 class _Canvas:
     """The tiled picture: palette indices of the still image, and a tile painter."""
 
@@ -389,18 +379,18 @@ class _Canvas:
         rows = max(1, min(self.h, BAND_PIXELS // (self.w * SS * SS)))
         return [(0, y, self.w, min(y + rows, self.h)) for y in range(0, self.h, rows)]
 
-    def stamp(self, out: np.ndarray, placed: "Placed", colour: RGB) -> Box | None:
+    def stamp(self, out: np.ndarray, t: Text) -> Box | None:
         """Blend one text over ``out`` by its anti-aliased coverage (text over the lines); its box."""
-        x0, y0 = max(0, int(placed.rect[0]) - 1), max(0, int(placed.rect[1]) - 1)
-        x1 = min(self.w, int(np.ceil(placed.rect[2])) + 2)
-        y1 = min(self.h, int(np.ceil(placed.rect[3])) + 2)
+        x0, y0 = max(0, int(t.rect[0]) - 1), max(0, int(t.rect[1]) - 1)
+        x1 = min(self.w, int(np.ceil(t.rect[2])) + 2)
+        y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
         if x1 <= x0 or y1 <= y0:
             return None
         mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
-        ImageDraw.Draw(mask).text((placed.xy[0] - x0 * SS, placed.xy[1] - y0 * SS), placed.text,
-                                  font=_font(round(placed.size * SS)), fill=255)
+        ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
+                                  font=_font(round(t.size * SS)), fill=255)
         alpha = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
-        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], colour, alpha)
+        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
         return (x0, y0, x1, y1)
 
     def lines(self, out: np.ndarray, segments, colour: RGB, cover) -> Box | None:
@@ -464,97 +454,6 @@ class _Canvas:
         return out
 
 
-# Text ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Placed:
-    """A text item as drawn: the form chosen, its font size (canvas px) and ink box."""
-
-    text: str
-    size: float
-    rect: tuple[float, float, float, float]  # ink box, canvas px (x0, y0, x1, y1)
-    xy: tuple[float, float]  # where Pillow draws it, supersampled px
-
-
-@lru_cache(maxsize=None)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's own scalable font (Aileron, Pillow >= 10.1): no system font needed."""
-    return ImageFont.load_default(size=max(1, size))
-
-
-@lru_cache(maxsize=1 << 16)
-def _ink(text: str, size: int) -> tuple[int, int, int, int]:
-    return _font(size).getbbox(text)
-
-
-def _inside(points, slot) -> bool:
-    """All ``points`` inside the convex polygon ``slot`` (either winding)."""
-    n = len(slot)
-    signs = set()
-    for i in range(n):
-        (ax, ay), (bx, by) = slot[i], slot[(i + 1) % n]
-        for px, py in points:
-            cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
-            if abs(cross) > 1e-9:
-                signs.add(cross > 0)
-    return len(signs) <= 1
-
-
-@lru_cache(maxsize=1 << 16)
-def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...]):
-    """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None."""
-    nominal = int(size * SS)
-    for n, text in enumerate(texts):
-        last = n == len(texts) - 1
-        floor = MIN_FONT * SS if last else max(MIN_FONT * SS, SHRINK_FLOOR * nominal)
-        px = nominal
-        while px >= floor:
-            l, t, r, b = _ink(text, px)
-            w, h = (r - l) / SS, (b - t) / SS
-            rect = (-w / 2, -h / 2, w / 2, h / 2)
-            corners = ((rect[0], rect[1]), (rect[2], rect[1]), (rect[2], rect[3]), (rect[0], rect[3]))
-            if _inside(corners, slot):
-                return text, px, rect, (l, t, r, b)
-            px = min(px - 1, int(px * 0.93))
-    return None
-
-
-def fit(item: TextItem) -> Placed | None:
-    """The first form of ``item`` that fits its slot at the largest size, centred; None: left out."""
-    cx, cy = item.centre
-    rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
-    got = _fit_rel(item.texts, item.size, rel)
-    if got is None:
-        return None
-    text, px, (x0, y0, x1, y1), (l, t, r, b) = got
-    return Placed(text, px / SS, (cx + x0, cy + y0, cx + x1, cy + y1),
-                  (cx * SS - (l + r) / 2, cy * SS - (t + b) / 2))
-
-
-def _luminance(c: RGB) -> float:
-    def lin(v: float) -> float:
-        v /= 255
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-    return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
-
-
-def contrast(a: RGB, b: RGB) -> float:
-    """WCAG contrast ratio of two colours, 1..21."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def text_colour(theme: Theme, item: TextItem) -> RGB:
-    """The item's colour, or ``text_inverse`` where that reads better on the fill beneath."""
-    under = getattr(theme, item.on)
-    if item.colour == "text_light" and contrast(theme.text_light, under) >= MIN_CONTRAST_LIGHT:
-        return theme.text_light
-    return max((theme.text, theme.text_inverse), key=lambda c: contrast(c, under))
-
-
-Layout = Union[IsoLayout, FlatLayout]
-
-
 def _crosses(rect, p0: Point, p1: Point, margin: float = 2.0) -> bool:
     """Does segment p0-p1 pass within ``margin`` px of the box ``rect``?"""
     x0, y0, x1, y1 = rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin
@@ -575,50 +474,42 @@ def _crosses(rect, p0: Point, p1: Point, margin: float = 2.0) -> bool:
     return True
 
 
-def _text_ops(ops: _Ops, element: TextItem | Mark, theme: Theme) -> None:
-    """One overlay element as drawing operations (nothing when text does not fit)."""
-    if isinstance(element, Mark):
-        colour = getattr(theme, element.role)
-        quad = element.quad
-        for i in range(len(quad)):
-            ops.seg(quad[i], quad[(i + 1) % len(quad)], colour, element.width)
-        return
-    placed = fit(element)
-    if placed is not None:
-        ops.text(placed, text_colour(theme, element))
+def _union(boxes: list[Box]) -> Box:
+    """The smallest box holding ``boxes``; an empty box when there are none."""
+    if not boxes:
+        return (0, 0, 0, 0)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-@dataclass(frozen=True)
-class _Parts:
-    """What one frame adds to the still picture (see :func:`_animate`)."""
-
-    under: _Ops  # moving shapes below the persistent and upper layers
-    over: _Ops  # moving shapes above them
-    fresh: _Ops  # shapes that stay from this frame on (output cells filling in)
-    lines: tuple[tuple[Point, Point], ...]  # connecting lines, drawn last
-    overlay: tuple  # TextItem and Mark elements, drawn over the shapes
+_RUNS = count()  # tells one _animate's frames from another's
 
 
-def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
-             theme: Theme) -> Iterator[Image.Image]:
-    """Frames as the still picture plus the tiles that each frame's parts touch.
+def _animate(canvas: _Canvas, scene: Scene) -> Iterator[Image.Image]:
+    """Frames as the still picture plus the tiles that each frame's operations touch.
 
-    Z-order: ``low``, the frame's ``under`` shapes, the persistent shapes, ``high``,
-    the frame's ``over`` shapes, its text and marks, then the connecting lines.
-    Text that stays put for two frames is painted into the still picture, and
-    painted out again when it goes, so a frame redraws only what changes.
+    Z-order as in :mod:`convanim.scene`. Text that stays put for two frames is
+    painted into the still picture, and painted out again when it goes, so a
+    frame redraws only what changes.
     """
     run = next(_RUNS)
+    low, high = _Ops(), _Ops()
+    for op in scene.low:
+        low.add(op)
+    for op in scene.high:
+        high.add(op)
+    cover = _parallelogram_cover(*scene.cover) if scene.cover else (lambda x, y: 0.0)
     persist = _Ops()
-    in_base: dict = {}  # overlay elements painted into canvas.base, in order
-    op_cache: dict = {}
+    in_base: dict = {}  # text and marks painted into canvas.base, in order
+    op_cache: dict = {}  # each operation's drawing, made once: cells and text recur
 
     def ops_of(elements) -> _Ops:
         out = _Ops()
         for e in elements:
             if e not in op_cache:
                 op_cache[e] = _Ops()
-                _text_ops(op_cache[e], e, theme)
+                op_cache[e].add(e)
+                op_cache[e].tiles(canvas.ncols, canvas.nrows)
             out.extend(op_cache[e])
         return out
 
@@ -632,243 +523,90 @@ def _animate(canvas: _Canvas, low: _Ops, high: _Ops, n: int, parts_of, cover,
     canvas.paint(canvas.base, canvas.bands(), [low, persist, high])
     previous: set = set()
     touched: list[Box] = []  # where the last frame differs from the still picture
-    for step in range(n):
-        parts = parts_of(step)
+    for step in range(scene.n_frames):
+        f: Frame = scene.frame(step)
+        under, over, fresh = ops_of(f.under), ops_of(f.over), ops_of(f.fresh)
         # This frame differs from the last only where either differs from the still
         # picture, or where the still picture itself changes.
         changed_boxes = list(touched)
         touched = []
-        current = dict.fromkeys(parts.overlay)
+        current = dict.fromkeys(f.texts)
         gone = [e for e in in_base if e not in current]
         settled = [e for e in current if e in previous and e not in in_base]
-        if parts.fresh.ops or gone or settled:
-            persist.extend(parts.fresh)
+        if fresh.ops or gone or settled:
+            persist.extend(fresh)
             for e in gone:
                 del in_base[e]
             in_base.update(dict.fromkeys(settled))
             changed = _Ops()
-            changed.extend(parts.fresh)
+            changed.extend(fresh)
             changed.extend(ops_of(gone + settled))
             changed_boxes += repaint_base(changed)
         moving = ops_of(e for e in current if e not in in_base)
         dirty = set()
-        for layer in (parts.under, parts.over, moving):
+        for layer in (under, over, moving):
             dirty |= layer.tiles(canvas.ncols, canvas.nrows)
         frame = canvas.base.copy()
         touched = canvas.tile_rects(dirty)
-        canvas.paint(frame, touched,
-                     [low, parts.under, persist, high, parts.over, ops_of(current)])
-        touched.append(canvas.lines(frame, parts.lines, theme.connector, cover))
-        if parts.lines:
+        canvas.paint(frame, touched, [low, under, persist, high, over, ops_of(current)])
+        touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover))
+        if f.lines:
             # Text stays on top: restamp the items a connecting line crosses.
             for e in current:
-                if isinstance(e, TextItem):
-                    placed = fit(e)
-                    if placed is not None and any(_crosses(placed.rect, p0, p1)
-                                                  for p0, p1 in parts.lines):
-                        touched.append(canvas.stamp(frame, placed, text_colour(theme, e)))
+                if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in f.lines):
+                    touched.append(canvas.stamp(frame, e))
         touched = [b for b in touched if b is not None]
         previous = set(current)
         box = _union(changed_boxes + touched) if step else None
         yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
 
 
-def _union(boxes: list[Box]) -> Box:
-    """The smallest box holding ``boxes``; an empty box when there are none."""
-    if not boxes:
-        return (0, 0, 0, 0)
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-_RUNS = count()  # tells one _animate's frames from another's
-
-
-def frames(layout: Layout, theme: Theme = CLASSIC, changed: bool = False) -> Iterator[Image.Image]:
-    """One P-mode image per step of ``layout``, all sharing :func:`palette_colours`.
+def frames(scene: Scene, changed: bool = False) -> Iterator[Image.Image]:
+    """One P-mode image per frame of ``scene``, all sharing :func:`palette_colours`.
 
     ``changed`` keeps in each frame's ``info`` where it differs from the one before
-    (writer.Changed), for the GIF writer; frames handed to users go without it.
+    (:class:`convanim.changed.Changed`), for the GIF writer; frames handed to users
+    go without it.
     """
-    for image in _frames(layout, theme):
+    if scene.crisp:
+        yield picture(scene)
+        return
+    canvas = _Canvas(scene.size, scene.theme, text=scene.has_text)
+    for image in _animate(canvas, scene):
         if not changed:
             del image.info[CHANGED]
         yield image
 
 
-def _frames(layout: Layout, theme: Theme) -> Iterator[Image.Image]:
-    canvas = _Canvas(layout.size, theme, text=layout.has_text)
-    if isinstance(layout, FlatLayout):
-        yield from _flat_frames(canvas, layout, theme)
-        return
-    scatter = layout.trace.spec.view == "scatter"
-    lower = _Ops()
-    _plane_ops(lower, layout.lower, {REAL: theme.input}, theme)
-    # The output plane: in scatter view its cells fill as products arrive, so
-    # they start empty and the filled ones are persistent shapes.
-    upper = _Ops()
-    if scatter:
-        for r, c in layout.upper.cells(REAL):
-            lower.poly(layout.upper.quad(r, c), theme.output_empty)
-    _plane_ops(upper, layout.upper, {REAL: None if scatter else theme.output}, theme)
-    # The connecting lines run below the output plane, which hides them.
-    oh, ow = layout.trace.spec.output_size
-    up = layout.upper
-    cover = _parallelogram_cover(up.corner(0, 0), up.corner(0, ow), up.corner(oh, ow),
-                                 up.corner(oh, 0))
-
-    cells: dict = {}  # a highlighted cell's shapes, made once: cells recur from frame to frame
-
-    def cell(upper: bool, r: int, c: int, kind: int) -> _Ops:
-        key = (upper, r, c, kind)
-        if key not in cells:
-            ops = cells[key] = _Ops()
-            if not upper:
-                fill = theme.input_hl if kind == REAL else theme.padding_hl
-                ops.cell(layout.lower.quad(r, c), fill, theme.line)
-            elif kind == REAL:
-                ops.cell(up.quad(r, c), theme.output_hl, theme.line)
-            elif kind in (CROP, PAD):
-                ops.cell(up.quad(r, c), theme.crop, theme.crop, faint=True)
-            ops.tiles(canvas.ncols, canvas.nrows)
-        return cells[key]
-
-    def parts_of(step: int) -> _Parts:
-        shapes = layout.frame(step)
-        fresh = _Ops()
-        for r, c in shapes.fresh:
-            fresh.poly(up.quad(r, c), theme.output)
-        under = _Ops()  # on the lower plane, under the lines
-        for r, c, kind in shapes.lower:
-            under.extend(cell(False, r, c, kind))
-        over = _Ops()  # on the upper plane
-        for r, c, kind in shapes.upper:
-            over.extend(cell(True, r, c, kind))
-        overlay = layout.overlay(step) if layout.has_text else None
-        elements = (overlay.marks + overlay.texts) if overlay else ()
-        return _Parts(under, over, fresh, shapes.lines, elements)
-
-    yield from _animate(canvas, lower, upper, layout.n_frames, parts_of, cover, theme)
+def frame_image(scene: Scene, step: int) -> Image.Image:
+    """Frame ``step`` (from 0) alone: the frames before it are drawn too, since output
+    cells fill in as the animation goes, but only this one is kept."""
+    scene.frame(step)  # IndexError naming the range when there is no such frame
+    for n, image in enumerate(frames(scene)):
+        if n == step:
+            return image
+    raise AssertionError("unreachable")
 
 
-def _flat_frames(canvas: _Canvas, layout: FlatLayout, theme: Theme) -> Iterator[Image.Image]:
-    grids = _Ops()
-    for name, plane in layout.grids.items():
-        _plane_ops(grids, plane, {REAL: getattr(theme, layout.fills[name])}, theme)
+# Crisp scenes (the matrix figure): flat boxes and text, drawn at 1x. -------------
 
-    def parts_of(step: int) -> _Parts:
-        shapes = layout.frame(step)
-        over = _Ops()
-        for name, r, c, role, faint in shapes.cells:
-            over.cell(layout.grids[name].quad(r, c), getattr(theme, role),
-                      theme.crop if faint else theme.line, faint)
-        for poly, role, width in shapes.outlines:
-            for i in range(len(poly)):
-                over.seg(poly[i], poly[(i + 1) % len(poly)], getattr(theme, role), width)
-        overlay = layout.overlay(step) if layout.has_text else None
-        elements = (overlay.marks + overlay.texts) if overlay else ()
-        return _Parts(_Ops(), over, _Ops(), (), elements)
-
-    yield from _animate(canvas, grids, _Ops(), layout.n_frames, parts_of, lambda x, y: 0.0, theme)
-
-
-# --- The matrix figure (convanim.matrix): flat boxes and text, drawn at 1x. ---
-
-from .matrix import SUP_T, Label, MatrixFigure  # noqa: E402
-
-# Font size per label role, as a fraction of the row height; shrunk to fit its box.
-MATRIX_FONT = {"tap": 0.42, "zero": 0.42, "in": 0.42, "out": 0.42, "row_head": 0.34,
-               "col_head": 0.34, "name": 0.5, "caption": 0.44}
-
-
-def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    """``a`` moved a fraction ``t`` towards ``b``."""
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
-
-
-def _matrix_colours(theme: Theme) -> dict[str, RGB]:
-    """Colours of the matrix figure, derived from the theme's roles (no new roles needed):
-    dark text on the background, zeros in the crop grey, taps and X in tints of the
-    input colour, Y in a tint of the output colour."""
-    bg, line = theme.background, theme.line
-    return {
-        "tap": _mix(bg, theme.input, 0.2), "in": _mix(bg, theme.input, 0.4),
-        "out": _mix(bg, theme.output, 0.4), "grid": _mix(bg, line, 0.2),
-        "text": line, "zero": theme.crop, "head": _mix(bg, line, 0.7), "bracket": line,
-    }
-
-
-def _runs(text: str) -> list[tuple[str, bool]]:
-    """Split at the superscript T: [(text, is_superscript), ...]."""
-    parts: list[tuple[str, bool]] = []
-    for n, chunk in enumerate(text.split(SUP_T)):
-        if n:
-            parts.append(("T", True))
-        if chunk:
-            parts.append((chunk, False))
-    return parts
-
-
-def _text_width(text: str, size: int) -> float:
-    font, small = _font(size), _font(round(size * 0.65))
-    return sum((small if sup else font).getlength(s) for s, sup in _runs(text))
-
-
-def _fit_size(texts: list[str], target: int, box_w: int, box_h: int, pad: int) -> int:
-    """The largest size <= target at which every text fits inside box minus ``pad``."""
-    size = max(1, target)
-    widest = max(set(texts), key=lambda s: _text_width(s, size))
-    while size > 6 and (_text_width(widest, size) > box_w - 2 * pad or size > box_h - 2 * pad):
-        size -= 1
-    return size
-
-
-def _draw_text(draw: ImageDraw.ImageDraw, label: Label, size: int, fill: RGB, pad: int) -> None:
-    box = label.box
-    font, small = _font(size), _font(round(size * 0.65))
-    width = _text_width(label.text, size)
-    if label.align == "left":
-        x = box.x0 + pad
-    elif label.align == "right":
-        x = box.x1 - pad - width
-    else:
-        x = (box.x0 + box.x1 - width) / 2
-    # Centre the capital height on the box's middle, on a common baseline.
-    cap = -font.getbbox("X", anchor="ls")[1]
-    base = (box.y0 + box.y1) / 2 + cap / 2
-    for s, sup in _runs(label.text):
-        f = small if sup else font
-        draw.text((x, base - (cap * 0.45 if sup else 0)), s, font=f, fill=fill, anchor="ls")
-        x += f.getlength(s)
-
-
-def matrix_picture(fig: MatrixFigure, theme: Theme = CLASSIC) -> Image.Image:
-    """RGB image of a :class:`convanim.matrix.MatrixFigure`: filled cells, grid, brackets, text."""
-    col = _matrix_colours(theme)
-    img = Image.new("RGB", fig.size, theme.background)
+def picture(scene: Scene) -> Image.Image:
+    """RGB image of a crisp scene's still picture: rectangles, polylines, baseline text."""
+    img = Image.new("RGB", scene.size, scene.background)
     draw = ImageDraw.Draw(img)
-    for box, role in fig.cells:
-        draw.rectangle([box.x0, box.y0, box.x1, box.y1], fill=col[role])
-    for box in fig.grid:
-        draw.rectangle([box.x0, box.y0, box.x1, box.y1], outline=col["grid"], width=1)
-    tick = max(3, fig.cell // 6)
-    lw = max(1, round(fig.cell / 20))
-    for box in fig.brackets:
-        for x, d in ((box.x0, 1), (box.x1, -1)):
-            draw.line([(x + d * tick, box.y0), (x, box.y0), (x, box.y1), (x + d * tick, box.y1)],
-                      fill=col["bracket"], width=lw, joint="curve")
-    pad = max(2, fig.cell // 10)
-    by_role: dict[str, list] = {}
-    for label in fig.labels:
-        by_role.setdefault(label.role, []).append(label)
-    for role, labels in by_role.items():
-        # One size per role, so equal things look equal; fitted to the smallest box.
-        box_w = min(lb.box.width for lb in labels)
-        box_h = min(lb.box.height for lb in labels)
-        size = _fit_size([lb.text for lb in labels], round(MATRIX_FONT[role] * fig.cell),
-                         box_w, box_h, pad)
-        fill = {"zero": col["zero"], "row_head": col["head"], "col_head": col["head"]}.get(
-            role, col["text"])
-        for label in labels:
-            _draw_text(draw, label, size, fill, pad)
+    for op in scene.low + scene.high:
+        if isinstance(op, Text):
+            draw.text((op.x, op.y), op.text, font=_font(round(op.size)), fill=op.colour,
+                      anchor=op.anchor)
+        elif op.closed:
+            xs = [p[0] for p in op.points]
+            ys = [p[1] for p in op.points]
+            box = [min(xs), min(ys), max(xs), max(ys)]
+            if op.fill is not None:
+                draw.rectangle(box, fill=op.fill)
+            if op.stroke is not None:
+                draw.rectangle(box, outline=op.stroke, width=round(op.width))
+        else:
+            draw.line(list(op.points), fill=op.stroke, width=round(op.width),
+                      joint="curve" if op.round else None)
     return img

@@ -1,0 +1,398 @@
+"""The scene: what every backend draws, decided once.
+
+From a layout (geometry) and a theme, a :class:`Scene` holds the still picture
+and, for each frame, the drawing operations that move, in z-order, with their
+colours resolved, their text fitted (font metrics only) and its colour chosen
+for contrast. Backends (raster, SVG, PDF) only turn these operations into their
+own vocabulary; none of them chooses a colour, an order or a text form.
+
+Z-order of one frame, bottom to top::
+
+    low (still) | frame.under | persistent (every frame.fresh so far) | high (still)
+    | frame.over | frame.texts | frame.lines (hidden where they pass under ``cover``)
+
+Operations are frozen values: the same cell drawn in two frames is an equal
+:class:`Shape`, so a backend may reuse what it made of it, and an operation
+present in many frames can be written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Union
+
+from .flat import FlatLayout
+from .layout import CROP, PAD, REAL, IsoLayout, Mark, Plane, Point, TextItem
+from .matrix import SUP_T, Label, MatrixFigure
+from .textfit import METRIC_SCALE, Placed, advance, ascent, fit, font, text_colour
+from .theme import CLASSIC, RGB, Theme
+
+GRID_W = 1.6  # grid line width, canvas pixels
+DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge, fractions
+
+Cell = tuple[str, int, int]  # grid name, row, column, in the trace's coordinates of that grid
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A polygon (``closed``) or polyline: filled, stroked, or both.
+
+    A stroke is ``width`` px wide and extends half a width past open ends, so
+    edges meet cleanly; ``dashed`` strokes each edge with :data:`DASHES`.
+    ``round`` joins a polyline's segments with round joints. ``role`` is the
+    theme field the fill (or, unfilled, the stroke) comes from; ``cell`` names
+    the engine cell a shading shows.
+    """
+
+    points: tuple[Point, ...]
+    fill: RGB | None = None
+    stroke: RGB | None = None
+    width: float = 0.0
+    dashed: bool = False
+    closed: bool = True
+    role: str | None = None
+    cell: Cell | None = None
+    round: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    """One line of text as fitted.
+
+    ``(x, y)`` is where Pillow's anchor ``anchor`` ("la": top-left of the line,
+    "ls": left end of the baseline) sits, for the bundled font at ``size`` px;
+    ``rect`` is its ink box. Backends drawing with other fonts place the text at
+    ``ax`` on ``baseline`` with the alignment ``align`` (start, middle, end).
+    """
+
+    text: str
+    size: float
+    x: float
+    y: float
+    colour: RGB
+    rect: tuple[float, float, float, float]
+    baseline: float
+    ax: float
+    align: str = "middle"
+    anchor: str = "la"
+    kind: str = ""
+    cell: Cell | None = None
+    value: float | None = None
+
+
+Op = Union[Shape, Text]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one frame adds to the still picture."""
+
+    under: tuple[Op, ...] = ()
+    fresh: tuple[Op, ...] = ()  # stays from this frame on (output cells filling in)
+    over: tuple[Op, ...] = ()
+    texts: tuple[Op, ...] = ()  # text and marks of the frame, over every shape
+    lines: tuple[tuple[Point, Point], ...] = ()  # connecting lines, drawn last
+
+
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """A picture of ``n_frames`` frames: the still layers and a frame function.
+
+    ``crisp`` scenes (the matrix figure) are drawn at one pixel per unit with
+    no anti-aliasing of fills; the others are anti-aliased. ``cover`` is the
+    polygon that hides the connecting lines (the output plane), ``has_text``
+    whether any frame carries text.
+    """
+
+    size: tuple[int, int]
+    theme: Theme
+    low: tuple[Op, ...]
+    high: tuple[Op, ...]
+    n_frames: int
+    frame_of: Callable[[int], Frame] = field(repr=False)
+    line_colour: RGB = (0, 0, 0)
+    cover: tuple[Point, ...] | None = None
+    has_text: bool = False
+    crisp: bool = False
+    title: str = ""
+
+    @property
+    def background(self) -> RGB:
+        return self.theme.background
+
+    def frame(self, step: int) -> Frame:
+        if not 0 <= step < self.n_frames:
+            raise IndexError(f"frame: got {step}; this scene has frames 0..{self.n_frames - 1}")
+        return self.frame_of(step)
+
+    def frames(self) -> Iterator[Frame]:
+        for step in range(self.n_frames):
+            yield self.frame_of(step)
+
+
+Layout = Union[IsoLayout, FlatLayout]
+
+
+def scene_of(picture: Layout | MatrixFigure, theme: Theme = CLASSIC) -> Scene:
+    """The scene of an iso, flat or matrix layout in ``theme``."""
+    if isinstance(picture, MatrixFigure):
+        return matrix_scene(picture, theme)
+    if isinstance(picture, FlatLayout):
+        return flat_scene(picture, theme)
+    return iso_scene(picture, theme)
+
+
+def _title(layout: Layout) -> str:
+    return layout.trace.spec.short_name()
+
+
+# Shapes -------------------------------------------------------------------------
+
+def plane_ops(plane: Plane, fills: dict[int, tuple[RGB, str]], theme: Theme, grid: str) -> list[Shape]:
+    """A grid: its cells' fills (kind -> (colour, role)), then dashed, faint and solid edges."""
+    ops: list[Shape] = []
+    for kind, (fill, role) in fills.items():
+        for r, c in plane.cells(kind):
+            ops.append(Shape(plane.quad(r, c), fill=fill, role=role, cell=(grid, r, c)))
+    solid, dashed, faint = plane.edges()
+    for segs, role, dash in ((dashed, "line", True), (faint, "crop", True), (solid, "line", False)):
+        colour = getattr(theme, role)
+        for p0, p1 in segs:
+            ops.append(Shape((p0, p1), stroke=colour, width=GRID_W, dashed=dash, closed=False,
+                             role=role))
+    return ops
+
+
+def cell_shape(plane: Plane, r: int, c: int, fill: RGB | None, edge: RGB, role: str,
+               grid: str, dashed: bool = False) -> Shape:
+    """A shaded cell with its four edges (dashed when ``dashed``)."""
+    return Shape(plane.quad(r, c), fill=fill, stroke=edge, width=GRID_W, dashed=dashed,
+                 role=role, cell=(grid, int(r), int(c)))
+
+
+def text_op(item: TextItem, theme: Theme) -> Text | None:
+    """The fitted text of ``item``, or None when no form fits its slot."""
+    placed = fit(item)
+    if placed is None:
+        return None
+    return _placed_text(placed, text_colour(theme, item), item)
+
+
+def _placed_text(placed: Placed, colour: RGB, item: TextItem) -> Text:
+    ss = METRIC_SCALE
+    x, y = placed.xy[0] / ss, placed.xy[1] / ss
+    base = y + ascent(round(placed.size * ss)) / ss
+    return Text(placed.text, placed.size, x, y, colour, placed.rect, base,
+                (placed.rect[0] + placed.rect[2]) / 2, "middle", "la", item.kind, item.where,
+                item.value)
+
+
+def mark_op(mark: Mark, theme: Theme) -> Shape:
+    return Shape(mark.quad, stroke=getattr(theme, mark.role), width=mark.width, role=mark.role)
+
+
+class _Overlay:
+    """Text items and marks as operations, each converted once (they recur from frame to frame)."""
+
+    def __init__(self, theme: Theme):
+        self.theme = theme
+        self.known: dict = {}
+
+    def __call__(self, elements) -> tuple[Op, ...]:
+        out = []
+        for e in elements:
+            if e not in self.known:
+                self.known[e] = mark_op(e, self.theme) if isinstance(e, Mark) else text_op(e, self.theme)
+            op = self.known[e]
+            if op is not None:
+                out.append(op)
+        return tuple(out)
+
+
+# The iso picture ------------------------------------------------------------------
+
+def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC) -> Scene:
+    scatter = layout.trace.spec.view == "scatter"
+    low, up = layout.lower, layout.upper
+    still_low = plane_ops(low, {REAL: (theme.input, "input")}, theme, "input")
+    # The output plane: in scatter view its cells fill as products arrive, so
+    # they start empty and the filled ones are persistent shapes.
+    if scatter:
+        still_low += [Shape(up.quad(r, c), fill=theme.output_empty, role="output_empty",
+                            cell=("output", r, c)) for r, c in up.cells(REAL)]
+    still_high = plane_ops(up, {} if scatter else {REAL: (theme.output, "output")}, theme, "output")
+    oh, ow = layout.trace.spec.output_size
+    cover = (up.corner(0, 0), up.corner(0, ow), up.corner(oh, ow), up.corner(oh, 0))
+
+    cells: dict = {}  # a highlighted cell's shape, made once: cells recur from frame to frame
+
+    def cell(upper: bool, r: int, c: int, kind: int) -> Shape:
+        key = (upper, r, c, kind)
+        if key not in cells:
+            if not upper:
+                role = "input_hl" if kind == REAL else "padding_hl"
+                cells[key] = cell_shape(low, r, c, getattr(theme, role), theme.line, role, "input")
+            elif kind == REAL:
+                cells[key] = cell_shape(up, r, c, theme.output_hl, theme.line, "output_hl", "output")
+            else:  # CROP or PAD: a product that falls outside the output
+                cells[key] = cell_shape(up, r, c, theme.crop, theme.crop, "crop", "output", True)
+        return cells[key]
+
+    overlay = _Overlay(theme)
+
+    def frame_of(step: int) -> Frame:
+        shapes = layout.frame(step)
+        fresh = tuple(Shape(up.quad(r, c), fill=theme.output, role="output", cell=("output", r, c))
+                      for r, c in shapes.fresh)
+        under = tuple(cell(False, r, c, kind) for r, c, kind in shapes.lower)
+        over = tuple(cell(True, r, c, kind) for r, c, kind in shapes.upper
+                     if kind in (REAL, CROP, PAD))
+        texts = ()
+        if layout.has_text:
+            o = layout.overlay(step)
+            texts = overlay(o.marks + o.texts)
+        return Frame(under, fresh, over, texts, shapes.lines)
+
+    return Scene(layout.size, theme, tuple(still_low), tuple(still_high), layout.n_frames,
+                 frame_of, theme.connector, cover, layout.has_text, title=_title(layout))
+
+
+# The flat picture ----------------------------------------------------------------
+
+def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC) -> Scene:
+    grids: list[Shape] = []
+    for name, plane in layout.grids.items():
+        role = layout.fills[name]
+        grids += plane_ops(plane, {REAL: (getattr(theme, role), role)}, theme, name)
+    overlay = _Overlay(theme)
+
+    def frame_of(step: int) -> Frame:
+        shapes = layout.frame(step)
+        over: list[Shape] = []
+        for name, r, c, role, faint in shapes.cells:
+            over.append(cell_shape(layout.grids[name], r, c, getattr(theme, role),
+                                   theme.crop if faint else theme.line, role, name, faint))
+        for poly, role, width in shapes.outlines:
+            over.append(Shape(tuple(poly), stroke=getattr(theme, role), width=width, role=role))
+        texts = ()
+        if layout.has_text:
+            o = layout.overlay(step)
+            texts = overlay(o.marks + o.texts)
+        return Frame(over=tuple(over), texts=texts)
+
+    return Scene(layout.size, theme, tuple(grids), (), layout.n_frames, frame_of,
+                 theme.connector, None, layout.has_text, title=_title(layout))
+
+
+# The matrix figure --------------------------------------------------------------
+
+# Font size per label role, as a fraction of the row height; shrunk to fit its box.
+MATRIX_FONT = {"tap": 0.42, "zero": 0.42, "in": 0.42, "out": 0.42, "row_head": 0.34,
+               "col_head": 0.34, "name": 0.5, "caption": 0.44}
+
+
+def _mix(a: RGB, b: RGB, t: float) -> RGB:
+    """``a`` moved a fraction ``t`` towards ``b``."""
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
+
+
+def matrix_colours(theme: Theme) -> dict[str, RGB]:
+    """Colours of the matrix figure, derived from the theme's roles (no new roles needed):
+    dark text on the background, zeros in the crop grey, taps and X in tints of the
+    input colour, Y in a tint of the output colour."""
+    bg, line = theme.background, theme.line
+    return {
+        "tap": _mix(bg, theme.input, 0.2), "in": _mix(bg, theme.input, 0.4),
+        "out": _mix(bg, theme.output, 0.4), "grid": _mix(bg, line, 0.2),
+        "text": line, "zero": theme.crop, "head": _mix(bg, line, 0.7), "bracket": line,
+    }
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    """Split at the superscript T: [(text, is_superscript), ...]."""
+    parts: list[tuple[str, bool]] = []
+    for n, chunk in enumerate(text.split(SUP_T)):
+        if n:
+            parts.append(("T", True))
+        if chunk:
+            parts.append((chunk, False))
+    return parts
+
+
+def _text_width(text: str, size: int) -> float:
+    small = round(size * 0.65)
+    return sum(advance(s, small if sup else size) for s, sup in _runs(text))
+
+
+def _fit_size(texts: list[str], target: int, box_w: int, box_h: int, pad: int) -> int:
+    """The largest size <= target at which every text fits inside box minus ``pad``."""
+    size = max(1, target)
+    widest = max(set(texts), key=lambda s: _text_width(s, size))
+    while size > 6 and (_text_width(widest, size) > box_w - 2 * pad or size > box_h - 2 * pad):
+        size -= 1
+    return size
+
+
+def _label_texts(label: Label, size: int, colour: RGB, pad: int) -> list[Text]:
+    """One label as baseline-anchored runs (the superscript T small and raised)."""
+    box = label.box
+    width = _text_width(label.text, size)
+    if label.align == "left":
+        x = box.x0 + pad
+    elif label.align == "right":
+        x = box.x1 - pad - width
+    else:
+        x = (box.x0 + box.x1 - width) / 2
+    # Centre the capital height on the box's middle, on a common baseline.
+    cap = -font(size).getbbox("X", anchor="ls")[1]
+    base = (box.y0 + box.y1) / 2 + cap / 2
+    out = []
+    align = {"left": "start", "right": "end"}.get(label.align, "middle")
+    for s, sup in _runs(label.text):
+        px = round(size * 0.65) if sup else size
+        y = base - (cap * 0.45 if sup else 0)
+        l, t, r, b = font(px).getbbox(s, anchor="ls")
+        adv = advance(s, px)
+        ax = {"start": x, "middle": x + adv / 2, "end": x + adv}[align]
+        out.append(Text(s, float(px), x, y, colour, (x + l, y + t, x + r, y + b), y, ax, align,
+                        "ls", label.role))
+        x += adv
+    return out
+
+
+def matrix_scene(fig: MatrixFigure, theme: Theme = CLASSIC) -> Scene:
+    """One still frame: filled cells, the grid, brackets, the labels."""
+    col = matrix_colours(theme)
+    ops: list[Op] = []
+
+    def rect(box) -> tuple[Point, ...]:
+        return ((box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1))
+
+    for box, role in fig.cells:
+        ops.append(Shape(rect(box), fill=col[role], role=role))
+    for box in fig.grid:
+        ops.append(Shape(rect(box), stroke=col["grid"], width=1, role="grid"))
+    tick = max(3, fig.cell // 6)
+    lw = max(1, round(fig.cell / 20))
+    for box in fig.brackets:
+        for x, d in ((box.x0, 1), (box.x1, -1)):
+            ops.append(Shape(((x + d * tick, box.y0), (x, box.y0), (x, box.y1), (x + d * tick, box.y1)),
+                             stroke=col["bracket"], width=lw, closed=False, role="bracket",
+                             round=True))
+    pad = max(2, fig.cell // 10)
+    by_role: dict[str, list] = {}
+    for label in fig.labels:
+        by_role.setdefault(label.role, []).append(label)
+    for role, labels in by_role.items():
+        # One size per role, so equal things look equal; fitted to the smallest box.
+        box_w = min(lb.box.width for lb in labels)
+        box_h = min(lb.box.height for lb in labels)
+        size = _fit_size([lb.text for lb in labels], round(MATRIX_FONT[role] * fig.cell),
+                         box_w, box_h, pad)
+        colour = {"zero": col["zero"], "row_head": col["head"], "col_head": col["head"]}.get(
+            role, col["text"])
+        for label in labels:
+            ops.extend(_label_texts(label, size, colour, pad))
+    title = "conv matrix C" + ("T" if fig.transpose else "")
+    return Scene(fig.size, theme, tuple(ops), (), 1, lambda step: Frame(), has_text=True,
+                 crisp=True, title=title)

@@ -1,0 +1,124 @@
+"""Text fitting and contrast: which form of a text fits its slot, at what size, in which colour.
+
+Font metrics only (Pillow's bundled scalable font, Aileron); nothing is drawn
+here. Sizes are measured at METRIC_SCALE times the canvas size, the raster's
+supersampling, so the size chosen is one the raster can draw exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PIL import ImageFont
+
+from .layout import Point, TextItem
+from .theme import RGB, Theme
+
+METRIC_SCALE = 3  # font sizes are whole pixels at this scale (the raster's SS)
+MIN_FONT = 6.0  # canvas px: text that only fits smaller is left out
+SHRINK_FLOOR = 0.75  # a longer form may shrink to this share of its size before a shorter one is tried
+MIN_CONTRAST_LIGHT = 1.8  # text_light is kept while it reads at least this well
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A text item as it will be drawn: the form chosen, its font size (canvas px) and ink box."""
+
+    text: str
+    size: float
+    rect: tuple[float, float, float, float]  # ink box, canvas px (x0, y0, x1, y1)
+    xy: tuple[float, float]  # top-left origin of the text (Pillow's "la" anchor), METRIC_SCALE px
+
+
+@lru_cache(maxsize=None)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's own scalable font (Aileron, Pillow >= 10.1): no system font needed."""
+    return ImageFont.load_default(size=max(1, size))
+
+
+def font_bytes() -> bytes:
+    """The TrueType file of :func:`font`, for backends that embed it (PDF)."""
+    return font(12).font_bytes
+
+
+@lru_cache(maxsize=1 << 16)
+def ink(text: str, size: int) -> tuple[int, int, int, int]:
+    return font(size).getbbox(text)
+
+
+@lru_cache(maxsize=1 << 12)
+def ascent(size: int) -> int:
+    """Distance from the "la" origin down to the baseline, at font size ``size``."""
+    return font(size).getmetrics()[0]
+
+
+def advance(text: str, size: int) -> float:
+    return font(size).getlength(text)
+
+
+def _inside(points, slot) -> bool:
+    """All ``points`` inside the convex polygon ``slot`` (either winding)."""
+    n = len(slot)
+    signs = set()
+    for i in range(n):
+        (ax, ay), (bx, by) = slot[i], slot[(i + 1) % n]
+        for px, py in points:
+            cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+            if abs(cross) > 1e-9:
+                signs.add(cross > 0)
+    return len(signs) <= 1
+
+
+@lru_cache(maxsize=1 << 16)
+def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...]):
+    """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None."""
+    ss = METRIC_SCALE
+    nominal = int(size * ss)
+    for n, text in enumerate(texts):
+        last = n == len(texts) - 1
+        floor = MIN_FONT * ss if last else max(MIN_FONT * ss, SHRINK_FLOOR * nominal)
+        px = nominal
+        while px >= floor:
+            l, t, r, b = ink(text, px)
+            w, h = (r - l) / ss, (b - t) / ss
+            rect = (-w / 2, -h / 2, w / 2, h / 2)
+            corners = ((rect[0], rect[1]), (rect[2], rect[1]), (rect[2], rect[3]), (rect[0], rect[3]))
+            if _inside(corners, slot):
+                return text, px, rect, (l, t, r, b)
+            px = min(px - 1, int(px * 0.93))
+    return None
+
+
+def fit(item: TextItem) -> Placed | None:
+    """The first form of ``item`` that fits its slot at the largest size, centred; None: left out."""
+    cx, cy = item.centre
+    rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
+    got = _fit_rel(item.texts, item.size, rel)
+    if got is None:
+        return None
+    text, px, (x0, y0, x1, y1), (l, t, r, b) = got
+    ss = METRIC_SCALE
+    return Placed(text, px / ss, (cx + x0, cy + y0, cx + x1, cy + y1),
+                  (cx * ss - (l + r) / 2, cy * ss - (t + b) / 2))
+
+
+def _luminance(c: RGB) -> float:
+    def lin(v: float) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+
+
+def contrast(a: RGB, b: RGB) -> float:
+    """WCAG contrast ratio of two colours, 1..21."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(theme: Theme, item: TextItem) -> RGB:
+    """The item's colour, or ``text_inverse`` where that reads better on the fill beneath."""
+    under = getattr(theme, item.on)
+    if item.colour == "text_light" and contrast(theme.text_light, under) >= MIN_CONTRAST_LIGHT:
+        return theme.text_light
+    return max((theme.text, theme.text_inverse), key=lambda c: contrast(c, under))
