@@ -129,6 +129,68 @@ class Scene:
         for step in range(self.n_frames):
             yield self.frame_of(step)
 
+    def visible(self, lines) -> tuple[tuple[Point, Point], ...]:
+        """The parts of connecting ``lines`` that do not pass under :attr:`cover`."""
+        if self.cover is None:
+            return tuple(lines)
+        return tuple(piece for p0, p1 in lines for piece in outside(p0, p1, self.cover))
+
+    def still(self, step: int) -> "Still":
+        """Frame ``step`` as one z-ordered list, for backends that draw a single picture.
+
+        Shapes (low, the frame's under, every fresh shape of frames 0..step, high,
+        the frame's over), then the visible parts of the connecting lines, then the
+        frame's text and marks, which stay readable over the lines.
+        """
+        f = self.frame(step)
+        persist = [op for n in range(step + 1) for op in self.frame_of(n).fresh] if step else list(f.fresh)
+        shapes = self.low + f.under + tuple(persist) + self.high + f.over
+        return Still(shapes, self.visible(f.lines), f.texts)
+
+
+@dataclass(frozen=True)
+class Still:
+    """One frame, whole: ``shapes`` in z-order, then ``lines`` (1 px, the scene's
+    line colour), then ``texts`` (text and marks) on top."""
+
+    shapes: tuple[Op, ...]
+    lines: tuple[tuple[Point, Point], ...]
+    texts: tuple[Op, ...]
+
+
+def outside(p0: Point, p1: Point, poly: tuple[Point, ...]) -> list[tuple[Point, Point]]:
+    """The parts of segment p0-p1 outside the convex polygon ``poly`` (Cyrus-Beck)."""
+    n = len(poly)
+    cx = sum(p[0] for p in poly) / n
+    cy = sum(p[1] for p in poly) / n
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    t0, t1 = 0.0, 1.0
+    for i in range(n):
+        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
+        nx, ny = by - ay, ax - bx  # a normal of the edge
+        if (cx - ax) * nx + (cy - ay) * ny > 0:
+            nx, ny = -nx, -ny  # make it point outwards
+        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny  # > 0: p0 outside this edge
+        den = dx * nx + dy * ny
+        if den == 0:
+            if num > 0:
+                return [(p0, p1)]  # parallel to the edge and outside it: all outside
+            continue
+        t = -num / den
+        if den < 0:
+            t0 = max(t0, t)  # entering
+        else:
+            t1 = min(t1, t)  # leaving
+        if t0 >= t1:
+            return [(p0, p1)]
+    at = lambda t: (p0[0] + dx * t, p0[1] + dy * t)  # noqa: E731
+    pieces = []
+    if t0 > 0:
+        pieces.append((p0, at(t0)))
+    if t1 < 1:
+        pieces.append((at(t1), p1))
+    return pieces
+
 
 Layout = Union[IsoLayout, FlatLayout]
 
