@@ -4,20 +4,20 @@
 >>> spec = ca.conv2d(5, 3, stride=2, padding=1)
 >>> t = ca.trace_of(spec, seed=0)
 >>> images = ca.render(t)            # list of PIL images, one per kernel placement
->>> ca.save(t, "conv.gif")           # or .webp, .png (APNG), .json (the trace)
+>>> ca.save(t, "conv.gif")           # or .webp, .png (APNG), .svg, .json (the trace)
+>>> ca.save(t, "step5.pdf", frame=5)  # one frame as a still: .png, .svg or .pdf
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
 
 import numpy as np
 from PIL import Image
 
-from . import writer
+from . import formats, writer
 from .data import load_matrix, random_arrays
 from .engine import Trace, trace
 from .flat import FlatLayout, flat_layout
@@ -28,7 +28,6 @@ from .backends import raster
 from .scene import Scene, scene_of
 from .spec import Spec
 from .theme import CLASSIC, Theme, theme_named
-from .tracefile import trace_json
 
 DEFAULT_CELL = 32
 MAX_FRAMES = 2_500  # default limits: above them a request is refused unless raised
@@ -116,16 +115,69 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption)
 
 
+@dataclass(frozen=True)
+class Look:
+    """What the picture looks like, read the same by every backend.
+
+    ``style`` "iso" (the guide's oblique view) or "flat" (front view); ``numbers``
+    and ``labels`` default to off for iso, on for flat; ``caption`` a text or "auto";
+    ``theme`` a Theme or a preset name.
+    """
+
+    cell: float = DEFAULT_CELL
+    style: str = "iso"
+    numbers: bool | None = None
+    labels: bool | None = None
+    caption: str | None = None
+    title: str | None = None
+    theme: Theme | str = CLASSIC
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Requests above these are refused before any work (None switches one off)."""
+
+    max_frames: int | None = MAX_FRAMES
+    max_size: int | None = MAX_SIZE
+    max_products: int | None = MAX_PRODUCTS
+
+
+_LOOK = {f.name for f in fields(Look)}
+_LIMITS = {f.name for f in fields(Limits)}
+
+
+def _options(look: Look | None, limits: Limits | None, loose: dict) -> tuple[Look, Limits]:
+    """``look`` and ``limits`` with loose keyword fields (``cell=16``, ``max_frames=None``) applied."""
+    unknown = set(loose) - _LOOK - _LIMITS
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; allowed: "
+                        f"{', '.join(sorted(_LOOK | _LIMITS))}")
+    look = replace(look or Look(), **{k: v for k, v in loose.items() if k in _LOOK})
+    limits = replace(limits or Limits(), **{k: v for k, v in loose.items() if k in _LIMITS})
+    return look, limits
+
+
 def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC, *,
                 drawn: IsoLayout | FlatLayout | None = None, changed: bool = False, **picture):
     """Frames one at a time (P-mode images with one shared palette).
 
     ``picture``: style, numbers, labels, caption, title, as for :func:`layout`;
     or ``drawn``, a layout already made. ``changed`` keeps in each frame's ``info``
-    where it differs from the one before (writer.Changed), which lets the GIF writer
-    skip whole-frame comparisons; for frames passed straight to the writer.
+    where it differs from the one before (convanim.changed.Changed), which lets the
+    GIF writer skip whole-frame comparisons; for frames passed straight to the writer.
     """
     return raster.frames(scene_of(drawn or layout(t, cell, **picture), theme_named(theme)), changed)
+
+
+def scene(t: Trace, look: Look | None = None, **loose) -> Scene:
+    """The backend-neutral scene of ``t`` (:mod:`convanim.scene`)."""
+    look, _ = _options(look, None, loose)
+    return scene_of(_layout_of(t, look), theme_named(look.theme))
+
+
+def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
+    return layout(t, look.cell, style=look.style, numbers=look.numbers, labels=look.labels,
+                  caption=look.caption, title=look.title)
 
 
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
@@ -134,48 +186,62 @@ def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
     return list(iter_frames(t, cell, theme, **picture))
 
 
-def save(t: Trace, path: str | os.PathLike, cell: float = DEFAULT_CELL, duration: int = 1000,
-         loop: int = 0, theme: Theme | str = CLASSIC, frames_dir: str | os.PathLike | None = None,
-         style: str = "iso", numbers: bool | None = None, labels: bool | None = None,
-         caption: str | None = None, title: str | None = None,
-         strip: str | os.PathLike | None = None, max_frames: int | None = MAX_FRAMES,
-         max_size: int | None = MAX_SIZE, max_products: int | None = MAX_PRODUCTS) -> Path:
-    """Write ``t`` to ``path``: .gif/.webp/.png animation or .json trace, atomically.
+def check_frame(spec: Spec, frame: int | None) -> None:
+    """``frame`` (1-based, as the --frames file names) must be one of the spec's frames."""
+    if frame is not None and not 1 <= frame <= spec.n_steps:
+        raise SpecError(f"frame: got {frame}; {spec.short_name()} has {spec.n_steps} frames, "
+                        f"allowed: 1..{spec.n_steps}")
 
-    ``frames_dir`` also writes every frame as a numbered PNG there; ``strip``
-    also writes every frame into one PNG (:func:`writer.write_strip`). Frames are
-    rendered once and streamed to all of them; all files appear together when the
-    last is complete, and none on an error or interrupt. ``theme`` is a Theme or a
-    preset name; style, numbers, labels, caption, title as for :func:`layout`;
-    limits as in :func:`check_limits`, and the canvas of the chosen style is
-    checked against ``max_size`` before the first frame is drawn.
+
+def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
+         limits: Limits | None = None, *, duration: int = 1000, loop: int = 0,
+         frame: int | None = None, frames_dir: str | os.PathLike | None = None,
+         strip: str | os.PathLike | None = None, **loose) -> Path:
+    """Write ``t`` to ``path`` atomically, the format from the suffix (:data:`formats.FORMATS`).
+
+    An animation (.gif .webp .png .svg), the trace (.json), or with ``frame`` N
+    (1-based) that one frame as a still (.png .svg .pdf). ``frames_dir`` also
+    writes every frame as a numbered PNG there; ``strip`` every frame into one PNG
+    (:func:`writer.write_strip`). Raster frames are rendered once and streamed to
+    all of them; all files appear together when the last is complete, and none on
+    an error or interrupt. ``look`` and ``limits`` (or their fields as keywords:
+    ``style="flat"``, ``max_frames=None``) as in :class:`Look` and :class:`Limits`;
+    the canvas of the chosen style is checked against ``max_size`` before the first
+    frame is drawn.
     """
-    path = writer.check_output(path)
+    look, limits = _options(look, limits, loose)
+    path = formats.check_output(path, still=frame is not None)
+    fmt = formats.format_of(path)
+    check_frame(t.spec, frame)
     if frames_dir is not None:
         frames_dir = writer.check_frames_dir(frames_dir)
     if strip is not None:
         Path(strip).parent.mkdir(parents=True, exist_ok=True)
-        strip = writer.check_output(strip)
-    drawn = path.suffix.lower() != ".json" or frames_dir is not None or strip is not None
-    check_limits(t, cell, max_frames, max_size if drawn else None, max_products)
+        strip = writer.check_output(strip, (".png",))
+    drawn = fmt.trace is None or frames_dir is not None or strip is not None
+    check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
+                 limits.max_products)
     with writer.staged() as staging:
-        frames = None
+        picture = None
         if drawn:
-            picture = layout(t, cell, style=style, numbers=numbers, labels=labels,
-                             caption=caption, title=title)
-            _check_canvas(t.spec, picture.size, cell, max_size)
-            frames = iter_frames(t, cell, theme, drawn=picture, changed=True)
-        if frames_dir is not None:
-            frames = writer.tee_frames(frames, frames_dir, path.stem, staging)
-        if strip is not None:
-            # A strip is one image of every frame: it holds them all, so it is for galleries.
-            frames = writer.tee_strip(frames, strip, staging)
-        if path.suffix.lower() == ".json":
-            writer.write_text(path, trace_json(t), staging)
-            for _ in frames or ():
-                pass  # the PNGs are written as the frames pass through
-        else:
-            writer.write_animation(path, frames, duration=duration, loop=loop, staging=staging)
+            picture = _layout_of(t, look)
+            _check_canvas(t.spec, picture.size, look.cell, limits.max_size)
+        src = formats.Source(t, lambda: scene_of(picture, theme_named(look.theme)),
+                             duration=duration, loop=loop, step=(frame or 1) - 1)
+        write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
+        raster_out = write is fmt.animation and fmt.raster
+        if raster_out or frames_dir is not None or strip is not None:
+            frames = raster.frames(src.scene, changed=True)
+            if frames_dir is not None:
+                frames = writer.tee_frames(frames, frames_dir, path.stem, staging)
+            if strip is not None:
+                # A strip is one image of every frame: it holds them all, so it is for galleries.
+                frames = writer.tee_strip(frames, strip, staging)
+            src.frames = frames
+        write(staging.temp_for(path), src)
+        if src.frames is not None and not raster_out:
+            for _ in src.frames:
+                pass  # the PNGs and the strip are written as the frames pass through
     return path
 
 
@@ -191,20 +257,22 @@ def matrix_image(t: Trace, transpose: bool = False, vectors: bool = True, values
 
 def save_matrix(t: Trace, path: str | os.PathLike, transpose: bool = False, vectors: bool = True,
                 values: bool = False, cell: int = DEFAULT_CELL, theme: Theme = CLASSIC) -> Path:
-    """Write :func:`matrix_image` as a static PNG at ``path``, atomically."""
+    """Write the matrix figure as a still (.png, .svg or .pdf) at ``path``, atomically."""
     path = matrix_output(path)
-    image = matrix_image(t, transpose, vectors, values, cell, theme)
-    with writer.atomic_path(path) as tmp:
-        image.save(tmp, format="PNG", optimize=False)
+    fig = matrix_figure(t, transpose, vectors, values, cell)
+    src = formats.Source(t, lambda: scene_of(fig, theme))
+    with writer.staged() as staging:
+        formats.format_of(path).still(staging.temp_for(path), src)
     return path
 
 
 def matrix_output(path: str | os.PathLike) -> Path:
-    """check_output, and the suffix must be .png: the figure is one static image."""
-    path = writer.check_output(path)
-    if path.suffix.lower() != ".png":
+    """check_output, and the format must hold a still: the figure is one picture."""
+    path = formats.check_output(path)
+    if path.suffix.lower() not in formats.STILLS:
         raise SpecError(
-            f"output: got {str(path)!r}; the matrix figure is a static image, allowed: .png"
+            f"output: got {str(path)!r}; the matrix figure is one picture, allowed: "
+            f"{', '.join(formats.STILLS)}"
         )
     return path
 
@@ -213,10 +281,9 @@ def matrix_output(path: str | os.PathLike) -> Path:
 class Job:
     """One figure to write: a spec, its data, where to write it and how to draw it.
 
-    ``outputs`` are files (.gif/.webp/.png/.json); ``frames_dir`` also gets every
-    frame as a numbered PNG, ``strip`` (a .png path) every frame in one PNG;
-    ``options`` are keyword arguments of :func:`save` (cell, duration, loop, ...),
-    passed through by name.
+    ``outputs`` are files (any suffix of :data:`formats.FORMATS`); ``frame`` makes
+    them stills of that frame (1-based); ``frames_dir`` also gets every frame as a
+    numbered PNG, ``strip`` (a .png path) every frame in one PNG.
     """
 
     spec: Spec
@@ -225,33 +292,39 @@ class Job:
     weight: str | None = None
     outputs: tuple[str, ...] = ()
     frames_dir: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-    strip: str | None = None            # last: Job is also built positionally
+    look: Look = field(default_factory=Look)
+    limits: Limits = field(default_factory=Limits)
+    duration: int = 1000
+    loop: int = 0
+    frame: int | None = None
+    strip: str | None = None
 
 
 def run_job(job: Job) -> list[Path]:
     """Check every output and the limits, trace once, then write each output.
 
     Returns the files written, in order. The frames and the strip go with the
-    first animation output, so they are drawn once.
+    first picture output, so they are drawn once.
     """
-    paths = [writer.check_output(p) for p in job.outputs]
-    images = [p for p in paths if p.suffix.lower() in writer.IMAGE_SUFFIXES]
+    still = job.frame is not None
+    paths = [formats.check_output(p, still=still) for p in job.outputs]
+    pictures = [p for p in paths if formats.format_of(p).trace is None]
+    check_frame(job.spec, job.frame)
     if job.frames_dir is not None:
         writer.check_frames_dir(job.frames_dir)
-    if job.strip is not None and not images:
-        raise SpecError("strip: needs an animation output (.gif, .webp or .png) to draw")
+    if job.strip is not None and not pictures:
+        raise SpecError("strip: needs a picture output (.gif, .webp, .png or .svg) to draw")
     # Everything that can be checked is checked before the trace is allocated.
-    opts = dict(job.options)
-    drawn = bool(images) or job.frames_dir is not None
-    check_limits(job.spec, opts.get("cell", DEFAULT_CELL), opts.get("max_frames", MAX_FRAMES),
-                 opts.get("max_size", MAX_SIZE) if drawn else None,
-                 opts.get("max_products", MAX_PRODUCTS))
+    drawn = bool(pictures) or job.frames_dir is not None
+    lim = job.limits
+    check_limits(job.spec, job.look.cell, lim.max_frames, lim.max_size if drawn else None,
+                 lim.max_products)
     t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight)
     written = []
     for n, path in enumerate(paths):
-        # Frames and strip ride with the first animation (or, with none, the first output).
-        first = path == images[0] if images else n == 0
-        written.append(save(t, path, frames_dir=job.frames_dir if first else None,
-                            strip=job.strip if first and images else None, **job.options))
+        # Frames and strip ride with the first picture (or, with none, the first output).
+        first = path == pictures[0] if pictures else n == 0
+        written.append(save(t, path, job.look, lim, duration=job.duration, loop=job.loop,
+                            frame=job.frame, frames_dir=job.frames_dir if first else None,
+                            strip=job.strip if first and pictures else None))
     return written

@@ -56,9 +56,13 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
         click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.",
                      hidden=not weight),
         click.option("-o", "--output", metavar="PATH",
-                     help="Output file: .gif, .webp, .png (animated) or .json (the trace). "
-                          "Default: a name from the parameters, e.g. conv_i5_k3_s2_p1.gif "
-                          "(conv_i5_k3_s2_p1_flat_dark.gif with --style flat --theme dark)."),
+                     help="Output file: .gif, .webp, .png (APNG), .svg (animated) or .json (the "
+                          "trace); with --frame: .png, .svg or .pdf. Default: a name from the "
+                          "parameters, e.g. conv_i5_k3_s2_p1.gif (conv_i5_k3_s2_p1_flat_dark.gif "
+                          "with --style flat --theme dark; ..._frame5.png with --frame 5)."),
+        click.option("--frame", type=click.IntRange(1), metavar="N",
+                     help="Write frame N alone (1-based, as the --frames file names) as a "
+                          "still: .png, .svg or .pdf."),
         click.option("--duration", type=click.IntRange(1, 60_000), default=1000,
                      show_default=True, metavar="MS", help="Milliseconds per frame."),
         click.option("--loop", type=click.IntRange(0, 65535), default=0, show_default=True,
@@ -97,23 +101,28 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
 
 
 def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="classic",
-         colors=(), **options) -> api.Job:
-    """The job of a rendering command; the remaining render options go to api.save by name.
+         colors=(), duration=1000, loop=0, frame=None, max_frames=api.MAX_FRAMES,
+         max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, **look) -> api.Job:
+    """The job of a rendering command; the picture options make its :class:`api.Look`.
 
     The default file name adds the style, --numbers and the theme when they are not
-    the defaults, so figures of one spec drawn differently do not overwrite each other.
+    the defaults, so figures of one spec drawn differently do not overwrite each other;
+    with --frame N it is a PNG named ..._frameN.png.
     """
-    options["theme"] = theme_named(theme_name, parse_colour_args(colors))
+    look = api.Look(theme=theme_named(theme_name, parse_colour_args(colors)), **look)
     if output is None:
         parts = [spec.short_name()]
-        if options.get("style", "iso") != "iso":
-            parts.append(options["style"])
-        elif options.get("numbers"):
+        if look.style != "iso":
+            parts.append(look.style)
+        elif look.numbers:
             parts.append("numbers")
         if theme_name != "classic":
             parts.append(theme_name)
-        output = "_".join(parts) + ".gif"
-    return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, options)
+        if frame is not None:
+            parts.append(f"frame{frame}")
+        output = "_".join(parts) + (".png" if frame is not None else ".gif")
+    return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, look,
+                   api.Limits(max_frames, max_size, max_products), duration, loop, frame)
 
 
 def _run(job: api.Job) -> None:
@@ -147,6 +156,8 @@ def conv(**params) -> None:
       convanim conv --i 7 --k 3 --d 2 -o dilated.gif
       convanim conv --i 5,7 --k 3,2 --s 2,1 --p 1,0 -o wide.webp
       convanim conv --i 5 --k 3 --p same -o steps.json
+      convanim conv --i 5 --k 3 --s 2 --p 1 -o conv.svg        # animated SVG, plays in <img>
+      convanim conv --i 5 --k 3 --s 2 --p 1 --frame 5 -o step5.pdf   # one frame, vector
       convanim conv --i 5 --k 3 --style flat                  # values, labels, the sum
       convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark
       convanim conv --i 5 --k 3 --color input=#268bd2 --color output=#2aa198
@@ -277,8 +288,9 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 @click.option("--cell", type=click.IntRange(12, 96), default=api.DEFAULT_CELL, show_default=True,
               metavar="PX", help="Height of one matrix row in pixels.")
 @click.option("-o", "--output", metavar="PATH",
-              help="PNG file. Default: a name from the parameters, e.g. conv_matrix_i4_k3.png "
-                   "(conv_matrix_T_i4_k3.png with --transpose).")
+              help="Output file: .png, .svg or .pdf (vector). Default: a name from the "
+                   "parameters, e.g. conv_matrix_i4_k3.png (conv_matrix_T_i4_k3.png with "
+                   "--transpose).")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Random input 0..3 and weights 0..2 from this seed.")
 @click.option("--input", "input_file", metavar="FILE",
@@ -286,7 +298,7 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 @click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.")
 def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vectors, values, cell,
            output, seed, input_file, weight_file) -> None:
-    """Draw a convolution as a sparse matrix C: Y = C X (PNG).
+    """Draw a convolution as a sparse matrix C: Y = C X (PNG, SVG or PDF).
 
     C has one row per output cell and one column per input cell (both flattened
     row-major), w(r,c) where that kernel weight joins them and 0 elsewhere; the
@@ -297,6 +309,7 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
     Examples:
       convanim matrix --i 4 --k 3 -o C.png                # the article's 4x16 matrix
       convanim matrix --i 4 --k 3 --transpose             # conv_matrix_T_i4_k3.png
+      convanim matrix --i 4 --k 3 -o C.pdf                # vector, for a paper
       convanim matrix --i 5 --k 3 --s 2 --p 1 --values --no-vectors
     """
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)

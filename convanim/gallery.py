@@ -39,6 +39,7 @@ import click
 from PIL import Image
 
 from . import __version__, api, writer
+from . import formats as formats_table
 from .cli import JOBS, cli
 from .info import info_dict
 from .params import SpecError
@@ -49,10 +50,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-FORMATS = ("gif", "webp", "png", "json", "strip", "frames")
-ANIMATIONS = ("gif", "webp", "png")
 # Written beside an animation, from its frames: not files named NAME.FORMAT.
 EXTRAS = ("strip", "frames")
+# Files named NAME.FORMAT: the names of the format table (formats.FORMATS), then the extras.
+FORMATS = tuple(formats_table.NAMES) + EXTRAS
+PICTURES = tuple(n for n, s in formats_table.NAMES.items() if formats_table.FORMATS[s].trace is None)
 DEFAULT_FORMATS = ("gif", "strip")
 RESERVED = ("name", "command", "formats")
 # Parameters the gallery sets itself, from the figure's name and formats.
@@ -283,10 +285,10 @@ def _format_errors(value: Any) -> list[str]:
     if len(set(value)) != len(value):
         return [f"got {value!r}; each format once"]
     extras = [v for v in value if v in EXTRAS]
-    if extras and not any(v in ANIMATIONS for v in value):
+    if extras and not any(v in PICTURES for v in value):
         return [f"{' and '.join(map(repr, extras))} need{'s' if len(extras) == 1 else ''} "
-                "an animation format too "
-                "(gif, webp or png), drawn from the same frames"]
+                "a picture format too "
+                f"({', '.join(PICTURES)}), drawn from the same frames"]
     return []
 
 
@@ -346,6 +348,15 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
             key = param.opts[0].lstrip("-").replace("-", "_")
         return None, [f"key {key or '-'}: {err.format_message()}"]
     params = dict(ctx.params)
+    still = params.get("frame") is not None
+    for f in formats:
+        fmt = formats_table.FORMATS["." + f] if f not in EXTRAS else None
+        if fmt is not None and fmt.trace is None:
+            if still and fmt.still is None:
+                return None, [f"key formats: {f} is an animation; with frame = "
+                              f"{params['frame']} use {', '.join(n for n in PICTURES if formats_table.FORMATS['.' + n].still)}"]
+            if not still and fmt.animation is None:
+                return None, [f"key formats: {f} holds one frame: set frame = N (1-based)"]
     spec = None
     build = JOBS.get(cmd.name)
     if build is not None:
@@ -550,7 +561,8 @@ def _shape(entry: Entry) -> str:
 
 
 def _image(entry: Entry) -> str | None:
-    return next((f"{entry.name}.{f}" for f in ("gif", "webp", "png") if f in entry.formats), None)
+    return next((f"{entry.name}.{f}" for f in ("gif", "webp", "png", "svg") if f in entry.formats),
+                None)
 
 
 PAGE = """<!DOCTYPE html>

@@ -28,9 +28,6 @@ from PIL import GifImagePlugin, Image, PngImagePlugin
 from .changed import CHANGED, Changed
 from .params import SpecError
 
-IMAGE_SUFFIXES = (".gif", ".webp", ".png")
-SUFFIXES = IMAGE_SUFFIXES + (".json",)
-
 
 def _temp_name(directory: Path, name: str, suffix: str) -> Path:
     return directory / f".{name}.{secrets.token_hex(4)}.part{suffix}"
@@ -68,19 +65,20 @@ def _sigint_deferred() -> Iterator[None]:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def check_output(path: str | os.PathLike) -> Path:
-    """The output path, checked before any work: known suffix, writable existing directory."""
+def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
+    """The output path, checked before any work: one of ``suffixes``, writable existing
+    directory. (The suffixes come from :data:`convanim.formats.FORMATS`.)"""
     if str(path) == "":
-        raise SpecError(f"output: got ''; expected a file name ending in {', '.join(SUFFIXES)}")
+        raise SpecError(f"output: got ''; expected a file name ending in {', '.join(suffixes)}")
     path = Path(path)
     suffix = path.suffix.lower()
-    if not suffix and path.name.lower() in SUFFIXES:
+    if not suffix and path.name.lower() in suffixes:
         raise SpecError(f"output: got {str(path)!r}, a suffix with no name before it; "
                         f"give a name such as 'a{path.name.lower()}'")
-    if suffix not in SUFFIXES:
+    if suffix not in suffixes:
         raise SpecError(
             f"output: got {str(path)!r} with suffix {suffix or '(none)'!r}; "
-            f"allowed: {', '.join(SUFFIXES)}"
+            f"allowed: {', '.join(suffixes)}"
         )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
@@ -202,10 +200,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_text(path: str | os.PathLike, text: str, staging: Staging | None = None) -> Path:
-    with contextlib.ExitStack() as stack:
-        if staging is None:
-            staging = stack.enter_context(staged())
-        staging.temp_for(path).write_text(text, encoding="utf-8")
+    with staged_in(staging) as st:
+        st.temp_for(path).write_text(text, encoding="utf-8")
     return Path(path)
 
 
@@ -314,36 +310,29 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     return count
 
 
-def write_animation(path: str | os.PathLike, frames: Iterable[Image.Image], duration: int = 1000,
-                    loop: int = 0, staging: Staging | None = None) -> Path:
-    """Write ``frames`` as an animated .gif, .webp or .png (APNG), by suffix.
+def write_pillow_animation(path: Path, frames: Iterable[Image.Image], format: str,
+                           duration: int = 1000, loop: int = 0) -> None:
+    """Animated WebP or APNG through Pillow, whose encoders take every frame as a list."""
+    it = iter(frames)
+    first = next(it)
+    # P-mode frames held as they come (1 byte a pixel); Pillow converts one at a time.
+    rest = list(it)
+    if format == "WEBP":
+        first.save(path, format="WEBP", save_all=True, append_images=rest,
+                   duration=duration, loop=loop, lossless=True, method=4)
+    else:
+        first.save(path, format="PNG", save_all=True, append_images=rest,
+                   duration=duration, loop=loop, disposal=0, blend=0)
 
-    .gif is streamed (see :func:`write_gif`); .webp and .png go through Pillow,
-    whose encoders take every frame as a list.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in IMAGE_SUFFIXES:
-        raise SpecError(f"output: cannot write images as {suffix!r}; allowed: {', '.join(IMAGE_SUFFIXES)}")
-    with contextlib.ExitStack() as stack:
-        if staging is None:
-            staging = stack.enter_context(staged())
-        tmp = staging.temp_for(path)
-        if suffix == ".gif":
-            with open(tmp, "wb") as fp:
-                write_gif(fp, frames, duration=duration, loop=loop)
-            return path
-        it = iter(frames)
-        first = next(it)
-        # P-mode frames held as they come (1 byte a pixel); Pillow converts one at a time.
-        rest = list(it)
-        if suffix == ".webp":
-            first.save(tmp, format="WEBP", save_all=True, append_images=rest,
-                       duration=duration, loop=loop, lossless=True, method=4)
-        else:
-            first.save(tmp, format="PNG", save_all=True, append_images=rest,
-                       duration=duration, loop=loop, disposal=0, blend=0)
-    return path
+
+@contextlib.contextmanager
+def staged_in(staging: Staging | None) -> Iterator[Staging]:
+    """``staging`` itself, or a new one committed when the block ends (see :func:`staged`)."""
+    if staging is not None:
+        yield staging
+    else:
+        with staged() as own:
+            yield own
 
 
 def tee_frames(frames: Iterable[Image.Image], directory: str | os.PathLike, stem: str,

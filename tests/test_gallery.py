@@ -159,10 +159,10 @@ def test_one_failure_does_not_stop_the_others(spec, tmp_path, capsys, monkeypatc
     out = tmp_path / "out"
     real = g.api.save
 
-    def broken(t, path, **kw):
+    def broken(t, path, *args, **kw):
         if Path(path).name.startswith("a_conv"):
             raise RuntimeError("disk on fire")
-        return real(t, path, **kw)
+        return real(t, path, *args, **kw)
 
     monkeypatch.setattr(g.api, "save", broken)
     code, stdout, err = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
@@ -212,8 +212,8 @@ def test_failure_mid_frames_keeps_previous_files(spec, tmp_path, capsys, monkeyp
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\no = "y.gif"', ["entry x: key o: set by the gallery"]),
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\ninput_size = 4', ["entry x: key input_size: the same option as key i"]),
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["gif", "bmp"]', ["entry x: key formats:", "'bmp'"]),
-    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["frames"]', ["entry x: key formats:", "animation"]),
-    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["json", "strip"]', ["entry x: key formats: 'strip' needs an animation"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["frames"]', ["entry x: key formats:", "picture format"]),
+    ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\nformats = ["json", "strip"]', ["entry x: key formats: 'strip' needs a picture format"]),
     ('name = "x"\ncommand = "matrix"\ni = 4\nk = 3\nformats = ["png", "strip"]', ["entry x: key formats: matrix cannot write a strip", "conv, pool, tconv"]),
     ('name = "x"\ncommand = "info"\ni = 5\nk = 3', ["entry x: key command: got 'info'", "conv, matrix, pool, tconv"]),
     ('name = "x"\ncommand = "deconv"\ni = 5\nk = 3', ["entry x: key command: got 'deconv'"]),

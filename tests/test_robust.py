@@ -107,7 +107,7 @@ ERRORS = [
     (CONV + ["--weight", "cube.npy"], ["weight", "cube.npy", "2-D"]),
     (CONV + ["--weight", "adir"], ["weight", "adir", "directory"]),
     # output and --frames
-    (CONV + ["-o", "a.bmp"], ["output", "'.bmp'", ".gif, .webp, .png, .json"]),
+    (CONV + ["-o", "a.bmp"], ["output", "'.bmp'", ".gif, .webp, .png, .svg, .pdf, .json"]),
     (CONV + ["-o", "noext"], ["output", "noext", "(none)"]),
     (CONV + ["-o", ""], ["output", "''", "file name"]),
     (CONV + ["-o", "adir"], ["output", "adir"]),
@@ -200,14 +200,14 @@ def test_keyboard_interrupt_exits_130_quietly_and_keeps_old_file(monkeypatch, ca
     code, _, _ = run(["conv", "--i", "5", "--k", "3", "-o", "a.gif", "--frames", "fr"], capsys)
     assert code == 0
     before = snapshot(files)
-    real = api.iter_frames
+    real = api.raster.frames
 
     def interrupted(*a, **k):
         for n, f in enumerate(real(*a, **k)):
             if n == 3:
                 raise KeyboardInterrupt
             yield f
-    monkeypatch.setattr(api, "iter_frames", interrupted)
+    monkeypatch.setattr(api.raster, "frames", interrupted)
     code, out, err = run(["conv", "--i", "5", "--k", "3", "-o", "a.gif", "--frames", "fr"], capsys)
     assert code == 130 and out == "" and err.strip() == ""  # click ends the ^C line, no more
     assert snapshot(files) == before
@@ -228,7 +228,7 @@ def test_write_failure_is_one_line_status_1_and_keeps_old_file(monkeypatch, caps
 
 
 def test_internal_error_is_one_line_status_1(monkeypatch, capsys, files):
-    monkeypatch.setattr(api, "iter_frames", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(api.raster, "frames", lambda *a, **k: 1 / 0)
     code, _, err = run(["conv", "--i", "5", "--k", "3"], capsys)
     assert code == 1 and len(err.splitlines()) == 1 and "ZeroDivisionError" in err
     assert "CONVANIM_DEBUG" in err and list(files.glob("*.gif")) == []

@@ -90,9 +90,9 @@ def test_failed_strip_keeps_the_previous_file(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_run_job_strip_needs_an_animation(tmp_path):
+def test_run_job_strip_needs_a_picture(tmp_path):
     job = api.Job(ca.conv2d(3, 2), outputs=(str(tmp_path / "t.json"),),
                   strip=str(tmp_path / "s.png"))
-    with pytest.raises(SpecError, match="strip: needs an animation"):
+    with pytest.raises(SpecError, match="strip: needs a picture output"):
         api.run_job(job)
     assert not list(tmp_path.iterdir())

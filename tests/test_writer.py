@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageSequence
 
 import convanim as ca
-from convanim import writer
+from convanim import formats, writer
 from convanim.api import iter_frames
 
 
@@ -136,7 +136,7 @@ def test_write_animation_streams_frames_one_at_a_time(tmp_path):
             assert sum(r() is not None for r in refs[:-1]) == 0
             yield copy
 
-    writer.write_animation(tmp_path / "a.gif", gen())
+    formats.write_animation(tmp_path / "a.gif", gen())
     assert len(refs) == len(src)
 
 
@@ -152,10 +152,10 @@ def _failing(src, after, exc):
 def test_failure_halfway_keeps_old_file_and_leaves_no_temp(tmp_path, suffix, exc):
     src = frames_of(ca.conv2d(5, 3, 2, 1))
     path = tmp_path / f"a{suffix}"
-    writer.write_animation(path, iter(src))
+    formats.write_animation(path, iter(src))
     before = path.read_bytes()
     with pytest.raises(type(exc)):
-        writer.write_animation(path, _failing(src, 3, exc))
+        formats.write_animation(path, _failing(src, 3, exc))
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
@@ -168,8 +168,8 @@ def test_save_with_frames_dir_is_all_or_nothing(tmp_path, monkeypatch, exc):
     before = {p.name: p.read_bytes() for p in [out, *frames.iterdir()]}
     assert len(before) == 1 + 9
     import convanim.api as api
-    real = api.iter_frames
-    monkeypatch.setattr(api, "iter_frames", lambda *a, **k: _failing(real(*a, **k), 4, exc))
+    real = api.raster.frames
+    monkeypatch.setattr(api.raster, "frames", lambda *a, **k: _failing(real(*a, **k), 4, exc))
     with pytest.raises(type(exc)):
         ca.save(t, out, frames_dir=frames)
     after = {p.name: p.read_bytes() for p in [out, *frames.iterdir()]}
@@ -179,8 +179,8 @@ def test_save_with_frames_dir_is_all_or_nothing(tmp_path, monkeypatch, exc):
 
 def test_failed_save_removes_the_frames_dir_it_made(tmp_path, monkeypatch):
     import convanim.api as api
-    real = api.iter_frames
-    monkeypatch.setattr(api, "iter_frames",
+    real = api.raster.frames
+    monkeypatch.setattr(api.raster, "frames",
                         lambda *a, **k: _failing(real(*a, **k), 2, RuntimeError("boom")))
     with pytest.raises(RuntimeError):
         ca.save(ca.trace_of(ca.conv2d(4, 3)), tmp_path / "a.gif", frames_dir=tmp_path / "x" / "fr")
@@ -190,8 +190,8 @@ def test_failed_save_removes_the_frames_dir_it_made(tmp_path, monkeypatch):
 def test_save_renders_once_for_animation_and_frames(tmp_path, monkeypatch):
     import convanim.api as api
     calls = []
-    real = api.iter_frames
-    monkeypatch.setattr(api, "iter_frames", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = api.raster.frames
+    monkeypatch.setattr(api.raster, "frames", lambda *a, **k: calls.append(1) or real(*a, **k))
     t = ca.trace_of(ca.conv2d(5, 3, 2, 1))
     ca.save(t, tmp_path / "a.gif", frames_dir=tmp_path / "fr")
     assert calls == [1]

@@ -1,0 +1,253 @@
+"""The PDF backend: one frame of a scene as a one-page vector PDF (fpdf2).
+
+Units: one canvas pixel is one PDF point, so the page is ``scene.size`` points
+and a viewer at 100 % (72 dpi) shows the picture at the raster's size; every
+coordinate of the scene is used as it is, in points from the top-left corner.
+
+What is drawn, in the order of :meth:`convanim.scene.Scene.still`: the
+background, every shape as a vector path (fill, then each edge stroked as the
+raster strokes it: a segment ``width`` pt wide reaching half a width past both
+ends, dashed edges as the dashes of :data:`convanim.scene.DASHES`), the
+connecting lines (1 pt, the scene's line colour), then text and marks. Text is
+real PDF text in the raster's own font (Pillow's Aileron, from
+:func:`convanim.textfit.font_bytes`), embedded as a subset, at the size and
+position the raster draws it, so it can be selected, searched and copied.
+There is no image in the file. Characters the font lacks are left out (fpdf2
+logs a warning naming them).
+
+Crisp scenes (the matrix figure) follow the raster's pixel rules there, so the
+page rasterised at 72 dpi lands on the same pixels: a box (x0, y0, x1, y1) fills
+the pixels x0..x1 inclusive, and strokes run along pixel centres.
+
+The output is deterministic: a fixed creation date, and fpdf2 otherwise derives
+everything (the file identifier too) from the content.
+
+fpdf2 is imported inside :func:`still_pdf`: the command line starts without it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from typing import Iterable
+
+from ..layout import Point
+from ..scene import DASHES, Op, Scene, Shape, Text
+from ..textfit import font_bytes
+
+FONT = "aileron"  # family name inside the document
+# A fixed creation date keeps the bytes (and the /ID fpdf2 derives from them) the same run to run.
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+PRODUCER = "convanim (fpdf2)"
+
+Segment = tuple[Point, Point]
+
+
+def _extended(p0: Point, p1: Point, by: float) -> Segment:
+    """Segment p0-p1 lengthened by ``by`` at both ends (a square cap, made explicit)."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    n = (dx * dx + dy * dy) ** 0.5
+    if not n or not by:
+        return p0, p1
+    ex, ey = dx / n * by, dy / n * by
+    return (p0[0] - ex, p0[1] - ey), (p1[0] + ex, p1[1] + ey)
+
+
+def edge_segments(shape: Shape) -> list[Segment]:
+    """The stroked pieces of ``shape``'s edges, as the raster draws them.
+
+    Each edge (or each dash of a dashed edge) is a butt-ended segment; the pieces
+    the raster extends (a solid edge, and the dashes that touch a corner) are
+    lengthened here by half the stroke width at both ends, as the raster's
+    square-ended lines are.
+    """
+    pts = shape.points
+    half = shape.width / 2
+    edges = len(pts) if shape.closed else len(pts) - 1
+    out: list[Segment] = []
+    for i in range(edges):
+        p0, p1 = pts[i], pts[(i + 1) % len(pts)]
+        if not shape.dashed:
+            out.append(_extended(p0, p1, half))
+            continue
+        for a, b in DASHES:
+            q0 = (p0[0] + (p1[0] - p0[0]) * a, p0[1] + (p1[1] - p0[1]) * a)
+            q1 = (p0[0] + (p1[0] - p0[0]) * b, p0[1] + (p1[1] - p0[1]) * b)
+            out.append(_extended(q0, q1, half) if (a == 0.0 or b == 1.0) else (q0, q1))
+    return out
+
+
+StrokeKey = tuple  # ("fill", colour) or ("stroke", colour, width, round joins)
+
+
+class _Page:
+    """Scene operations as fpdf2 drawing on the one page of ``pdf``.
+
+    Consecutive shapes that paint alike (a fill of one colour, or strokes of one
+    colour and width) go into one path of many subpaths, painted once: where
+    edges meet or overlap they are covered once, as in the raster (which draws
+    opaque shapes supersampled), instead of their anti-aliased edges adding up
+    into dark knots at every corner. Order is kept: a run ends at the first
+    operation that paints differently.
+    """
+
+    def __init__(self, pdf, crisp: bool):
+        self.pdf = pdf
+        self.crisp = crisp
+        self.size: float | None = None
+        self.runs: list[tuple[tuple, list[tuple[list[Point], bool]]]] = []
+
+    def _add(self, key: tuple, points: list[Point], closed: bool) -> None:
+        if self.runs and self.runs[-1][0] == key:
+            self.runs[-1][1].append((points, closed))
+        else:
+            self.runs.append((key, [(points, closed)]))
+
+    def fill(self, points, colour) -> None:
+        pts = list(points)
+        if len(pts) < 3:
+            return
+        # One winding for all: subpaths of one path are filled by the nonzero
+        # rule, and two overlapping polygons wound oppositely would cancel.
+        area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1]))
+        if area < 0:
+            pts.reverse()
+        self._add(("fill", tuple(colour)), pts, True)
+
+    def stroke(self, points, colour, width: float, closed: bool = False,
+               round_joins: bool = False) -> None:
+        self._add(("stroke", tuple(colour), float(width), round_joins), list(points), closed)
+
+    def segments(self, segs: Iterable[Segment], colour, width: float) -> None:
+        for p0, p1 in segs:
+            self.stroke((p0, p1), colour, width)
+
+    def shape(self, op: Shape) -> None:
+        if self.crisp:
+            self._crisp_shape(op)
+            return
+        if op.fill is not None:
+            self.fill(op.points, op.fill)
+        if op.stroke is not None and op.width > 0:
+            self.segments(edge_segments(op), op.stroke, op.width)
+
+    def _crisp_shape(self, op: Shape) -> None:
+        """Pillow's rules at one pixel per point: a closed shape is a box whose corners
+        are the first and last pixels it covers; lines run along pixel centres."""
+        if op.closed:
+            xs = [p[0] for p in op.points]
+            ys = [p[1] for p in op.points]
+            x0, y0, x1, y1 = min(xs), min(ys), max(xs) + 1, max(ys) + 1
+            if op.fill is not None:
+                self.fill(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), op.fill)
+            if op.stroke is not None and op.width > 0:
+                w = max(1, round(op.width))  # Pillow's outline: w pixels inside the box
+                a, b, c, d = x0 + w / 2, y0 + w / 2, x1 - w / 2, y1 - w / 2
+                self.stroke(((a, b), (c, b), (c, d), (a, d)), op.stroke, w, closed=True)
+            return
+        if op.stroke is not None and op.width > 0:
+            self.stroke([(x + 0.5, y + 0.5) for x, y in op.points], op.stroke,
+                        max(1, round(op.width)), round_joins=op.round)
+
+    def flush(self) -> None:
+        """Paint the runs gathered so far, in order."""
+        if not self.runs:
+            return
+        from fpdf.drawing import DeviceRGB, PaintedPath
+        from fpdf.enums import PathPaintRule, StrokeCapStyle, StrokeJoinStyle
+
+        with self.pdf.drawing_context() as ctx:
+            for key, subpaths in self.runs:
+                path = PaintedPath()
+                style = path.style
+                colour = DeviceRGB(*(v / 255 for v in key[1]))
+                style.auto_close = False
+                if key[0] == "fill":
+                    style.paint_rule = PathPaintRule.FILL_NONZERO
+                    style.fill_color = colour
+                    style.stroke_color = None
+                else:
+                    style.paint_rule = PathPaintRule.STROKE
+                    style.fill_color = None
+                    style.stroke_color = colour
+                    style.stroke_width = key[2]
+                    # Butt ends: the segments are already as long as the raster's.
+                    style.stroke_cap_style = StrokeCapStyle.BUTT
+                    style.stroke_join_style = StrokeJoinStyle.ROUND if key[3] else StrokeJoinStyle.MITER
+                for points, closed in subpaths:
+                    path.move_to(*points[0])
+                    for p in points[1:]:
+                        path.line_to(*p)
+                    if closed:
+                        path.close()
+                ctx.add_item(path, False)
+        self.runs = []
+
+    def text(self, t: Text) -> None:
+        self.flush()
+        pdf = self.pdf
+        size = round(t.size) if self.crisp else t.size
+        if size != self.size:
+            pdf.set_font(FONT, size=size)
+            self.size = size
+        pdf.set_text_color(*t.colour)
+        if t.anchor.startswith("l"):
+            x = t.x
+        else:  # other anchors: place by the alignment point, as fonts other than ours would
+            w = pdf.get_string_width(t.text)
+            x = {"start": t.ax, "end": t.ax - w}.get(t.align, t.ax - w / 2)
+        y = t.y if t.anchor == "ls" else t.baseline
+        pdf.text(x, y, t.text)
+
+    def op(self, op: Op) -> None:
+        if isinstance(op, Text):
+            if op.text:
+                self.text(op)
+        else:
+            self.shape(op)
+
+
+def still_pdf(scene: Scene, step: int = 0) -> bytes:
+    """Frame ``step`` of ``scene`` as the bytes of a one-page vector PDF.
+
+    The page is ``scene.size`` points, one point per canvas pixel (72 dpi: a
+    viewer at 100 % shows it at the raster's size). Shapes are vector paths,
+    text is real text in the embedded bundled font, and there is no image.
+    The same scene and step give the same bytes. The document's title is
+    ``scene.title``.
+    """
+    from fpdf import FPDF  # here, not at the top: the CLI starts without fpdf2
+
+    still = scene.still(step)  # IndexError naming the range for a frame that does not exist
+    w, h = scene.size
+    pdf = FPDF(orientation="portrait", unit="pt", format=(w, h))
+    pdf.set_creation_date(EPOCH)
+    pdf.set_producer(PRODUCER)
+    pdf.set_creator("convanim")
+    pdf.set_title(scene.title or "")
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    with tempfile.TemporaryDirectory(prefix="convanim-pdf-") as tmp:
+        # fpdf2 takes fonts by file name only; it reads the file while writing the
+        # document, so the file lives until the bytes are out.
+        path = os.path.join(tmp, "aileron.ttf")
+        with open(path, "wb") as f:
+            f.write(font_bytes())
+        pdf.add_font(FONT, "", path)
+        try:
+            pdf.add_page()
+            page = _Page(pdf, scene.crisp)
+            page.fill(((0, 0), (w, 0), (w, h), (0, h)), scene.background)
+            for op in still.shapes:
+                page.op(op)
+            page.segments(still.lines, scene.line_colour, 1)
+            for op in still.texts:
+                page.op(op)
+            page.flush()
+            return bytes(pdf.output())
+        finally:
+            for font in pdf.fonts.values():  # release the file (Windows cannot delete an open one)
+                ttfont = getattr(font, "ttfont", None)
+                if ttfont is not None:
+                    ttfont.close()

@@ -1,0 +1,151 @@
+"""The one table of output formats: each suffix, what it can hold, and its writer.
+
+An *animation* writer gets every frame; a *still* writer gets one frame (``--frame
+N``, and the matrix figure, which has one). ``.png`` is both: an animated PNG
+(APNG) for an animation, a plain PNG for a still. ``.json`` holds the trace, not
+a picture. Writers receive a :class:`Source` and a temporary path (staged by
+:mod:`convanim.writer`), and import their backend only when called, so the
+command line starts without fpdf2 or the SVG writer.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterable
+
+from PIL import Image
+
+from . import writer
+from .engine import Trace
+from .params import SpecError
+from .scene import Scene
+
+
+@dataclass
+class Source:
+    """What a writer draws from: the trace, its scene, the raster frames (streamed, once)."""
+
+    trace: Trace | None
+    make_scene: Callable[[], Scene]
+    frames: Iterable[Image.Image] | None = None  # raster frames, for raster animations
+    duration: int = 1000
+    loop: int = 0
+    step: int = 0  # the frame of a still, from 0
+
+    @cached_property
+    def scene(self) -> Scene:
+        return self.make_scene()
+
+
+Writer = Callable[[Path, Source], None]
+
+
+def _gif(tmp: Path, src: Source) -> None:
+    with open(tmp, "wb") as fp:
+        writer.write_gif(fp, src.frames, duration=src.duration, loop=src.loop)
+
+
+def _webp(tmp: Path, src: Source) -> None:
+    writer.write_pillow_animation(tmp, src.frames, "WEBP", src.duration, src.loop)
+
+
+def _apng(tmp: Path, src: Source) -> None:
+    writer.write_pillow_animation(tmp, src.frames, "PNG", src.duration, src.loop)
+
+
+def _svg(tmp: Path, src: Source) -> None:
+    from .backends.svg import animated_svg
+    tmp.write_text(animated_svg(src.scene, src.duration, src.loop), encoding="utf-8")
+
+
+def _png_still(tmp: Path, src: Source) -> None:
+    from .backends import raster
+    image = raster.frame_image(src.scene, src.step) if not src.scene.crisp else raster.picture(src.scene)
+    image.save(tmp, format="PNG", optimize=False)
+
+
+def _svg_still(tmp: Path, src: Source) -> None:
+    from .backends.svg import still_svg
+    tmp.write_text(still_svg(src.scene, src.step), encoding="utf-8")
+
+
+def _pdf_still(tmp: Path, src: Source) -> None:
+    from .backends.pdf import still_pdf
+    tmp.write_bytes(still_pdf(src.scene, src.step))
+
+
+def _json(tmp: Path, src: Source) -> None:
+    from .tracefile import trace_json
+    tmp.write_text(trace_json(src.trace), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format. ``raster``: its animation writer takes the raster frames."""
+
+    name: str  # as in a gallery spec's formats list
+    animation: Writer | None = None
+    still: Writer | None = None
+    trace: Writer | None = None
+    raster: bool = False
+    what: str = ""
+
+
+FORMATS: dict[str, Format] = {
+    ".gif": Format("gif", animation=_gif, raster=True, what="animated GIF"),
+    ".webp": Format("webp", animation=_webp, raster=True, what="animated WebP"),
+    ".png": Format("png", animation=_apng, still=_png_still, raster=True,
+                   what="animated PNG (APNG); a plain PNG for a still"),
+    ".svg": Format("svg", animation=_svg, still=_svg_still,
+                   what="animated SVG (plays in an <img>, no script); an SVG still"),
+    ".pdf": Format("pdf", still=_pdf_still, what="vector PDF, a still"),
+    ".json": Format("json", trace=_json, what="the recorded steps (trace)"),
+}
+SUFFIXES = tuple(FORMATS)
+NAMES = {f.name: s for s, f in FORMATS.items()}
+ANIMATIONS = tuple(s for s, f in FORMATS.items() if f.animation)
+STILLS = tuple(s for s, f in FORMATS.items() if f.still)
+RASTER_ANIMATIONS = tuple(s for s, f in FORMATS.items() if f.animation and f.raster)
+
+
+def format_of(path: str | os.PathLike) -> Format:
+    return FORMATS[Path(path).suffix.lower()]
+
+
+def check_output(path: str | os.PathLike, still: bool | None = None) -> Path:
+    """The output path, checked before any work (see :func:`writer.check_output`).
+
+    ``still`` True: the file holds one frame (``--frame N``, the matrix figure);
+    False: an animation; None: either, as the suffix allows.
+    """
+    path = writer.check_output(path, SUFFIXES)
+    suffix = path.suffix.lower()
+    fmt = FORMATS[suffix]
+    if still and fmt.still is None and fmt.trace is None:
+        raise SpecError(f"output: got {str(path)!r}; a single frame is written as "
+                        f"{', '.join(STILLS)}")
+    if still is False and fmt.animation is None and fmt.trace is None:
+        raise SpecError(f"output: got {str(path)!r}; {suffix} holds one frame: add --frame N "
+                        f"(1-based), or write the animation as {', '.join(ANIMATIONS)}")
+    return path
+
+
+def write_animation(path: str | os.PathLike, frames: Iterable[Image.Image], duration: int = 1000,
+                    loop: int = 0, staging: writer.Staging | None = None) -> Path:
+    """Write raster ``frames`` as an animated .gif, .webp or .png (APNG), by suffix, atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in RASTER_ANIMATIONS:
+        raise SpecError(f"output: cannot write frames as {suffix!r}; allowed: "
+                        f"{', '.join(RASTER_ANIMATIONS)}")
+    src = Source(None, _no_scene, frames, duration, loop)
+    with writer.staged_in(staging) as st:
+        FORMATS[suffix].animation(st.temp_for(path), src)  # type: ignore[misc]
+    return path
+
+
+def _no_scene() -> Scene:
+    raise AssertionError("raster animation writers take frames, not a scene")
