@@ -12,7 +12,7 @@ from typing import Callable
 
 import click
 
-from . import __version__, api
+from . import __version__, api, formats
 from .info import info_dict, info_text
 from .params import SpecError
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
@@ -120,7 +120,8 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
             parts.append(theme_name)
         if frame is not None:
             parts.append(f"frame{frame}")
-        output = "_".join(parts) + (".png" if frame is not None else ".gif")
+        output = "_".join(parts) + (formats.DEFAULT_STILL if frame is not None
+                                    else formats.DEFAULT_ANIMATION)
     return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, look,
                    api.Limits(max_frames, max_size, max_products), duration, loop, frame)
 
@@ -314,7 +315,7 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
     """
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
-    path = api.matrix_output(output if output is not None else f"{stem}.png")
+    path = api.matrix_output(output if output is not None else stem + formats.DEFAULT_STILL)
     t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
     written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,
                               cell=cell)

@@ -104,6 +104,7 @@ FORMATS: dict[str, Format] = {
     ".pdf": Format("pdf", still=_pdf_still, what="vector PDF, a still"),
     ".json": Format("json", trace=_json, what="the recorded steps (trace)"),
 }
+DEFAULT_ANIMATION, DEFAULT_STILL = ".gif", ".png"  # when no -o is given
 SUFFIXES = tuple(FORMATS)
 NAMES = {f.name: s for s, f in FORMATS.items()}
 ANIMATIONS = tuple(s for s, f in FORMATS.items() if f.animation)

@@ -348,7 +348,8 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
             key = param.opts[0].lstrip("-").replace("-", "_")
         return None, [f"key {key or '-'}: {err.format_message()}"]
     params = dict(ctx.params)
-    still = params.get("frame") is not None
+    # The matrix figure is one picture; an animation command with frame = N writes a still.
+    still = cmd.name not in JOBS or params.get("frame") is not None
     for f in formats:
         fmt = formats_table.FORMATS["." + f] if f not in EXTRAS else None
         if fmt is not None and fmt.trace is None:
