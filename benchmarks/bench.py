@@ -2,7 +2,8 @@
 
 Measures (issue 6): the 15 classic animations rendered to GIF with 1 and 2
 worker processes; per-frame cost and bytes as the grid grows; bytes and canvas
-of each classic animation next to the reference's; the time of one
+of each classic animation next to the reference's; (issue 11) the classic set as
+animated SVG and as PDF stills, bytes and time; the time of one
 `convanim conv` from the shell, and the import time. The machine is shared and
 noisy: every figure is the median of --repeat runs.
 """
@@ -115,6 +116,27 @@ def per_frame(sizes: list[int], repeat: int, cell: int) -> list[tuple]:
     return rows
 
 
+def vector_rows(repeat: int) -> list[tuple]:
+    """Per classic figure: animated SVG bytes and ms to make them, PDF still bytes and ms."""
+    from convanim.backends.pdf import still_pdf
+    from convanim.backends.svg import animated_svg
+
+    rows = []
+    for name, (build, _, _, ref_b) in CLASSIC.items():
+        t = ca.trace_of(build())
+        svg_t, pdf_t = [], []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            svg = animated_svg(ca.scene(t)).encode()
+            t1 = time.perf_counter()
+            pdf = still_pdf(ca.scene(t), 0)
+            pdf_t.append((time.perf_counter() - t1) * 1000)
+            svg_t.append((t1 - t0) * 1000)
+        rows.append((name, len(svg), statistics.median(svg_t), ref_b, len(pdf),
+                     statistics.median(pdf_t)))
+    return rows
+
+
 def shell_time(repeat: int) -> tuple[float, float]:
     cmd = [sys.executable, "-m", "convanim", "conv", "--i", "5", "--k", "3", "--s", "2", "--p", "1"]
     imp = [sys.executable, "-c", "import convanim.cli"]
@@ -166,6 +188,17 @@ def main() -> None:
         print(f"| {name} | {frames} | {canvas[0]}x{canvas[1]} | {ref_canvas[0]}x{ref_canvas[1]} | "
               f"{size_b} | {ref_b} | {size_b / ref_b:.2f} |")
     print(f"| total | | | | {tot} | {ref_tot} | {tot / ref_tot:.2f} |")
+
+    print("\n## Vector output of the classic set: animated SVG (whole animation), PDF (frame 1)")
+    print("| name | SVG bytes | SVG ms | ref GIF bytes | SVG / ref | PDF bytes | PDF ms |")
+    print("|---|---|---|---|---|---|---|")
+    vec = vector_rows(repeat)
+    for name, svg_b, svg_ms, ref_b, pdf_b, pdf_ms in vec:
+        print(f"| {name} | {svg_b} | {svg_ms:.0f} | {ref_b} | {svg_b / ref_b:.3f} | {pdf_b} | "
+              f"{pdf_ms:.0f} |")
+    svg_tot, ref_tot = sum(r[1] for r in vec), sum(r[3] for r in vec)
+    print(f"| total | {svg_tot} | {sum(r[2] for r in vec):.0f} | {ref_tot} | "
+          f"{svg_tot / ref_tot:.3f} | {sum(r[4] for r in vec)} | {sum(r[5] for r in vec):.0f} |")
 
     sizes = [4, 16, 32] if args.quick else [4, 8, 16, 32, 64]
     for cell in (32, 8):
