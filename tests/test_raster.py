@@ -20,8 +20,8 @@ def test_tiles_equal_bands(spec, cell):
     # that drew differently would flicker from frame to frame.
     lay = iso_layout(ca.trace_of(spec), cell=cell)
     theme = CLASSIC
-    canvas = raster._Canvas(lay.size, theme)
-    lower, upper = raster._Ops(), raster._Ops()
+    canvas = raster.Canvas(lay.size, theme)
+    lower, upper = raster.Ops(), raster.Ops()
     for op in plane_ops(lay.lower, {REAL: (theme.input, "input")}, theme, "input"):
         lower.add(op)
     for op in plane_ops(lay.upper, {REAL: (theme.output, "output")}, theme, "output"):

@@ -1,0 +1,173 @@
+"""Frames of a scene: the still picture once, then per frame only the tiles that change."""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Iterator
+
+from PIL import Image, ImageDraw
+
+from ...changed import CHANGED, Changed
+from ...layout import Point
+from ...scene import Frame, Scene, Text
+from ...textfit import font as _font
+from .canvas import Canvas, _parallelogram_cover
+from .ops import Box, Ops
+
+
+def _crosses(rect, p0: Point, p1: Point, margin: float = 2.0) -> bool:
+    """Does segment p0-p1 pass within ``margin`` px of the box ``rect``?"""
+    x0, y0, x1, y1 = rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin
+    (ax, ay), (bx, by) = p0, p1
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-(bx - ax), ax - x0), (bx - ax, x1 - ax), (-(by - ay), ay - y0), (by - ay, y1 - ay)):
+        if p == 0:
+            if q < 0:
+                return False
+        else:
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+            if t0 > t1:
+                return False
+    return True
+
+
+def _union(boxes: list[Box]) -> Box:
+    """The smallest box holding ``boxes``; an empty box when there are none."""
+    if not boxes:
+        return (0, 0, 0, 0)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+_RUNS = count()  # tells one _animate's frames from another's
+
+
+def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
+    """Frames as the still picture plus the tiles that each frame's operations touch.
+
+    Z-order as in :mod:`convanim.scene`. Text that stays put for two frames is
+    painted into the still picture, and painted out again when it goes, so a
+    frame redraws only what changes.
+    """
+    run = next(_RUNS)
+    low, high = Ops(), Ops()
+    for op in scene.low:
+        low.add(op)
+    for op in scene.high:
+        high.add(op)
+    cover = _parallelogram_cover(*scene.cover) if scene.cover else (lambda x, y: 0.0)
+    persist = Ops()
+    in_base: dict = {}  # text and marks painted into canvas.base, in order
+    op_cache: dict = {}  # each operation's drawing, made once: cells and text recur
+
+    def ops_of(elements) -> Ops:
+        out = Ops()
+        for e in elements:
+            if e not in op_cache:
+                op_cache[e] = Ops()
+                op_cache[e].add(e)
+                op_cache[e].tiles(canvas.ncols, canvas.nrows)
+            out.extend(op_cache[e])
+        return out
+
+    def repaint_base(changed: Ops) -> list[Box]:
+        rects = canvas.tile_rects(changed.tiles(canvas.ncols, canvas.nrows))
+        if rects:
+            canvas.paint(canvas.base, rects, [low, persist, high, ops_of(in_base)])
+        return rects
+
+    canvas.keep(low)
+    canvas.paint(canvas.base, canvas.bands(), [low, persist, high])
+    previous: set = set()
+    touched: list[Box] = []  # where the last frame differs from the still picture
+    for step in range(scene.n_frames):
+        f: Frame = scene.frame(step)
+        under, over, fresh = ops_of(f.under), ops_of(f.over), ops_of(f.fresh)
+        # This frame differs from the last only where either differs from the still
+        # picture, or where the still picture itself changes.
+        changed_boxes = list(touched)
+        touched = []
+        current = dict.fromkeys(f.texts)
+        gone = [e for e in in_base if e not in current]
+        settled = [e for e in current if e in previous and e not in in_base]
+        if fresh.ops or gone or settled:
+            persist.extend(fresh)
+            for e in gone:
+                del in_base[e]
+            in_base.update(dict.fromkeys(settled))
+            changed = Ops()
+            changed.extend(fresh)
+            changed.extend(ops_of(gone + settled))
+            changed_boxes += repaint_base(changed)
+        moving = ops_of(e for e in current if e not in in_base)
+        dirty = set()
+        for layer in (under, over, moving):
+            dirty |= layer.tiles(canvas.ncols, canvas.nrows)
+        frame = canvas.base.copy()
+        touched = canvas.tile_rects(dirty)
+        canvas.paint(frame, touched, [low, under, persist, high, over, ops_of(current)])
+        touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover))
+        if f.lines:
+            # Text stays on top: restamp the items a connecting line crosses.
+            for e in current:
+                if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in f.lines):
+                    touched.append(canvas.stamp(frame, e))
+        touched = [b for b in touched if b is not None]
+        previous = set(current)
+        box = _union(changed_boxes + touched) if step else None
+        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
+
+
+def frames(scene: Scene, changed: bool = False) -> Iterator[Image.Image]:
+    """One P-mode image per frame of ``scene``, all sharing :func:`palette_colours`.
+
+    ``changed`` keeps in each frame's ``info`` where it differs from the one before
+    (:class:`convanim.changed.Changed`), for the GIF writer; frames handed to users
+    go without it.
+    """
+    if scene.crisp:
+        yield picture(scene)
+        return
+    canvas = Canvas(scene.size, scene.theme, text=scene.has_text)
+    for image in _animate(canvas, scene):
+        if not changed:
+            del image.info[CHANGED]
+        yield image
+
+
+def frame_image(scene: Scene, step: int) -> Image.Image:
+    """Frame ``step`` (from 0) alone: the frames before it are drawn too, since output
+    cells fill in as the animation goes, but only this one is kept."""
+    scene.frame(step)  # IndexError naming the range when there is no such frame
+    for n, image in enumerate(frames(scene)):
+        if n == step:
+            return image
+    raise AssertionError("unreachable")
+
+
+# Crisp scenes (the matrix figure): flat boxes and text, drawn at 1x. -------------
+
+def picture(scene: Scene) -> Image.Image:
+    """RGB image of a crisp scene's still picture: rectangles, polylines, baseline text."""
+    img = Image.new("RGB", scene.size, scene.background)
+    draw = ImageDraw.Draw(img)
+    for op in scene.low + scene.high:
+        if isinstance(op, Text):
+            draw.text((op.x, op.y), op.text, font=_font(round(op.size)), fill=op.colour,
+                      anchor=op.anchor)
+        elif op.closed:
+            xs = [p[0] for p in op.points]
+            ys = [p[1] for p in op.points]
+            box = [min(xs), min(ys), max(xs), max(ys)]
+            if op.fill is not None:
+                draw.rectangle(box, fill=op.fill)
+            if op.stroke is not None:
+                draw.rectangle(box, outline=op.stroke, width=round(op.width))
+        else:
+            draw.line(list(op.points), fill=op.stroke, width=round(op.width),
+                      joint="curve" if op.round else None)
+    return img

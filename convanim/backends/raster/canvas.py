@@ -1,0 +1,200 @@
+"""The tiled canvas: palette indices of the still picture, a tile painter, text stamps, Wu lines."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ...changed import CHANGED, Changed
+from ...layout import Point
+from ...scene import Text
+from ...textfit import font as _font
+from ...theme import RGB, Theme
+from .ops import SS, TILE, Box, Ops, _draw_ops
+from .palette import PaletteMap, palette_colours
+
+# Connecting-line coverage in thirds. The lines move every frame and are most of a
+# GIF's bytes; fewer shades repeat more, so LZW packs them tighter (classic set:
+# 1.85 MB -> 1.63 MB). A third is two steps of the palette's ramps (palette_colours),
+# and at 4x zoom the lines look as smooth as with every shade; halves show banding.
+LINE_LEVELS = 3
+MARGIN = 16  # canvas px drawn left of and above each rectangle, then cut away
+BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
+# The bottom layer (the lower grid) is kept drawn, supersampled, for canvases up to
+# this many supersampled pixels (24 MB): a rectangle then copies it instead of
+# drawing its shapes again, which was half the drawing time of a frame.
+STILL_PIXELS = 6 << 20
+
+def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
+    """cover(x, y) -> 0..1: how much of each pixel the parallelogram a-b-c-d (in order) covers.
+
+    Signed distance to the nearest edge, in pixels, clipped to a one-pixel ramp:
+    the same anti-aliasing as a box-filtered edge, without drawing anything.
+    """
+    pts = np.array([a, b, c, d], dtype=np.float64)
+    centre = pts.mean(axis=0)
+    edges = []
+    for i in range(4):
+        p, q = pts[i], pts[(i + 1) % 4]
+        n = np.array([q[1] - p[1], p[0] - q[0]])
+        n /= np.hypot(*n) or 1.0
+        if np.dot(centre - p, n) < 0:
+            n = -n  # inward normal
+        edges.append((p, n))
+
+    def cover(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        inside = np.full(xs.shape, np.inf)
+        for p, n in edges:
+            inside = np.minimum(inside, (xs - p[0]) * n[0] + (ys - p[1]) * n[1])
+        return np.clip(inside + 0.5, 0.0, 1.0)
+
+    return cover
+
+
+class Canvas:
+    """The tiled picture: palette indices of the still image, and a tile painter."""
+
+    def __init__(self, size: tuple[int, int], theme: Theme, text: bool = False):
+        self.w, self.h = size
+        self.ncols = -(-self.w // TILE)
+        self.nrows = -(-self.h // TILE)
+        self.theme = theme
+        self.to_palette = PaletteMap(palette_colours(theme, text))
+        self.base = np.zeros((self.h, self.w), dtype=np.uint8)
+        self._kept: tuple[Ops, Image.Image] | None = None
+
+    def keep(self, layer: Ops) -> None:
+        """Draw ``layer`` once over the whole canvas, when it fits STILL_PIXELS; rectangles
+        whose first layer it is start from a copy of it."""
+        if self.w * self.h * SS * SS <= STILL_PIXELS:
+            img = Image.new("RGB", (self.w * SS, self.h * SS), self.theme.background)
+            _draw_ops(ImageDraw.Draw(img), layer, range(len(layer.ops)), 0, 0)
+            self._kept = (layer, img)
+
+    def paint(self, out: np.ndarray, rects, layers: list[Ops]) -> None:
+        """Draw ``layers`` in order into each rectangle (x0, y0, x1, y1) and store palette indices."""
+        kept = self._kept is not None and bool(layers) and layers[0] is self._kept[0]
+        for x0, y0, x1, y1 in rects:
+            picks = [(layer, idx) for layer in (layers[1:] if kept else layers)
+                     if len(idx := layer.overlapping(x0, y0, x1, y1))]
+            # Room left of and above the rectangle, in whole canvas pixels, so that
+            # lines and text start inside the image (polygons are clipped at its edge).
+            mx = my = MARGIN
+            for layer, idx in picks:
+                sx, sy = layer.starts()[idx].min(axis=0)  # lines and text; inf for polygons
+                if sx < x0:
+                    mx = max(mx, int(np.ceil(x0 - sx)) + 1)
+                if sy < y0:
+                    my = max(my, int(np.ceil(y0 - sy)) + 1)
+            if kept:
+                # Past the canvas's left or top edge the copy is black: margin, cut away below.
+                img = self._kept[1].crop(((x0 - mx) * SS, (y0 - my) * SS, x1 * SS, y1 * SS))
+            else:
+                img = Image.new("RGB", ((x1 - x0 + mx) * SS, (y1 - y0 + my) * SS),
+                                self.theme.background)
+            draw = ImageDraw.Draw(img)
+            for layer, idx in picks:
+                _draw_ops(draw, layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
+            small = img.reduce(SS, box=(mx * SS, my * SS, img.width, img.height))
+            out[y0:y1, x0:x1] = self.to_palette.indices(small)
+
+    def tile_rects(self, tiles) -> list[tuple[int, int, int, int]]:
+        """The tiles as rectangles, each run of neighbours along a row merged into one.
+
+        A rectangle costs a margin and redraws every shape crossing it, so fewer,
+        wider rectangles draw less than one per tile.
+        """
+        rects = []
+        for tx, ty in sorted(tiles, key=lambda t: (t[1], t[0])):
+            x0, y0, x1, y1 = tx * TILE, ty * TILE, min(tx * TILE + TILE, self.w), min(ty * TILE + TILE, self.h)
+            if rects and rects[-1][1] == y0 and rects[-1][2] == x0:
+                rects[-1] = (rects[-1][0], y0, x1, y1)
+            else:
+                rects.append((x0, y0, x1, y1))
+        # Rows of equal extent one above the other: one rectangle.
+        merged = []
+        for r in rects:
+            if merged and merged[-1][0] == r[0] and merged[-1][2] == r[2] and merged[-1][3] == r[1]:
+                merged[-1] = (r[0], merged[-1][1], r[2], r[3])
+            else:
+                merged.append(r)
+        return merged
+
+    def bands(self) -> list[tuple[int, int, int, int]]:
+        """The whole canvas in full-width bands of about BAND_PIXELS supersampled pixels."""
+        rows = max(1, min(self.h, BAND_PIXELS // (self.w * SS * SS)))
+        return [(0, y, self.w, min(y + rows, self.h)) for y in range(0, self.h, rows)]
+
+    def stamp(self, out: np.ndarray, t: Text) -> Box | None:
+        """Blend one text over ``out`` by its anti-aliased coverage (text over the lines); its box."""
+        x0, y0 = max(0, int(t.rect[0]) - 1), max(0, int(t.rect[1]) - 1)
+        x1 = min(self.w, int(np.ceil(t.rect[2])) + 2)
+        y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
+        ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
+                                  font=_font(round(t.size * SS)), fill=255)
+        alpha = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
+        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
+        return (x0, y0, x1, y1)
+
+    def lines(self, out: np.ndarray, segments, colour: RGB, cover) -> Box | None:
+        """Anti-aliased lines one pixel wide, blended into ``out`` under ``cover(x, y)`` (0..1).
+
+        Xiaolin Wu's method, vectorised: each step along the major axis splits
+        a line between the two nearest pixels across it. The long, thin
+        connecting lines are drawn this way straight onto the frame, so they
+        cost no supersampled tiles. All lines are blended at once; where they
+        cross, their coverages combine as one line laid over the other would.
+        Returns the box of the pixels written.
+        """
+        ys, xs, weights = [], [], []
+        for p0, p1 in segments:
+            (x0, y0), (x1, y1) = p0, p1
+            steep = abs(y1 - y0) > abs(x1 - x0)
+            if steep:
+                x0, y0, x1, y1 = y0, x0, y1, x1
+            if x1 < x0:
+                x0, y0, x1, y1 = x1, y1, x0, y0
+            # Pixel centres sit at +0.5: sample the line at the centres along the major axis.
+            major = np.arange(int(np.floor(x0 - 0.5)) + 1, int(np.floor(x1 - 0.5)) + 1)
+            if len(major) == 0:
+                continue
+            slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
+            minor = y0 + (major + 0.5 - x0) * slope - 0.5
+            base = np.floor(minor).astype(np.int64)
+            frac = minor - base
+            ms = np.concatenate([major, major])
+            ns = np.concatenate([base, base + 1])
+            ys.append(ms if steep else ns)
+            xs.append(ns if steep else ms)
+            weights.append(np.concatenate([1 - frac, frac]))
+        if not ys:
+            return None
+        ys, xs, weight = np.concatenate(ys), np.concatenate(xs), np.concatenate(weights)
+        keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
+        ys, xs, weight = ys[keep], xs[keep], weight[keep]
+        alpha = weight * (1.0 - cover(xs + 0.5, ys + 0.5))
+        flat, inverse = np.unique(ys * self.w + xs, return_inverse=True)
+        clear = np.ones(len(flat))
+        np.multiply.at(clear, inverse, 1.0 - alpha)
+        alpha = np.round((1.0 - clear) * LINE_LEVELS) / LINE_LEVELS
+        shown = alpha > 0
+        if not shown.any():
+            return None
+        ys, xs = np.divmod(flat[shown], self.w)
+        out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[shown])
+        return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+
+    def image(self, indices: np.ndarray, changed: Changed | None = None) -> Image.Image:
+        """``indices`` as a P-mode image sharing their memory (so they must not change after).
+
+        ``changed`` goes into ``info`` under writer.CHANGED: where this frame can
+        differ from the one before, so the GIF writer compares that box only.
+        """
+        out = Image.frombuffer("P", (self.w, self.h), indices, "raw", "P", 0, 1)
+        out.putpalette(self.to_palette.flat)
+        if changed is not None:
+            out.info[CHANGED] = changed
+        return out

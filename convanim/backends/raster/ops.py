@@ -1,0 +1,173 @@
+"""Scene operations as Pillow drawing calls, in supersampled pixels, with boxes for tiling."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import ImageDraw
+
+from ...layout import Point
+from ...scene import DASHES, Op, Text
+from ...textfit import METRIC_SCALE
+from ...textfit import font as _font
+from ...theme import RGB
+
+# Supersampling factor: 10 coverage levels per edge, finer than the palette's ramps.
+# Text is fitted at this scale, so its sizes are whole supersampled pixels.
+SS = METRIC_SCALE
+TILE = 64  # tile side, canvas pixels
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in canvas px, ends excluded
+
+
+class Ops:
+    """Drawing operations in z-order, in supersampled pixels, with their boxes (canvas px)."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple] = []
+        self.boxes: list[tuple[float, float, float, float]] = []
+        self._arr: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
+        self._start_list: list[tuple[float, float]] = []
+        self._tiles: tuple[tuple[int, int], set] | None = None  # ((ncols, nrows), tiles)
+
+    def poly(self, points, fill: RGB) -> None:
+        self._tiles = None
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        self.ops.append(("p", [(x * SS, y * SS) for x, y in points], fill))
+        self._start_list.append((np.inf, np.inf))
+        self.boxes.append((min(xs), min(ys), max(xs), max(ys)))
+
+    def seg(self, p0: Point, p1: Point, colour: RGB, width: float, extend: bool = True) -> None:
+        """A line of ``width`` canvas px; extended by half a width so corners close cleanly."""
+        self._tiles = None
+        (x0, y0), (x1, y1) = p0, p1
+        w = max(1, round(width * SS))
+        if extend:
+            dx, dy = x1 - x0, y1 - y0
+            n = (dx * dx + dy * dy) ** 0.5 or 1.0
+            e = w / 2 / SS / n
+            x0, y0, x1, y1 = x0 - dx * e, y0 - dy * e, x1 + dx * e, y1 + dy * e
+        self.ops.append(("l", [(x0 * SS, y0 * SS), (x1 * SS, y1 * SS)], colour, w))
+        self._start_list.append((min(x0, x1), min(y0, y1)))
+        r = width / 2
+        self.boxes.append((min(x0, x1) - r, min(y0, y1) - r, max(x0, x1) + r, max(y0, y1) + r))
+
+    def text(self, t: Text) -> None:
+        self._tiles = None
+        self.ops.append(("t", [(t.x * SS, t.y * SS)], t.text, round(t.size * SS), t.colour))
+        self._start_list.append((t.x, t.y))
+        x0, y0, x1, y1 = t.rect
+        self.boxes.append((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
+
+    def add(self, op: Op) -> None:
+        """One scene operation: a text, or a shape's fill and then each edge's stroke."""
+        if isinstance(op, Text):
+            self.text(op)
+            return
+        pts = op.points
+        if op.fill is not None:
+            self.poly(pts, op.fill)
+        if op.stroke is not None:
+            edges = len(pts) if op.closed else len(pts) - 1
+            for i in range(edges):
+                p0, p1 = pts[i], pts[(i + 1) % len(pts)]
+                if op.dashed:
+                    self.dashed(p0, p1, op.stroke, op.width)
+                else:
+                    self.seg(p0, p1, op.stroke, op.width)
+
+    def extend(self, other: "Ops") -> None:
+        # Tiles known on both sides stay known: frames are assembled from cached shapes.
+        if not self.ops:
+            self._tiles = other._tiles
+        elif other.ops:
+            known = (self._tiles is not None and other._tiles is not None
+                     and self._tiles[0] == other._tiles[0])
+            self._tiles = (self._tiles[0], self._tiles[1] | other._tiles[1]) if known else None
+        self.ops.extend(other.ops)
+        self.boxes.extend(other.boxes)
+        self._start_list.extend(other._start_list)
+
+    def dashed(self, p0: Point, p1: Point, colour: RGB, width: float) -> None:
+        for a, b in DASHES:
+            q0 = (p0[0] + (p1[0] - p0[0]) * a, p0[1] + (p1[1] - p0[1]) * a)
+            q1 = (p0[0] + (p1[0] - p0[0]) * b, p0[1] + (p1[1] - p0[1]) * b)
+            self.seg(q0, q1, colour, width, extend=(a == 0.0 or b == 1.0))
+
+    def starts(self) -> np.ndarray:
+        """(n, 2) leftmost x and topmost y of each line or text op's points, canvas px.
+
+        Polygons are clipped where they leave the image, so they get +inf here.
+        """
+        if self._starts is None or len(self._starts) != len(self.ops):
+            self._starts = np.array(self._start_list, dtype=np.float64).reshape(-1, 2)
+        return self._starts
+
+    def overlapping(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        if self._arr is None or len(self._arr) != len(self.boxes):
+            self._arr = np.array(self.boxes, dtype=np.float64).reshape(-1, 4)
+        b = self._arr
+        pad = 1.0  # anti-aliasing reaches one pixel past a shape
+        return np.flatnonzero((b[:, 0] - pad < x1) & (b[:, 2] + pad > x0)
+                              & (b[:, 1] - pad < y1) & (b[:, 3] + pad > y0))
+
+    def tiles(self, ncols: int, nrows: int) -> set[tuple[int, int]]:
+        """Tiles that the operations touch; lines walk their length, polygons take their box."""
+        if self._tiles is not None and self._tiles[0] == (ncols, nrows):
+            return self._tiles[1]
+        out: set[tuple[int, int]] = set()
+        for op, (x0, y0, x1, y1) in zip(self.ops, self.boxes):
+            if op[0] == "l":
+                (ax, ay), (bx, by) = op[1]
+                ax, ay, bx, by = ax / SS, ay / SS, bx / SS, by / SS
+                n = int(max(abs(bx - ax), abs(by - ay)) // (TILE / 4)) + 2
+                for k in range(n):
+                    t = k / (n - 1)
+                    x, y = ax + (bx - ax) * t, ay + (by - ay) * t
+                    for dx in (-2.0, 2.0):
+                        for dy in (-2.0, 2.0):
+                            out.add((int((x + dx) // TILE), int((y + dy) // TILE)))
+            else:
+                for ty in range(int((y0 - 2) // TILE), int((y1 + 2) // TILE) + 1):
+                    for tx in range(int((x0 - 2) // TILE), int((x1 + 2) // TILE) + 1):
+                        out.add((tx, ty))
+        tiles = {(tx, ty) for tx, ty in out if 0 <= tx < ncols and 0 <= ty < nrows}
+        self._tiles = ((ncols, nrows), tiles)
+        return tiles
+
+
+def _clip_poly(pts: list, axis: int) -> list:
+    """The part of a polygon with coordinate ``axis`` >= 0 (one Sutherland-Hodgman pass)."""
+    out = []
+    for i, p in enumerate(pts):
+        q = pts[(i + 1) % len(pts)]
+        if p[axis] >= 0:
+            out.append(p)
+        if (p[axis] >= 0) != (q[axis] >= 0):
+            t = p[axis] / (p[axis] - q[axis])
+            out.append((p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t))
+    return out
+
+
+def _draw_ops(draw: ImageDraw.ImageDraw, layer: Ops, idx: np.ndarray, ox: float, oy: float) -> None:
+    """Draw operations ``idx`` of ``layer`` with the image's origin at (ox, oy), supersampled.
+
+    Pillow rounds negative coordinates differently from positive ones, so a
+    polygon reaching past the image's left or top edge is clipped there first;
+    lines and text are not (a wide line's pixels depend on its whole length), the
+    caller leaves room for them. Every rectangle then draws a shape's pixels the
+    same, wherever its origin lies.
+    """
+    for i in idx:
+        op = layer.ops[i]
+        pts = [(x - ox, y - oy) for x, y in op[1]]
+        if op[0] == "p":
+            if min(min(x, y) for x, y in pts) < 0:
+                pts = _clip_poly(_clip_poly(pts, 0), 1)
+                if len(pts) < 3:
+                    continue
+            draw.polygon(pts, fill=op[2])
+        elif op[0] == "l":
+            draw.line(pts, fill=op[2], width=op[3])
+        else:
+            draw.text(pts[0], op[2], font=_font(op[3]), fill=op[4])

@@ -1,0 +1,85 @@
+"""The fixed palette of a picture and exact nearest-colour mapping onto it (no dithering)."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+from PIL import Image
+
+from ...theme import RGB, Theme
+
+
+def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
+    """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair.
+
+    ``text`` adds the text colours (for pictures with numbers or captions), so
+    text and its anti-aliased edges against every fill are in the palette.
+    At most 255 entries are distinct: the last repeats the first, so no pixel maps
+    to it and a GIF can use it as its transparent index (writer.write_gif).
+    """
+    base = theme.colours() + (theme.text_colours() if text else [])
+    pairs = list(combinations(base, 2))
+    steps = max(1, (255 - len(base)) // max(1, len(pairs)))
+    colours = [tuple(c) for c in base]
+    for a, b in pairs:
+        for n in range(1, steps + 1):
+            t = n / (steps + 1)
+            colours.append(tuple(round(x + (y - x) * t) for x, y in zip(a, b)))
+    colours = colours[:255]
+    colours += [colours[0]] * (256 - len(colours))
+    return np.array(colours, dtype=np.int32)
+
+
+class PaletteMap:
+    """Exact nearest-colour mapping onto a fixed palette, no dithering.
+
+    Pillow's own palette conversion looks colours up in a coarse cache and can
+    shift an exact theme colour to a neighbouring blend; this maps every
+    colour to its true nearest entry, remembering each answer in a table
+    indexed by the 24-bit colour (index + 1; 0 = not yet known). The table is
+    allocated zeroed, so only the pages of colours that occur use memory.
+    """
+
+    def __init__(self, colours: np.ndarray):
+        self.colours = colours
+        self.flat = [int(v) for v in colours.ravel()]
+        # index + 1 fits a byte: the last index is never an answer (palette_colours).
+        self._known = np.zeros(1 << 24, dtype=np.uint8)
+        self._colours_t = colours.astype(np.float64).T.copy()
+        self._norms = (self._colours_t ** 2).sum(axis=0)
+
+    def __call__(self, img: Image.Image) -> Image.Image:
+        out = Image.frombytes("P", img.size, self.indices(img).tobytes())
+        out.putpalette(self.flat)
+        return out
+
+    def indices(self, img: Image.Image) -> np.ndarray:
+        """(H, W) uint8 palette index of each pixel of an RGB image."""
+        # One C call packs each pixel into a little-endian word: R | G << 8 | B << 16.
+        packed = np.frombuffer(img.tobytes("raw", "RGBX"), dtype="<u4") & 0xFFFFFF
+        return self._lookup(packed).reshape(img.size[1], img.size[0])
+
+    def indices_rgb(self, a: np.ndarray) -> np.ndarray:
+        """Palette index of each colour of an (..., 3) array of 0..255 values."""
+        a = a.astype(np.uint32)
+        return self._lookup(a[..., 0] | (a[..., 1] << 8) | (a[..., 2] << 16))
+
+    def blend(self, index: np.ndarray, colour: RGB, alpha: np.ndarray) -> np.ndarray:
+        """Palette indices of ``colour`` laid over the colours of ``index`` with ``alpha`` (0..1)."""
+        under = self.colours[index].astype(np.float64)
+        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[..., None]
+        return self.indices_rgb(np.rint(mixed).astype(np.int32))
+
+    def _lookup(self, packed: np.ndarray) -> np.ndarray:
+        found = self._known[packed]
+        missing = found == 0
+        if missing.any():
+            new = np.unique(packed[missing])
+            rgb = np.stack([new & 255, (new >> 8) & 255, new >> 16], axis=1).astype(np.float64)
+            # |rgb - c|^2 less |rgb|^2, which is the same for every c: one matrix product.
+            # Every term is a whole number far below 2^53, so ties break as exactly as in integers.
+            dist = self._norms - 2.0 * (rgb @ self._colours_t)
+            self._known[new] = dist.argmin(axis=1) + 1
+            found = self._known[packed]
+        return found - 1
