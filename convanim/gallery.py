@@ -40,7 +40,7 @@ from PIL import Image
 
 from . import __version__, api, writer
 from . import formats as formats_table
-from .cli import JOBS, cli
+from .commands import JOBS, cli
 from .info import info_dict
 from .params import SpecError
 from .spec import Spec

@@ -1,0 +1,321 @@
+"""The rendering and describing commands: each builds a spec and calls one library function.
+
+The gallery builds its figures through these same commands (:data:`JOBS` and
+their options), so this module never imports the gallery.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import click
+
+from . import __version__, api, formats
+from .info import info_dict, info_text
+from .params import SpecError
+from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
+from .theme import ROLES, THEMES, parse_colour_args, theme_named
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def size_options(fn: Callable | None = None, *, stride_default: str | None = "1") -> Callable:
+    """--i --k --s --p --d, each N or H,W (or HxW)."""
+    if fn is None:
+        return lambda f: size_options(f, stride_default=stride_default)
+    stride_help = "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch."
+    for decorator in reversed([
+        click.option("--i", "--input-size", "input_size", required=True, metavar="N|H,W",
+                     help="Input size."),
+        click.option("--k", "--kernel-size", "kernel_size", required=True, metavar="N|H,W",
+                     help="Kernel size."),
+        click.option("--s", "--stride", "stride", default=stride_default,
+                     show_default=stride_default is not None, metavar="N|H,W", help=stride_help),
+        click.option("--p", "--padding", "padding", default="0", show_default=True,
+                     metavar="N|H,W|valid|same|full", help="Zero padding on each side."),
+        click.option("--d", "--dilation", "dilation", default="1", show_default=True,
+                     metavar="N|H,W", help="Dilation: spacing between kernel taps."),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
+def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callable:
+    """Data, output and picture options of the rendering commands (pool has no --weight)."""
+    if fn is None:
+        return lambda f: render_options(f, weight=weight)
+    for decorator in reversed([
+        click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+                     help="Random input 0..3 and weights 0..2 from this seed."),
+        click.option("--input", "input_file", metavar="FILE",
+                     help="Input matrix (.npy, .csv or whitespace-separated text), or a small "
+                          ".png read as greyscale, scaled to 0..3 and rounded to whole numbers "
+                          "(its size must equal --i)."),
+        click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.",
+                     hidden=not weight),
+        click.option("-o", "--output", metavar="PATH",
+                     help="Output file: .gif, .webp, .png (APNG), .svg (animated) or .json (the "
+                          "trace); with --frame: .png, .svg or .pdf. Default: a name from the "
+                          "parameters, e.g. conv_i5_k3_s2_p1.gif (conv_i5_k3_s2_p1_flat_dark.gif "
+                          "with --style flat --theme dark; ..._frame5.png with --frame 5)."),
+        click.option("--frame", type=click.IntRange(1), metavar="N",
+                     help="Write frame N alone (1-based, as the --frames file names) as a "
+                          "still: .png, .svg or .pdf."),
+        click.option("--duration", type=click.IntRange(1, 60_000), default=1000,
+                     show_default=True, metavar="MS", help="Milliseconds per frame."),
+        click.option("--loop", type=click.IntRange(0, 65535), default=0, show_default=True,
+                     help="Times to loop; 0 = forever."),
+        click.option("--cell", type=click.IntRange(8, 200), default=api.DEFAULT_CELL,
+                     show_default=True, metavar="PX", help="Size of one cell in pixels."),
+        click.option("--frames", "frames_dir", metavar="DIR",
+                     help="Also write every frame as a numbered PNG into DIR."),
+        click.option("--style", type=click.Choice(api.STYLES), default="iso", show_default=True,
+                     help="iso: the guide's oblique view; flat: front view, input | kernel | "
+                          "output side by side with values, labels and the step's sum."),
+        click.option("--numbers/--no-numbers", default=None,
+                     help="Write the values in the cells (default: on for flat, off for iso)."),
+        click.option("--labels/--no-labels", default=None,
+                     help="Name the grids, e.g. 'input 5x5, padding 1' (default: on for flat)."),
+        click.option("--caption", metavar="auto|TEXT",
+                     help="A caption below the picture; 'auto': the parameters and the "
+                          "output-size formula with numbers."),
+        click.option("--title", metavar="TEXT", help="A title above the picture."),
+        click.option("--theme", "theme_name", default="classic", show_default=True,
+                     metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe)."),
+        click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
+                     help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
+        click.option("--max-frames", type=click.IntRange(1), default=api.MAX_FRAMES,
+                     show_default=True, metavar="N",
+                     help="Refuse animations with more frames than this."),
+        click.option("--max-size", type=click.IntRange(1), default=api.MAX_SIZE,
+                     show_default=True, metavar="PX",
+                     help="Refuse canvases wider or taller than this many pixels."),
+        click.option("--max-products", type=click.IntRange(1), default=api.MAX_PRODUCTS,
+                     show_default=True, metavar="N",
+                     help="Refuse animations whose frames x kernel cells exceed this."),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
+def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="classic",
+         colors=(), duration=1000, loop=0, frame=None, max_frames=api.MAX_FRAMES,
+         max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, **look) -> api.Job:
+    """The job of a rendering command; the picture options make its :class:`api.Look`.
+
+    The default file name adds the style, --numbers and the theme when they are not
+    the defaults, so figures of one spec drawn differently do not overwrite each other;
+    with --frame N it is a PNG named ..._frameN.png.
+    """
+    look = api.Look(theme=theme_named(theme_name, parse_colour_args(colors)), **look)
+    if output is None:
+        parts = [spec.short_name()]
+        if look.style != "iso":
+            parts.append(look.style)
+        elif look.numbers:
+            parts.append("numbers")
+        if theme_name != "classic":
+            parts.append(theme_name)
+        if frame is not None:
+            parts.append(f"frame{frame}")
+        output = "_".join(parts) + (formats.DEFAULT_STILL if frame is not None
+                                    else formats.DEFAULT_ANIMATION)
+    return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, look,
+                   api.Limits(max_frames, max_size, max_products), duration, loop, frame)
+
+
+def _run(job: api.Job) -> None:
+    for written in api.run_job(job):
+        click.echo(str(written))
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="convanim")
+def cli() -> None:
+    """Animate 2-D convolutions the way the convolution-arithmetic guide draws them.
+
+    \b
+    Example:
+      convanim conv --i 5 --k 3 --s 2 --p 1
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options
+@render_options
+def conv(**params) -> None:
+    """Animate a convolution (PyTorch Conv2d, one channel).
+
+    One frame per kernel placement; per axis the output size is
+    floor((i + 2p - d(k-1) - 1) / s) + 1.
+
+    \b
+    Examples:
+      convanim conv --i 5 --k 3 --s 2 --p 1
+      convanim conv --i 7 --k 3 --d 2 -o dilated.gif
+      convanim conv --i 5,7 --k 3,2 --s 2,1 --p 1,0 -o wide.webp
+      convanim conv --i 5 --k 3 --p same -o steps.json
+      convanim conv --i 5 --k 3 --s 2 --p 1 -o conv.svg        # animated SVG, plays in <img>
+      convanim conv --i 5 --k 3 --s 2 --p 1 --frame 5 -o step5.pdf   # one frame, vector
+      convanim conv --i 5 --k 3 --style flat                  # values, labels, the sum
+      convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark
+      convanim conv --i 5 --k 3 --color input=#268bd2 --color output=#2aa198
+    """
+    _run(conv_job(**params))
+
+
+def conv_job(input_size, kernel_size, stride, padding, dilation, **render) -> api.Job:
+    return _job(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
+
+
+def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view):
+    if of_conv:
+        if output_padding is not None:
+            raise SpecError("output_padding: --of-conv derives it from the convolution; "
+                            "drop --op or drop --of-conv")
+        return transpose_of(conv2d(input_size, kernel_size, stride, padding, dilation), view)
+    return conv_transpose2d(input_size, kernel_size, stride, padding, dilation,
+                            output_padding if output_padding is not None else "0", view)
+
+
+def tconv_options(fn: Callable) -> Callable:
+    for decorator in reversed([
+        click.option("--op", "--output-padding", "output_padding", metavar="N|H,W",
+                     help="Extra rows/columns at the bottom/right of the output (default 0); "
+                          "smaller than the stride or the dilation."),
+        click.option("--of-conv", is_flag=True,
+                     help="The sizes describe a direct convolution: animate its transpose "
+                          "(input = that conv's output, output = its input)."),
+        click.option("--view", type=click.Choice(["gather", "scatter"]), default="gather",
+                     show_default=True,
+                     help="gather: one step per output cell, the flipped kernel sliding over the "
+                          "zero-stretched input; scatter: one step per input cell stamping the "
+                          "kernel onto the output."),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options
+@tconv_options
+@render_options
+def tconv(**params) -> None:
+    """Animate a transposed convolution (PyTorch ConvTranspose2d, one channel).
+
+    Per axis the output size is (i-1)*s - 2p + d(k-1) + output_padding + 1.
+
+    \b
+    Examples:
+      convanim tconv --i 3 --k 3 --s 2 --p 1                 # 3x3 -> 5x5
+      convanim tconv --i 3 --k 3 --s 2 --p 1 --op 1          # 3x3 -> 6x6
+      convanim tconv --of-conv --i 6 --k 3 --s 2 --p 1       # transpose of 6 -> 3: 3 -> 6
+      convanim tconv --i 2 --k 2 --s 2 --view scatter
+      convanim tconv --i 2 --k 3 --style flat --view scatter  # running sums fill the output
+    """
+    _run(tconv_job(**params))
+
+
+def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
+              **render) -> api.Job:
+    return _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
+                            of_conv, view), **render)
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options(stride_default=None)
+@click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
+              help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
+@render_options(weight=False)
+def pool(**params) -> None:
+    """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
+
+    \b
+    Examples:
+      convanim pool --i 5 --k 3 --s 1 --mode max
+      convanim pool --i 6 --k 2 --mode avg -o avg.gif
+      convanim pool --i 5 --k 3 --s 1 --style flat            # max(...) per step, winner marked
+    """
+    _run(pool_job(**params))
+
+
+def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render) -> api.Job:
+    if render.get("weight_file"):
+        raise SpecError("weight: pooling takes no weight; drop --weight")
+    return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
+
+
+# Each rendering command's job builder, by command name: the gallery builds the same job from
+# an entry's parsed parameters. A command not listed here is run through its own callback.
+JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job, "pool": pool_job}
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options
+@click.option("--transposed", is_flag=True, help="Describe the transposed convolution.")
+@tconv_options
+@click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
+def info(input_size, kernel_size, stride, padding, dilation, transposed, output_padding, of_conv,
+         view, as_json) -> None:
+    """Print the arithmetic: output size formula with the numbers, frames, unread cells, PyTorch call.
+
+    \b
+    Examples:
+      convanim info --i 5 --k 3 --s 2 --p 1
+      convanim info --transposed --i 3 --k 3 --s 2 --p 1 --op 1
+    """
+    if transposed or of_conv:
+        spec = _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
+                           of_conv, view)
+    else:
+        if output_padding is not None:
+            raise SpecError("output_padding: only for a transposed convolution; add --transposed")
+        if view != "gather":
+            raise SpecError(f"view: got {view!r}; only for a transposed convolution; "
+                            "add --transposed")
+        spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+    click.echo(json.dumps(info_dict(spec), indent=2) if as_json else info_text(spec))
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options
+@click.option("--transpose", is_flag=True,
+              help="Draw C^T, the transposed convolution's matrix: X' = C^T Y.")
+@click.option("--vectors/--no-vectors", default=True, show_default=True,
+              help="Draw the flattened input and output beside the matrix, with their values.")
+@click.option("--values", is_flag=True, help="Write the weights' numbers instead of w(r,c).")
+@click.option("--cell", type=click.IntRange(12, 96), default=api.DEFAULT_CELL, show_default=True,
+              metavar="PX", help="Height of one matrix row in pixels.")
+@click.option("-o", "--output", metavar="PATH",
+              help="Output file: .png, .svg or .pdf (vector). Default: a name from the "
+                   "parameters, e.g. conv_matrix_i4_k3.png (conv_matrix_T_i4_k3.png with "
+                   "--transpose).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Random input 0..3 and weights 0..2 from this seed.")
+@click.option("--input", "input_file", metavar="FILE",
+              help="Input matrix (.npy, .csv or whitespace-separated text).")
+@click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.")
+def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vectors, values, cell,
+           output, seed, input_file, weight_file) -> None:
+    """Draw a convolution as a sparse matrix C: Y = C X (PNG, SVG or PDF).
+
+    C has one row per output cell and one column per input cell (both flattened
+    row-major), w(r,c) where that kernel weight joins them and 0 elsewhere; the
+    products come from the same engine as the animations. --transpose draws C^T,
+    the transposed convolution. At most 64 rows and 64 columns.
+
+    \b
+    Examples:
+      convanim matrix --i 4 --k 3 -o C.png                # the article's 4x16 matrix
+      convanim matrix --i 4 --k 3 --transpose             # conv_matrix_T_i4_k3.png
+      convanim matrix --i 4 --k 3 -o C.pdf                # vector, for a paper
+      convanim matrix --i 5 --k 3 --s 2 --p 1 --values --no-vectors
+    """
+    spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+    stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
+    path = api.matrix_output(output if output is not None else stem + formats.DEFAULT_STILL)
+    t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
+    written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,
+                              cell=cell)
+    click.echo(str(written))
