@@ -11,9 +11,11 @@ ends, dashed edges as the dashes of :data:`convanim.scene.DASHES`), the
 connecting lines (1 pt, the scene's line colour), then text and marks. Text is
 real PDF text in the raster's own font (Pillow's Aileron, from
 :func:`convanim.textfit.font_bytes`), embedded as a subset, at the size and
-position the raster draws it, so it can be selected, searched and copied.
-There is no image in the file. Characters the font lacks are left out (fpdf2
-logs a warning naming them).
+position the raster draws it, so it can be selected, searched and copied;
+each line gets the character spacing that makes it exactly as wide as the
+raster's (Pillow hints the advances to whole pixels, the PDF does not), which
+is the width the layout fitted it by. There is no image in the file.
+Characters the font lacks are left out (fpdf2 logs a warning naming them).
 
 Crisp scenes (the matrix figure) follow the raster's pixel rules there, so the
 page rasterised at 72 dpi lands on the same pixels: a box (x0, y0, x1, y1) fills
@@ -27,13 +29,17 @@ fpdf2 is imported inside :func:`still_pdf`: the command line starts without it.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Iterable
+from functools import lru_cache
 
 from ..layout import Point
 from ..scene import DASHES, Op, Scene, Shape, Text
+from ..textfit import METRIC_SCALE as SS
+from ..textfit import font as _font
 from ..textfit import font_bytes
 
 FONT = "aileron"  # family name inside the document
@@ -78,7 +84,36 @@ def edge_segments(shape: Shape) -> list[Segment]:
     return out
 
 
-StrokeKey = tuple  # ("fill", colour) or ("stroke", colour, width, round joins)
+@lru_cache(maxsize=1)
+def advances() -> tuple[dict[int, int], int]:
+    """The embedded font's advance widths, font units by code point, and its units per em."""
+    from fontTools.ttLib import TTFont  # fpdf2 depends on fontTools
+
+    font = TTFont(io.BytesIO(font_bytes()))
+    hmtx = font["hmtx"]
+    cmap = {code: hmtx[glyph][0] for code, glyph in font.getBestCmap().items()}
+    return cmap, font["head"].unitsPerEm
+
+
+def widths(text: str, size: float, scale: int) -> tuple[float, float, int]:
+    """(PDF width, raster width, count) of the characters of ``text`` that the font
+    has, at ``size`` pt.
+
+    The PDF sets text at the font's own advances; the raster draws at ``scale``
+    times the size with Pillow's hinted advances, whole pixels at that scale,
+    which is what the layout fitted the text by. Characters the font lacks are
+    left out of both (the PDF drops them).
+    """
+    cmap, upem = advances()
+    shown = "".join(c for c in text if ord(c) in cmap)
+    natural = sum(cmap[ord(c)] for c in shown) * size / upem
+    raster = _font(round(size * scale)).getlength(shown) / scale if shown else 0.0
+    return natural, raster, len(shown)
+
+
+def _width(op: Shape) -> float:
+    """The stroke width the raster draws: at least one supersampled pixel."""
+    return max(op.width, 1 / SS)
 
 
 class _Page:
@@ -89,7 +124,7 @@ class _Page:
     edges meet or overlap they are covered once, as in the raster (which draws
     opaque shapes supersampled), instead of their anti-aliased edges adding up
     into dark knots at every corner. Order is kept: a run ends at the first
-    operation that paints differently.
+    operation that paints differently. Text ends every run.
     """
 
     def __init__(self, pdf, crisp: bool):
@@ -97,6 +132,7 @@ class _Page:
         self.crisp = crisp
         self.size: float | None = None
         self.runs: list[tuple[tuple, list[tuple[list[Point], bool]]]] = []
+        self.cells: list[Shape] = []
 
     def _add(self, key: tuple, points: list[Point], closed: bool) -> None:
         if self.runs and self.runs[-1][0] == key:
@@ -127,10 +163,32 @@ class _Page:
         if self.crisp:
             self._crisp_shape(op)
             return
+        edged = op.stroke is not None
+        if op.fill is not None and edged:
+            # A shaded cell: fills of a run of cells first, then their edges (see _cells).
+            self.cells.append(op)
+            return
+        self._end_cells()
         if op.fill is not None:
             self.fill(op.points, op.fill)
-        if op.stroke is not None and op.width > 0:
-            self.segments(edge_segments(op), op.stroke, op.width)
+        if edged:
+            self.segments(edge_segments(op), op.stroke, _width(op))
+
+    def _end_cells(self) -> None:
+        """Paint a run of filled and edged shapes (shaded cells): every fill, then every edge.
+
+        The raster paints cell by cell, and a cell's fill covers the inner half of
+        the edge it shares with the cell before, which its own edge then paints
+        again. Painting the fills first leaves the same picture where the later
+        edge is solid (where it is dashed, the earlier edge shows whole in its
+        gaps rather than half), and lets the run's edges join one path, so no
+        shared edge is anti-aliased twice.
+        """
+        cells, self.cells = self.cells, []
+        for op in cells:
+            self.fill(op.points, op.fill)
+        for op in cells:
+            self.segments(edge_segments(op), op.stroke, _width(op))
 
     def _crisp_shape(self, op: Shape) -> None:
         """Pillow's rules at one pixel per point: a closed shape is a box whose corners
@@ -141,17 +199,18 @@ class _Page:
             x0, y0, x1, y1 = min(xs), min(ys), max(xs) + 1, max(ys) + 1
             if op.fill is not None:
                 self.fill(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), op.fill)
-            if op.stroke is not None and op.width > 0:
-                w = max(1, round(op.width))  # Pillow's outline: w pixels inside the box
+            w = round(op.width)  # Pillow's outline: w whole pixels inside the box, or none
+            if op.stroke is not None and w > 0:
                 a, b, c, d = x0 + w / 2, y0 + w / 2, x1 - w / 2, y1 - w / 2
                 self.stroke(((a, b), (c, b), (c, d), (a, d)), op.stroke, w, closed=True)
             return
-        if op.stroke is not None and op.width > 0:
+        if op.stroke is not None and round(op.width) > 0:
             self.stroke([(x + 0.5, y + 0.5) for x, y in op.points], op.stroke,
-                        max(1, round(op.width)), round_joins=op.round)
+                        round(op.width), round_joins=op.round)
 
     def flush(self) -> None:
         """Paint the runs gathered so far, in order."""
+        self._end_cells()
         if not self.runs:
             return
         from fpdf.drawing import DeviceRGB, PaintedPath
@@ -187,16 +246,19 @@ class _Page:
     def text(self, t: Text) -> None:
         self.flush()
         pdf = self.pdf
-        size = round(t.size) if self.crisp else t.size
+        # The raster's size: whole pixels (crisp) or whole supersampled pixels.
+        size = round(t.size) if self.crisp else round(t.size * SS) / SS
         if size != self.size:
             pdf.set_font(FONT, size=size)
             self.size = size
         pdf.set_text_color(*t.colour)
+        # As wide as the raster's text: spread the difference over the gaps.
+        natural, raster, shown = widths(t.text, size, 1 if self.crisp else SS)
+        pdf.set_char_spacing((raster - natural) / (shown - 1) if shown > 1 else 0)
         if t.anchor.startswith("l"):
             x = t.x
         else:  # other anchors: place by the alignment point, as fonts other than ours would
-            w = pdf.get_string_width(t.text)
-            x = {"start": t.ax, "end": t.ax - w}.get(t.align, t.ax - w / 2)
+            x = {"start": t.ax, "end": t.ax - raster}.get(t.align, t.ax - raster / 2)
         y = t.y if t.anchor == "ls" else t.baseline
         pdf.text(x, y, t.text)
 
