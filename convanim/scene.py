@@ -115,6 +115,8 @@ class Scene:
     has_text: bool = False
     crisp: bool = False
     title: str = ""
+    # The fresh shapes of one frame alone, without the rest of it (see still()).
+    fresh_of: Callable[[int], tuple[Op, ...]] | None = field(default=None, repr=False)
 
     @property
     def background(self) -> RGB:
@@ -143,8 +145,9 @@ class Scene:
         frame's text and marks, which stay readable over the lines.
         """
         f = self.frame(step)
-        persist = [op for n in range(step + 1) for op in self.frame_of(n).fresh] if step else list(f.fresh)
-        shapes = self.low + f.under + tuple(persist) + self.high + f.over
+        fresh_of = self.fresh_of or (lambda n: self.frame_of(n).fresh)
+        persist = tuple(op for n in range(step) for op in fresh_of(n)) + f.fresh
+        shapes = self.low + f.under + persist + self.high + f.over
         return Still(shapes, self.visible(f.lines), f.texts)
 
 
@@ -302,10 +305,16 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC) -> Scene:
 
     overlay = _Overlay(theme)
 
+    def fresh_of(step: int) -> tuple[Shape, ...]:
+        if not scatter:
+            return ()
+        rr, cc = (layout.first_fill == step).nonzero()
+        return tuple(Shape(up.quad(r, c), fill=theme.output, role="output", cell=("output", r, c))
+                     for r, c in zip(rr.tolist(), cc.tolist()))
+
     def frame_of(step: int) -> Frame:
         shapes = layout.frame(step)
-        fresh = tuple(Shape(up.quad(r, c), fill=theme.output, role="output", cell=("output", r, c))
-                      for r, c in shapes.fresh)
+        fresh = fresh_of(step)
         under = tuple(cell(False, r, c, kind) for r, c, kind in shapes.lower)
         over = tuple(cell(True, r, c, kind) for r, c, kind in shapes.upper
                      if kind in (REAL, CROP, PAD))
@@ -316,7 +325,8 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC) -> Scene:
         return Frame(under, fresh, over, texts, shapes.lines)
 
     return Scene(layout.size, theme, tuple(still_low), tuple(still_high), layout.n_frames,
-                 frame_of, theme.connector, cover, layout.has_text, title=_title(layout))
+                 frame_of, theme.connector, cover, layout.has_text, title=_title(layout),
+                 fresh_of=fresh_of)
 
 
 # The flat picture ----------------------------------------------------------------
@@ -343,7 +353,8 @@ def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC) -> Scene:
         return Frame(over=tuple(over), texts=texts)
 
     return Scene(layout.size, theme, tuple(grids), (), layout.n_frames, frame_of,
-                 theme.connector, None, layout.has_text, title=_title(layout))
+                 theme.connector, None, layout.has_text, title=_title(layout),
+                 fresh_of=lambda step: ())
 
 
 # The matrix figure --------------------------------------------------------------

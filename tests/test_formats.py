@@ -168,3 +168,15 @@ def test_gallery_still_errors(tmp_path, capsys, body, words):
     assert code == 2
     for w in words:
         assert w in err
+
+
+def test_scene_fresh_of_agrees_with_the_frames():
+    # still(N) collects the persistent cells of frames 0..N through fresh_of, without
+    # building those frames; it must be what the frames themselves say.
+    for spec in (ca.conv_transpose2d(3, 3, 2, 1, view="scatter"), ca.conv2d(4, 3)):
+        for style in ("iso", "flat"):
+            sc = ca.scene(ca.trace_of(spec), style=style)
+            for n in range(sc.n_frames):
+                assert sc.fresh_of(n) == sc.frame(n).fresh
+    sc = ca.scene(ca.trace_of(ca.conv_transpose2d(3, 3, 2, 1, view="scatter")))
+    assert sum(len(sc.fresh_of(n)) for n in range(sc.n_frames)) == 25  # every output cell once
