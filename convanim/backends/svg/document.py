@@ -1,0 +1,142 @@
+"""Whole SVG documents: a still frame, or the animation with its CSS timeline."""
+
+from __future__ import annotations
+
+import math
+
+from ...scene import Scene
+from .elements import LINES_CLASS, Styles, Writer, common_class, render
+from .order import frame_runs, grouped
+from .paths import escape, hex_colour, num, seg_key
+
+FONT_FAMILY = ('"Aileron","Helvetica Neue",Helvetica,Arial,"Noto Sans","Noto Sans CJK SC",'
+               '"Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif')
+
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+def _percent(k: int, n: int) -> str:
+    nd = 2 + max(0, math.ceil(math.log10(n / 100))) if n > 100 else 2
+    return num(100 * k / n, nd) + "%"
+
+
+def _head(scene: Scene, extra: str = "") -> str:
+    w, h = scene.size
+    crisp = ' shape-rendering="crispEdges"' if scene.crisp else ""
+    return (f'<svg xmlns="{SVG_NS}" width="{w}" height="{h}" viewBox="0 0 {w} {h}"'
+            f' xml:space="preserve"{crisp}{extra}>'
+            f"<title>{escape(scene.title)}</title>")
+
+
+def _style(rules: list[str]) -> str:
+    # Nothing user-given goes into the style sheet; escape anyway, as XML text.
+    return "<style>" + escape("\n".join(rules)).replace("&quot;", '"').replace("&#39;", "'") + "</style>"
+
+
+def _base_rules(scene: Scene) -> list[str]:
+    lines = f"fill:none;stroke:{hex_colour(scene.line_colour)};stroke-width:1;stroke-linecap:butt"
+    return ["svg{stroke-linecap:square}",
+            f"text{{font-family:{FONT_FAMILY};white-space:pre}}",
+            f".{LINES_CLASS}{{{lines}}}"]
+
+
+def _background(scene: Scene) -> str:
+    w, h = scene.size
+    return f'<path fill="{hex_colour(scene.background)}" d="M0 0H{w}V{h}H0z"/>'
+
+
+def still_svg(scene: Scene, step: int = 0) -> str:
+    """Frame ``step`` of ``scene`` as a still SVG (no animation), from :meth:`Scene.still`:
+    its shapes in z-order, the visible parts of the connecting lines, then its text
+    and marks. Crisp scenes (the matrix figure) are drawn unsmoothed where the raster
+    puts their pixels."""
+    still = scene.still(step)
+    styles = Styles()
+    writer = Writer(styles, scene.crisp)
+    els = writer.ops(still.shapes)
+    if still.lines:
+        els += writer.lines([seg_key(a, b) for a, b in still.lines])
+    els += writer.ops(still.texts)
+    body = render(els)
+    style = _style(_base_rules(scene) + styles.css())
+    return (_head(scene) + style + writer.defs_svg() + _background(scene) + body + "</svg>\n")
+
+
+def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0) -> str:
+    """``scene`` as an SVG that animates itself with CSS (no script): each frame shows
+    for ``duration`` ms; ``loop`` as a GIF's NETSCAPE loop count (0: forever; N: N + 1
+    plays; None: one play), a finite animation stopping on its last frame.
+
+    See the module docstring for the structure (``data-frames``, ``data-cell``).
+    """
+    if duration <= 0:
+        raise ValueError(f"duration: got {duration}; expected a positive number of ms")
+    if loop is not None and loop < 0:
+        raise ValueError(f"loop: got {loop}; expected 0 (forever), a count of repeats, or None")
+    n = scene.n_frames
+    styles = Styles()
+    writer = Writer(styles, scene.crisp)
+    frames = list(scene.frames())
+
+    body: list[str] = [render(writer.ops(scene.low))]
+    intervals: set[tuple[int, int]] = set()
+
+    def layer(runs, draw) -> None:
+        for (a, b), items in grouped(runs):
+            els = draw(items)
+            if (a, b) == (0, n):
+                body.append(render(els))
+                continue
+            intervals.add((a, b))
+            frames_attr = f' data-frames="{a}-{b - 1}"'
+            if len(els) == 1:  # the element itself carries the range
+                tag, cls, rest = els[0]
+                attr = f' class="{cls}"' if cls else ""
+                body.append(f"<{tag}{frames_attr}{attr}{rest}")
+                continue
+            cls = common_class(els)
+            attr = f' class="{cls}"' if cls else ""
+            body.append(f"<g{frames_attr}{attr}>" + render(els, cls) + "</g>")
+
+    ops_of = writer.ops
+    layer(frame_runs([f.under for f in frames]), ops_of)
+    # Persistent shapes: each from the first frame that brings it to the last frame.
+    persist: dict = {}
+    for s, f in enumerate(frames):
+        for op in f.fresh:
+            persist.setdefault(op, s)
+    layer([(op, s, n) for op, s in persist.items()], ops_of)
+    body.append(render(writer.ops(scene.high)))
+    layer(frame_runs([f.over for f in frames]), ops_of)
+    layer(frame_runs([[seg_key(a, b) for a, b in scene.visible(f.lines)] for f in frames], False),
+          writer.lines)
+    layer(frame_runs([f.texts for f in frames]), ops_of)
+
+    rules = _base_rules(scene) + styles.css()
+    if intervals:
+        total = n * duration
+        dur = f"{total // 1000}s" if total % 1000 == 0 else f"{num(total, 3)}ms"
+        # Longhands: a shorthand would also reset animation-name, which the rules of
+        # the intervals set.
+        timing = [f"animation-duration:{dur}", "animation-timing-function:step-end"]
+        if loop == 0:
+            timing.append("animation-iteration-count:infinite")
+        else:
+            timing += [f"animation-iteration-count:{1 if loop is None else loop + 1}",
+                       "animation-fill-mode:forwards"]
+        rules.append(f"[data-frames]{{{';'.join(timing)}}}")
+        rules.append('[data-frames]:not([data-frames^="0-"]){visibility:hidden}')
+        for a, b in sorted(intervals):
+            name = f"f{a}-{b - 1}"
+            if a == 0:
+                frames_css = f"{_percent(b, n)},to{{visibility:hidden}}"
+            elif b == n:
+                frames_css = f"{_percent(a, n)},to{{visibility:visible}}"
+            else:
+                frames_css = (f"{_percent(a, n)}{{visibility:visible}}"
+                              f"{_percent(b, n)}{{visibility:hidden}}")
+            rules.append(f'[data-frames="{a}-{b - 1}"]{{animation-name:{name}}}'
+                         f"@keyframes {name}{{{frames_css}}}")
+    extra = f' data-frames-total="{n}" data-frame-ms="{num(duration, 3)}"'
+    return (_head(scene, extra) + _style(rules) + writer.defs_svg() + _background(scene)
+            + "".join(body) + "</svg>\n")
