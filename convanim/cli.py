@@ -13,7 +13,6 @@ import sys
 
 import click
 
-from . import gallery as g
 from .commands import CONTEXT, JOBS, cli
 from .params import SpecError
 
@@ -45,6 +44,7 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
       convanim gallery --list
       convanim gallery --only padding_strides,dilation --force
     """
+    from . import gallery as g  # here, not at the top: the other commands start without it
     try:
         entries = g.load(spec_file)
         names = {e.name for e in entries}
