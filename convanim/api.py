@@ -21,7 +21,7 @@ from . import formats, writer
 from .data import load_matrix, random_arrays
 from .engine import Trace, trace
 from .flat import FlatLayout, flat_layout
-from .layout import IsoLayout, canvas_size, iso_layout
+from .iso import IsoLayout, canvas_size, iso_layout
 from .matrix import matrix_figure
 from .params import SpecError
 from .backends import raster

@@ -6,12 +6,13 @@ footprint is shaded and outlined, the output cells fill as they are computed.
 Scatter view: input | kernel | output (widened by the cropped cells); the
 stamped block is outlined on the output, cells fill as they receive products.
 Pooling has no kernel grid. Every number comes from the trace via
-:func:`convanim.layout.number_items`.
+:class:`convanim.numbers.Numbers`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -19,20 +20,30 @@ from .engine import Trace
 from .info import grid_labels
 from .layout import (
     CROP, EMPTY, PAD, REAL, VALUE_SIZE, Overlay, Picture, Plane, Point, TextItem, add_bands, band_font,
-    band_item, bands_of, cell_text, grid_planes, moved, number_items,
+    band_item, bands_of, first_fill, grid_planes, moved,
 )
+from .numbers import Numbers
 from .text import max_of, mean_of, product_sum, scatter_products
 
 FRONT_U, FRONT_V = (1.0, 0.0), (0.0, 1.0)
 OUTLINE_W = 2.5  # px, the footprint's outline
 
 
+FlatCell = tuple[str, int, int, str, bool]  # (grid, r, c, fill role, faint edges)
+
+
 @dataclass(frozen=True)
 class FlatShapes:
-    """What changes in one frame: shaded cells and outlines, by Theme role."""
+    """What one frame shows beside the grids: shaded cells and outlines, by Theme role.
 
-    cells: tuple[tuple[str, int, int, str, bool], ...]  # (grid, r, c, fill role, faint edges)
+    ``cells`` move (the footprint, the output being computed); ``fresh`` are the
+    filled output cells that appear at this frame and stay (:meth:`FlatLayout.filled`
+    gives all of them up to a frame).
+    """
+
+    cells: tuple[FlatCell, ...]
     outlines: tuple[tuple[tuple[Point, ...], str, float], ...]  # (closed polygon, role, width)
+    fresh: tuple[FlatCell, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,16 +66,37 @@ class FlatLayout(Picture):
     def scatter(self) -> bool:
         return self.trace.spec.view == "scatter"
 
+    @cached_property
+    def _numbers(self) -> Numbers:
+        return Numbers(self.trace, self.grids["input"], self.grids["output"])
+
+    @cached_property
+    def _first_fill(self) -> np.ndarray:
+        return first_fill(self.trace)
+
+    def fresh(self, step: int) -> tuple[FlatCell, ...]:
+        """Output cells filled from this frame on: in scatter view those that receive
+        their first product now, in gather view the output computed one step before."""
+        if self.scatter:
+            rr, cc = np.nonzero(self._first_fill == step)
+            return tuple(("output", int(a), int(b), "output", False) for a, b in zip(rr, cc))
+        if step == 0:
+            return ()
+        a, b = self.trace.anchor[step - 1]
+        return (("output", int(a), int(b), "output", False),)
+
+    def filled(self, step: int) -> tuple[FlatCell, ...]:
+        """Every filled output cell shown in frame ``step``, in the order they came."""
+        return tuple(cell for n in range(step + 1) for cell in self.fresh(n))
+
     def frame(self, step: int) -> FlatShapes:
         t = self.trace
         inp, out = self.grids["input"], self.grids["output"]
         foot = [(int(r), int(c)) for r, c in t.footprint(step)]
-        cells: list[tuple[str, int, int, str, bool]] = []
+        cells: list[FlatCell] = []
         if self.scatter:
             r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
             cells.append(("input", r, c, "input_hl", False))
-            done = {(int(a), int(b)) for a, b in t.tap_out[: t.step_start[step + 1]]}
-            cells += [("output", a, b, "output", False) for a, b in sorted(done)]
             for a, b in foot:
                 kind = out.kind(a, b)
                 if kind == REAL:
@@ -77,28 +109,26 @@ class FlatLayout(Picture):
                 kind = inp.kind(a, b)
                 if kind != EMPTY:
                     cells.append(("input", a, b, "input_hl" if kind == REAL else "padding_hl", False))
-            for n in range(step):
-                cells.append(("output", int(t.anchor[n][0]), int(t.anchor[n][1]), "output", False))
             r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
             cells.append(("output", r, c, "output_hl", False))
             box_plane, box = inp, _extent(foot)
         (r0, c0), (r1, c1) = box
         outline = (box_plane.corner(r0, c0), box_plane.corner(r0, c1), box_plane.corner(r1, c1),
                    box_plane.corner(r1, c0))
-        return FlatShapes(tuple(cells), ((outline, "line", OUTLINE_W),))
+        return FlatShapes(tuple(cells), ((outline, "line", OUTLINE_W),), self.fresh(step))
 
     def overlay(self, step: int) -> Overlay:
         """Numbers (values, weights, outputs so far, the step's arithmetic) and static text."""
         if not self.numbers:
             return Overlay(self.static, ())
         t = self.trace
-        items, marks = number_items(t, step, self.grids["input"], self.grids["output"])
+        items, marks = self._numbers.items(step)
         kernel = self.grids.get("kernel")
         if kernel is not None and t.weight is not None:
             w = t.weight[::-1, ::-1] if (not self.scatter and t.grid.flip) else t.weight
             for r, c in kernel.cells(REAL):
-                items += cell_text("kernel", kernel, "kernel", r, c, w[r, c], VALUE_SIZE, "text",
-                                   "input_hl")
+                items += self._numbers.text("kernel", kernel, "kernel", r, c, float(w[r, c]),
+                                            VALUE_SIZE, "text", "input_hl")
         if self.sum_box is not None:
             x0, y0, x1, y1 = self.sum_box
             items.append(band_item("sum", step_text(t, step), x0, x1, y0, y1,

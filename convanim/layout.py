@@ -1,7 +1,9 @@
-"""Geometry of the isometric picture: where every cell, line and dash goes.
+"""Geometry shared by the pictures: planes of cells, text slots, bands of text.
 
 No Pillow here: a layout is plain numbers (canvas pixels at scale 1) and role
-names; :mod:`convanim.raster` turns roles into colours and pixels.
+names; :mod:`convanim.scene` turns roles into colours and drawing operations.
+The iso picture is :mod:`convanim.iso`, the flat one :mod:`convanim.flat`, their
+numbers :mod:`convanim.numbers`.
 
 Two planes, as in the classic guide: the *lower* plane (what the kernel slides
 over) lies at the bottom, the *upper* plane floats above it. A cell (r, c) of a
@@ -12,14 +14,14 @@ reference's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass
 
 import numpy as np
 
 from .engine import Trace
 from .info import caption_auto, grid_labels
 from .text import fmt_num
+from .values import cached_hash
 
 # Screen vectors of one cell step along a column (U) and a row (V), per pixel of
 # cell size; measured off the reference GIFs (about 33 and 28 px at their size).
@@ -112,16 +114,6 @@ class Plane:
         return (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
 
 
-@dataclass(frozen=True)
-class FrameShapes:
-    """What changes in one frame: shaded cells on each plane, newly filled upper cells, the four lines."""
-
-    lower: tuple[tuple[int, int, int], ...]  # (r, c, kind) shaded on the lower plane
-    upper: tuple[tuple[int, int, int], ...]  # (r, c, kind) shaded on the upper plane
-    lines: tuple[tuple[Point, Point], ...]
-    fresh: tuple[tuple[int, int], ...] = ()  # upper cells filled first at this step
-
-
 # Text on the picture. Layouts say what to write and the slot (a convex
 # quadrilateral, canvas px) its ink must stay inside; the renderer picks the
 # largest font size that fits, or leaves the text out.
@@ -136,6 +128,7 @@ MARK_W = 2.5  # px, outline of the winning cell of max pooling
 WEIGHT_MIN_CELL = 24  # below this cell size a footprint cell shows its value only (no room)
 
 
+@cached_hash
 @dataclass(frozen=True)
 class TextItem:
     """One string to draw: ``texts`` longest form first, the first that fits is drawn.
@@ -160,6 +153,7 @@ class TextItem:
         return self.texts[0]
 
 
+@cached_hash
 @dataclass(frozen=True)
 class Mark:
     """An outline drawn inside a cell (the winner of a max-pooling step)."""
@@ -224,92 +218,6 @@ def text_width(texts: tuple[str, ...], size: float) -> float:
     return min(len(t) for t in texts) * CHAR_W * size
 
 
-def kernel_weights(t: Trace, step: int) -> dict[tuple[int, int], float]:
-    """Footprint cell -> the weight it is multiplied by (flipped kernel in gather tconv)."""
-    if t.weight is None:
-        return {}
-    kh, kw = t.spec.kernel_size
-    a, b = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
-    a, b = a.ravel(), b.ravel()
-    if t.spec.view == "gather" and t.grid.flip:
-        a, b = kh - 1 - a, kw - 1 - b
-    return {(int(r), int(c)): float(t.weight[i, j])
-            for (r, c), i, j in zip(t.footprint(step), a, b)}
-
-
-def running_sums(t: Trace, step: int) -> dict[tuple[int, int], float]:
-    """Output cell -> sum of the products it received in steps 0..step (scatter view)."""
-    end = int(t.step_start[step + 1])
-    sums = np.zeros(t.spec.output_size)
-    np.add.at(sums, (t.tap_out[:end, 0], t.tap_out[:end, 1]), t.tap_value[:end])
-    got = {(int(r), int(c)) for r, c in t.tap_out[:end]}
-    return {cell: float(sums[cell]) for cell in sorted(got)}
-
-
-def number_items(t: Trace, step: int, inp: Plane, out: Plane) -> tuple[list[TextItem], list[Mark]]:
-    """Numbers of one frame on the grid the kernel covers (``inp``) and the output (``out``).
-
-    Gather: every input value (padding zeros light), the weights small in the
-    footprint, the outputs of steps 0..step. Scatter: every input value, the
-    running sums of the output cells received so far, the weights small in the
-    stamped block (also where it is cropped). Max pooling marks the winner.
-    """
-    items: list[TextItem] = []
-    marks: list[Mark] = []
-    weights = kernel_weights(t, step) if inp.cell >= WEIGHT_MIN_CELL else {}
-    foot = {(int(r), int(c)) for r, c in t.footprint(step)}
-
-    def put(kind, plane, grid, r, c, value, colour, on, weight=None):
-        if weight is None:
-            items.extend(cell_text(kind, plane, grid, r, c, value, VALUE_SIZE, colour, on))
-        else:
-            items.extend(cell_text(kind, plane, grid, r, c, value, FOOT_VALUE_SIZE, colour, on,
-                                   VALUE_TOP))
-            items.extend(cell_text("weight", plane, grid, r, c, weight, WEIGHT_SIZE, "text", on,
-                                   WEIGHT_BOX))
-
-    if t.spec.view == "scatter":
-        current = (int(t.anchor[step][0]), int(t.anchor[step][1]))
-        for r, c in inp.cells(REAL):
-            put("input", inp, "input", r, c, t.input[r, c], "text",
-                "input_hl" if (r, c) == current else "input")
-        sums = running_sums(t, step)
-        for (r, c), value in sums.items():
-            hit = (r, c) in foot
-            put("output", out, "output", r, c, value, "text", "output_hl" if hit else "output",
-                weights.get((r, c)) if hit else None)
-        for r, c in sorted(foot):
-            if out.kind(r, c) == CROP and weights:
-                items.extend(cell_text("weight", out, "output", r, c, weights[(r, c)], WEIGHT_SIZE,
-                                       "text_light", "crop"))
-        return items, marks
-
-    g = t.grid
-    for kind in (REAL, PAD):
-        for r, c in inp.cells(kind):
-            hit = (r, c) in foot
-            if kind == REAL:
-                iy, ix = (r - g.origin[0]) // g.spacing[0], (c - g.origin[1]) // g.spacing[1]
-                put("input", inp, "input", r, c, t.input[iy, ix], "text",
-                    "input_hl" if hit else "input", weights.get((r, c)) if hit else None)
-            else:
-                put("padding", inp, "input", r, c, 0.0, "text_light",
-                    "padding_hl" if hit else "background", weights.get((r, c)) if hit else None)
-    for n in range(step + 1):
-        r, c = int(t.anchor[n][0]), int(t.anchor[n][1])
-        put("output", out, "output", r, c, t.value(n), "text",
-            "output_hl" if n == step else "output")
-    if t.winner is not None and t.winner[step][0] >= 0:
-        wr = g.origin[0] + int(t.winner[step][0]) * g.spacing[0]
-        wc = g.origin[1] + int(t.winner[step][1]) * g.spacing[1]
-        width = min(MARK_W, 0.06 * inp.cell)
-        # The stroke's centre line, so the whole stroke lies inside the cell's grid lines.
-        slot = cell_slot(inp, wr, wc, clear=0.8 + width / 2, pad=0.0)
-        if slot is not None:
-            marks.append(Mark(slot[1], "output", width))
-    return items, marks
-
-
 def add_bands(size: tuple[float, float], cell: float, top: list[tuple[str, tuple[str, ...]]],
               bottom: list[tuple[str, tuple[str, ...]]]):
     """Bands of text above and below a picture of ``size``: (kind, texts) each, in order.
@@ -334,6 +242,15 @@ def add_bands(size: tuple[float, float], cell: float, top: list[tuple[str, tuple
     return new, (dx, dy), items
 
 
+def first_fill(t: Trace) -> np.ndarray:
+    """(OH, OW) step at which each output cell receives its first product; -1 never."""
+    first = np.full(t.spec.output_size, np.iinfo(np.int64).max, dtype=np.int64)
+    step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
+    np.minimum.at(first, (t.tap_out[:, 0], t.tap_out[:, 1]), step_of_tap)
+    first[first == np.iinfo(np.int64).max] = -1
+    return first
+
+
 def moved(plane: Plane, dx: float, dy: float) -> Plane:
     return Plane(plane.kinds, plane.first, (plane.origin[0] + dx, plane.origin[1] + dy),
                  plane.cell, plane.u, plane.v)
@@ -352,65 +269,6 @@ class Picture:
     @property
     def has_text(self) -> bool:
         return self.numbers or bool(self.static)  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True, eq=False)
-class IsoLayout(Picture):
-    """The whole picture of one trace, at scale 1, in canvas pixels."""
-
-    trace: Trace
-    lower: Plane
-    upper: Plane
-    size: tuple[int, int]  # canvas width, height
-    numbers: bool = False
-    static: tuple[TextItem, ...] = ()  # labels, title, caption: the same in every frame
-
-    def overlay(self, step: int) -> Overlay:
-        """Text and marks of one frame: numbers (with ``numbers``) and the static bands."""
-        items, marks = number_items(self.trace, step, self.lower, self.upper) if self.numbers \
-            else ([], [])
-        return Overlay(tuple(items) + self.static, tuple(marks))
-
-    @cached_property
-    def _scatter(self) -> bool:
-        return self.trace.spec.view == "scatter"
-
-    @cached_property
-    def first_fill(self) -> np.ndarray:
-        """(OH, OW) step at which each output cell receives its first product; -1 never."""
-        t = self.trace
-        first = np.full(t.spec.output_size, np.iinfo(np.int64).max, dtype=np.int64)
-        step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
-        np.minimum.at(first, (t.tap_out[:, 0], t.tap_out[:, 1]), step_of_tap)
-        first[first == np.iinfo(np.int64).max] = -1
-        return first
-
-    def frame(self, step: int) -> FrameShapes:
-        t = self.trace
-        kh, kw = t.spec.kernel_size
-        dh, dw = t.spec.dilation
-        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
-        anchor = (int(t.anchor[step][0]), int(t.anchor[step][1]))
-        c0 = (int(t.corner[step][0]), int(t.corner[step][1]))
-        c1 = (c0[0] + dh * (kh - 1) + 1, c0[1] + dw * (kw - 1) + 1)
-        cell_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
-        if self._scatter:
-            lower = ((anchor[0], anchor[1], REAL),)
-            upper = tuple((r, c, self.upper.kind(r, c)) for r, c in foot)
-            rr, cc = np.nonzero(self.first_fill == step)
-            fresh = tuple(zip(rr.tolist(), cc.tolist()))
-            low_box, up_box = cell_box, (c0, c1)
-        else:
-            lower = tuple((r, c, self.lower.kind(r, c)) for r, c in foot)
-            upper = ((anchor[0], anchor[1], REAL),)
-            fresh = ()
-            low_box, up_box = (c0, c1), cell_box
-        lines = tuple(
-            (self.lower.corner(low_box[i][0], low_box[j][1]),
-             self.upper.corner(up_box[i][0], up_box[j][1]))
-            for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
-        )
-        return FrameShapes(lower, upper, lines, fresh)
 
 
 def _plane_kinds(shape, first, real_cells, pad_kind) -> np.ndarray:
@@ -467,39 +325,6 @@ def grid_planes(trace: Trace, cell: float) -> tuple[Plane, Plane]:
     return low, up
 
 
-def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None, *,
-               numbers: bool = False, labels: bool = False, title: str | None = None,
-               caption: tuple[str, ...] | str | None = None) -> IsoLayout:
-    """Place the two planes of ``trace`` on a canvas; ``cell`` is the cell size in pixels.
-
-    ``numbers`` writes the values in the cells; ``labels`` names the grids in
-    bands above (output) and below (input); ``title`` / ``caption`` add a band
-    at the very top / bottom. Without them the picture is the plain one.
-    """
-    low, up, size = _place(*grid_planes(trace, cell), cell, margin)
-    top, bottom = bands_of(trace, labels, title, caption, ("output",), ("input",))
-    if not (top or bottom):
-        return IsoLayout(trace, low, up, size, numbers)
-    size, (bx, by), items = add_bands(size, cell, top, bottom)
-    return IsoLayout(trace, moved(low, bx, by), moved(up, bx, by), size, numbers, tuple(items))
-
-
-def _place(low: Plane, up: Plane, cell: float, margin: float | None):
-    """Both planes moved onto one canvas, and its size: the upper plane lifted above
-    the lower one, centred over it, a small gap apart, ``margin`` px all round."""
-    margin = cell * 0.7 if margin is None else margin
-    lx0, ly0, lx1, ly1 = low.extent()
-    ux0, uy0, ux1, uy1 = up.extent()
-    dx = (lx0 + lx1) / 2 - (ux0 + ux1) / 2
-    dy = ly0 - cell * 0.35 - uy1
-    ux0, uy0, ux1, uy1 = ux0 + dx, uy0 + dy, ux1 + dx, uy1 + dy
-    x0, y0 = min(lx0, ux0) - margin, min(ly0, uy0) - margin
-    x1, y1 = max(lx1, ux1) + margin, max(ly1, uy1) + margin
-    size = (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
-    return (replace(low, origin=(low.origin[0] - x0, low.origin[1] - y0)),
-            replace(up, origin=(up.origin[0] + dx - x0, up.origin[1] + dy - y0)), size)
-
-
 def bands_of(trace: Trace, labels: bool, title: str | None, caption, above: tuple[str, ...],
              below: tuple[str, ...]):
     """(kind, texts) of the bands above and below: title, labels of the grids named, caption."""
@@ -514,37 +339,3 @@ def bands_of(trace: Trace, labels: bool, title: str | None, caption, above: tupl
             (caption,) if isinstance(caption, str) else tuple(caption))
         bottom.append(("caption", forms))
     return top, bottom
-
-
-def canvas_size(spec, cell: float = 32.0, margin: float | None = None) -> tuple[int, int]:
-    """(width, height) that :func:`iso_layout` gives ``spec``, from the spec alone.
-
-    O(1): no trace and no per-cell arrays, so a huge request can be refused
-    before anything is allocated. Mirrors the plane boxes of :func:`grid_planes`
-    (a test checks that the two agree) and shares the placement, :func:`_place`.
-    """
-    from .engine import grid_map  # the GridMap is a function of the spec only
-
-    def box(lo_first, lo_last, first, last):
-        f = (min(lo_first[0], first[0]), min(lo_first[1], first[1]))
-        la = (max(lo_last[0], last[0]), max(lo_last[1], last[1]))
-        return f, (la[0] - f[0], la[1] - f[1])
-
-    i, s, p = spec.input_size, spec.stride, spec.padding
-    span = spec.effective_kernel
-    if spec.view == "scatter":
-        low_first, low_shape = (0, 0), i
-        up_first, up_shape = box((0, 0), spec.output_size,
-                                 (-p[0], -p[1]),
-                                 tuple((ii - 1) * ss - pp + ee for ii, ss, pp, ee in zip(i, s, p, span)))
-    else:
-        gm = grid_map(spec)
-        last_real = tuple(o + (ii - 1) * sp + 1 for o, ii, sp in zip(gm.origin, i, gm.spacing))
-        low_first, low_shape = box((0, 0), gm.size, gm.origin, last_real)
-        up_first, up_shape = (0, 0), spec.output_size
-
-    def plane(shape, first):
-        # A read-only zero-stride array: the right shape at no memory cost.
-        return Plane(np.broadcast_to(np.uint8(EMPTY), tuple(shape)), tuple(first), (0.0, 0.0), cell)
-
-    return _place(plane(low_shape, low_first), plane(up_shape, up_first), cell, margin)[2]

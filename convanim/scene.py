@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Union
 
 from .flat import FlatLayout
-from .layout import CROP, PAD, REAL, IsoLayout, Mark, Plane, Point, TextItem
+from .iso import IsoLayout
+from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem
 from .matrix import SUP_T, Label, MatrixFigure
 from .textfit import METRIC_SCALE, Placed, advance, ascent, fit, font, text_colour
 from .theme import CLASSIC, RGB, Theme
+from .values import cached_hash
 
 GRID_W = 1.6  # grid line width, canvas pixels
 DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge, fractions
@@ -33,6 +35,7 @@ DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell e
 Cell = tuple[str, int, int]  # grid name, row, column, in the trace's coordinates of that grid
 
 
+@cached_hash
 @dataclass(frozen=True)
 class Shape:
     """A polygon (``closed``) or polyline: filled, stroked, or both.
@@ -55,6 +58,7 @@ class Shape:
     round: bool = False
 
 
+@cached_hash
 @dataclass(frozen=True)
 class Text:
     """One line of text as fitted.
@@ -256,21 +260,29 @@ def mark_op(mark: Mark, theme: Theme) -> Shape:
     return Shape(mark.quad, stroke=getattr(theme, mark.role), width=mark.width, role=mark.role)
 
 
+_UNSEEN = object()
+
+
 class _Overlay:
     """Text items and marks as operations, each converted once (they recur from frame to frame)."""
 
     def __init__(self, theme: Theme):
         self.theme = theme
-        self.known: dict = {}
+        self.known: dict = {}  # by value: one operation object per value
+        self.by_id: dict = {}  # id -> (element, operation): the element kept, so the id stays its
 
     def __call__(self, elements) -> tuple[Op, ...]:
         out = []
         for e in elements:
-            if e not in self.known:
-                self.known[e] = mark_op(e, self.theme) if isinstance(e, Mark) else text_op(e, self.theme)
-            op = self.known[e]
-            if op is not None:
-                out.append(op)
+            hit = self.by_id.get(id(e))
+            if hit is None:
+                op = self.known.get(e, _UNSEEN)
+                if op is _UNSEEN:
+                    op = self.known[e] = (mark_op(e, self.theme) if isinstance(e, Mark)
+                                          else text_op(e, self.theme))
+                hit = self.by_id[id(e)] = (e, op)
+            if hit[1] is not None:
+                out.append(hit[1])
         return tuple(out)
 
 
@@ -337,24 +349,32 @@ def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC) -> Scene:
         role = layout.fills[name]
         grids += plane_ops(plane, {REAL: (getattr(theme, role), role)}, theme, name)
     overlay = _Overlay(theme)
+    cells: dict = {}  # a shaded cell's shape, made once: cells recur from frame to frame
+
+    def cell(name: str, r: int, c: int, role: str, faint: bool) -> Shape:
+        key = (name, r, c, role, faint)
+        if key not in cells:
+            cells[key] = cell_shape(layout.grids[name], r, c, getattr(theme, role),
+                                    theme.crop if faint else theme.line, role, name, faint)
+        return cells[key]
+
+    def fresh_of(step: int) -> tuple[Shape, ...]:
+        return tuple(cell(*c) for c in layout.fresh(step))
 
     def frame_of(step: int) -> Frame:
         shapes = layout.frame(step)
-        over: list[Shape] = []
-        for name, r, c, role, faint in shapes.cells:
-            over.append(cell_shape(layout.grids[name], r, c, getattr(theme, role),
-                                   theme.crop if faint else theme.line, role, name, faint))
+        over = [cell(*c) for c in shapes.cells]
         for poly, role, width in shapes.outlines:
             over.append(Shape(tuple(poly), stroke=getattr(theme, role), width=width, role=role))
         texts = ()
         if layout.has_text:
             o = layout.overlay(step)
             texts = overlay(o.marks + o.texts)
-        return Frame(over=tuple(over), texts=texts)
+        return Frame(fresh=tuple(cell(*c) for c in shapes.fresh), over=tuple(over), texts=texts)
 
     return Scene(layout.size, theme, tuple(grids), (), layout.n_frames, frame_of,
                  theme.connector, None, layout.has_text, title=_title(layout),
-                 fresh_of=lambda step: ())
+                 fresh_of=fresh_of)
 
 
 # The matrix figure --------------------------------------------------------------

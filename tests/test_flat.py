@@ -15,7 +15,7 @@ from convanim.api import layout
 from convanim.cli import main
 from convanim.flat import FlatLayout, step_text
 from convanim.info import caption_auto, grid_labels
-from convanim.layout import IsoLayout, iso_layout
+from convanim.iso import IsoLayout, iso_layout
 from convanim.text import fmt_num
 
 from golden import check_frame
@@ -57,7 +57,7 @@ def test_flat_frame_fills_outputs_as_computed_and_outlines_the_footprint():
     L = layout(t, style="flat")
     for step in range(t.n_steps):
         shapes = L.frame(step)
-        out = [(r, c, role) for g, r, c, role, _ in shapes.cells if g == "output"]
+        out = [(r, c, role) for g, r, c, role, _ in L.filled(step) + shapes.cells if g == "output"]
         assert out[-1] == (*map(int, t.anchor[step]), "output_hl")
         assert [(r, c) for r, c, _ in out[:-1]] == [tuple(map(int, a)) for a in t.anchor[:step]]
         inp = {(r, c) for g, r, c, _, _ in shapes.cells if g == "input"}

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 
 import convanim as ca
 from convanim.api import layout
-from convanim.layout import iso_layout
+from convanim.iso import iso_layout
 from convanim.backends.raster import SS, palette_colours
 from convanim.scene import GRID_W
 from convanim.textfit import contrast, fit, text_colour

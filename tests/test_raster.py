@@ -5,7 +5,8 @@ import pytest
 
 import convanim as ca
 from convanim.backends import raster
-from convanim.layout import REAL, iso_layout
+from convanim.iso import iso_layout
+from convanim.layout import REAL
 from convanim.scene import plane_ops
 from convanim.theme import CLASSIC
 

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageSequence
 
 import convanim as ca
-from convanim.layout import iso_layout
+from convanim.iso import iso_layout
 from convanim.backends.raster import palette_colours
 from convanim.theme import CLASSIC
 

@@ -16,7 +16,7 @@ from PIL import Image
 import convanim as ca
 from convanim import api, writer
 from convanim.cli import main
-from convanim.layout import canvas_size, iso_layout
+from convanim.iso import canvas_size, iso_layout
 
 from strategies import conv_specs, tconv_specs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from itertools import count
 from typing import Iterator
 
@@ -12,7 +13,7 @@ from ...layout import Point
 from ...scene import Frame, Scene, Text
 from ...textfit import font as _font
 from .canvas import Canvas, _parallelogram_cover
-from .ops import Box, Ops
+from .ops import TILE, Box, Ops
 
 
 def _crosses(rect, p0: Point, p1: Point, margin: float = 2.0) -> bool:
@@ -44,6 +45,15 @@ def _union(boxes: list[Box]) -> Box:
 
 
 _RUNS = count()  # tells one _animate's frames from another's
+_NONE: frozenset = frozenset()
+
+
+def line_tiles(lines) -> set:
+    """The tiles that segments ``lines`` pass through or near (as :meth:`Ops.tiles` finds them)."""
+    ops = Ops()
+    for p0, p1 in lines:
+        ops.seg(p0, p1, (0, 0, 0), 1.0)
+    return ops.tiles(1 << 30, 1 << 30)
 
 
 def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
@@ -61,24 +71,58 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
         high.add(op)
     cover = _parallelogram_cover(*scene.cover) if scene.cover else (lambda x, y: 0.0)
     persist = Ops()
-    in_base: dict = {}  # text and marks painted into canvas.base, in order
-    op_cache: dict = {}  # each operation's drawing, made once: cells and text recur
+    # Each operation's drawing, made once (cells and text recur), by the object's id:
+    # the scene hands out one object per value, so ids tell them apart at the cost
+    # of an int hash, and the entry keeps the object alive so its id is not reused.
+    op_cache: dict[int, tuple[object, Ops]] = {}
+
+    def drawn(e) -> Ops:
+        hit = op_cache.get(id(e))
+        if hit is None:
+            ops = Ops()
+            ops.add(e)
+            ops.tiles(canvas.ncols, canvas.nrows)
+            hit = op_cache[id(e)] = (e, ops)
+        return hit[1]
 
     def ops_of(elements) -> Ops:
         out = Ops()
         for e in elements:
-            if e not in op_cache:
-                op_cache[e] = Ops()
-                op_cache[e].add(e)
-                op_cache[e].tiles(canvas.ncols, canvas.nrows)
-            out.extend(op_cache[e])
+            out.extend(drawn(e))
         return out
 
-    def repaint_base(changed: Ops) -> list[Box]:
-        rects = canvas.tile_rects(changed.tiles(canvas.ncols, canvas.nrows))
-        if rects:
-            canvas.paint(canvas.base, rects, [low, persist, high, ops_of(in_base)])
+    def ops_of_ids(ids) -> Ops:
+        out = Ops()
+        for i in ids:
+            out.extend(op_cache[i][1])
+        return out
+
+    # Text and marks painted into canvas.base (ids), each with the number giving its
+    # place in the order they are painted, and by tile, so that a rectangle finds its
+    # own in time that grows with the rectangle, not with the texts in the picture.
+    in_base: dict[int, int] = {}
+    base_tiles: dict = defaultdict(set)
+    entered = count()
+
+    def in_rect(index, rect: Box, extra=None) -> set:
+        x0, y0, x1, y1 = rect
+        found: set = set()
+        for ty in range(y0 // TILE, (y1 - 1) // TILE + 1):
+            for tx in range(x0 // TILE, (x1 - 1) // TILE + 1):
+                found |= index.get((tx, ty), _NONE)
+                if extra:
+                    found |= extra.get((tx, ty), _NONE)
+        return found
+
+    def repaint_base(tiles) -> list[Box]:
+        rects = canvas.tile_rects(tiles)
+        for rect in rects:
+            texts = sorted(in_rect(base_tiles, rect), key=in_base.__getitem__)
+            canvas.paint(canvas.base, [rect], [low, persist, high, ops_of_ids(texts)])
         return rects
+
+    def tiles_of(i: int):
+        return op_cache[i][1].tiles(canvas.ncols, canvas.nrows)
 
     canvas.keep(low)
     canvas.paint(canvas.base, canvas.bands(), [low, persist, high])
@@ -91,33 +135,56 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
         # picture, or where the still picture itself changes.
         changed_boxes = list(touched)
         touched = []
-        current = dict.fromkeys(f.texts)
-        gone = [e for e in in_base if e not in current]
-        settled = [e for e in current if e in previous and e not in in_base]
+        ids = list(map(id, f.texts))
+        current = set(ids)
+        new = current - op_cache.keys()
+        if new:
+            for e in f.texts:
+                if id(e) in new:
+                    drawn(e)
+        gone = in_base.keys() - current
+        settled = (current & previous) - in_base.keys()
+        pos = dict(zip(ids, range(len(ids))))  # the frame's own order of its texts
         if fresh.ops or gone or settled:
             persist.extend(fresh)
-            for e in gone:
-                del in_base[e]
-            in_base.update(dict.fromkeys(settled))
-            changed = Ops()
-            changed.extend(fresh)
-            changed.extend(ops_of(gone + settled))
-            changed_boxes += repaint_base(changed)
-        moving = ops_of(e for e in current if e not in in_base)
+            tiles = set(fresh.tiles(canvas.ncols, canvas.nrows))
+            for i in gone:
+                del in_base[i]
+                for tile in tiles_of(i):
+                    base_tiles[tile].discard(i)
+                tiles |= tiles_of(i)
+            for i in sorted(settled, key=pos.__getitem__):  # in the frame's order, as drawn
+                in_base[i] = next(entered)
+                for tile in tiles_of(i):
+                    base_tiles[tile].add(i)
+                tiles |= tiles_of(i)
+            changed_boxes += repaint_base(tiles)
+        moving_tiles: dict = defaultdict(set)
         dirty = set()
-        for layer in (under, over, moving):
+        for i in current - in_base.keys():
+            for tile in tiles_of(i):
+                moving_tiles[tile].add(i)
+                dirty.add(tile)
+        for layer in (under, over):
             dirty |= layer.tiles(canvas.ncols, canvas.nrows)
         frame = canvas.base.copy()
         touched = canvas.tile_rects(dirty)
-        canvas.paint(frame, touched, [low, under, persist, high, over, ops_of(current)])
+        for rect in touched:
+            texts = sorted(in_rect(base_tiles, rect, moving_tiles), key=pos.__getitem__)
+            canvas.paint(frame, [rect], [low, under, persist, high, over, ops_of_ids(texts)])
         touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover))
         if f.lines:
             # Text stays on top: restamp the items a connecting line crosses.
-            for e in current:
+            near: set = set()
+            for tile in line_tiles(f.lines):
+                near |= base_tiles.get(tile, _NONE)
+                near |= moving_tiles.get(tile, _NONE)
+            for i in sorted(near, key=pos.__getitem__):
+                e = op_cache[i][0]
                 if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in f.lines):
                     touched.append(canvas.stamp(frame, e))
         touched = [b for b in touched if b is not None]
-        previous = set(current)
+        previous = current
         box = _union(changed_boxes + touched) if step else None
         yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
 

@@ -1,0 +1,173 @@
+"""The numbers of every frame, made once per cell and state (no Pillow).
+
+A frame shows every input value and the outputs so far, but from one frame to
+the next only the kernel's footprint and one output change. So each cell's text
+is made once per state (plain, or in the footprint with its weight), a frame is
+the plain list with the footprint's cells swapped in, and the scatter view's
+running sums are carried from one frame to the next when frames are asked for in
+order (any other order recomputes them, with the same result).
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import numpy as np
+
+from .engine import Trace
+from .layout import (
+    CROP, FOOT_VALUE_SIZE, FULL, MARK_W, PAD, REAL, VALUE_SIZE, VALUE_TOP, WEIGHT_BOX,
+    WEIGHT_MIN_CELL, WEIGHT_SIZE, Mark, Plane, TextItem, cell_slot, cell_text,
+)
+
+Part = tuple[TextItem, ...]
+
+
+def kernel_weights(t: Trace, step: int) -> dict[tuple[int, int], float]:
+    """Footprint cell -> the weight it is multiplied by (flipped kernel in gather tconv)."""
+    if t.weight is None:
+        return {}
+    kh, kw = t.spec.kernel_size
+    a, b = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    if t.spec.view == "gather" and t.grid.flip:
+        a, b = kh - 1 - a, kw - 1 - b
+    return {(int(r), int(c)): float(t.weight[i, j])
+            for (r, c), i, j in zip(t.footprint(step), a, b)}
+
+
+class Numbers:
+    """Text items and marks of each frame on the grid the kernel covers (``inp``) and
+    the output (``out``).
+
+    Gather: every input value (padding zeros light), the weights small in the
+    footprint, the outputs of steps 0..step. Scatter: every input value, the
+    running sums of the output cells received so far, the weights small in the
+    stamped block (also where it is cropped). Max pooling marks the winner.
+    """
+
+    def __init__(self, t: Trace, inp: Plane, out: Plane):
+        self.t, self.inp, self.out = t, inp, out
+        self.with_weights = inp.cell >= WEIGHT_MIN_CELL
+        self._made: dict = {}
+        self._scatter = t.spec.view == "scatter"
+        # The running sums of the scatter view, as of frame self._step.
+        self._step = -1
+        self._sums = np.zeros(t.spec.output_size)
+        self._got = np.zeros(t.spec.output_size, dtype=bool)
+        ow = t.spec.output_size[1]
+        self._ow = ow
+        self._out_parts: list[Part] = [()] * (t.spec.output_size[0] * ow)
+        self._hits: list[tuple[int, int]] = []
+        self._outs: list[Part] = []  # gather: the plain text of each step's output
+        if self._scatter:
+            self._cells = [("input", r, c, float(t.input[r, c])) for r, c in inp.cells(REAL)]
+        else:
+            g = t.grid
+            self._cells = [("input", r, c, float(t.input[(r - g.origin[0]) // g.spacing[0],
+                                                         (c - g.origin[1]) // g.spacing[1]]))
+                           for r, c in inp.cells(REAL)]
+            self._cells += [("padding", r, c, 0.0) for r, c in inp.cells(PAD)]
+        self._index = {(r, c): n for n, (_, r, c, _) in enumerate(self._cells)}
+        self._plain = [self._cell(kind, r, c, value, False, None)
+                       for kind, r, c, value in self._cells]
+
+    def text(self, kind, plane, grid, r, c, value, size, colour, on, box=FULL) -> Part:
+        """:func:`cell_text`, made once for each set of arguments (the same object after)."""
+        key = (kind, id(plane), grid, r, c, value, size, colour, on, box)
+        got = self._made.get(key)
+        if got is None:
+            got = self._made[key] = tuple(cell_text(kind, plane, grid, r, c, value, size, colour,
+                                                    on, box))
+        return got
+
+    def _put(self, kind, plane, grid, r, c, value, colour, on, weight=None) -> Part:
+        if weight is None:
+            return self.text(kind, plane, grid, r, c, value, VALUE_SIZE, colour, on)
+        return (self.text(kind, plane, grid, r, c, value, FOOT_VALUE_SIZE, colour, on, VALUE_TOP)
+                + self.text("weight", plane, grid, r, c, weight, WEIGHT_SIZE, "text", on,
+                            WEIGHT_BOX))
+
+    def _cell(self, kind: str, r: int, c: int, value: float, hit: bool, weight) -> Part:
+        """An input grid cell's text: plain, or highlighted (with its weight in gather)."""
+        if kind == "input":
+            return self._put("input", self.inp, "input", r, c, value, "text",
+                             "input_hl" if hit else "input", weight)
+        return self._put("padding", self.inp, "input", r, c, 0.0, "text_light",
+                         "padding_hl" if hit else "background", weight)
+
+    def items(self, step: int) -> tuple[list[TextItem], list[Mark]]:
+        t = self.t
+        weights = kernel_weights(t, step) if self.with_weights else {}
+        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
+        parts = list(self._plain)
+        if self._scatter:
+            r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
+            n = self._index[(r, c)]
+            parts[n] = self._cell("input", r, c, self._cells[n][3], True, None)
+            items = list(chain.from_iterable(parts))
+            items += self._scatter_outputs(step, foot, weights)
+            for r, c in sorted(set(foot)):
+                if self.out.kind(r, c) == CROP and weights:
+                    items += self.text("weight", self.out, "output", r, c, weights[(r, c)],
+                                       WEIGHT_SIZE, "text_light", "crop")
+            return items, []
+        for r, c in foot:
+            n = self._index.get((r, c))
+            if n is not None:
+                kind, _, _, value = self._cells[n]
+                parts[n] = self._cell(kind, r, c, value, True, weights.get((r, c)))
+        items = list(chain.from_iterable(parts))
+        while len(self._outs) < step:  # the outputs computed so far, each made once
+            n = len(self._outs)
+            r, c = int(t.anchor[n][0]), int(t.anchor[n][1])
+            self._outs.append(self._put("output", self.out, "output", r, c, t.value(n), "text",
+                                        "output"))
+        items += chain.from_iterable(self._outs[:step])
+        r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
+        items += self._put("output", self.out, "output", r, c, t.value(step), "text", "output_hl")
+        return items, self._marks(step)
+
+    def _scatter_outputs(self, step: int, foot, weights) -> list[TextItem]:
+        """The running sums of the output cells received in steps 0..step, row-major."""
+        t = self.t
+        if step != self._step + 1:  # not the next frame: start again from the first
+            self._step = -1
+            self._sums[:] = 0.0
+            self._got[:] = False
+            self._out_parts = [()] * len(self._out_parts)
+            self._hits = []
+        while self._step < step:
+            self._step += 1
+            s = self._step
+            lo, hi = int(t.step_start[s]), int(t.step_start[s + 1])
+            rr, cc = t.tap_out[lo:hi, 0], t.tap_out[lo:hi, 1]
+            np.add.at(self._sums, (rr, cc), t.tap_value[lo:hi])
+            self._got[rr, cc] = True
+            # Last frame's hits go back to plain; this frame's are highlighted below.
+            touched = set(self._hits) | {(int(r), int(c)) for r, c in zip(rr, cc)}
+            for r, c in touched:
+                self._out_parts[r * self._ow + c] = self._put(
+                    "output", self.out, "output", r, c, float(self._sums[r, c]), "text", "output")
+            self._hits = []
+        hits = []
+        for r, c in dict.fromkeys(foot):
+            oh, ow = t.spec.output_size
+            if 0 <= r < oh and 0 <= c < ow and self._got[r, c]:
+                self._out_parts[r * self._ow + c] = self._put(
+                    "output", self.out, "output", r, c, float(self._sums[r, c]), "text",
+                    "output_hl", weights.get((r, c)))
+                hits.append((r, c))
+        self._hits = hits
+        return list(chain.from_iterable(self._out_parts))
+
+    def _marks(self, step: int) -> list[Mark]:
+        t, g = self.t, self.t.grid
+        if t.winner is None or t.winner[step][0] < 0:
+            return []
+        wr = g.origin[0] + int(t.winner[step][0]) * g.spacing[0]
+        wc = g.origin[1] + int(t.winner[step][1]) * g.spacing[1]
+        width = min(MARK_W, 0.06 * self.inp.cell)
+        # The stroke's centre line, so the whole stroke lies inside the cell's grid lines.
+        slot = cell_slot(self.inp, wr, wc, clear=0.8 + width / 2, pad=0.0)
+        return [Mark(slot[1], "output", width)] if slot is not None else []
