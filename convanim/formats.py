@@ -63,8 +63,7 @@ def _svg(tmp: Path, src: Source) -> None:
 
 def _png_still(tmp: Path, src: Source) -> None:
     from .backends import raster
-    image = raster.frame_image(src.scene, src.step) if not src.scene.crisp else raster.picture(src.scene)
-    image.save(tmp, format="PNG", optimize=False)
+    raster.frame_image(src.scene, src.step).save(tmp, format="PNG", optimize=False)
 
 
 def _svg_still(tmp: Path, src: Source) -> None:
@@ -93,6 +92,10 @@ class Format:
     raster: bool = False
     what: str = ""
 
+    @property
+    def picture(self) -> bool:
+        return self.trace is None
+
 
 FORMATS: dict[str, Format] = {
     ".gif": Format("gif", animation=_gif, raster=True, what="animated GIF"),
@@ -116,21 +119,36 @@ def format_of(path: str | os.PathLike) -> Format:
     return FORMATS[Path(path).suffix.lower()]
 
 
-def check_output(path: str | os.PathLike, still: bool | None = None) -> Path:
-    """The output path, checked before any work (see :func:`writer.check_output`).
+PICTURES = tuple(s for s, f in FORMATS.items() if f.picture)
+TRACES = tuple(s for s, f in FORMATS.items() if not f.picture)
 
-    ``still`` True: the file holds one frame (``--frame N``, the matrix figure);
-    False: an animation; None: either, as the suffix allows.
+
+def cannot_hold(suffix: str, still: bool | None, trace: bool = True) -> str | None:
+    """Why a ``suffix`` file cannot hold what is asked, or None when it can.
+
+    ``still`` True: one picture (``--frame N``, the matrix figure); False: an
+    animation; None: either. ``trace``: whether the trace (.json) is a fit answer.
     """
-    path = writer.check_output(path, SUFFIXES)
-    suffix = path.suffix.lower()
     fmt = FORMATS[suffix]
-    if still and fmt.still is None and fmt.trace is None:
-        raise SpecError(f"output: got {str(path)!r}; a single frame is written as "
-                        f"{', '.join(STILLS)}")
-    if still is False and fmt.animation is None and fmt.trace is None:
-        raise SpecError(f"output: got {str(path)!r}; {suffix} holds one frame: add --frame N "
-                        f"(1-based), or write the animation as {', '.join(ANIMATIONS)}")
+    if not fmt.picture:
+        return None if trace else (f"{suffix} holds the trace; a single frame or the matrix "
+                                   f"figure is one picture, written as {', '.join(STILLS)}")
+    if still and fmt.still is None:
+        return (f"{suffix} is an animation; a single frame or the matrix figure is one picture, "
+                f"written as {', '.join(STILLS)}")
+    if still is False and fmt.animation is None:
+        return (f"{suffix} holds one frame: add --frame N (1-based), or write the animation "
+                f"as {', '.join(ANIMATIONS)}")
+    return None
+
+
+def check_output(path: str | os.PathLike, still: bool | None = None, trace: bool = True) -> Path:
+    """The output path, checked before any work (see :func:`writer.check_output`) and
+    against what it must hold (:func:`cannot_hold`)."""
+    path = writer.check_output(path, SUFFIXES)
+    problem = cannot_hold(path.suffix.lower(), still, trace)
+    if problem:
+        raise SpecError(f"output: got {str(path)!r}; {problem}")
     return path
 
 

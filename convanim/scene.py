@@ -65,7 +65,7 @@ class Text:
 
     ``(x, y)`` is where Pillow's anchor ``anchor`` ("la": top-left of the line,
     "ls": left end of the baseline) sits, for the bundled font at ``size`` px;
-    ``rect`` is its ink box. Backends drawing with other fonts place the text at
+    ``rect`` is its ink box; ``forms`` the alternatives tried, ``text`` the one that fit. Backends drawing with other fonts place the text at
     ``ax`` on ``baseline`` with the alignment ``align`` (start, middle, end).
     """
 
@@ -82,6 +82,7 @@ class Text:
     kind: str = ""
     cell: Cell | None = None
     value: float | None = None
+    forms: tuple[str, ...] = ()  # every form the layout offered, longest first; ``text`` fitted
 
 
 Op = Union[Shape, Text]
@@ -120,7 +121,7 @@ class Scene:
     crisp: bool = False
     title: str = ""
     # The fresh shapes of one frame alone, without the rest of it (see still()).
-    fresh_of: Callable[[int], tuple[Op, ...]] | None = field(default=None, repr=False)
+    fresh_of: Callable[[int], tuple[Op, ...]] = field(default=lambda step: (), repr=False)
 
     @property
     def background(self) -> RGB:
@@ -149,8 +150,7 @@ class Scene:
         frame's text and marks, which stay readable over the lines.
         """
         f = self.frame(step)
-        fresh_of = self.fresh_of or (lambda n: self.frame_of(n).fresh)
-        persist = tuple(op for n in range(step) for op in fresh_of(n)) + f.fresh
+        persist = tuple(op for n in range(step) for op in self.fresh_of(n)) + f.fresh
         shapes = self.low + f.under + persist + self.high + f.over
         return Still(shapes, self.visible(f.lines), f.texts)
 
@@ -212,7 +212,9 @@ def scene_of(picture: Layout | MatrixFigure, theme: Theme = CLASSIC) -> Scene:
 
 
 def _title(layout: Layout) -> str:
-    return layout.trace.spec.short_name()
+    """The document title (SVG <title>, PDF /Title): the picture's title, else its parameters."""
+    given = [item.text for item in layout.static if item.kind == "title"]
+    return given[0] if given else layout.trace.spec.short_name()
 
 
 # Shapes -------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def _placed_text(placed: Placed, colour: RGB, item: TextItem) -> Text:
     base = y + ascent(round(placed.size * ss)) / ss
     return Text(placed.text, placed.size, x, y, colour, placed.rect, base,
                 (placed.rect[0] + placed.rect[2]) / 2, "middle", "la", item.kind, item.where,
-                item.value)
+                item.value, item.texts)
 
 
 def mark_op(mark: Mark, theme: Theme) -> Shape:
@@ -486,6 +488,7 @@ def matrix_scene(fig: MatrixFigure, theme: Theme = CLASSIC) -> Scene:
             role, col["text"])
         for label in labels:
             ops.extend(_label_texts(label, size, colour, pad))
-    title = "conv matrix C" + ("T" if fig.transpose else "")
+    title = "the transposed convolution as the matrix C^T" if fig.transpose else \
+        "the convolution as a matrix C"
     return Scene(fig.size, theme, tuple(ops), (), 1, lambda step: Frame(), has_text=True,
                  crisp=True, title=title)
