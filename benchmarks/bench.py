@@ -1,11 +1,24 @@
 """convanim benchmark: prints plain tables of medians; run `python benchmarks/bench.py`.
 
-Measures (issue 6): the 15 classic animations rendered to GIF with 1 and 2
-worker processes; per-frame cost and bytes as the grid grows; bytes and canvas
-of each classic animation next to the reference's; (issue 11) the classic set as
-animated SVG and as PDF stills, bytes and time; the time of one
-`convanim conv` from the shell, and the import time. The machine is shared and
-noisy: every figure is the median of --repeat runs.
+Measures (issue 6): the 15 classic animations rendered with 1 and 2 worker
+processes, wall and CPU time (the default gallery formats, and with strips
+measured apart, issue 15); per-frame cost and bytes as the grid grows, for the
+iso view, the flat style, iso --numbers and the transposed scatter view; one
+long render through the command line (`conv --i 32 --k 3 --p 1 --style flat`,
+1,024 frames); bytes and canvas of each classic animation next to the
+reference's and next to `gifsicle -O3` of the same file (when gifsicle is
+installed); (issue 11) the classic set as animated SVG and as PDF stills, bytes
+and time; the time of one `convanim conv` from the shell, and the import time.
+
+    python benchmarks/bench.py                      # this tree, medians of 5
+    python benchmarks/bench.py --quick              # fewer repeats and sizes (< 3 minutes)
+    python benchmarks/bench.py --before ../old      # every row for that tree too, alternated
+
+The machine is shared and noisy: every figure is the median of --repeat runs,
+and with --before the two trees take turns run by run. CPU time is user +
+system of the command and its children (the gallery's workers) for the
+command-line rows, and process time for the in-process rows. Child processes
+run without PYTHONDONTWRITEBYTECODE, so they do not recompile the package.
 """
 
 from __future__ import annotations
@@ -14,6 +27,8 @@ import argparse
 import io
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,7 +37,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The tree whose convanim this process measures in-process (a child of --before sets it).
+TREE = Path(os.environ.get("CONVANIM_BENCH_TREE", ROOT))
+sys.path.insert(0, str(TREE))
 
 import convanim as ca  # noqa: E402
 
@@ -45,7 +62,95 @@ CLASSIC = {
     "padding_strides_transposed": (lambda: ca.transpose_of(ca.conv2d(5, 3, 2, 1)), (395, 449), 25, 272498),
     "padding_strides_odd_transposed": (lambda: ca.transpose_of(ca.conv2d(6, 3, 2, 1)), (445, 513), 36, 303965),
 }
-REF_SECONDS = {1: 340.0, 2: 197.0}
+REF_SECONDS = {1: 340.0, 2: 197.0}  # the reference pipeline, as published (not measured here)
+
+# Per-frame rows: kind -> (command line with N for i, spec of i, picture options).
+PER_FRAME = {
+    "iso": ("conv --i N --k 3 --p 1", lambda i: ca.conv2d(i, 3, 1, 1), {}),
+    "flat": ("conv --i N --k 3 --p 1 --style flat", lambda i: ca.conv2d(i, 3, 1, 1),
+             {"style": "flat"}),
+    "numbers": ("conv --i N --k 3 --p 1 --numbers", lambda i: ca.conv2d(i, 3, 1, 1),
+                {"numbers": True}),
+    "scatter": ("tconv --i N --k 3 --view scatter",
+                lambda i: ca.conv_transpose2d(i, 3, view="scatter"), {}),
+}
+LONG_RUN = ["conv", "--i", "32", "--k", "3", "--p", "1", "--style", "flat"]  # 1,024 frames
+
+
+# ---------------------------------------------------------------------------------------------
+# Running things: in this process or a child of another tree; commands through the CLI
+
+
+def _env(tree: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(tree)
+    return env
+
+
+def _warm(tree: Path) -> None:
+    """Compile the tree's modules once, so no timed child spends its time compiling them."""
+    subprocess.run([sys.executable, "-c", "import convanim.cli, convanim.gallery, "
+                    "convanim.backends.svg, convanim.backends.raster"],
+                   env=_env(tree), check=True, cwd=tempfile.gettempdir())
+
+
+def in_tree(tree: Path, name: str, *args, child: bool = False):
+    """``name(*args)`` of this module with ``tree``'s convanim: here, or in a child process."""
+    if not child and tree.resolve() == TREE.resolve():
+        return json.loads(json.dumps(globals()[name](*args)))
+    env = dict(_env(tree), CONVANIM_BENCH_TREE=str(tree))
+    out = subprocess.run([sys.executable, __file__, "--child", name, json.dumps(args)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def _medians(runs: list[list]) -> list:
+    """Rows of several runs of one measurement: per field, the median where they differ."""
+    out = []
+    for rows in zip(*runs):
+        out.append([statistics.median(v) if all(isinstance(x, (int, float)) for x in v)
+                    and len(set(v)) > 1 else v[0] for v in zip(*rows)])
+    return out
+
+
+def rows_of(trees: list[tuple[str, Path]], repeat: int, name: str, *args) -> dict[str, list]:
+    """``name(repeat, *args)`` per tree: in this process for this tree alone; with two
+    trees ``repeat`` runs of ``name(1, *args)`` each in a child, the trees taking turns,
+    and per field the median of the runs."""
+    if len(trees) == 1:
+        return {trees[0][0]: in_tree(trees[0][1], name, repeat, *args)}
+    runs: dict[str, list] = {label: [] for label, _ in trees}
+    for _ in range(repeat):
+        for label, tree in trees:
+            runs[label].append(in_tree(tree, name, 1, *args, child=True))
+    return {label: _medians(r) for label, r in runs.items()}
+
+
+def timed_cli(tree: Path, args: list[str], cwd: str) -> tuple[float, float]:
+    """(wall s, CPU s of it and its children) of ``python -m convanim ARGS``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "convanim", *args], cwd=cwd, env=_env(tree),
+                   check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def median_pair(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The classic set through `convanim gallery`
+
+
+def default_formats() -> list[str]:
+    """The formats of the built-in gallery spec's [defaults] (this tree's gallery.toml)."""
+    import tomllib
+
+    return tomllib.loads((ROOT / "gallery" / "gallery.toml").read_text())["defaults"]["formats"]
 
 
 def _classic_spec(formats: list[str]) -> str:
@@ -53,7 +158,9 @@ def _classic_spec(formats: list[str]) -> str:
     import tomllib
 
     spec = tomllib.loads((ROOT / "gallery" / "gallery.toml").read_text())
-    out = [f"[defaults]\nformats = {json.dumps(formats)}\n"]
+    defaults = {k: v for k, v in spec.get("defaults", {}).items() if k != "formats"}
+    out = ["[defaults]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in defaults.items())
+           + f"formats = {json.dumps(formats)}\n"]
     for fig in spec["figure"]:
         if fig["name"] in CLASSIC:
             # Scalars, flags and pair lists print the same in JSON and TOML.
@@ -62,45 +169,85 @@ def _classic_spec(formats: list[str]) -> str:
     return "\n".join(out)
 
 
-def classic_set(jobs: int, formats: list[str]) -> tuple[float, list]:
-    """Wall time of `convanim gallery SPEC --force -j JOBS` (one process tree), and the GIFs."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def classic_set(tree: Path, jobs: int, formats: list[str],
+                keep_gifs: bool = False) -> tuple[float, float, list]:
+    """(wall, CPU) of `convanim gallery SPEC --force -j JOBS` (one process tree), and the GIFs:
+    (name, bytes, canvas, frames, gifsicle -O3 bytes or None) when ``keep_gifs``."""
     with tempfile.TemporaryDirectory() as d:
         spec = Path(d) / "classic.toml"
         spec.write_text(_classic_spec(formats))
         out = Path(d) / "out"
-        cmd = [sys.executable, "-m", "convanim", "gallery", str(spec), "-o", str(out),
-               "-j", str(jobs), "--force", "-q"]
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True)
-        wall = time.perf_counter() - t0
+        wall, cpu = timed_cli(tree, ["gallery", str(spec), "-o", str(out), "-j", str(jobs),
+                                     "--force", "-q"], d)
         rows = []
-        from PIL import Image
-        for name in CLASSIC:
-            path = out / f"{name}.gif"
-            with Image.open(path) as im:
-                rows.append((name, path.stat().st_size, im.size, im.n_frames))
-    return wall, rows
+        if keep_gifs and "gif" in formats:
+            from PIL import Image
+
+            gifsicle = shutil.which("gifsicle")
+            for name in CLASSIC:
+                path = out / f"{name}.gif"
+                opt = None
+                if gifsicle:
+                    small = Path(d) / "O3.gif"
+                    subprocess.run([gifsicle, "-O3", str(path), "-o", str(small)], check=True)
+                    opt = small.stat().st_size
+                with Image.open(path) as im:
+                    rows.append((name, path.stat().st_size, im.size, im.n_frames, opt))
+    return wall, cpu, rows
 
 
-def per_frame(sizes: list[int], repeat: int, cell: int) -> list[tuple]:
+def strip_rows(repeat: int) -> list:
+    """Per classic figure: ms (wall and process CPU) and bytes of writing its strip alone,
+    from frames rendered beforehand, at the writer's own level."""
+    from convanim import writer
+
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for name, (build, *_) in CLASSIC.items():
+            t = ca.trace_of(build())
+            frames = ca.render(t, labels=True if "transposed" in name else None)
+            walls, cpus = [], []
+            for _ in range(repeat):
+                c0, t0 = time.process_time(), time.perf_counter()
+                writer.write_strip(Path(d) / f"{name}.png", frames)
+                walls.append((time.perf_counter() - t0) * 1000)
+                cpus.append((time.process_time() - c0) * 1000)
+            rows.append((name, len(frames), statistics.median(walls), statistics.median(cpus),
+                         (Path(d) / f"{name}.png").stat().st_size))
+    return rows
+
+
+def strip_level() -> str:
+    from convanim import writer
+
+    return str(getattr(writer, "STRIP_LEVEL", "9 (optimize=True)"))
+
+
+# ---------------------------------------------------------------------------------------------
+# In-process rows
+
+
+def per_frame(repeat: int, kind: str, sizes: list[int], cell: int) -> list[tuple]:
     """ms per frame (drawing, after the first) and GIF bytes per frame, first <= 60 frames.
 
     The first frame also draws the still picture, which grows with the grid; it
-    is timed on its own.
+    is timed on its own (after one small picture of the same kind has been drawn,
+    so it does not pay for loading fonts).
     """
     from itertools import islice
 
     from convanim import writer
 
+    _, build, picture = PER_FRAME[kind]
+    next(ca.iter_frames(ca.trace_of(build(2)), cell, **picture))
     rows = []
     for i in sizes:
-        spec = ca.conv2d(i, 3, 1, 1)
+        spec = build(i)
         t = ca.trace_of(spec)
         n = min(spec.n_steps, 60)
         times, firsts = [], []
         for _ in range(repeat):
-            it = ca.iter_frames(t, cell)
+            it = ca.iter_frames(t, cell, **picture)
             t0 = time.perf_counter()
             next(it)
             t1 = time.perf_counter()
@@ -109,8 +256,8 @@ def per_frame(sizes: list[int], repeat: int, cell: int) -> list[tuple]:
             firsts.append((t1 - t0) * 1000)
             times.append((time.perf_counter() - t1) / (n - 1) * 1000)
         buf = io.BytesIO()
-        writer.write_gif(buf, islice(ca.iter_frames(t, cell), n))
-        size = ca.layout(t, cell).size
+        writer.write_gif(buf, islice(ca.iter_frames(t, cell, **picture), n))
+        size = ca.layout(t, cell, **picture).size
         rows.append((i, spec.n_steps, f"{size[0]}x{size[1]}", statistics.median(firsts),
                      statistics.median(times), len(buf.getvalue()) / n))
     return rows
@@ -124,12 +271,13 @@ def vector_rows(repeat: int) -> list[tuple]:
     rows = []
     for name, (build, _, _, ref_b) in CLASSIC.items():
         t = ca.trace_of(build())
+        look = ca.Look(labels=True if "transposed" in name else None)  # as gallery.toml draws them
         svg_t, pdf_t = [], []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            svg = animated_svg(ca.scene(t)).encode()
+            svg = animated_svg(ca.scene(t, look)).encode()
             t1 = time.perf_counter()
-            pdf = still_pdf(ca.scene(t), 0)
+            pdf = still_pdf(ca.scene(t, look), 0)
             pdf_t.append((time.perf_counter() - t1) * 1000)
             svg_t.append((t1 - t0) * 1000)
         rows.append((name, len(svg), statistics.median(svg_t), ref_b, len(pdf),
@@ -137,83 +285,186 @@ def vector_rows(repeat: int) -> list[tuple]:
     return rows
 
 
-def shell_time(repeat: int) -> tuple[float, float]:
-    cmd = [sys.executable, "-m", "convanim", "conv", "--i", "5", "--k", "3", "--s", "2", "--p", "1"]
+def shell_time(tree: Path, repeat: int) -> tuple[float, float]:
+    cmd = ["conv", "--i", "5", "--k", "3", "--s", "2", "--p", "1"]
     imp = [sys.executable, "-c", "import convanim.cli"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryDirectory() as d:
         run_t, imp_t = [], []
         for _ in range(repeat):
+            run_t.append(timed_cli(tree, cmd, d)[0])
             t0 = time.perf_counter()
-            subprocess.run(cmd, cwd=d, env=env, check=True, capture_output=True)
-            run_t.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            subprocess.run(imp, cwd=d, env=env, check=True, capture_output=True)
+            subprocess.run(imp, cwd=d, env=_env(tree), check=True, capture_output=True)
             imp_t.append(time.perf_counter() - t0)
     return statistics.median(run_t), statistics.median(imp_t)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def table(headers: list[str], rows: list[list]) -> None:
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "---|" * len(headers))
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="fewer repeats and sizes")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, sizes and rows")
+    ap.add_argument("--before", metavar="TREE",
+                    help="another checkout (e.g. the commit before a change): every row "
+                         "is measured for it too, the two trees taking turns")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:  # one in-process row for another tree (see in_tree)
+        name, call = args.child
+        print(json.dumps(globals()[name](*json.loads(call))))
+        return
     repeat = 2 if args.quick else args.repeat
+    trees = [("now", ROOT)] + ([("before", Path(args.before).resolve())] if args.before else [])
+    many = len(trees) > 1
+    for _, tree in trees:
+        _warm(tree)
     print(f"convanim {ca.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-          f"median of {repeat}")
+          f"median of {repeat}" + (f"; before = {trees[1][1]}" if many else ""))
 
+    def label(name: str) -> list[str]:
+        return [name] if many else []
+
+    # -- The classic set -----------------------------------------------------------------------
+    default = default_formats()
+    sets = [default]
+    if "strip" in default:
+        sets.append([f for f in default if f != "strip"])
+    sets.append(["gif"])
+    if not args.quick:
+        sets.append(["gif", "frames"])
     print("\n## Classic set: 15 animations (322 frames), `convanim gallery --force`, whole process")
-    print("| outputs | jobs | wall s (median) | reference pipeline s | speed-up |")
-    print("|---|---|---|---|---|")
-    rows = None
-    for formats in (["gif"], ["gif", "frames"]):
+    print(f"(default formats: {' + '.join(default)}; CPU = user + system of the gallery and its "
+          "workers)")
+    # Run by run, every set and tree in turn, so a slow spell of the machine hits them all.
+    runs: dict[tuple, list] = {(" + ".join(f), jobs, name): [] for jobs in (1, 2)
+                               for f in sets for name, _ in trees}
+    gifs: dict[str, list] = {}
+    for jobs in (1, 2):
+        for _ in range(repeat):
+            for formats in sets:
+                for name, tree in trees:
+                    keep = name not in gifs and formats == ["gif"]
+                    wall, cpu, got = classic_set(tree, jobs, formats, keep_gifs=keep)
+                    if keep and got:
+                        gifs[name] = got
+                    runs[(" + ".join(formats), jobs, name)].append((wall, cpu))
+    results = {key: median_pair(r) for key, r in runs.items()}
+    rows = []
+    for (formats, jobs, name), (wall, cpu) in results.items():
+        rows.append([formats, jobs, *label(name), f"{wall:.3f}", f"{cpu:.3f}",
+                     f"{REF_SECONDS[jobs]:.0f}", f"{REF_SECONDS[jobs] / wall:.0f}x"])
+    table(["outputs", "jobs", *label("tree"), "wall s", "CPU s", "reference pipeline s",
+           "speed-up (wall)"], rows)
+
+    if "strip" in default:
+        with_s, without = " + ".join(default), " + ".join(f for f in default if f != "strip")
+        print("\n## Strips measured apart: the default formats with and without `strip`")
+        print("(medians of the differences of runs made one after the other)")
+        rows = []
         for jobs in (1, 2):
-            walls = []
-            for _ in range(repeat):
-                wall, got = classic_set(jobs, formats)
-                walls.append(wall)
-                rows = rows or got
-            w = statistics.median(walls)
-            print(f"| {' + '.join(formats)} | {jobs} | {w:.3f} | {REF_SECONDS[jobs]:.0f} | "
-                  f"{REF_SECONDS[jobs] / w:.0f}x |")
+            for name, _ in trees:
+                pairs = list(zip(runs[(with_s, jobs, name)], runs[(without, jobs, name)]))
+                dw = statistics.median(a[0] - b[0] for a, b in pairs)
+                dc = statistics.median(a[1] - b[1] for a, b in pairs)
+                w1, c1 = results[(with_s, jobs, name)]
+                rows.append([jobs, *label(name), f"{dw:.3f}", f"{100 * dw / w1:.0f}%",
+                             f"{dc:.3f}", f"{100 * dc / c1:.0f}%"])
+        table(["jobs", *label("tree"), "strips wall s", "of the gallery's wall",
+               "strips CPU s", "of its CPU"], rows)
+        print("\nWriting the 15 strips alone, in-process, from frames drawn beforehand:")
+        rows = []
+        strips = rows_of(trees, repeat, "strip_rows")
+        for name, tree in trees:
+            level = in_tree(tree, "strip_level")
+            got = strips[name]
+            rows.append([*label(name), level, f"{sum(r[2] for r in got):.0f}",
+                         f"{sum(r[3] for r in got):.0f}", f"{sum(r[4] for r in got):,}"])
+        table([*label("tree"), "zlib level", "wall ms", "CPU ms", "bytes"], rows)
 
     print("\n## Bytes and canvas per animation (default cell)")
-    print("| name | frames | canvas | ref canvas | bytes | ref bytes | ratio |")
-    print("|---|---|---|---|---|---|---|")
-    tot, ref_tot = 0, 0
-    for name, size_b, canvas, frames in rows:
-        _, ref_canvas, ref_frames, ref_b = CLASSIC[name]
-        tot += size_b
-        ref_tot += ref_b
-        print(f"| {name} | {frames} | {canvas[0]}x{canvas[1]} | {ref_canvas[0]}x{ref_canvas[1]} | "
-              f"{size_b} | {ref_b} | {size_b / ref_b:.2f} |")
-    print(f"| total | | | | {tot} | {ref_tot} | {tot / ref_tot:.2f} |")
+    gifsicle = shutil.which("gifsicle")
+    first = gifs[trees[0][0]]
+    rows, tot, ref_tot, opt_tot = [], 0, 0, 0
+    for name, size_b, canvas, frames, opt in first:
+        _, ref_canvas, _, ref_b = CLASSIC[name]
+        tot, ref_tot, opt_tot = tot + size_b, ref_tot + ref_b, opt_tot + (opt or 0)
+        rows.append([name, frames, f"{canvas[0]}x{canvas[1]}", f"{ref_canvas[0]}x{ref_canvas[1]}",
+                     size_b, ref_b, f"{size_b / ref_b:.2f}"]
+                    + ([opt, f"{size_b / opt:.3f}"] if gifsicle else [])
+                    + ([gifs[trees[1][0]][len(rows)][1]] if many else []))
+    rows.append(["total", "", "", "", tot, ref_tot, f"{tot / ref_tot:.2f}"]
+                + ([opt_tot, f"{tot / opt_tot:.3f}"] if gifsicle else [])
+                + ([sum(r[1] for r in gifs[trees[1][0]])] if many else []))
+    table(["name", "frames", "canvas", "ref canvas", "bytes", "ref bytes", "ratio"]
+          + (["gifsicle -O3 bytes", "ours / gifsicle"] if gifsicle else [])
+          + (["bytes before"] if many else []), rows)
+    if not gifsicle:
+        print("(gifsicle not installed: no `gifsicle -O3` column)")
 
-    print("\n## Vector output of the classic set: animated SVG (whole animation), PDF (frame 1)")
-    print("| name | SVG bytes | SVG ms | ref GIF bytes | SVG / ref | PDF bytes | PDF ms |")
-    print("|---|---|---|---|---|---|---|")
-    vec = vector_rows(repeat)
-    for name, svg_b, svg_ms, ref_b, pdf_b, pdf_ms in vec:
-        print(f"| {name} | {svg_b} | {svg_ms:.0f} | {ref_b} | {svg_b / ref_b:.3f} | {pdf_b} | "
-              f"{pdf_ms:.0f} |")
-    svg_tot, ref_tot = sum(r[1] for r in vec), sum(r[3] for r in vec)
-    print(f"| total | {svg_tot} | {sum(r[2] for r in vec):.0f} | {ref_tot} | "
-          f"{svg_tot / ref_tot:.3f} | {sum(r[4] for r in vec)} | {sum(r[5] for r in vec):.0f} |")
+    # -- One long render through the command line ----------------------------------------------
+    long_runs = 1 if args.quick else repeat
+    print(f"\n## A long render from the shell: `convanim {' '.join(LONG_RUN)}` (1,024 frames), "
+          f"median of {long_runs}")
+    runs = {name: [] for name, _ in trees}
+    with tempfile.TemporaryDirectory() as d:
+        for _ in range(long_runs):
+            for name, tree in trees:
+                runs[name].append(timed_cli(tree, LONG_RUN + ["-o", "long.gif"], d))
+    rows = []
+    for name, _ in trees:
+        wall, cpu = median_pair(runs[name])
+        rows.append([*label(name), f"{wall:.2f}", f"{cpu:.2f}", f"{wall / 1024 * 1000:.1f}"])
+    table([*label("tree"), "wall s", "CPU s", "ms a frame (wall)"], rows)
 
+    # -- Per-frame cost ------------------------------------------------------------------------
     sizes = [4, 16, 32] if args.quick else [4, 8, 16, 32, 64]
-    for cell in (32, 8):
-        print(f"\n## Per-frame cost vs grid size (conv k=3 p=1, --cell {cell}; first <= 60 frames)")
-        print("| i | frames | canvas | first frame ms | ms/frame after | GIF bytes/frame |")
-        print("|---|---|---|---|---|---|")
-        for i, n, canvas, first, ms, bpf in per_frame(sizes, repeat, cell):
-            print(f"| {i} | {n} | {canvas} | {first:.1f} | {ms:.2f} | {bpf:.0f} |")
+    cases = [("iso", 32, sizes), ("iso", 8, sizes)] + [
+        (kind, 32, [4, 16, 32]) for kind in ("flat", "numbers", "scatter")]
+    for kind, cell, grid in cases:
+        cmd = PER_FRAME[kind][0]
+        print(f"\n## Per-frame cost vs grid size: `{cmd}`, --cell {cell}; first <= 60 frames")
+        rows = []
+        measured = rows_of(trees, repeat, "per_frame", kind, grid, cell)
+        for n_row in range(len(grid)):
+            for name, _ in trees:
+                i, n, canvas, first_ms, ms, bpf = measured[name][n_row]
+                base = measured[name][0][4]
+                rows.append([i, *label(name), n, canvas, f"{first_ms:.1f}", f"{ms:.2f}",
+                             f"{ms / base:.2f}", f"{bpf:.0f}"])
+        table(["i", *label("tree"), "frames", "canvas", "first frame ms", "ms/frame after",
+               f"x i={grid[0]}", "GIF bytes/frame"], rows)
+
+    # -- Vector output -------------------------------------------------------------------------
+    print("\n## Vector output of the classic set: animated SVG (whole animation), PDF (frame 1)")
+    vectors = rows_of(trees, repeat, "vector_rows")
+    for name, tree in trees:
+        vec = vectors[name]
+        if many:
+            print(f"\n{name}:")
+        rows = [[n, svg_b, f"{svg_ms:.0f}", ref_b, f"{svg_b / ref_b:.3f}", pdf_b, f"{pdf_ms:.0f}"]
+                for n, svg_b, svg_ms, ref_b, pdf_b, pdf_ms in vec]
+        svg_tot, ref_tot = sum(r[1] for r in vec), sum(r[3] for r in vec)
+        rows.append(["total", svg_tot, f"{sum(r[2] for r in vec):.0f}", ref_tot,
+                     f"{svg_tot / ref_tot:.3f}", sum(r[4] for r in vec),
+                     f"{sum(r[5] for r in vec):.0f}"])
+        table(["name", "SVG bytes", "SVG ms", "ref GIF bytes", "SVG / ref", "PDF bytes", "PDF ms"],
+              rows)
 
     print("\n## One command from the shell")
-    run_s, imp_s = shell_time(repeat)
-    print("| what | wall s |")
-    print("|---|---|")
-    print(f"| convanim conv --i 5 --k 3 --s 2 --p 1 | {run_s:.3f} |")
-    print(f"| python -c 'import convanim.cli' | {imp_s:.3f} |")
+    rows = []
+    for name, tree in trees:
+        run_s, imp_s = shell_time(tree, repeat)
+        rows.append(["convanim conv --i 5 --k 3 --s 2 --p 1", *label(name), f"{run_s:.3f}"])
+        rows.append(["python -c 'import convanim.cli'", *label(name), f"{imp_s:.3f}"])
+    table(["what", *label("tree"), "wall s"], rows)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -35,6 +36,10 @@ MAX_SIZE = 4_000  # canvas pixels a side
 # Frames x kernel cells: what the engine records and the renderer draws. Without it
 # a large kernel over many frames fits the two limits above and still runs for hours.
 MAX_PRODUCTS = 250_000
+
+
+# progress(done, total): frames written so far, of total.
+Progress = Callable[[int, int], object]
 
 
 class LimitError(SpecError):
@@ -196,7 +201,8 @@ def check_frame(spec: Spec, frame: int | None) -> None:
 def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
          limits: Limits | None = None, *, duration: int = 1000, loop: int = 0,
          frame: int | None = None, frames_dir: str | os.PathLike | None = None,
-         strip: str | os.PathLike | None = None, **loose) -> Path:
+         strip: str | os.PathLike | None = None, progress: Progress | None = None,
+         on_strip: Callable[[writer.StripGrid], object] | None = None, **loose) -> Path:
     """Write ``t`` to ``path`` atomically, the format from the suffix (:data:`formats.FORMATS`).
 
     An animation (.gif .webp .png .svg), the trace (.json), or with ``frame`` N
@@ -208,9 +214,14 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
     ``style="flat"``, ``max_frames=None``) as in :class:`Look` and :class:`Limits`;
     the canvas of the chosen style is checked against ``max_size`` before the first
     frame is drawn.
+
+    ``progress(done, total)``, if given, is called as each raster frame is written
+    (a raster animation, ``frames_dir``, ``strip``): ``done`` from 1 up to
+    ``total``, the number of frames. ``on_strip`` gets the strip's
+    :class:`writer.StripGrid` (its path and grid) once the strip is written.
     """
     look, limits = _options(look, limits, loose)
-    path = formats.check_output(path, still=frame is not None)
+    path = formats.check_output(path, still=frame is not None, trace=frame is None)
     fmt = formats.format_of(path)
     check_frame(t.spec, frame)
     if frames_dir is not None:
@@ -218,7 +229,7 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
     if strip is not None:
         Path(strip).parent.mkdir(parents=True, exist_ok=True)
         strip = writer.check_output(strip, (".png",))
-    drawn = fmt.trace is None or frames_dir is not None or strip is not None
+    drawn = fmt.picture or frames_dir is not None or strip is not None
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
                  limits.max_products)
     with writer.staged() as staging:
@@ -236,13 +247,25 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
                 frames = writer.tee_frames(frames, frames_dir, path.stem, staging)
             if strip is not None:
                 # A strip is one image of every frame: it holds them all, so it is for galleries.
-                frames = writer.tee_strip(frames, strip, staging)
+                frames = writer.tee_strip(frames, strip, staging, on_written=on_strip)
+            if progress is not None:
+                frames = _counted(frames, src.scene.n_frames, progress)
             src.frames = frames
         write(staging.temp_for(path), src)
         if src.frames is not None and not raster_out:
             for _ in src.frames:
                 pass  # the PNGs and the strip are written as the frames pass through
     return path
+
+
+def _counted(frames: Iterable[Image.Image], total: int,
+             progress: Progress) -> Iterator[Image.Image]:
+    """Pass ``frames`` through, calling ``progress(n, total)`` once frame n has been used."""
+    n = 0
+    for frame in frames:
+        yield frame
+        n += 1
+        progress(n, total)
 
 
 def matrix_image(t: Trace, transpose: bool = False, vectors: bool = True, values: bool = False,
@@ -267,14 +290,8 @@ def save_matrix(t: Trace, path: str | os.PathLike, transpose: bool = False, vect
 
 
 def matrix_output(path: str | os.PathLike) -> Path:
-    """check_output, and the format must hold a still: the figure is one picture."""
-    path = formats.check_output(path)
-    if path.suffix.lower() not in formats.STILLS:
-        raise SpecError(
-            f"output: got {str(path)!r}; the matrix figure is one picture, allowed: "
-            f"{', '.join(formats.STILLS)}"
-        )
-    return path
+    """check_output for the matrix figure: one picture (.png, .svg or .pdf)."""
+    return formats.check_output(path, still=True, trace=False)
 
 
 @dataclass(frozen=True)
@@ -300,20 +317,22 @@ class Job:
     strip: str | None = None
 
 
-def run_job(job: Job) -> list[Path]:
+def run_job(job: Job, *, progress: Progress | None = None,
+            on_strip: Callable[[writer.StripGrid], object] | None = None) -> list[Path]:
     """Check every output and the limits, trace once, then write each output.
 
     Returns the files written, in order. The frames and the strip go with the
-    first picture output, so they are drawn once.
+    first picture output, so they are drawn once. ``progress`` and ``on_strip`` as
+    in :func:`save`; ``progress`` gets the frames of each output in turn.
     """
     still = job.frame is not None
-    paths = [formats.check_output(p, still=still) for p in job.outputs]
-    pictures = [p for p in paths if formats.format_of(p).trace is None]
+    paths = [formats.check_output(p, still=still, trace=not still) for p in job.outputs]
+    pictures = [p for p in paths if formats.format_of(p).picture]
     check_frame(job.spec, job.frame)
     if job.frames_dir is not None:
         writer.check_frames_dir(job.frames_dir)
     if job.strip is not None and not pictures:
-        raise SpecError("strip: needs a picture output (.gif, .webp, .png or .svg) to draw")
+        raise SpecError(f"strip: needs a picture output ({', '.join(formats.PICTURES)}) to draw")
     # Everything that can be checked is checked before the trace is allocated.
     drawn = bool(pictures) or job.frames_dir is not None
     lim = job.limits
@@ -326,5 +345,6 @@ def run_job(job: Job) -> list[Path]:
         first = path == pictures[0] if pictures else n == 0
         written.append(save(t, path, job.look, lim, duration=job.duration, loop=job.loop,
                             frame=job.frame, frames_dir=job.frames_dir if first else None,
-                            strip=job.strip if first and pictures else None))
+                            strip=job.strip if first and pictures else None,
+                            progress=progress, on_strip=on_strip))
     return written

@@ -7,6 +7,9 @@ their options), so this module never imports the gallery.
 from __future__ import annotations
 
 import json
+import sys
+import time
+from pathlib import Path
 from typing import Callable
 
 import click
@@ -55,13 +58,14 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
         click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.",
                      hidden=not weight),
         click.option("-o", "--output", metavar="PATH",
-                     help="Output file: .gif, .webp, .png (APNG), .svg (animated) or .json (the "
-                          "trace); with --frame: .png, .svg or .pdf. Default: a name from the "
-                          "parameters, e.g. conv_i5_k3_s2_p1.gif (conv_i5_k3_s2_p1_flat_dark.gif "
-                          "with --style flat --theme dark; ..._frame5.png with --frame 5)."),
+                     help=f"Output file: an animation ({', '.join(formats.ANIMATIONS)}; .png is "
+                          f"APNG) or the trace ({', '.join(formats.TRACES)}); with --frame: "
+                          f"{', '.join(formats.STILLS)}. Default: a name from the parameters, "
+                          "e.g. conv_i5_k3_s2_p1.gif (conv_i5_k3_s2_p1_flat_dark.gif with --style "
+                          "flat --theme dark; ..._frame5.png with --frame 5)."),
         click.option("--frame", type=click.IntRange(1), metavar="N",
                      help="Write frame N alone (1-based, as the --frames file names) as a "
-                          "still: .png, .svg or .pdf."),
+                          f"still: {', '.join(formats.STILLS)}."),
         click.option("--duration", type=click.IntRange(1, 60_000), default=1000,
                      show_default=True, metavar="MS", help="Milliseconds per frame."),
         click.option("--loop", type=click.IntRange(0, 65535), default=0, show_default=True,
@@ -125,9 +129,71 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
                    api.Limits(max_frames, max_size, max_products), duration, loop, frame)
 
 
-def _run(job: api.Job) -> None:
-    for written in api.run_job(job):
-        click.echo(str(written))
+# Options about the terminal, not the figure: the gallery neither takes nor hashes them.
+TERMINAL = ("quiet",)
+
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True,
+    help="Print errors only: no progress bar, not the written path.")
+
+# A render still going after SHOW_AFTER seconds and expected to take SHOW_LONGER seconds
+# in all (from its pace so far) shows a progress bar on stderr, when stderr is a terminal.
+SHOW_AFTER = 1.0
+SHOW_LONGER = 2.0
+
+
+class RenderProgress:
+    """``progress(done, total)`` for :func:`api.run_job`: a bar on ``file`` for long renders.
+
+    Like the gallery's bar (click.progressbar): frames done of all and the time left,
+    estimated from the pace since the command started. Nothing when ``file`` is not
+    a terminal, and nothing for a render that ends within about two seconds.
+    """
+
+    def __init__(self, label: str, file=None, clock: Callable[[], float] = time.monotonic):
+        self.label = label
+        self.file = file if file is not None else sys.stderr
+        self.clock = clock
+        self.start = clock()
+        isatty = getattr(self.file, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self.bar = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            elapsed = self.clock() - self.start
+            if done >= total or elapsed < SHOW_AFTER or elapsed * total < SHOW_LONGER * done:
+                return
+            bar = click.progressbar(length=total, label=self.label, show_eta=True,
+                                    show_pos=True, file=self.file)
+            # The time left from the pace since the start, not since the bar appeared.
+            bar.start = bar.last_eta = time.time() - elapsed
+            self.bar, self.shown = bar, 0
+        self.bar.update(done - self.shown)  # draws the bar
+        self.shown = done
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        """End the bar's line (also on an error or Ctrl-C, before the message)."""
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+
+def _run(job: api.Job, quiet: bool = False) -> None:
+    progress = None if quiet else RenderProgress(f"rendering {Path(job.outputs[0]).name}")
+    try:
+        written = api.run_job(job, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if not quiet:
+        for path in written:
+            click.echo(str(path))
 
 
 @click.group(context_settings=CONTEXT)
@@ -144,7 +210,8 @@ def cli() -> None:
 @cli.command(context_settings=CONTEXT)
 @size_options
 @render_options
-def conv(**params) -> None:
+@quiet_option
+def conv(quiet, **params) -> None:
     """Animate a convolution (PyTorch Conv2d, one channel).
 
     One frame per kernel placement; per axis the output size is
@@ -162,7 +229,7 @@ def conv(**params) -> None:
       convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark
       convanim conv --i 5 --k 3 --color input=#268bd2 --color output=#2aa198
     """
-    _run(conv_job(**params))
+    _run(conv_job(**params), quiet)
 
 
 def conv_job(input_size, kernel_size, stride, padding, dilation, **render) -> api.Job:
@@ -201,7 +268,8 @@ def tconv_options(fn: Callable) -> Callable:
 @size_options
 @tconv_options
 @render_options
-def tconv(**params) -> None:
+@quiet_option
+def tconv(quiet, **params) -> None:
     """Animate a transposed convolution (PyTorch ConvTranspose2d, one channel).
 
     Per axis the output size is (i-1)*s - 2p + d(k-1) + output_padding + 1.
@@ -214,7 +282,7 @@ def tconv(**params) -> None:
       convanim tconv --i 2 --k 2 --s 2 --view scatter
       convanim tconv --i 2 --k 3 --style flat --view scatter  # running sums fill the output
     """
-    _run(tconv_job(**params))
+    _run(tconv_job(**params), quiet)
 
 
 def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
@@ -228,7 +296,8 @@ def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding
 @click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
 @render_options(weight=False)
-def pool(**params) -> None:
+@quiet_option
+def pool(quiet, **params) -> None:
     """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
 
     \b
@@ -237,7 +306,7 @@ def pool(**params) -> None:
       convanim pool --i 6 --k 2 --mode avg -o avg.gif
       convanim pool --i 5 --k 3 --s 1 --style flat            # max(...) per step, winner marked
     """
-    _run(pool_job(**params))
+    _run(pool_job(**params), quiet)
 
 
 def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render) -> api.Job:
@@ -288,7 +357,7 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 @click.option("--cell", type=click.IntRange(12, 96), default=api.DEFAULT_CELL, show_default=True,
               metavar="PX", help="Height of one matrix row in pixels.")
 @click.option("-o", "--output", metavar="PATH",
-              help="Output file: .png, .svg or .pdf (vector). Default: a name from the "
+              help=f"Output file: {', '.join(formats.STILLS)}. Default: a name from the "
                    "parameters, e.g. conv_matrix_i4_k3.png (conv_matrix_T_i4_k3.png with "
                    "--transpose).")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,

@@ -36,11 +36,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import click
-from PIL import Image
 
 from . import __version__, api, writer
 from . import formats as formats_table
-from .commands import JOBS, cli
+from .commands import JOBS, TERMINAL, cli
 from .info import info_dict
 from .params import SpecError
 from .spec import Spec
@@ -54,7 +53,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 EXTRAS = ("strip", "frames")
 # Files named NAME.FORMAT: the names of the format table (formats.FORMATS), then the extras.
 FORMATS = tuple(formats_table.NAMES) + EXTRAS
-PICTURES = tuple(n for n, s in formats_table.NAMES.items() if formats_table.FORMATS[s].trace is None)
+PICTURES = tuple(formats_table.FORMATS[s].name for s in formats_table.PICTURES)
 DEFAULT_FORMATS = ("gif", "strip")
 RESERVED = ("name", "command", "formats")
 # Parameters the gallery sets itself, from the figure's name and formats.
@@ -148,10 +147,16 @@ def _keys_of(cmd: click.Command) -> dict[str, click.Option]:
     """Every spelling of every option, without dashes, '-' as '_': {'i': --i, 'input_size': --i}."""
     keys: dict[str, click.Option] = {}
     for param in cmd.params:
-        if isinstance(param, click.Option):
+        # -q and the like are about the terminal: the gallery has its own -q.
+        if isinstance(param, click.Option) and param.name not in TERMINAL:
             for opt in param.opts:
                 keys[opt.lstrip("-").replace("-", "_")] = param
     return keys
+
+
+def _figure_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A command's parsed parameters without the terminal ones (:data:`commands.TERMINAL`)."""
+    return {k: v for k, v in params.items() if k not in TERMINAL}
 
 
 def _type_name(value: Any) -> str:
@@ -347,22 +352,19 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
         if key is None and param is not None:
             key = param.opts[0].lstrip("-").replace("-", "_")
         return None, [f"key {key or '-'}: {err.format_message()}"]
-    params = dict(ctx.params)
+    params = _figure_params(ctx.params)
     # The matrix figure is one picture; an animation command with frame = N writes a still.
     still = cmd.name not in JOBS or params.get("frame") is not None
     for f in formats:
-        fmt = formats_table.FORMATS["." + f] if f not in EXTRAS else None
-        if fmt is not None and fmt.trace is None:
-            if still and fmt.still is None:
-                return None, [f"key formats: {f} is an animation; with frame = "
-                              f"{params['frame']} use {', '.join(n for n in PICTURES if formats_table.FORMATS['.' + n].still)}"]
-            if not still and fmt.animation is None:
-                return None, [f"key formats: {f} holds one frame: set frame = N (1-based)"]
+        problem = None if f in EXTRAS else formats_table.cannot_hold("." + f, still, not still)
+        if problem:
+            return None, [f"key formats: {problem}"]
     spec = None
     build = JOBS.get(cmd.name)
     if build is not None:
         try:
             spec = build(**params).spec
+            api.check_frame(spec, params.get("frame"))
         except SpecError as err:
             return None, [f"key {_error_key(str(err), cmd, used)}: {err}"]
 
@@ -405,11 +407,12 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         frames = out / "frames" / name if "frames" in formats else None
         build = JOBS.get(command)
         if build is not None:
-            job = build(**ctx.params)
+            job = build(**_figure_params(ctx.params))
             job = replace(job, outputs=tuple(outputs),
                           frames_dir=str(frames) if frames else None,
                           strip=str(strip) if strip else None)
-            api.run_job(job)
+            grids: list[writer.StripGrid] = []
+            api.run_job(job, on_strip=grids.append)
         else:
             # Any other command: its own callback, once per output, its printing swallowed.
             for n, path in enumerate(outputs):
@@ -425,7 +428,7 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         grid = None
         if strip is not None:
             files.append(strip_file(name))
-            grid = read_strip_grid(strip)
+            grid = manifest_grid(grids[0])  # from the writer: the strip is not read back
         return name, files, None, grid
     except Exception as err:  # noqa: BLE001 - one figure's failure must not stop the others
         message = str(err) if isinstance(err, (SpecError, click.ClickException)) else \
@@ -435,10 +438,9 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         return name, [], message, None
 
 
-def read_strip_grid(path: Path) -> dict[str, int]:
-    """The grid a strip records in its PNG text (frames, columns, frame_width, frame_height)."""
-    with Image.open(path) as im:
-        return {k: int(im.text[k]) for k in ("frames", "columns", "frame_width", "frame_height")}
+def manifest_grid(grid: writer.StripGrid) -> dict[str, int]:
+    """What the manifest and index.html keep of a strip's grid (writer.StripGrid)."""
+    return {k: v for k, v in grid.text().items() if k != "rows"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,8 +564,7 @@ def _shape(entry: Entry) -> str:
 
 
 def _image(entry: Entry) -> str | None:
-    return next((f"{entry.name}.{f}" for f in ("gif", "webp", "png", "svg") if f in entry.formats),
-                None)
+    return next((f"{entry.name}.{f}" for f in PICTURES if f in entry.formats), None)
 
 
 PAGE = """<!DOCTYPE html>

@@ -19,8 +19,9 @@ import secrets
 import signal
 import struct
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import GifImagePlugin, Image, PngImagePlugin
@@ -372,15 +373,41 @@ def strip_grid(n: int, width: int, max_width: int = STRIP_MAX) -> tuple[int, int
     return cols, -(-n // cols)
 
 
+# zlib level of the strips. A strip is every frame side by side (the classic 15: 74 MB of
+# pixels, 1.5 MB compressed), so its compression is most of its cost. CPU for those 15 and
+# bytes, Pillow's zlib-ng: level 9 (optimize=True) 4.4 s; 8 1.7 s, +2.8%; 7 0.9 s, +14.6%;
+# 6 0.86 s, +17%. Only 6 keeps strips under a fifth of the gallery's time (issue 15).
+STRIP_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class StripGrid:
+    """Where a strip's frames are: frame n (from 0) at column n % columns, row n // columns."""
+
+    path: Path
+    frames: int
+    columns: int
+    rows: int
+    frame_width: int
+    frame_height: int
+
+    def text(self) -> dict[str, int]:
+        """The PNG text chunks the strip carries (every field but the path)."""
+        return {"frames": self.frames, "columns": self.columns, "rows": self.rows,
+                "frame_width": self.frame_width, "frame_height": self.frame_height}
+
+
 def write_strip(path: str | os.PathLike, frames: Iterable[Image.Image],
-                max_width: int = STRIP_MAX, staging: Staging | None = None) -> Path:
+                max_width: int = STRIP_MAX, staging: Staging | None = None,
+                level: int = STRIP_LEVEL) -> StripGrid:
     """Every frame in one palette PNG, left to right, top to bottom (:func:`strip_grid`).
 
     Frame n (from 0) is the rectangle at column n % columns, row n // columns. The
     grid is also stored in the PNG as text chunks (frames, columns, rows,
-    frame_width, frame_height), so a page can step through it without convanim.
-    The frames must share one size and, when P-mode, one palette (the first's is kept).
-    The directory is created if missing.
+    frame_width, frame_height), so a page can step through it without convanim;
+    it is returned too, so the caller need not read the file back. The frames
+    must share one size and, when P-mode, one palette (the first's is kept).
+    ``level`` is the zlib level. The directory is created if missing.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -396,31 +423,45 @@ def write_strip(path: str | os.PathLike, frames: Iterable[Image.Image],
     if first is None:
         raise ValueError("strip: no frames")
     w, h = first.size
-    cols, rows = strip_grid(len(arrays), w, max_width)
+    count = len(arrays)
+    cols, rows = strip_grid(count, w, max_width)
     sheet = np.zeros((rows * h, cols * w) + arrays[0].shape[2:], dtype=arrays[0].dtype)
     for n, a in enumerate(arrays):
         r, c = divmod(n, cols)
         sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = a
+    arrays.clear()
     image = Image.fromarray(sheet)
     if first.mode == "P":
         image.putpalette(first.getpalette())  # L + palette -> P, the indices unchanged
+    grid = StripGrid(path, count, cols, rows, w, h)
     info = PngImagePlugin.PngInfo()
-    for key, value in (("frames", len(arrays)), ("columns", cols), ("rows", rows),
-                       ("frame_width", w), ("frame_height", h)):
+    for key, value in grid.text().items():
         info.add_text(key, str(value))
-    if staging is not None:
-        image.save(staging.temp_for(path), format="PNG", optimize=True, pnginfo=info)
-        return path
-    with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG", optimize=True, pnginfo=info)
-    return path
+    with staged_in(staging) as st:
+        image.save(st.temp_for(path), format="PNG", compress_level=level, pnginfo=info)
+    return grid
 
 
-def tee_strip(frames: Iterable[Image.Image], path: str | os.PathLike,
-              staging: Staging) -> Iterator[Image.Image]:
-    """Pass ``frames`` through and, after the last, write them all as a strip (staged)."""
+def read_strip_grid(path: str | os.PathLike) -> StripGrid:
+    """The grid a strip records in its text chunks, read without decoding its pixels."""
+    with Image.open(path) as im:
+        # The chunks come before the image data: Image.open has read them into info
+        # (im.text would decode the whole image first).
+        return StripGrid(Path(path), *(int(im.info[k]) for k in
+                                       ("frames", "columns", "rows", "frame_width", "frame_height")))
+
+
+def tee_strip(frames: Iterable[Image.Image], path: str | os.PathLike, staging: Staging,
+              on_written: Callable[[StripGrid], object] | None = None) -> Iterator[Image.Image]:
+    """Pass ``frames`` through and, after the last, write them all as a strip (staged).
+
+    ``on_written`` gets the strip's :class:`StripGrid` once it is written.
+    """
     kept: list[Image.Image] = []
     for frame in frames:
         kept.append(frame)
         yield frame
-    write_strip(path, kept, staging=staging)
+    grid = write_strip(path, kept, staging=staging)
+    kept.clear()
+    if on_written is not None:
+        on_written(grid)

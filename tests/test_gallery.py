@@ -116,6 +116,29 @@ def test_renders_every_format_and_index(spec, tmp_path, capsys):
     assert not [p for p in out.rglob("*") if ".part" in p.name]
 
 
+def test_strip_is_not_read_back_after_it_is_written(spec, tmp_path, capsys, monkeypatch):
+    """The manifest's grid comes from the writer: no strip is opened or decoded again."""
+    from PIL import ImageFile
+
+    from convanim import writer
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an image file was opened or decoded during the gallery run")
+
+    monkeypatch.setattr(Image, "open", refuse)                 # the render opens no image
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    out = tmp_path / "out"
+    code, stdout, err = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
+    assert code == 0, err
+    assert "3 rendered, 0 up to date, 0 failed" in stdout
+    monkeypatch.undo()
+    grid = writer.read_strip_grid(out / "strips" / "a_conv.png")
+    manifest = json.loads((out / g.MANIFEST).read_text())["entries"]
+    assert manifest["a_conv"]["strip"] == g.manifest_grid(grid) == {
+        "frames": 4, "columns": 4, "frame_width": grid.frame_width,
+        "frame_height": grid.frame_height}
+
+
 def test_incremental_skip_change_and_force(spec, tmp_path, capsys):
     out = tmp_path / "out"
     assert run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)[0] == 0

@@ -1,8 +1,11 @@
 """writer.write_strip / api.save(strip=...): every frame in one palette PNG, in a grid."""
 
+import io
+import struct
+
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile, PngImagePlugin
 
 import convanim as ca
 from convanim import api, writer
@@ -40,9 +43,12 @@ def test_grid_is_one_row_up_to_the_limit_then_even_rows(n, width, expected):
 def test_strip_holds_every_frame_in_order_with_the_shared_palette(tmp_path):
     frames = ca.render(ca.trace_of(ca.conv2d(5, 3, stride=2, padding=1)), cell=12)
     w, h = frames[0].size
-    path = writer.write_strip(tmp_path / "s.png", frames)
+    grid = writer.write_strip(tmp_path / "s.png", frames)
+    path = grid.path
     meta, got, palette, shape = tiles(path)
     assert meta == {"frames": 9, "columns": 9, "rows": 1, "frame_width": w, "frame_height": h}
+    # The writer returns the grid it recorded, so nobody need read the file back.
+    assert grid.text() == meta and path == tmp_path / "s.png"
     assert shape == (h, 9 * w)
     with Image.open(path) as im:
         assert im.mode == "P"
@@ -51,8 +57,9 @@ def test_strip_holds_every_frame_in_order_with_the_shared_palette(tmp_path):
     for frame, tile in zip(frames, got):
         assert np.array_equal(np.asarray(frame), tile)
     # Narrower than a row: a grid, read back by the same rule.
-    path = writer.write_strip(tmp_path / "g.png", frames, max_width=4 * w)
-    meta, got, _, shape = tiles(path)
+    grid = writer.write_strip(tmp_path / "g.png", frames, max_width=4 * w)
+    meta, got, _, shape = tiles(grid.path)
+    assert grid.text() == meta
     assert (meta["columns"], meta["rows"]) == (3, 3) and shape == (3 * h, 3 * w)
     for frame, tile in zip(frames, got):
         assert np.array_equal(np.asarray(frame), tile)
@@ -74,7 +81,7 @@ def test_save_writes_the_strip_from_the_animation_frames(tmp_path):
 
 def test_failed_strip_keeps_the_previous_file(tmp_path):
     frames = ca.render(ca.trace_of(ca.conv2d(3, 2)), cell=12)
-    path = writer.write_strip(tmp_path / "s.png", frames)
+    path = writer.write_strip(tmp_path / "s.png", frames).path
     before = path.read_bytes()
 
     def dies():
@@ -96,3 +103,54 @@ def test_run_job_strip_needs_a_picture(tmp_path):
     with pytest.raises(SpecError, match="strip: needs a picture output"):
         api.run_job(job)
     assert not list(tmp_path.iterdir())
+
+
+def _zlib_stream(path):
+    """The concatenated IDAT data of a PNG: one zlib stream."""
+    data, at = path.read_bytes(), 8
+    out = b""
+    while at < len(data):
+        n, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind == b"IDAT":
+            out += data[at + 8:at + 8 + n]
+        at += 12 + n
+    return out
+
+
+def test_strip_is_written_at_the_chosen_zlib_level(tmp_path):
+    frames = ca.render(ca.trace_of(ca.conv2d(5, 3, stride=1, padding=1)), cell=16)
+    grid = writer.write_strip(tmp_path / "s.png", frames)
+    # The zlib header's FLEVEL: 0 for levels 0-1, 1 for 2-5, 2 for 6, 3 for 7-9.
+    stream = _zlib_stream(grid.path)
+    level = writer.STRIP_LEVEL
+    assert stream[1] >> 6 == (0 if level < 2 else 1 if level < 6 else 2 if level == 6 else 3)
+    # The very bytes Pillow writes at that level (and not at 9, optimize=True, the old way).
+    with Image.open(grid.path) as im:
+        im.load()
+        sheet, text = im.copy(), dict(im.text)
+    info = PngImagePlugin.PngInfo()
+    for key, value in text.items():
+        info.add_text(key, value)
+
+    def encoded(**kw):
+        buf = io.BytesIO()
+        sheet.save(buf, format="PNG", pnginfo=info, **kw)
+        return buf.getvalue()
+
+    assert grid.path.read_bytes() == encoded(compress_level=level)
+    assert grid.path.read_bytes() != encoded(optimize=True)
+    # The level is the writer's to choose per call, too.
+    nine = writer.write_strip(tmp_path / "nine.png", frames, level=9)
+    assert nine.path.read_bytes() == encoded(optimize=True)
+
+
+def test_strip_grid_is_read_from_the_text_chunks_without_decoding(tmp_path, monkeypatch):
+    frames = ca.render(ca.trace_of(ca.conv2d(4, 3)), cell=12)
+    written = writer.write_strip(tmp_path / "s.png", frames, max_width=3 * frames[0].size[0])
+
+    def no_decoding(self, *args, **kwargs):
+        raise AssertionError("the strip's pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert writer.read_strip_grid(written.path) == written
+    assert (written.columns, written.rows, written.frames) == (2, 2, 4)

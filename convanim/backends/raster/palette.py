@@ -46,8 +46,11 @@ class PaletteMap:
         self.flat = [int(v) for v in colours.ravel()]
         # index + 1 fits a byte: the last index is never an answer (palette_colours).
         self._known = np.zeros(1 << 24, dtype=np.uint8)
-        self._colours_t = colours.astype(np.float64).T.copy()
-        self._norms = (self._colours_t ** 2).sum(axis=0)
+        # Per channel, a (1, 256) row of -2 * the entries' values, and their squared norms:
+        # whole numbers, so the distances below are exact in int32.
+        c = colours.astype(np.int32)
+        self._minus2 = [(-2 * c[:, ch])[None, :] for ch in range(3)]
+        self._norms = (c * c).sum(axis=1, dtype=np.int32)[None, :]
 
     def __call__(self, img: Image.Image) -> Image.Image:
         out = Image.frombytes("P", img.size, self.indices(img).tobytes())
@@ -71,15 +74,31 @@ class PaletteMap:
         mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[..., None]
         return self.indices_rgb(np.rint(mixed).astype(np.int32))
 
+    # Colours looked up at once: (CHUNK, 256) int32 distances, 4 MB.
+    CHUNK = 4096
+
     def _lookup(self, packed: np.ndarray) -> np.ndarray:
         found = self._known[packed]
         missing = found == 0
         if missing.any():
             new = np.unique(packed[missing])
-            rgb = np.stack([new & 255, (new >> 8) & 255, new >> 16], axis=1).astype(np.float64)
-            # |rgb - c|^2 less |rgb|^2, which is the same for every c: one matrix product.
-            # Every term is a whole number far below 2^53, so ties break as exactly as in integers.
-            dist = self._norms - 2.0 * (rgb @ self._colours_t)
-            self._known[new] = dist.argmin(axis=1) + 1
+            for at in range(0, new.size, self.CHUNK):
+                part = new[at:at + self.CHUNK]
+                self._known[part] = self.nearest(part) + 1
             found = self._known[packed]
         return found - 1
+
+    def nearest(self, packed: np.ndarray) -> np.ndarray:
+        """Index of the nearest entry to each packed colour (R | G << 8 | B << 16).
+
+        |rgb - c|^2 less |rgb|^2, the same for every c: |c|^2 - 2 rgb.c, in int32
+        broadcasting (no matrix product: BLAS would start its thread pool, which
+        spins on the other cores after every call). Exact, so ties go to the lowest
+        index, as argmin takes the first.
+        """
+        packed = packed.astype(np.int32)
+        m2r, m2g, m2b = self._minus2
+        dist = self._norms + (packed & 255)[:, None] * m2r
+        dist += ((packed >> 8) & 255)[:, None] * m2g
+        dist += (packed >> 16)[:, None] * m2b
+        return dist.argmin(axis=1).astype(np.uint8)

@@ -1,0 +1,97 @@
+"""PaletteMap: exact nearest colour without BLAS, ties to the lowest index; no BLAS threads."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convanim.backends.raster.palette import PaletteMap, palette_colours
+from convanim.theme import THEMES, theme_named
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def distances(colours: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """Squared distance of every colour to every entry, in integers."""
+    return ((rgb[:, None, :].astype(np.int64) - colours[None, :, :].astype(np.int64)) ** 2).sum(axis=2)
+
+
+def brute_force(colours: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """The nearest entry; argmin takes the first, so ties go to the lowest index."""
+    return distances(colours, rgb).argmin(axis=1)
+
+
+def tied_colours(colours: np.ndarray) -> np.ndarray:
+    """Midpoints of pairs of entries with whole-number midpoints: equally far from both."""
+    a, b = np.triu_indices(len(colours), 1)
+    mid2 = colours[a] + colours[b]
+    whole = (mid2 % 2 == 0).all(axis=1)
+    return np.unique(mid2[whole] // 2, axis=0)
+
+
+@pytest.mark.parametrize("name", THEMES)
+@pytest.mark.parametrize("text", [False, True])
+def test_lookup_equals_brute_force_nearest_colour(name, text):
+    colours = palette_colours(theme_named(name), text)
+    rng = np.random.default_rng(len(name) + text)
+    rgb = np.concatenate([rng.integers(0, 256, (5_000, 3)), colours, tied_colours(colours)])
+    d = distances(colours, rgb)
+    want = d.argmin(axis=1)
+    # Some of these are true ties between entries: the lowest index must win.
+    assert ((d == d.min(axis=1, keepdims=True)).sum(axis=1) > 1).any()
+    pm = PaletteMap(colours)
+    got = pm.indices_rgb(rgb)
+    assert np.array_equal(got, want)
+    # Remembered answers agree with fresh ones, in any order and in chunks of any size.
+    again = PaletteMap(colours)
+    again.CHUNK = 7
+    order = rng.permutation(len(rgb))
+    assert np.array_equal(again.indices_rgb(rgb[order]), want[order])
+    assert np.array_equal(again.indices_rgb(rgb), want)
+    # The last index repeats the first and is never an answer (the GIF's transparent index).
+    assert (got != 255).all()
+
+
+def test_indices_of_an_image_match_indices_rgb():
+    from PIL import Image
+
+    colours = palette_colours(theme_named("classic"), True)
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (37, 53, 3)).astype(np.uint8)
+    pm = PaletteMap(colours)
+    got = pm.indices(Image.fromarray(a, "RGB"))
+    assert got.shape == (37, 53)
+    assert np.array_equal(got.ravel(), brute_force(colours, a.reshape(-1, 3)))
+
+
+@pytest.mark.parametrize("orig_argv, argv0, expected", [
+    (["python", "-m", "convanim", "conv"], "-m", True),
+    (["python", "-X", "dev", "-mconvanim", "conv"], "-m", True),
+    (["/usr/bin/python3", "/usr/local/bin/convanim", "conv", "-m"], "/usr/local/bin/convanim", True),
+    (["python", "-m", "pytest", "-q"], "-m", False),
+    (["python", "-c", "import convanim"], "-c", False),
+    (["python", "-W", "error", "my_script.py", "-m", "convanim"], "my_script.py", False),
+])
+def test_the_command_is_told_apart_from_programs_importing_the_library(
+        orig_argv, argv0, expected, monkeypatch):
+    import convanim
+
+    monkeypatch.setattr(sys, "orig_argv", orig_argv)
+    monkeypatch.setattr(sys, "argv", [argv0] + orig_argv[2:])
+    assert convanim._is_command_line() is expected
+
+
+def test_the_command_starts_no_blas_threads_and_a_program_keeps_its_own(tmp_path):
+    """OPENBLAS_NUM_THREADS=1 is set before numpy loads in the command, not in a program."""
+    probe = "import os, convanim\nprint(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = str(ROOT)
+    for name, expected in (("convanim", "1"), ("my_program.py", "None")):
+        script = tmp_path / name
+        script.write_text(probe)
+        out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                             text=True, check=True).stdout
+        assert out.strip() == expected, name
