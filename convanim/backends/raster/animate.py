@@ -213,19 +213,19 @@ def frame_image(scene: Scene, step: int) -> Image.Image:
     that holds it starts, and the animation draws each frame's rectangles elsewhere."""
     if scene.crisp:
         return picture(scene)
-    f = scene.frame(step)  # IndexError naming the range when there is no such frame
+    still = scene.still(step)  # IndexError naming the range when there is no such frame
     shapes, texts = Ops(), Ops()
-    for op in scene.low + f.under + tuple(op for n in range(step) for op in scene.fresh_of(n)) \
-            + f.fresh + scene.high + f.over:
+    for op in still.shapes:
         shapes.add(op)
-    for op in f.texts:
+    for op in still.texts:
         texts.add(op)
     canvas = Canvas(scene.size, scene.theme, text=scene.has_text)
     canvas.paint(canvas.base, canvas.bands(), [shapes, texts])
+    lines = still.connectors  # whole: the raster hides them under the cover itself
     cover = _parallelogram_cover(*scene.cover) if scene.cover else (lambda x, y: 0.0)
-    canvas.lines(canvas.base, f.lines, scene.line_colour, cover)
-    for e in f.texts:  # text stays on top, as in the animation
-        if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in f.lines):
+    canvas.lines(canvas.base, lines, scene.line_colour, cover)
+    for e in still.texts:  # text stays on top, as in the animation
+        if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in lines):
             canvas.stamp(canvas.base, e)
     return canvas.image(canvas.base)
 
