@@ -14,6 +14,7 @@ import sys
 import click
 
 from .commands import CONTEXT, JOBS, cli
+from .escape import terminal
 from .params import SpecError
 
 __all__ = ["main", "cli", "JOBS"]
@@ -58,7 +59,7 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
                                       f"the spec has: {', '.join(e.name for e in entries)}"])
     except g.GalleryError as err:
         for message in err.messages:
-            click.echo(f"convanim: error: {message}", err=True)
+            click.echo(f"convanim: error: {terminal(message)}", err=True)
         raise click.exceptions.Exit(2) from None
     if list_only:
         click.echo(g.listing([e for e in entries if chosen is None or e.name in chosen]))
@@ -72,7 +73,7 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
     result = g.build(entries, output_dir, only=chosen, jobs=jobs, force=force,
                      spec_name=spec_name, progress=None if quiet else bar)
     for name, message in result.failed:
-        click.echo(f"convanim: error: entry {name}: render failed: {message}", err=True)
+        click.echo(f"convanim: error: entry {name}: render failed: {terminal(message)}", err=True)
     if not quiet:
         click.echo(f"{len(result.rendered)} rendered, {len(result.skipped)} up to date, "
                    f"{len(result.failed)} failed -> {os.path.join(output_dir, g.INDEX)}")
@@ -81,10 +82,8 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
 
 
 def _fail(message: str) -> int:
-    # One line whatever the message quotes (click echoes values as given): escape
-    # newlines and every other non-printable character (\x1e, \u2028 also break lines).
-    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    click.echo(f"convanim: error: {message}", err=True)
+    # One line whatever the message quotes (click echoes values as given).
+    click.echo(f"convanim: error: {terminal(message)}", err=True)
     return 2
 
 

@@ -34,12 +34,14 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import quote
 
 import click
 
 from . import __version__, api, writer
 from . import formats as formats_table
 from .commands import JOBS, TERMINAL, cli
+from .escape import md_code, md_text, terminal
 from .info import info_dict
 from .params import SpecError
 from .spec import Spec
@@ -454,13 +456,53 @@ class Result:
     failed: list[tuple[str, str]]
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_FILE_RE = re.compile(r"(?:(?:frames|strips)/)?(?:[A-Za-z0-9][A-Za-z0-9_.-]*/)?"
+                      r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_GRID_KEYS = ("columns", "frame_height", "frame_width", "frames")
+
+
+def _record(value: Any) -> dict | None:
+    """A manifest entry as this version writes it, or None (the figure is rendered again).
+
+    The manifest is committed with a gallery, so it is input like a spec: every value that
+    later reaches index.html, README.md or a file path is checked for type and range here.
+    """
+    if not isinstance(value, dict) or set(value) - {"hash", "files", "strip"}:
+        return None
+    files = value.get("files")
+    if not (isinstance(value.get("hash"), str) and _HEX64.fullmatch(value["hash"])
+            and isinstance(files, list) and files
+            and all(isinstance(f, str) and _FILE_RE.fullmatch(f) and ".." not in f
+                    for f in files)):
+        return None
+    record = {"hash": value["hash"], "files": list(files)}
+    if "strip" in value:
+        grid = value["strip"]
+        if not (isinstance(grid, dict) and sorted(grid) == sorted(_GRID_KEYS)
+                and all(type(grid[k]) is int and 1 <= grid[k] <= 10**6
+                        for k in _GRID_KEYS)):
+            return None
+        record["strip"] = {k: grid[k] for k in _GRID_KEYS}
+    return record
+
+
 def read_manifest(out_dir: Path) -> dict[str, dict]:
+    """The valid entries of the gallery's manifest; anything unreadable or malformed is
+    dropped, so a bad manifest means "render again", never a crash or an injected page."""
     try:
         doc = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        entries = doc.get("entries", {})
-        return entries if isinstance(entries, dict) else {}
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError):
         return {}
+    entries = doc.get("entries") if isinstance(doc, dict) else None
+    if not isinstance(entries, dict):
+        return {}
+    valid = {}
+    for name, value in entries.items():
+        record = _record(value)
+        if isinstance(name, str) and NAME_RE.fullmatch(name) and record is not None:
+            valid[name] = record
+    return valid
 
 
 def up_to_date(entry: Entry, record: dict | None, out_dir: Path) -> bool:
@@ -693,17 +735,21 @@ def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: s
 
 def readme_md(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str,
               linked: bool = False) -> str:
+    """The gallery's README.md; every value from the spec goes through :mod:`convanim.escape`."""
     rows = []
     for e in entries:
         image = _image(e)
-        picture = f"![{e.name}]({image})" if image and e.name in manifest else "(not rendered)"
-        size = _shape(e).replace("&rarr;", "->")
-        rule = "<br>".join(f"`{f}`" for f in formula(e))
-        rows.append(f"| {picture} | **{e.name}**<br>`{e.command_line}`<br>{size}<br>{rule} |")
+        picture = (f"![{md_text(e.name)}]({quote(image)})" if image and e.name in manifest
+                   else "(not rendered)")
+        size = md_text(_shape(e).replace("&rarr;", "→"))
+        rule = "<br>".join(md_code(f) for f in formula(e))
+        rows.append(f"| {picture} | **{md_text(e.name)}**<br>{md_code(e.command_line)}<br>"
+                    f"{size}<br>{rule} |")
+    spec = md_code(spec_name)
     return (
         "# convanim gallery\n\n"
         "Rendered by `convanim gallery` from "
-        + (f"[`{spec_name}`]({spec_name})" if linked else f"`{spec_name}`")
+        + (f"[{spec}]({quote(spec_name)})" if linked else spec)
         + "; every frame is one "
         "kernel placement, every number comes from convanim's engine. Open "
         "[index.html](index.html) from disk to pause an animation and step through its frames.\n\n"
@@ -721,5 +767,5 @@ def write_index(entries: Sequence[Entry], out: Path, manifest: dict[str, dict],
 def listing(entries: Sequence[Entry]) -> str:
     """One line per figure: name, command line, files."""
     width = max((len(e.name) for e in entries), default=0)
-    return "\n".join(f"{e.name:<{width}}  {e.command_line}  [{', '.join(e.formats)}]"
+    return "\n".join(f"{e.name:<{width}}  {terminal(e.command_line)}  [{', '.join(e.formats)}]"
                      for e in entries)

@@ -342,3 +342,77 @@ def test_committed_gallery_is_up_to_date(tmp_path, capsys):
 def test_help_has_example(capsys):
     code, out, _ = run(["gallery", "--help"], capsys)
     assert code == 0 and "Example" in out and "convanim gallery --list" in out
+
+
+INJECT = "x` <img src=x onerror=alert(1)> | `y\n<script>alert(2)</script>"
+
+
+def test_spec_text_cannot_inject_markup_into_readme_or_index(tmp_path, capsys):
+    """A title (any option's value) reaches the command line shown in README.md and
+    index.html: it stays text in both, read by real parsers."""
+    from html.parser import HTMLParser
+
+    spec = tmp_path / "s`<b>.toml"
+    spec.write_text('[[figure]]\nname = "f"\ncommand = "conv"\ni = 3\nk = 2\ncell = 12\n'
+                    f'title = {json.dumps(INJECT)}\nformats = ["gif"]\n')
+    out = tmp_path / "out"
+    code, _, err = run(["gallery", str(spec), "-o", str(out), "-q"], capsys)
+    assert code == 0, err
+
+    class Tags(HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, dict(attrs)))
+
+    def tags(page):
+        parser = Tags()
+        parser.found = []
+        parser.feed(page)
+        return parser.found
+
+    index = tags((out / g.INDEX).read_text())
+    assert not [t for t, a in index if t == "script" and not a] [1:]  # only the page's own
+    assert all("onerror" not in a for _, a in index)
+    assert not [t for t, a in index if t == "img" and a.get("src") == "x"]
+    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py is in the test extra")
+    md = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table")
+    readme = tags(md.render((out / g.README).read_text()))
+    assert all("onerror" not in a for _, a in readme)
+    assert [t for t, _ in readme].count("script") == 0
+    assert [t for t, _ in readme].count("td") == 2  # one row: the pipe did not split it
+
+
+def test_a_bad_manifest_means_render_again_never_a_crash_or_injection(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text('[[figure]]\nname = "f"\ncommand = "conv"\ni = 3\nk = 2\ncell = 12\n'
+                    'formats = ["gif", "strip"]\n')
+    out = tmp_path / "out"
+    assert run(["gallery", str(spec), "-o", str(out), "-q"], capsys)[0] == 0
+    good = json.loads((out / g.MANIFEST).read_text())
+    record = good["entries"]["f"]
+    evil = '"><script>alert(1)</script>'
+    bad_records = [
+        dict(record, strip=dict(record["strip"], columns=evil)),
+        dict(record, strip=dict(record["strip"], frames=-1)),
+        dict(record, files=["../../etc/passwd"]),
+        dict(record, files=["/etc/passwd"]),
+        dict(record, files="f.gif"),
+        dict(record, hash=None),
+        dict(record, extra=1),
+        "not a record",
+    ]
+    for bad in bad_records:
+        doc = dict(good, entries={"f": bad, evil: record})
+        (out / g.MANIFEST).write_text(json.dumps(doc))
+        code, stdout, err = run(["gallery", str(spec), "-o", str(out)], capsys)
+        assert code == 0 and "1 rendered" in stdout, (bad, err)
+        page = (out / g.INDEX).read_text()
+        assert "<script>alert" not in page
+        assert json.loads((out / g.MANIFEST).read_text())["entries"]["f"] == record
+    for text in ["", "{", "[]", '{"entries": []}', '{"entries": {"f": null}}', "\x00\xff"]:
+        (out / g.MANIFEST).write_text(text, encoding="latin-1")
+        code, stdout, err = run(["gallery", str(spec), "-o", str(out)], capsys)
+        assert code == 0 and "1 rendered" in stdout, (text, err)
+    # The valid manifest still skips: the check does not refuse what this version writes.
+    assert "1 up to date" in run(["gallery", str(spec), "-o", str(out)], capsys)[1]

@@ -1,26 +1,12 @@
-"""Numbers, colours, escaping and path data of the SVG backend: short, exact text."""
+"""Numbers, colours and path data of the SVG backend: short, exact text."""
 
 from __future__ import annotations
 
 import math
-import re
 from typing import Iterable, Sequence
 
+from ...escape import xml_text as escape  # noqa: F401 - the SVG backend's escaping
 from ...scene import DASHES
-
-_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def escape(text: str) -> str:
-    """``text`` safe as XML character data and inside double-quoted attributes.
-
-    Characters XML 1.0 cannot carry at all (most control characters, lone
-    surrogates) become U+FFFD.
-    """
-    text = _BAD_XML.sub("\ufffd", str(text))
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
-
 
 def tenths(v: float) -> int:
     return math.floor(v * 10 + 0.5)
