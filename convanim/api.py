@@ -105,6 +105,17 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     ``numbers`` and ``labels`` default to off for iso, on for flat; ``caption``
     is a text or "auto" (parameters and the output-size formula).
     """
+    check_texts(style, caption, title)
+    flat = style == "flat"
+    numbers = flat if numbers is None else numbers
+    labels = flat if labels is None else labels
+    if flat:
+        return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption)
+    return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption)
+
+
+def check_texts(style: str, caption: str | None, title: str | None) -> None:
+    """The style and texts of a picture, checked before any work."""
     if style not in STYLES:
         raise SpecError(f"style: got {style!r}; allowed: {', '.join(STYLES)}")
     for name, text in (("caption", caption), ("title", title)):
@@ -112,12 +123,6 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
             # An empty band would be drawn for it: most likely an unset shell variable.
             raise SpecError(f"{name}: got {text!r}; expected a text to show"
                             + (" or 'auto'" if name == "caption" else ""))
-    flat = style == "flat"
-    numbers = flat if numbers is None else numbers
-    labels = flat if labels is None else labels
-    if flat:
-        return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption)
-    return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption)
 
 
 @dataclass(frozen=True)
@@ -317,6 +322,55 @@ class Job:
     strip: str | None = None
 
 
+# Pillow's WebP and APNG encoders hold every frame (see writer): more pixels than this at
+# once is gigabytes (measured: 1,296 frames of 935x630 px, 763 M px, took 1.8 GB as
+# WebP and 2.8 GB as APNG), so such a request is refused before any work.
+MAX_HELD_PIXELS = 400_000_000
+
+
+def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[list[Path], list[Path]]:
+    """Everything about ``job`` that can be checked before its trace exists.
+
+    The outputs (suffix, directory; skipped when not ``outputs``: the gallery names
+    them later), the frame, the frames folder, the texts, the limits, the memory the
+    chosen formats hold, and with ``data`` the input and weight files (read and
+    checked against the shapes). Returns (output paths, those that are pictures).
+    """
+    still = job.frame is not None
+    paths = ([formats.check_output(p, still=still, trace=not still) for p in job.outputs]
+             if outputs else [Path(p) for p in job.outputs])
+    pictures = [p for p in paths if formats.format_of(p).picture]
+    check_frame(job.spec, job.frame)
+    look = job.look
+    check_texts(look.style, look.caption, look.title)
+    if job.frames_dir is not None and outputs:
+        writer.check_frames_dir(job.frames_dir)
+    if job.strip is not None and not pictures:
+        raise SpecError(f"strip: needs a picture output ({', '.join(formats.PICTURES)}) to draw")
+    drawn = bool(pictures) or job.frames_dir is not None
+    lim = job.limits
+    check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
+                 lim.max_products)
+    held = [p for p in paths if formats.format_of(p).holds_frames and not still]
+    if held:
+        w, h = canvas_size(job.spec, look.cell)
+        pixels = job.spec.n_steps * w * h
+        if pixels > MAX_HELD_PIXELS:
+            gb = pixels * (3.7 if held[0].suffix.lower() == ".png" else 2.4) / 1e9  # measured
+            raise LimitError(
+                f"output: {held[0].name} needs all {job.spec.n_steps:,} frames of {w}x{h} px in "
+                f"memory at once ({pixels / 1e6:,.0f} M pixels, about {gb:.1f} GB: Pillow's "
+                f"{held[0].suffix.lower()} encoder takes them as a list), more than "
+                f"{MAX_HELD_PIXELS / 1e6:,.0f} M; write {' or '.join(formats.STREAMED)} or "
+                "--frames DIR (streamed, one frame at a time), or use a smaller --cell")
+    if data:
+        for name, value, shape in (("input", job.input, job.spec.input_size),
+                                   ("weight", job.weight, job.spec.kernel_size)):
+            if value is not None:
+                load_matrix(value, name, shape)
+    return paths, pictures
+
+
 def run_job(job: Job, *, progress: Progress | None = None,
             on_strip: Callable[[writer.StripGrid], object] | None = None) -> list[Path]:
     """Check every output and the limits, trace once, then write each output.
@@ -325,19 +379,8 @@ def run_job(job: Job, *, progress: Progress | None = None,
     first picture output, so they are drawn once. ``progress`` and ``on_strip`` as
     in :func:`save`; ``progress`` gets the frames of each output in turn.
     """
-    still = job.frame is not None
-    paths = [formats.check_output(p, still=still, trace=not still) for p in job.outputs]
-    pictures = [p for p in paths if formats.format_of(p).picture]
-    check_frame(job.spec, job.frame)
-    if job.frames_dir is not None:
-        writer.check_frames_dir(job.frames_dir)
-    if job.strip is not None and not pictures:
-        raise SpecError(f"strip: needs a picture output ({', '.join(formats.PICTURES)}) to draw")
-    # Everything that can be checked is checked before the trace is allocated.
-    drawn = bool(pictures) or job.frames_dir is not None
+    paths, pictures = check_job(job)
     lim = job.limits
-    check_limits(job.spec, job.look.cell, lim.max_frames, lim.max_size if drawn else None,
-                 lim.max_products)
     t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight)
     written = []
     for n, path in enumerate(paths):

@@ -14,6 +14,7 @@ import sys
 import click
 
 from .commands import CONTEXT, JOBS, cli
+from . import writer
 from .escape import terminal
 from .params import SpecError
 
@@ -30,7 +31,11 @@ __all__ = ["main", "cli", "JOBS"]
 @click.option("--force", is_flag=True, help="Render every figure, even those up to date.")
 @click.option("--list", "list_only", is_flag=True, help="List the figures and their parameters.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors only.")
-def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
+@click.option("--allow-outside-files", is_flag=True,
+              help="Let the spec read data files outside its own folder (off: a spec from "
+                   "someone else cannot read your files).")
+def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet,
+            allow_outside_files) -> None:
     """Render a whole set of figures from one TOML spec (default: the built-in set).
 
     Figures whose spec and convanim version are unchanged since their files were
@@ -47,7 +52,7 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
     """
     from . import gallery as g  # here, not at the top: the other commands start without it
     try:
-        entries = g.load(spec_file)
+        entries = g.load(spec_file, allow_outside=allow_outside_files)
         names = {e.name for e in entries}
         chosen = None
         if only is not None:
@@ -57,6 +62,10 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet) -> None:
                 raise g.GalleryError([f"only: got {only!r}; unknown figure(s) "
                                       f"{', '.join(unknown) or '(none given)'}; "
                                       f"the spec has: {', '.join(e.name for e in entries)}"])
+        if not list_only:
+            writer.check_dir(output_dir, "output-dir")
+    except SpecError as err:
+        raise err from None
     except g.GalleryError as err:
         for message in err.messages:
             click.echo(f"convanim: error: {terminal(message)}", err=True)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import struct
 from pathlib import Path
 
 import numpy as np
 
+from .escape import terminal
 from .params import Pair, SpecError
+
+# What an --input/--weight file may be, checked before its data is read: far above any
+# matrix that can be drawn (a 4,000 px canvas holds at most 500 cells a side), far below
+# what would exhaust memory. A .npy's header or a PNG's size is checked before decoding.
+MAX_FILE_BYTES = 64 * 2**20
+MAX_ELEMENTS = 4096 * 4096
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TOKEN_CHARS = 16  # an error quotes at most this much of a file's text
 
 
 def random_arrays(spec_input: Pair, spec_kernel: Pair | None, seed: int = 0):
@@ -30,12 +42,73 @@ def image_matrix(path: Path, name: str) -> np.ndarray:
     """
     from PIL import Image, UnidentifiedImageError
 
-    try:
-        with Image.open(path) as im:
-            grey = np.asarray(im.convert("L"), dtype=np.float64)
-    except UnidentifiedImageError:
-        raise SpecError(f"{name}: {str(path)!r} is not a readable PNG image") from None
+    what = f"{name}: {str(path)!r}"
+    with open(path, "rb") as fp:
+        head = fp.read(24)
+        # The signature first: Pillow would otherwise pick a decoder from the content
+        # (an EPS file named .png starts Ghostscript).
+        if head[:8] != PNG_SIGNATURE:
+            raise SpecError(f"{what} is not a PNG file (its first bytes are not the PNG "
+                            "signature); expected a .png image")
+        # The size from the IHDR chunk, before any decoder sees the file.
+        if len(head) < 24 or head[12:16] != b"IHDR":
+            raise SpecError(f"{what} is not a readable PNG image")
+        w, h = struct.unpack(">II", head[16:24])
+        if w * h > MAX_ELEMENTS:
+            raise SpecError(f"{what} is {w}x{h} px; at most {MAX_ELEMENTS:,} pixels")
+        fp.seek(0)
+        try:
+            with Image.open(fp, formats=["PNG"]) as im:
+                grey = np.asarray(im.convert("L"), dtype=np.float64)
+        except (UnidentifiedImageError, SyntaxError, EOFError, ValueError, OSError):
+            raise SpecError(f"{what} is not a readable PNG image") from None
     return np.round(grey / 255.0 * IMAGE_RANGE)
+
+
+def check_file(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> int:
+    """The size of ``path`` when it is a regular file within ``limit`` bytes; else SpecError.
+
+    Devices, FIFOs and sockets (``/dev/zero``, a pipe) are refused: they can be read
+    forever. Returns the size, so a reader can check a header against it.
+    """
+    info = os.stat(path)  # follows symlinks: the file that will be read
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError(f"{what} is not a regular file (a device, pipe or socket); "
+                        "expected a .npy, .csv, text or .png file")
+    if info.st_size > limit:
+        raise SpecError(f"{what} is {info.st_size:,} bytes; at most {limit:,} bytes")
+    return info.st_size
+
+
+def _load_npy(path: Path, what: str, size: int) -> np.ndarray:
+    """A .npy whose header is checked (shape, type, the bytes it claims) before its data."""
+    fmt = np.lib.format
+    with open(path, "rb") as fp:
+        try:
+            version = fmt.read_magic(fp)
+            header = (fmt.read_array_header_1_0 if version == (1, 0)
+                      else fmt.read_array_header_2_0)(fp)
+            shape, _, dtype = header
+        except (ValueError, OSError, SyntaxError):
+            raise SpecError(f"{what} is not a numeric .npy array (numpy.save of a "
+                            "2-D array of numbers)") from None
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise SpecError(f"{what} holds {dtype} values; expected real numbers")
+        count = int(np.prod(shape, dtype=object))
+        if len(shape) != 2:
+            raise SpecError(f"{what} holds an array of shape {tuple(shape)}; expected a 2-D matrix")
+        if count > MAX_ELEMENTS:
+            raise SpecError(f"{what} claims {count:,} numbers; at most {MAX_ELEMENTS:,}")
+        if count * dtype.itemsize > size - fp.tell():
+            raise SpecError(f"{what} is shorter than its header says (a {shape[0]}x{shape[1]} "
+                            f"{dtype} array needs {count * dtype.itemsize:,} bytes of data)")
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError:
+        raise SpecError(f"{what} is not a numeric .npy array (numpy.save of a "
+                        "2-D array of numbers)") from None
 
 
 def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.ndarray:
@@ -47,16 +120,13 @@ def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.nd
     path = Path(path)
     what = f"{name}: {str(path)!r}"
     try:
+        size = check_file(path, what)
         if path.suffix.lower() == ".png":
             arr = image_matrix(path, name)
         elif path.suffix.lower() == ".npy":
-            try:
-                arr = np.load(path, allow_pickle=False)
-            except ValueError:
-                raise SpecError(f"{what} is not a numeric .npy array (numpy.save of a "
-                                "2-D array of numbers)") from None
+            arr = _load_npy(path, what, size)
         else:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes()[:size].decode("utf-8")
             arr = _parse_text(text, "," if path.suffix.lower() == ".csv" or "," in text else None,
                               what)
     except FileNotFoundError:
@@ -98,12 +168,18 @@ def _parse_text(text: str, delimiter: str | None, what: str) -> np.ndarray:
         try:
             rows.append([float(v) for v in cells])
         except ValueError:
-            bad = next(v for v in cells if not _is_float(v))
-            raise SpecError(f"{what} line {n}: {bad.strip()!r} is not a number") from None
+            raise SpecError(f"{what} line {n}: {_token(next(v for v in cells if not _is_float(v)))} "
+                            "is not a number") from None
         if len(rows[-1]) != len(rows[0]):
             raise SpecError(f"{what} line {n} has {len(rows[-1])} values, the first row "
                             f"{len(rows[0])}; expected rows of equal length")
     return np.array(rows, dtype=np.float64) if rows else np.zeros((0,))
+
+
+def _token(text: str) -> str:
+    """A short, escaped quote of a file's text: an error must not print a file's contents."""
+    text = text.strip()
+    return repr(terminal(text[:TOKEN_CHARS]) + ("..." if len(text) > TOKEN_CHARS else ""))
 
 
 def _is_float(v: str) -> bool:

@@ -91,6 +91,7 @@ class Format:
     trace: Writer | None = None
     raster: bool = False
     what: str = ""
+    holds_frames: bool = False  # its animation writer takes every frame at once (memory)
 
     @property
     def picture(self) -> bool:
@@ -99,15 +100,18 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     ".gif": Format("gif", animation=_gif, raster=True, what="animated GIF"),
-    ".webp": Format("webp", animation=_webp, raster=True, what="animated WebP"),
+    ".webp": Format("webp", animation=_webp, raster=True, what="animated WebP",
+                    holds_frames=True),
     ".png": Format("png", animation=_apng, still=_png_still, raster=True,
-                   what="animated PNG (APNG); a plain PNG for a still"),
+                   what="animated PNG (APNG); a plain PNG for a still", holds_frames=True),
     ".svg": Format("svg", animation=_svg, still=_svg_still,
                    what="animated SVG (plays in an <img>, no script); an SVG still"),
     ".pdf": Format("pdf", still=_pdf_still, what="vector PDF, a still"),
     ".json": Format("json", trace=_json, what="the recorded steps (trace)"),
 }
 DEFAULT_ANIMATION, DEFAULT_STILL = ".gif", ".png"  # when no -o is given
+# Raster animations written one frame at a time: their memory does not grow with frames.
+STREAMED = tuple(s for s, f in FORMATS.items() if f.animation and f.raster and not f.holds_frames)
 SUFFIXES = tuple(FORMATS)
 NAMES = {f.name: s for s, f in FORMATS.items()}
 ANIMATIONS = tuple(s for s, f in FORMATS.items() if f.animation)

@@ -38,7 +38,7 @@ from urllib.parse import quote
 
 import click
 
-from . import __version__, api, writer
+from . import __version__, api, data, writer
 from . import formats as formats_table
 from .commands import JOBS, TERMINAL, cli
 from .escape import md_code, md_text, terminal
@@ -60,6 +60,9 @@ DEFAULT_FORMATS = ("gif", "strip")
 RESERVED = ("name", "command", "formats")
 # Parameters the gallery sets itself, from the figure's name and formats.
 OWN = ("output", "frames_dir")
+# Options that name a file the figure reads: relative to the spec, confined to its folder.
+DATA_FILES = ("input_file", "weight_file")
+MAX_SPEC_BYTES = 2**20
 MANIFEST = ".convanim-gallery.json"
 INDEX = "index.html"
 README = "README.md"
@@ -125,18 +128,25 @@ def default_spec_text() -> str:
     return files("convanim").joinpath("gallery.toml").read_text(encoding="utf-8")
 
 
-def load(path: str | os.PathLike | None) -> list[Entry]:
-    """The validated figures of the spec at ``path`` (the built-in set when None)."""
+def load(path: str | os.PathLike | None, *, allow_outside: bool = False) -> list[Entry]:
+    """The validated figures of the spec at ``path`` (the built-in set when None).
+
+    The data files a spec names must be inside the spec's folder (symlinks resolved)
+    unless ``allow_outside``: a spec from a stranger cannot read the machine's files.
+    """
     if path is None:
         return parse(default_spec_text(), Path("."), "the built-in spec")
     path = Path(path)
     try:
+        data.check_file(path, f"spec: {str(path)!r}", MAX_SPEC_BYTES)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise GalleryError([f"spec: file {str(path)!r} does not exist"]) from None
     except (OSError, UnicodeDecodeError) as err:
         raise GalleryError([f"spec: cannot read {str(path)!r} ({err.__class__.__name__})"]) from None
-    return parse(text, path.parent, str(path))
+    except SpecError as err:
+        raise GalleryError([str(err)]) from None
+    return parse(text, path.parent, str(path), allow_outside=allow_outside)
 
 
 def gallery_commands() -> dict[str, click.Command]:
@@ -211,15 +221,19 @@ def _error_key(message: str, cmd: click.Command, used: dict[str, str]) -> str:
 def _file_digests(params: dict[str, Any]) -> dict[str, str]:
     """Contents of the data files a figure reads, so an edited file re-renders it."""
     out = {}
-    for key in ("input_file", "weight_file"):
+    for key in DATA_FILES:
         value = params.get(key)
         if isinstance(value, str) and Path(value).is_file():
             out[key] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
     return out
 
 
-def parse(text: str, base: Path, source: str = "spec") -> list[Entry]:
-    """Validate the whole spec; GalleryError listing every problem, else the entries in order."""
+def parse(text: str, base: Path, source: str = "spec", *,
+          allow_outside: bool = False) -> list[Entry]:
+    """Validate the whole spec; GalleryError listing every problem, else the entries in order.
+
+    Data files are relative to ``base`` and must stay inside it unless ``allow_outside``.
+    """
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -271,7 +285,7 @@ def parse(text: str, base: Path, source: str = "spec") -> list[Entry]:
                             f"allowed: {', '.join(sorted(commands))}")
             errors += [f"{label}: {m}" for m in problems]
             continue
-        entry, more = _entry(fig, name, cmd, defaults, base)
+        entry, more = _entry(fig, name, cmd, defaults, base, allow_outside)
         problems += more
         if problems:
             errors += [f"{label}: {m}" for m in problems]
@@ -299,8 +313,25 @@ def _format_errors(value: Any) -> list[str]:
     return []
 
 
+def _data_file(value: str, base: Path, allow_outside: bool) -> str:
+    """A spec's data file, relative to the spec's folder; SpecError when it leaves it."""
+    path = base / value
+    if not allow_outside:
+        try:
+            inside = path.resolve().is_relative_to(base.resolve())
+        except (OSError, RuntimeError):  # a symlink loop
+            inside = False
+        if not inside:
+            raise SpecError(f"got {terminal(value)[:80]!r}, outside the spec's folder; a spec "
+                            "reads data files only inside its own folder (symlinks followed); "
+                            "move the file there, or run with --allow-outside-files")
+    if path.exists():
+        data.check_file(path, repr(terminal(value)[:80]))
+    return str(path)
+
+
 def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
-           base: Path) -> tuple[Entry | None, list[str]]:
+           base: Path, allow_outside: bool = False) -> tuple[Entry | None, list[str]]:
     """One figure -> Entry, or the list of its problems ('key K: message')."""
     keys = _keys_of(cmd)
     problems: list[str] = []
@@ -337,9 +368,9 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
     used = {pname: key for pname, (key, _) in given.items()}
     for pname, (key, value) in given.items():
         param = next(p for p in cmd.params if p.name == pname)
-        if param.name in ("input_file", "weight_file") and isinstance(value, str):
-            value = str(base / value)        # data files are relative to the spec
         try:
+            if param.name in DATA_FILES and isinstance(value, str):
+                value = _data_file(value, base, allow_outside)
             args += _argv(param, value)  # type: ignore[arg-type]
         except SpecError as err:
             problems.append(f"key {key}: {err}")
@@ -365,18 +396,30 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
     build = JOBS.get(cmd.name)
     if build is not None:
         try:
-            spec = build(**params).spec
-            api.check_frame(spec, params.get("frame"))
+            job = build(**params)
+            spec = job.spec
+            # Everything a render would refuse, refused now, before any figure renders.
+            api.check_job(replace(job, outputs=tuple(f"{name}.{f}" for f in formats
+                                                     if f not in EXTRAS),
+                                  strip=strip_file(name) if "strip" in formats else None),
+                          outputs=False, data=True)
         except SpecError as err:
             return None, [f"key {_error_key(str(err), cmd, used)}: {err}"]
 
+    frames = spec.n_steps if spec is not None else 1
+    try:
+        for file in [f"{name}.{f}" for f in formats if f not in EXTRAS] + \
+                [f"{name}_{frames:04d}.png"] * ("frames" in formats):
+            writer.check_name_length(file, "key name")
+    except SpecError as err:
+        return None, [str(err)]
     shown: list[str] = []                        # what a reader needs to see: no defaults
     for pname, (key, value) in given.items():
         param = next(p for p in cmd.params if p.name == pname)
         if key in fig or params.get(pname) != param.default:
             shown += _argv(param, value)  # type: ignore[arg-type]
     resolved = {k: v for k, v in params.items() if k not in OWN}
-    for k in ("input_file", "weight_file"):      # the spec's folder is not part of the figure
+    for k in DATA_FILES:                         # the spec's folder is not part of the figure
         if isinstance(resolved.get(k), str):
             resolved[k] = Path(resolved[k]).name
     digest = hashlib.sha256(json.dumps(

@@ -30,8 +30,21 @@ from .changed import CHANGED, Changed
 from .params import SpecError
 
 
+NAME_MAX = 255  # bytes in one file name, on the common file systems
+
+
 def _temp_name(directory: Path, name: str, suffix: str) -> Path:
     return directory / f".{name}.{secrets.token_hex(4)}.part{suffix}"
+
+
+def check_name_length(name: str, what: str = "output") -> None:
+    """Refuse a file name whose temporary name (``.NAME.xxxxxxxx.part.EXT``) is too long."""
+    suffix = Path(name).suffix
+    longest = len(_temp_name(Path("."), name, suffix).name.encode("utf-8", "surrogateescape"))
+    if longest > NAME_MAX:
+        raise SpecError(f"{what}: the file name {name[:40]!r}... is {len(name.encode('utf-8', 'surrogateescape'))} "
+                        f"bytes; with its temporary name while it is written that is {longest}, "
+                        f"more than the {NAME_MAX} a file system allows; use a shorter name")
 
 
 def _create(path: Path) -> None:
@@ -86,6 +99,7 @@ def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
         raise SpecError(f"output: directory {str(parent)!r} does not exist")
     if path.is_dir():
         raise SpecError(f"output: {str(path)!r} is a directory; give a file name")
+    check_name_length(path.name)
     if not _probe_writable(parent):
         raise SpecError(f"output: directory {str(parent)!r} is not writable")
     return path
@@ -93,22 +107,28 @@ def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
 
 def check_frames_dir(directory: str | os.PathLike) -> Path:
     """The --frames directory, checked before any work: a directory, or one that can be made."""
+    return check_dir(directory, "frames")
+
+
+def check_dir(directory: str | os.PathLike, what: str) -> Path:
+    """An output directory, checked before any work: a writable directory, or one that can
+    be made; ``what`` names the option in the messages."""
     if str(directory) == "":
-        raise SpecError("frames: got ''; expected a directory name")
+        raise SpecError(f"{what}: got ''; expected a directory name")
     directory = Path(directory)
     if directory.exists():
         if not directory.is_dir():
-            raise SpecError(f"frames: {str(directory)!r} exists and is not a directory")
+            raise SpecError(f"{what}: {str(directory)!r} exists and is not a directory")
         if not _probe_writable(directory):
-            raise SpecError(f"frames: directory {str(directory)!r} is not writable")
+            raise SpecError(f"{what}: directory {str(directory)!r} is not writable")
         return directory
     ancestor = directory.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise SpecError(f"frames: cannot make {str(directory)!r}: {str(ancestor)!r} is not a directory")
+        raise SpecError(f"{what}: cannot make {str(directory)!r}: {str(ancestor)!r} is not a directory")
     if not _probe_writable(ancestor):
-        raise SpecError(f"frames: cannot make {str(directory)!r}: {str(ancestor)!r} is not writable")
+        raise SpecError(f"{what}: cannot make {str(directory)!r}: {str(ancestor)!r} is not writable")
     return directory
 
 

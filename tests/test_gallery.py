@@ -416,3 +416,86 @@ def test_a_bad_manifest_means_render_again_never_a_crash_or_injection(tmp_path, 
         assert code == 0 and "1 rendered" in stdout, (text, err)
     # The valid manifest still skips: the check does not refuse what this version writes.
     assert "1 up to date" in run(["gallery", str(spec), "-o", str(out)], capsys)[1]
+
+
+def _spec_reading(tmp_path: Path, value: str) -> Path:
+    spec = tmp_path / "site" / "s.toml"
+    spec.parent.mkdir(exist_ok=True)
+    spec.write_text('[[figure]]\nname = "f"\ncommand = "conv"\ni = 3\nk = 3\n'
+                    f'input = {json.dumps(value)}\nformats = ["json"]\n')
+    return spec
+
+
+@pytest.mark.parametrize("where", ["dotdot", "absolute", "symlink", "proc"])
+def test_spec_data_files_stay_inside_the_spec_folder(where, tmp_path, capsys):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("SECRET_VALUE_1234567890 1 2\n1 2 3\n1 2 3\n")
+    site = tmp_path / "site"
+    site.mkdir()
+    value = {"dotdot": "../secret.csv", "absolute": str(secret), "symlink": "link.csv",
+             "proc": "/proc/self/environ"}[where]
+    if where == "symlink":
+        (site / "link.csv").symlink_to(secret)
+    spec = _spec_reading(tmp_path, value)
+    out = tmp_path / "out"
+    code, stdout, err = run(["gallery", str(spec), "-o", str(out)], capsys)
+    assert code == 2 and "outside the spec's folder" in err and "--allow-outside-files" in err, err
+    assert "SECRET_VALUE" not in err + stdout and not out.exists()
+    code, stdout, err = run(["gallery", str(spec), "-o", str(out), "--allow-outside-files"], capsys)
+    if where == "proc":  # allowed, then refused for what it is; its contents never shown
+        assert code == 2 and "PATH=" not in err and "no numbers" in err, err
+    else:  # allowed: the file is read, and its content still never echoed
+        assert code == 2 and "SECRET_VALUE_123..." in err and "SECRET_VALUE_1234" not in err
+
+
+def test_spec_data_file_inside_the_folder_and_its_subfolders_is_read(tmp_path, capsys):
+    site = tmp_path / "site"
+    (site / "data").mkdir(parents=True)
+    (site / "data" / "x.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
+    (site / "alias.csv").symlink_to(site / "data" / "x.csv")  # a link that stays inside
+    for value in ["data/x.csv", "alias.csv", "data/../data/x.csv"]:
+        spec = _spec_reading(tmp_path, value)
+        code, _, err = run(["gallery", str(spec), "-o", str(tmp_path / "out"), "-q"], capsys)
+        assert code == 0, (value, err)
+
+
+def test_spec_that_is_not_a_regular_file_is_refused(tmp_path, capsys):
+    code, _, err = run(["gallery", "/dev/zero", "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "not a regular file" in err
+    big = tmp_path / "big.toml"
+    with open(big, "wb") as fp:
+        fp.truncate(2 * 2**20)
+    code, _, err = run(["gallery", str(big), "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "at most" in err
+
+
+@pytest.mark.parametrize("figure, words", [
+    ('input = "nope.csv"', ["entry f", "input", "does not exist"]),
+    ('input = "x2.csv"', ["entry f", "input", "2x2", "input_size is 3x3"]),
+    ('title = " "', ["entry f", "title", "expected a text"]),
+    ('i = 60\nk = 1\n', ["entry f", "frames", "3,600", "--max-frames"]),
+    ('formats = ["webp"]\ni = 50\nk = 1\ncell = 40\nmax_frames = 5000\nmax_size = 9000', ["entry f", "memory", "GB", ".gif"]),
+])
+def test_every_figure_is_validated_before_any_renders(figure, words, tmp_path, capsys):
+    (tmp_path / "x2.csv").write_text("1,2\n3,4\n")
+    body = figure if figure.startswith("i =") or "\ni =" in figure else figure + "\ni = 3\nk = 2"
+    spec = tmp_path / "s.toml"
+    spec.write_text('[[figure]]\nname = "ok"\ncommand = "conv"\ni = 3\nk = 2\nformats = ["json"]\n'
+                    f'[[figure]]\nname = "f"\ncommand = "conv"\n{body}\n')
+    out = tmp_path / "out"
+    code, _, err = run(["gallery", str(spec), "-o", str(out)], capsys)
+    assert code == 2, err
+    for w in words:
+        assert w in err, (w, err)
+    assert not out.exists()  # nothing rendered, not even the good figure
+
+
+def test_gallery_refuses_names_too_long_and_an_unwritable_folder(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'[[figure]]\nname = "{"n" * 240}"\ncommand = "conv"\ni = 3\nk = 2\n')
+    code, _, err = run(["gallery", str(spec), "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "temporary name" in err and "shorter name" in err, err
+    spec.write_text('[[figure]]\nname = "f"\ncommand = "conv"\ni = 3\nk = 2\n')
+    (tmp_path / "afile").write_text("")
+    code, _, err = run(["gallery", str(spec), "-o", str(tmp_path / "afile" / "out")], capsys)
+    assert code == 2 and "output-dir" in err and "not a directory" in err, err

@@ -32,7 +32,7 @@ def run(args, capsys):
 
 def snapshot(d: Path) -> dict:
     """Every path under ``d`` with its bytes (None for directories)."""
-    return {str(p.relative_to(d)): (None if p.is_dir() else p.read_bytes())
+    return {str(p.relative_to(d)): (p.read_bytes() if p.is_file() else None)
             for p in sorted(d.rglob("*"))}
 
 
@@ -56,7 +56,32 @@ def files(tmp_path, monkeypatch):
     Path("x3.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
     Path("adir").mkdir()
     Path("afile").write_text("")
+    # Files that lie or never end: each must be refused before its data is read.
+    header = {"descr": "<f8", "fortran_order": False, "shape": (100000, 100000)}
+    with open("liar.npy", "wb") as fp:
+        np.lib.format.write_array_header_1_0(fp, header)
+        fp.write(b"\0" * 64)
+    with open("short.npy", "wb") as fp:
+        np.lib.format.write_array_header_1_0(fp, dict(header, shape=(3, 3)))
+        fp.write(b"\0" * 64)
+    with open("huge.csv", "wb") as fp:  # sparse: 65 MB on paper, nothing on disk
+        fp.truncate(65 * 2**20)
+    Path("secret.csv").write_text("SECRET_TOKEN=abcdefghijklmnopqrstuvwxyz0123456789 1 2\n")
+    Path("eps.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 3 3\nshowpage\n")
+    Path("big.png").write_bytes(_png_header(100_000, 100_000))
+    if hasattr(os, "mkfifo"):
+        os.mkfifo("pipe.csv")
     return tmp_path
+
+
+def _png_header(w: int, h: int) -> bytes:
+    """A PNG signature and IHDR claiming w x h pixels, and no image data."""
+    import struct
+    import zlib
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + \
+        struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return b"\x89PNG\r\n\x1a\n" + chunk
 
 
 CONV = ["conv", "--i", "3", "--k", "2"]
@@ -95,7 +120,15 @@ ERRORS = [
     (CONV + ["--input", "cube.npy"], ["input", "cube.npy", "(3, 3, 3)", "2-D"]),
     (CONV + ["--input", "text.npy"], ["input", "text.npy", "real numbers"]),
     (CONV + ["--input", "complex.npy"], ["input", "complex.npy", "complex", "real numbers"]),
-    (CONV + ["--input", "obj.npy"], ["input", "obj.npy", "not a numeric .npy"]),
+    (CONV + ["--input", "obj.npy"], ["input", "obj.npy", "object", "real numbers"]),
+    (CONV + ["--input", "liar.npy"], ["input", "liar.npy", "10,000,000,000", "at most"]),
+    (CONV + ["--input", "short.npy"], ["input", "short.npy", "shorter than its header"]),
+    (CONV + ["--input", "huge.csv"], ["input", "huge.csv", "68,157,440 bytes", "at most"]),
+    (CONV + ["--input", "secret.csv"], ["input", "secret.csv", "'SECRET_TOKEN=abc...'"]),
+    (CONV + ["--input", "eps.png"], ["input", "eps.png", "not a PNG file", "signature"]),
+    (CONV + ["--input", "big.png"], ["input", "big.png", "100000x100000 px", "at most"]),
+    (CONV + ["--input", "/dev/zero"], ["input", "/dev/zero", "not a regular file"]),
+    (CONV + ["--weight", "pipe.csv"], ["weight", "pipe.csv", "not a regular file"]),
     (CONV + ["--input", "notnpy.npy"], ["input", "notnpy.npy", "not a numeric .npy"]),
     (CONV + ["--input", "words.csv"], ["input", "words.csv", "line 2", "'x'", "not a number"]),
     (CONV + ["--input", "ragged.csv"], ["input", "ragged.csv", "line 2", "equal length"]),
