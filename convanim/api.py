@@ -91,7 +91,22 @@ def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | 
         x = load_matrix(input, "input", spec.input_size) if not isinstance(input, np.ndarray) else input
     if weight is not None:
         w = load_matrix(weight, "weight", spec.kernel_size) if not isinstance(weight, np.ndarray) else weight
-    return trace(spec, x, w)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by check_finite, as one line
+        t = trace(spec, x, w)
+    check_finite(t)
+    return t
+
+
+def check_finite(t: Trace) -> None:
+    """Refuse values that overflowed: a product or a sum beyond the largest float (about
+    1.8e308) is infinity, which no cell can show and JSON cannot hold."""
+    for name, values in (("products", t.tap_value), ("output", t.output)):
+        if not np.all(np.isfinite(values)):
+            biggest = max(float(np.max(np.abs(t.input))),
+                          float(np.max(np.abs(t.weight))) if t.weight is not None else 0.0)
+            raise SpecError(f"input/weight: the {name} overflow to infinity (the largest value "
+                            f"given is {biggest:.3g}); every product and sum must stay below "
+                            "about 1.8e308: scale the data down")
 
 
 STYLES = ("iso", "flat")
@@ -256,10 +271,15 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
             if progress is not None:
                 frames = _counted(frames, src.scene.n_frames, progress)
             src.frames = frames
-        write(staging.temp_for(path), src)
-        if src.frames is not None and not raster_out:
-            for _ in src.frames:
-                pass  # the PNGs and the strip are written as the frames pass through
+        try:
+            write(staging.temp_for(path), src)
+            if src.frames is not None and not raster_out:
+                for _ in src.frames:
+                    pass  # the PNGs and the strip are written as the frames pass through
+        except OSError as err:
+            if not err.filename and err.errno is not None:  # a failed write() names no file
+                err.filename = str(path)
+            raise
     return path
 
 
@@ -363,12 +383,24 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
                 f"{held[0].suffix.lower()} encoder takes them as a list), more than "
                 f"{MAX_HELD_PIXELS / 1e6:,.0f} M; write {' or '.join(formats.STREAMED)} or "
                 "--frames DIR (streamed, one frame at a time), or use a smaller --cell")
+    for name, value in (("input", job.input), ("weight", job.weight)):
+        for path in paths:
+            if value is not None and _same_file(path, value):
+                raise SpecError(f"output: {str(path)!r} is the --{name} file; writing it would "
+                                "replace the data it is drawn from; give another name")
     if data:
         for name, value, shape in (("input", job.input, job.spec.input_size),
                                    ("weight", job.weight, job.spec.kernel_size)):
             if value is not None:
                 load_matrix(value, name, shape)
     return paths, pictures
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet): then they are not the same file
+        return False
 
 
 def run_job(job: Job, *, progress: Progress | None = None,

@@ -13,8 +13,8 @@ import sys
 
 import click
 
-from .commands import CONTEXT, JOBS, cli
-from . import writer
+from .commands import CONTEXT, JOBS, Whole, cli
+from . import signals, writer
 from .escape import terminal
 from .params import SpecError
 
@@ -25,7 +25,7 @@ __all__ = ["main", "cli", "JOBS"]
 @click.argument("spec_file", metavar="[SPEC]", required=False)
 @click.option("-o", "--output-dir", default="gallery", show_default=True, metavar="DIR",
               help="Folder for the files, index.html, README.md and the manifest (created).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+@click.option("-j", "--jobs", type=Whole(min=1), metavar="N",
               help="Figures rendered in parallel; default: the machine's cores.")
 @click.option("--only", metavar="NAME,NAME", help="Render only these figures of the spec.")
 @click.option("--force", is_flag=True, help="Render every figure, even those up to date.")
@@ -101,11 +101,23 @@ def main(argv: list[str] | None = None) -> None:
 
     0 done; 2 a usage error (nothing written); 1 a failure while working, e.g. a
     full disk (nothing written either; CONVANIM_DEBUG=1 shows the traceback);
-    130 interrupted (Ctrl-C), quietly.
+    130, 143, 129 stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP: quietly, cleaned up.
     """
     args = sys.argv[1:] if argv is None else list(argv)
     if not args:  # bare `convanim`: the help, not an error
         args = ["--help"]
+    restore = signals.install()
+    status = _run(args)
+    if signals.stopped():
+        # Stopping anyway: a signal that follows is ignored, not left to the default
+        # handlers that Python puts back while it shuts down (they would kill it mid-exit).
+        signals.ignore()
+    else:
+        restore()
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _run(args: list[str]) -> int:
     try:
         status = cli.main(args=args, prog_name="convanim", standalone_mode=False)
     except SpecError as err:
@@ -116,12 +128,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as err:
         err.show()
         status = err.exit_code
-    except (KeyboardInterrupt, click.Abort):
-        status = 130
+    except KeyboardInterrupt as err:  # signals.Interrupted too
+        status = signals.exit_status(err)
+    except click.Abort as err:  # click wraps a KeyboardInterrupt raised in a command
+        cause = err.__cause__ or err.__context__
+        status = signals.exit_status(cause) if isinstance(cause, KeyboardInterrupt) else 130
     except OSError as err:
         if os.environ.get("CONVANIM_DEBUG"):
             raise
-        where = f" {err.filename!r}" if getattr(err, "filename", None) else ""
+        where = f" {str(writer.target_of(err.filename))!r}" if getattr(err, "filename", None) else ""
         click.echo(f"convanim: error: cannot write{where}: {err.strerror or err}", err=True)
         status = 1
     except Exception as err:  # a bug: still one line, and a way to see more
@@ -130,4 +145,4 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"convanim: internal error: {err.__class__.__name__}: {err} "
                    "(run with CONVANIM_DEBUG=1 for the traceback)", err=True)
         status = 1
-    sys.exit(status if isinstance(status, int) else 0)
+    return status

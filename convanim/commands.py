@@ -7,6 +7,7 @@ their options), so this module never imports the gallery.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -16,11 +17,27 @@ import click
 
 from . import __version__, api, formats
 from .info import info_dict, info_text
-from .params import SpecError
+from .params import SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
 from .theme import ROLES, THEMES, parse_colour_args, theme_named
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Whole(click.IntRange):
+    """A whole number in a range, written as digits: the same rule as the sizes
+    (params.to_pair), so ``1_0``, ``0x10`` and 5,000-digit numbers are refused everywhere
+    (Python's int() would take the first two and choke on the last)."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            if not re.fullmatch(r"\s*[+-]?\d+\s*", value):
+                self.fail(f"{short(value)} is not a whole number (digits only, e.g. 5)", param, ctx)
+            if len(value.strip().lstrip("+-")) > 15:
+                self.fail(f"{short(value)} is too large (at most 15 digits)", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def size_options(fn: Callable | None = None, *, stride_default: str | None = "1") -> Callable:
@@ -49,7 +66,7 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
     if fn is None:
         return lambda f: render_options(f, weight=weight)
     for decorator in reversed([
-        click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+        click.option("--seed", type=Whole(0), default=0, show_default=True,
                      help="Random input 0..3 and weights 0..2 from this seed."),
         click.option("--input", "input_file", metavar="FILE",
                      help="Input matrix (.npy, .csv or whitespace-separated text), or a small "
@@ -63,14 +80,14 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
                           f"{', '.join(formats.STILLS)}. Default: a name from the parameters, "
                           "e.g. conv_i5_k3_s2_p1.gif (conv_i5_k3_s2_p1_flat_dark.gif with --style "
                           "flat --theme dark; ..._frame5.png with --frame 5)."),
-        click.option("--frame", type=click.IntRange(1), metavar="N",
+        click.option("--frame", type=Whole(1), metavar="N",
                      help="Write frame N alone (1-based, as the --frames file names) as a "
                           f"still: {', '.join(formats.STILLS)}."),
-        click.option("--duration", type=click.IntRange(1, 60_000), default=1000,
+        click.option("--duration", type=Whole(1, 60_000), default=1000,
                      show_default=True, metavar="MS", help="Milliseconds per frame."),
-        click.option("--loop", type=click.IntRange(0, 65535), default=0, show_default=True,
+        click.option("--loop", type=Whole(0, 65535), default=0, show_default=True,
                      help="Times to loop; 0 = forever."),
-        click.option("--cell", type=click.IntRange(8, 200), default=api.DEFAULT_CELL,
+        click.option("--cell", type=Whole(8, 200), default=api.DEFAULT_CELL,
                      show_default=True, metavar="PX", help="Size of one cell in pixels."),
         click.option("--frames", "frames_dir", metavar="DIR",
                      help="Also write every frame as a numbered PNG into DIR."),
@@ -89,13 +106,13 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
                      metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe)."),
         click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
                      help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
-        click.option("--max-frames", type=click.IntRange(1), default=api.MAX_FRAMES,
+        click.option("--max-frames", type=Whole(1), default=api.MAX_FRAMES,
                      show_default=True, metavar="N",
                      help="Refuse animations with more frames than this."),
-        click.option("--max-size", type=click.IntRange(1), default=api.MAX_SIZE,
+        click.option("--max-size", type=Whole(1), default=api.MAX_SIZE,
                      show_default=True, metavar="PX",
                      help="Refuse canvases wider or taller than this many pixels."),
-        click.option("--max-products", type=click.IntRange(1), default=api.MAX_PRODUCTS,
+        click.option("--max-products", type=Whole(1), default=api.MAX_PRODUCTS,
                      show_default=True, metavar="N",
                      help="Refuse animations whose frames x kernel cells exceed this."),
     ]):
@@ -354,13 +371,13 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 @click.option("--vectors/--no-vectors", default=True, show_default=True,
               help="Draw the flattened input and output beside the matrix, with their values.")
 @click.option("--values", is_flag=True, help="Write the weights' numbers instead of w(r,c).")
-@click.option("--cell", type=click.IntRange(12, 96), default=api.DEFAULT_CELL, show_default=True,
+@click.option("--cell", type=Whole(12, 96), default=api.DEFAULT_CELL, show_default=True,
               metavar="PX", help="Height of one matrix row in pixels.")
 @click.option("-o", "--output", metavar="PATH",
               help=f"Output file: {', '.join(formats.STILLS)}. Default: a name from the "
                    "parameters, e.g. conv_matrix_i4_k3.png (conv_matrix_T_i4_k3.png with "
                    "--transpose).")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+@click.option("--seed", type=Whole(0), default=0, show_default=True,
               help="Random input 0..3 and weights 0..2 from this seed.")
 @click.option("--input", "input_file", metavar="FILE",
               help="Input matrix (.npy, .csv or whitespace-separated text).")

@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -38,7 +39,7 @@ from urllib.parse import quote
 
 import click
 
-from . import __version__, api, data, writer
+from . import __version__, api, data, signals, writer
 from . import formats as formats_table
 from .commands import JOBS, TERMINAL, cli
 from .escape import md_code, md_text, terminal
@@ -483,6 +484,40 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         return name, [], message, None
 
 
+_busy = False     # in a worker process: rendering a figure (there are files to clean up)
+_stopped = False  # in a worker process: a stopping signal came; render nothing more
+
+
+def _worker_start() -> None:
+    """A worker's signal handlers: while it renders, a stopping signal raises, so the
+    figure's staged files are removed; between figures, it just ends, quietly."""
+    for signum in signals.STOPPING:
+        signal.signal(signum, _worker_signal)
+
+
+def _worker_signal(signum: int, frame) -> None:
+    global _busy, _stopped
+    if _stopped:
+        return  # once: a second signal during the cleanup must not cut it short
+    _stopped = True
+    if _busy:
+        raise signals.Interrupted(signum) if signum != signal.SIGINT else KeyboardInterrupt
+    signals.quit_when_idle(signum)
+
+
+def _worker_render(*call) -> tuple[str, list[str], str | None, dict | None]:
+    global _busy
+    if _stopped:
+        # The pool hands a worker its next figures before they are due; after a signal
+        # they are refused at once, so the pool can be shut down without waiting.
+        raise KeyboardInterrupt
+    _busy = True
+    try:
+        return render_entry(*call)
+    finally:
+        _busy = False
+
+
 def manifest_grid(grid: writer.StripGrid) -> dict[str, int]:
     """What the manifest and index.html keep of a strip's grid (writer.StripGrid)."""
     return {k: v for k, v in grid.text().items() if k != "rows"}
@@ -601,8 +636,8 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
                         tick.update(1, call[2])
             else:
                 workers = min(jobs or os.cpu_count() or 1, len(calls))
-                with ProcessPoolExecutor(max_workers=workers) as pool:
-                    pending = {pool.submit(render_entry, *call) for call in calls}
+                with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start) as pool:
+                    pending = {pool.submit(_worker_render, *call) for call in calls}
                     try:
                         while pending:
                             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -614,6 +649,11 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
                     except BaseException:
                         for fut in pending:
                             fut.cancel()
+                        # Stop the workers too (a SIGTERM reaches this process only): each
+                        # removes its temporary files and exits; the pool then joins them.
+                        for proc in list(getattr(pool, "_processes", {}).values()):
+                            with contextlib.suppress(OSError):
+                                proc.terminate()
                         raise
     finally:
         write_manifest(out, manifest)

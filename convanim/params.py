@@ -25,6 +25,11 @@ class SpecError(ValueError):
 
 _SPLIT = re.compile(r"\s*[,xX]\s*")
 
+# Every size, stride, padding, dilation and output_padding is at most this, checked before
+# any arithmetic: far above anything that can be drawn, far below what overflows a C long
+# or takes Python seconds to parse.
+MAX_VALUE = 1_000_000
+
 
 def to_pair(value: PairLike, name: str, *, minimum: int = 1) -> Pair:
     """``5`` -> (5, 5); ``"5,7"``, ``"5x7"``, ``(5, 7)`` -> (5, 7).
@@ -33,7 +38,7 @@ def to_pair(value: PairLike, name: str, *, minimum: int = 1) -> Pair:
     numbers, or a number is below ``minimum``.
     """
     if isinstance(value, bool):
-        raise SpecError(f"{name}: got {value!r}; expected a whole number N or a pair H,W")
+        raise SpecError(f"{name}: got {short(value)}; expected a whole number N or a pair H,W")
     if isinstance(value, int):
         items: list = [value]
     elif isinstance(value, str):
@@ -42,18 +47,21 @@ def to_pair(value: PairLike, name: str, *, minimum: int = 1) -> Pair:
     elif isinstance(value, (tuple, list)):
         items = list(value)
     else:
-        raise SpecError(f"{name}: got {value!r}; expected a whole number N or a pair H,W")
+        raise SpecError(f"{name}: got {short(value)}; expected a whole number N or a pair H,W")
     if len(items) not in (1, 2):
         raise SpecError(
-            f"{name}: got {value!r} ({len(items)} values); expected N or H,W (one or two values)"
+            f"{name}: got {short(value)} ({len(items)} values); expected N or H,W (one or two values)"
         )
     numbers = []
     for item in items:
         number = _whole(item)
         if number is None:
-            raise SpecError(f"{name}: got {value!r}; expected whole numbers, as N or H,W")
+            raise SpecError(f"{name}: got {short(value)}; expected whole numbers, as N or H,W")
         if number < minimum:
-            raise SpecError(f"{name}: got {value!r}; each value must be >= {minimum}")
+            raise SpecError(f"{name}: got {short(value)}; each value must be >= {minimum}")
+        if number > MAX_VALUE:
+            raise SpecError(f"{name}: got {short(value)}; each value must be at most "
+                            f"{MAX_VALUE:,}")
         numbers.append(number)
     if len(numbers) == 1:
         numbers.append(numbers[0])
@@ -66,8 +74,15 @@ def _whole(item: object) -> int | None:
     if isinstance(item, int):
         return item
     if isinstance(item, str) and re.fullmatch(r"[+-]?\d+", item):
-        return int(item)
+        # Digits beyond the bound are not parsed (int() of 5,000 digits raises).
+        return int(item) if len(item.lstrip("+-0")) <= 12 else (MAX_VALUE + 1) * (-1 if item.startswith("-") else 1)
     return None
+
+
+def short(value: object) -> str:
+    """``value`` quoted for a message, at most about 40 characters of it."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:30] + f"... ({len(text)} characters)"
 
 
 def padding_arg(value: PairLike) -> Union[str, Pair]:

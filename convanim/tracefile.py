@@ -81,4 +81,6 @@ def trace_dict(t: Trace) -> dict[str, Any]:
 
 
 def trace_json(t: Trace) -> str:
-    return json.dumps(trace_dict(t), separators=(",", ":")) + "\n"
+    # allow_nan=False: the file is always valid JSON (no Infinity/NaN); api.check_finite
+    # refuses such values before any work, so this only guards the rule.
+    return json.dumps(trace_dict(t), separators=(",", ":"), allow_nan=False) + "\n"

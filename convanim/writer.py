@@ -16,9 +16,7 @@ import contextlib
 import os
 import re
 import secrets
-import signal
 import struct
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
@@ -28,6 +26,12 @@ from PIL import GifImagePlugin, Image, PngImagePlugin
 
 from .changed import CHANGED, Changed
 from .params import SpecError
+from .signals import deferred
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: commits are not serialised
+    fcntl = None  # type: ignore[assignment]
 
 
 NAME_MAX = 255  # bytes in one file name, on the common file systems
@@ -35,6 +39,17 @@ NAME_MAX = 255  # bytes in one file name, on the common file systems
 
 def _temp_name(directory: Path, name: str, suffix: str) -> Path:
     return directory / f".{name}.{secrets.token_hex(4)}.part{suffix}"
+
+
+_TEMP_RE = re.compile(r"\.(.+)\.[0-9a-f]{8}\.part(?:\.[^.]*)?")
+
+
+def target_of(path: str | os.PathLike) -> Path:
+    """The file a temporary name (``.NAME.xxxxxxxx.part.EXT``) stands for; ``path`` itself
+    for any other name. Error messages name the file the user asked for."""
+    path = Path(path)
+    m = _TEMP_RE.fullmatch(path.name)
+    return path.with_name(m.group(1)) if m else path
 
 
 def check_name_length(name: str, what: str = "output") -> None:
@@ -63,20 +78,6 @@ def _probe_writable(directory: Path) -> bool:
         with contextlib.suppress(OSError):
             os.unlink(probe)
     return True
-
-
-@contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back until the block is done (POSIX main thread; elsewhere a no-op)."""
-    block = (hasattr(signal, "pthread_sigmask")
-             and threading.current_thread() is threading.main_thread())
-    if block:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        if block:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def check_output(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
@@ -153,14 +154,15 @@ class Staging:
             d = d.parent
         for d in reversed(missing):
             try:
-                d.mkdir()
+                with deferred():  # made and recorded together, whatever signal comes
+                    d.mkdir()
+                    self._made_dirs.append(d)
             except FileExistsError:
                 # Another gallery worker made it between our check and mkdir: it is
                 # theirs, not ours to remove on discard.
                 if not d.is_dir():
                     raise
                 continue
-            self._made_dirs.append(d)
 
     def temp_for(self, target: str | os.PathLike) -> Path:
         """A new empty temporary file in ``target``'s directory, to be renamed onto ``target``."""
@@ -173,32 +175,96 @@ class Staging:
         return tmp
 
     def commit(self) -> None:
-        """Rename every file into place; Ctrl-C waits until all are, so they match."""
-        with _sigint_deferred():
-            while self._pending:
-                tmp, target = self._pending[0]
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, target)
-                self._pending.pop(0)
-            for old in self._stale:
-                with contextlib.suppress(OSError):
-                    old.unlink()
+        """Rename every file into place, all or nothing.
+
+        Every target is checked before the first rename; a file that is replaced is kept
+        as a hard link until the last rename is done, so when one rename fails midway the
+        earlier ones are undone and the previous files come back byte-identical. Stopping
+        signals wait until the commit is over, and commits into one directory from two
+        processes take turns (a lock on the directory), so a folder never holds a mix.
+        """
+        with deferred(), _locked({t.parent for _, t in self._pending}):
+            for _, target in self._pending:
+                if target.is_dir():
+                    raise IsADirectoryError(21, "a directory is in the way", str(target))
+                if not target.parent.is_dir():
+                    raise NotADirectoryError(20, "its directory is gone", str(target))
+            done: list[tuple[Path, Path | None]] = []  # (target, backup of what it replaced)
+            try:
+                for tmp, target in self._pending:
+                    os.chmod(tmp, 0o644)
+                    backup = _backup(target)
+                    done.append((target, backup))
+                    os.replace(tmp, target)
+            except BaseException:
+                for target, backup in reversed(done):
+                    with contextlib.suppress(OSError):
+                        if backup is not None:
+                            os.replace(backup, target)
+                        else:
+                            target.unlink()
+                raise
+            finally:
+                for _, backup in done:
+                    if backup is not None:
+                        with contextlib.suppress(OSError):
+                            backup.unlink()
+            self._pending.clear()
+            for find in self._stale:  # found now, under the lock: what another run left
+                for old in find():
+                    with contextlib.suppress(OSError):
+                        old.unlink()
             self._stale.clear()
             self._made_dirs.clear()
 
-    def remove_on_commit(self, paths: Iterable[Path]) -> None:
-        """Files to delete once the new ones are in place (never on discard)."""
-        self._stale.extend(paths)
+    def remove_on_commit(self, find: Callable[[], Iterable[Path]]) -> None:
+        """``find()`` names files to delete once the new ones are in place (never on
+        discard); it runs during the commit, so it sees what is there by then."""
+        self._stale.append(find)
 
     def discard(self) -> None:
-        for tmp, _ in self._pending:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        self._pending.clear()
-        for d in reversed(self._made_dirs):
-            with contextlib.suppress(OSError):
-                d.rmdir()  # only if still empty
-        self._made_dirs.clear()
+        """Remove every temporary file and every folder made; signals wait until done."""
+        with deferred():
+            for tmp, _ in self._pending:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            self._pending.clear()
+            for d in reversed(self._made_dirs):
+                with contextlib.suppress(OSError):
+                    d.rmdir()  # only if still empty
+            self._made_dirs.clear()
+
+
+def _backup(target: Path) -> Path | None:
+    """A second name for ``target``'s current file (None when there is none), to restore."""
+    if not target.exists():
+        return None
+    backup = _temp_name(target.parent, target.name, ".old")
+    try:
+        os.link(target, backup)
+    except OSError:  # a file system without hard links: a copy keeps the guarantee
+        import shutil
+        shutil.copy2(target, backup)
+    return backup
+
+
+@contextlib.contextmanager
+def _locked(directories: Iterable[Path]) -> Iterator[None]:
+    """Exclusive flock on each directory (sorted, so two commits cannot deadlock)."""
+    fds = []
+    try:
+        if fcntl is not None:
+            for d in sorted(set(directories)):
+                try:
+                    fd = os.open(d, os.O_RDONLY)
+                except OSError:
+                    continue  # checked (and reported) by the commit itself
+                fds.append(fd)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)  # closing releases the lock
 
 
 @contextlib.contextmanager
@@ -367,13 +433,29 @@ def tee_frames(frames: Iterable[Image.Image], directory: str | os.PathLike, stem
     directory = Path(directory)
     staging.make_dir(directory)
     n = 0
+    mark = PngImagePlugin.PngInfo()
+    mark.add_text(FRAME_MARK[0], FRAME_MARK[1])
     for n, frame in enumerate(frames, 1):
         frame.save(staging.temp_for(directory / f"{stem}_{n:04d}.png"), format="PNG",
-                   optimize=False)
+                   optimize=False, pnginfo=mark)
         yield frame
     numbered = re.compile(re.escape(stem) + r"_(\d{4,})\.png")
-    staging.remove_on_commit(p for p in directory.iterdir()
-                             if (m := numbered.fullmatch(p.name)) and int(m.group(1)) > n)
+    staging.remove_on_commit(lambda: [
+        p for p in directory.iterdir()
+        if (m := numbered.fullmatch(p.name)) and int(m.group(1)) > n and _ours(p)])
+
+
+# The text chunk every --frames PNG carries: only files with it are ever removed as stale.
+FRAME_MARK = ("Software", "convanim frames")
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a frame PNG this tool wrote (its chunks, read without decoding)."""
+    try:
+        with Image.open(path, formats=["PNG"]) as im:
+            return im.info.get(FRAME_MARK[0]) == FRAME_MARK[1]
+    except (OSError, SyntaxError, ValueError):
+        return False
 
 
 STRIP_MAX = 16384  # px: the widest strip; browsers refuse or downscale larger images

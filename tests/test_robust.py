@@ -54,6 +54,10 @@ def files(tmp_path, monkeypatch):
     Path("ragged.csv").write_text("1,2,3\n4,5\n7,8,9\n")
     Path("binary.csv").write_bytes(b"\x00\xff\xfe\x80")
     Path("x3.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
+    Image.new("L", (3, 3), 128).save("in.png")
+    Path("sub").mkdir()
+    Path("huge_values.txt").write_text("1e200 1e200 1e200\n" * 3)
+    Path("huge_k.txt").write_text("1e200 1e200\n" * 2)
     Path("adir").mkdir()
     Path("afile").write_text("")
     # Files that lie or never end: each must be refused before its data is read.
@@ -157,6 +161,17 @@ ERRORS = [
     (["conv", "--i", "10", "--k", "3", "--max-size", "100"], ["size", "100 px", "--max-size"]),
     (["conv", "--i", "60", "--k", "11", "--cell", "8"], ["products", "11x11", "2,500", "302,500", "--max-products 302500"]),
     (["conv", "--i", "5", "--k", "3", "--max-frames", "0"], ["--max-frames", "0"]),
+    # numbers beyond any bound, and integers written as Python would take them
+    (["conv", "--i", "9" * 5000, "--k", "3"], ["input_size", "5002 characters", "at most 1,000,000"]),
+    (["conv", "--i", str(2**64 + 1), "--k", "3"], ["input_size", "at most 1,000,000"]),
+    (["conv", "--i", "5", "--k", "3", "--p", str(2**63)], ["padding", "at most 1,000,000"]),
+    (["tconv", "--i", "5", "--k", "3", "--s", "2", "--op", str(10**30)], ["output_padding", "at most"]),
+    (["conv", "--i", "1_0", "--k", "3"], ["input_size", "'1_0'"]),
+    (["conv", "--i", "5", "--k", "3", "--seed", "1_0"], ["--seed", "'1_0'", "digits only"]),
+    (["conv", "--i", "5", "--k", "3", "--frame", "9" * 40], ["--frame", "too large"]),
+    (CONV + ["--input", "huge_values.txt", "--weight", "huge_k.txt"], ["overflow to infinity", "1e+200"]),
+    (CONV + ["--input", "in.png", "-o", "in.png"], ["output", "in.png", "--input file"]),
+    (CONV + ["--input", "in.png", "-o", "./sub/../in.png"], ["output", "in.png", "--input file"]),
     # click's own usage errors
     (["conv", "--i", "5", "--k", "3", "--cell", "2"], ["--cell", "2"]),
     (["conv", "--i", "5", "--k", "3", "--bogus"], ["--bogus"]),
@@ -256,7 +271,7 @@ def test_write_failure_is_one_line_status_1_and_keeps_old_file(monkeypatch, caps
     monkeypatch.setattr(writer, "write_gif", disk_full)
     code, out, err = run(["conv", "--i", "5", "--k", "3", "-o", "a.gif"], capsys)
     assert code == 1
-    assert err.splitlines() == ["convanim: error: cannot write: No space left on device"]
+    assert err.splitlines() == ["convanim: error: cannot write 'a.gif': No space left on device"]
     assert snapshot(files) == before
 
 
@@ -283,14 +298,12 @@ def child_env():
     return env
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_sigint_while_rendering_exits_130_and_keeps_old_file(tmp_path):
-    """A real Ctrl-C: the child is signalled once its temporary file exists (it is writing)."""
+def _start_render(tmp_path, extra=()):
+    """A child rendering 2,000 frames (seconds of work), returned once it is writing."""
     old = tmp_path / "big.gif"
     old.write_bytes(b"the previous version")
-    # 2,000 frames at the smallest cell: seconds of work, well inside the default limits.
     cmd = [sys.executable, "-m", "convanim", "conv", "--i", "40,50", "--k", "1", "--cell", "8",
-           "-o", str(old), "--frames", str(tmp_path / "fr")]
+           "-o", str(old), "--frames", str(tmp_path / "fr"), *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=child_env())
     deadline = time.monotonic() + 60
@@ -299,12 +312,58 @@ def test_sigint_while_rendering_exits_130_and_keeps_old_file(tmp_path):
             break
         time.sleep(0.01)
     assert proc.poll() is None, "the child finished before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    return proc, old
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129),
+                                             ("double SIGINT", 130)])
+def test_a_signal_while_rendering_cleans_up_and_keeps_old_file(signame, status, tmp_path):
+    """A real signal, sent once the child's temporary file exists (it is writing): the
+    child exits 128 + the signal's number, quietly, leaving no temporary file, no frames
+    folder and the previous file byte-identical. A second Ctrl-C right after the first
+    (during the cleanup) changes nothing."""
+    proc, old = _start_render(tmp_path)
+    if signame == "double SIGINT":
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.002)
+        proc.send_signal(signal.SIGINT)
+    else:
+        proc.send_signal(getattr(signal, signame))
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
     assert out == "" and err.strip() == ""
     assert old.read_bytes() == b"the previous version"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.gif"]  # no temp, no frames dir
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_a_gallery_and_its_workers(tmp_path):
+    """kill (SIGTERM) reaches the gallery process only: it stops its workers, which remove
+    their temporary files; nothing of the run is left running or half-written."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("".join(
+        f'[[figure]]\nname = "f{n}"\ncommand = "conv"\ni = "40,50"\nk = 1\ncell = 8\n'
+        'formats = ["gif", "frames"]\n' for n in range(4)))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "f0.gif").write_bytes(b"previous")
+    proc = subprocess.Popen([sys.executable, "-m", "convanim", "gallery", str(spec), "-o", str(out),
+                             "-j", "2", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=child_env(), start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(out.rglob(".*.part.png"))) < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)  # about a second: no figure is rendered to its end
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err, err
+    time.sleep(0.5)  # the workers were joined; give the kernel a moment to reap
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no process of the run is left
+    assert not [p for p in out.rglob("*") if ".part" in p.name]
+    assert (out / "f0.gif").read_bytes() == b"previous"
 
 
 # --- property: random command lines end in a valid file or one clean error line -------------

@@ -309,3 +309,66 @@ def test_frames_do_not_change_once_yielded():
         copies.append(np.array(f))
     assert all(np.array_equal(np.asarray(f), c) for f, c in zip(kept, copies))
     assert not np.array_equal(copies[0], copies[1])
+
+
+def _stage(staging, targets: dict):
+    for target, data in targets.items():
+        staging.temp_for(target).write_bytes(data)
+
+
+def test_a_rename_failing_midway_restores_every_replaced_file(tmp_path, monkeypatch):
+    """All or nothing even when the third of four renames fails: the two files already
+    replaced get their previous bytes back, the new file that was added is removed."""
+    import os
+    old = {"a.gif": b"old a", "c.png": b"old c", "d.png": b"old d"}
+    for name, data in old.items():
+        (tmp_path / name).write_bytes(data)
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(writer.os, "replace", replace)
+    with pytest.raises(OSError):
+        with writer.staged() as st:
+            _stage(st, {tmp_path / "a.gif": b"new a", tmp_path / "b.png": b"new b",
+                        tmp_path / "c.png": b"new c", tmp_path / "d.png": b"new d"})
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(old)  # no b, no temp, no backup
+    assert {n: (tmp_path / n).read_bytes() for n in old} == old
+
+
+def test_every_target_is_checked_before_the_first_rename(tmp_path):
+    (tmp_path / "a.gif").write_bytes(b"old a")
+    (tmp_path / "fr").mkdir()
+    (tmp_path / "fr" / "x_0002.png").mkdir()  # a folder in the way of the second frame
+    with pytest.raises(IsADirectoryError):
+        with writer.staged() as st:
+            _stage(st, {tmp_path / "a.gif": b"new", tmp_path / "fr" / "x_0001.png": b"1",
+                        tmp_path / "fr" / "x_0002.png": b"2"})
+    assert (tmp_path / "a.gif").read_bytes() == b"old a"
+    assert sorted(p.name for p in (tmp_path / "fr").iterdir()) == ["x_0002.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gif", "fr"]
+
+
+def _frames(n: int, shade: int):
+    return [Image.new("P", (4, 4), shade) for _ in range(n)]
+
+
+def test_frames_of_two_runs_never_mix_and_only_our_files_go(tmp_path):
+    """Run B (5 frames) staged while run A (10 frames) commits first: B's commit finds A's
+    frames 6-10 then, and removes them; a user's own file with a frame-like name stays."""
+    d = tmp_path / "fr"
+    d.mkdir()
+    Image.new("RGB", (2, 2)).save(d / "x_0012.png")  # not written by convanim
+    b = writer.Staging()
+    list(writer.tee_frames(_frames(5, 1), d, "x", b))
+    with writer.staged() as a:
+        list(writer.tee_frames(_frames(10, 2), d, "x", a))
+    b.commit()
+    names = sorted(p.name for p in d.iterdir())
+    assert names == [f"x_{n:04d}.png" for n in range(1, 6)] + ["x_0012.png"]
+    assert all(np.asarray(Image.open(d / f"x_{n:04d}.png")).max() == 1 for n in range(1, 6))
