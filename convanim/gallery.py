@@ -206,13 +206,23 @@ def _error_key(message: str, cmd: click.Command, used: dict[str, str]) -> str:
     return head if re.fullmatch(r"\w+", head) else "-"
 
 
+# Options naming a file, relative to the spec's folder; a font may end in #N (a face).
+FILE_PARAMS = ("input_file", "weight_file", "font")
+
+
+def _file_of(key: str, value: str) -> Path:
+    head, sep, tail = value.rpartition("#")
+    return Path(head) if key == "font" and sep and tail.isdigit() and not Path(value).is_file() \
+        else Path(value)
+
+
 def _file_digests(params: dict[str, Any]) -> dict[str, str]:
-    """Contents of the data files a figure reads, so an edited file re-renders it."""
+    """Contents of the files a figure reads (data, font), so an edited file re-renders it."""
     out = {}
-    for key in ("input_file", "weight_file"):
+    for key in FILE_PARAMS:
         value = params.get(key)
-        if isinstance(value, str) and Path(value).is_file():
-            out[key] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
+        if isinstance(value, str) and _file_of(key, value).is_file():
+            out[key] = hashlib.sha256(_file_of(key, value).read_bytes()).hexdigest()
     return out
 
 
@@ -335,8 +345,8 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
     used = {pname: key for pname, (key, _) in given.items()}
     for pname, (key, value) in given.items():
         param = next(p for p in cmd.params if p.name == pname)
-        if param.name in ("input_file", "weight_file") and isinstance(value, str):
-            value = str(base / value)        # data files are relative to the spec
+        if param.name in FILE_PARAMS and isinstance(value, str):
+            value = str(base / Path(value).expanduser())  # files are relative to the spec
         try:
             args += _argv(param, value)  # type: ignore[arg-type]
         except SpecError as err:
@@ -374,7 +384,7 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
         if key in fig or params.get(pname) != param.default:
             shown += _argv(param, value)  # type: ignore[arg-type]
     resolved = {k: v for k, v in params.items() if k not in OWN}
-    for k in ("input_file", "weight_file"):      # the spec's folder is not part of the figure
+    for k in FILE_PARAMS:                        # the spec's folder is not part of the figure
         if isinstance(resolved.get(k), str):
             resolved[k] = Path(resolved[k]).name
     digest = hashlib.sha256(json.dumps(
