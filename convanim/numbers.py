@@ -19,6 +19,7 @@ from .layout import (
     CROP, FOOT_VALUE_SIZE, FULL, MARK_W, PAD, REAL, VALUE_SIZE, VALUE_TOP, WEIGHT_BOX,
     WEIGHT_MIN_CELL, WEIGHT_SIZE, Mark, Plane, TextItem, cell_slot, cell_text,
 )
+from .text import NumberFormat
 
 Part = tuple[TextItem, ...]
 
@@ -48,6 +49,7 @@ class Numbers:
 
     def __init__(self, t: Trace, inp: Plane, out: Plane):
         self.t, self.inp, self.out = t, inp, out
+        self.fmt = NumberFormat.of(t)  # one format per grid for the whole figure
         self.with_weights = inp.cell >= WEIGHT_MIN_CELL
         self._made: dict = {}
         self._scatter = t.spec.view == "scatter"
@@ -78,7 +80,7 @@ class Numbers:
         got = self._made.get(key)
         if got is None:
             got = self._made[key] = tuple(cell_text(kind, plane, grid, r, c, value, size, colour,
-                                                    on, box))
+                                                    on, box, self.fmt.of_kind(kind)))
         return got
 
     def _put(self, kind, plane, grid, r, c, value, colour, on, weight=None) -> Part:

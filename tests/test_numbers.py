@@ -13,15 +13,16 @@ from convanim.backends.raster import SS, palette_colours
 from convanim.scene import GRID_W
 from convanim.textfit import contrast, fit, text_colour
 from convanim.textfit import font as _font
-from convanim.text import elided, fmt_num
+from convanim.flat import step_text
+from convanim.text import NumberFormat, elided, fmt_num, product_sum
 from convanim.theme import CLASSIC, THEMES
 
 from strategies import conv_specs, tconv_specs
 
 
 @pytest.mark.parametrize("value, text", [
-    (3.0, "3"), (-2.0, "-2"), (0.5, "0.5"), (0.25, "0.25"), (13 / 9, "1.44"), (-0.0, "0"),
-    (1e-12, "0"), (-1e-5, "0"), (10.0, "10"), (2.1, "2.1"), (-0.75, "-0.75"), (100.0, "100"),
+    (3.0, "3"), (-2.0, "\u22122"), (0.5, "0.5"), (0.25, "0.25"), (13 / 9, "1.44"), (-0.0, "0"),
+    (1e-12, "0"), (-1e-5, "0"), (10.0, "10"), (2.1, "2.1"), (-0.75, "\u22120.75"), (100.0, "100"),
 ])
 def test_fmt_num(value, text):
     assert fmt_num(value) == text
@@ -32,7 +33,27 @@ def test_elided_forms_shrink_and_keep_the_end():
     assert forms[0] == "1*2 + 3*4 + 5*6 + 7*8 = 100"
     assert all(f.endswith(" = 100") for f in forms)
     assert [len(f) for f in forms] == sorted((len(f) for f in forms), reverse=True)
-    assert "1*2 + ... + 7*8 = 100" in forms
+    assert "1*2 + \u2026 + 7*8 = 100" in forms
+    assert forms[-1] == "\u2026 = 100"
+    assert elided(["1", "2"], " + ", "", " = 3", short="\u03a3 = 3")[-1] == "\u03a3 = 3"
+
+
+def test_one_number_format_per_grid():
+    """Every number of a grid has the decimals its most exact value needs."""
+    x = np.array([[1.0, 0.5], [2.0, -1.25]])
+    w = np.array([[1.0, 2.0], [0.0, 1.0]])
+    t = ca.trace(ca.conv2d(2, 2), x, w)
+    fmt = NumberFormat.of(t)
+    assert (fmt.input, fmt.weight, fmt.output) == (2, 0, 2)
+    L = layout(t, style="flat")
+    texts = {i.where: i.text for i in L.overlay(0).texts if i.kind == "input"}
+    assert sorted(texts.values()) == sorted(["1.00", "0.50", "2.00", "\u22121.25"])
+    assert step_text(t, 0)[0] == "1.00\u00d71 + 0.50\u00d72 + 2.00\u00d70 + \u22121.25\u00d71 = 0.75"
+
+
+def test_negative_factors_in_parentheses():
+    assert product_sum([2.0], [-1.0], -2.0)[0] == "2\u00d7(\u22121) = \u22122"
+    assert product_sum([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], 6.0)[-1] == "\u03a3 = 6"
 
 
 def _items(L, step, kind):
