@@ -16,7 +16,7 @@ from typing import Callable
 
 import click
 
-from . import __version__, api, formats, fonts
+from . import __version__, api, fonts, formats
 from .info import info_dict, info_text
 from .params import SpecError
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of

@@ -23,7 +23,13 @@ from PIL import Image
 import convanim as ca
 from convanim.api import layout
 from convanim.backends import raster
-from convanim.backends.svg import FALLBACK_FAMILIES, ROLE_CLASS, animated_svg, font_family, still_svg
+from convanim.backends.svg import (
+    FALLBACK_FAMILIES,
+    ROLE_CLASS,
+    animated_svg,
+    font_family,
+    still_svg,
+)
 from convanim.matrix import matrix_figure
 from convanim.scene import Shape, Text, scene_of
 from convanim.theme import THEMES
