@@ -24,11 +24,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from .params import SpecError
+from .values import cached_hash
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 BUNDLED_FILE = Path(__file__).resolve().parent / "font" / "DejaVuSansCondensed.ttf"
 # Every character convanim's own text uses (labels, numbers, sums, captions "auto").
 PROGRAM_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) | frozenset("×→−Σ…")
+# Characters the bundled font has without looking (a test checks): text made of these
+# needs no font file read, so an ordinary command starts without fontTools.
+BUNDLED_SURE = PROGRAM_CHARS | frozenset(chr(c) for c in range(0xA0, 0x180))
 MAX_NAMED = 8  # missing characters named in an error, the rest counted
 INSTALL_HINT = ("give a font that has them with --font PATH (TTF, OTF, or PATH#N for face N "
                 "of a TTC collection), or install one (Debian/Ubuntu: apt-get install "
@@ -39,6 +43,7 @@ class FontError(SpecError):
     """A font that cannot be used, or text no font has."""
 
 
+@cached_hash  # a key of every text measurement and font load
 @dataclass(frozen=True)
 class Face:
     """One font face: its file, its index in a collection, and its names.
@@ -104,6 +109,8 @@ def face_at(path: str, index: int = 0) -> Face:
         allowed = "0 (a single font)" if n == 1 else f"0..{n - 1}"
         raise FontError(f"font: got face {index} of {path!r}, which has {n} face"
                         f"{'s' if n != 1 else ''}; allowed: {allowed}")
+    import fontTools.ttLib  # noqa: F401 - outside the try: a broken install is not a broken font
+
     try:
         font = _open(path, index)
         families, ps = _names(font)
@@ -112,7 +119,7 @@ def face_at(path: str, index: int = 0) -> Face:
     except Exception as err:  # noqa: BLE001 - fontTools raises many kinds on a broken file
         raise FontError(f"font: got {path!r}: cannot be read as a font ({err}); expected a "
                         f"font file ({', '.join(FONT_SUFFIXES)})") from None
-    return Face(str(p.resolve()), index, families, ps)
+    return Face(os.path.abspath(p), index, families, ps)
 
 
 def parse_font(spec: str | os.PathLike | Face, base: Path | None = None) -> Face:
@@ -147,10 +154,12 @@ def charset(face: Face) -> frozenset[int]:
     return frozenset(_open(face.path, face.index).getBestCmap() or {})
 
 
-@lru_cache(maxsize=1)
 def bundled() -> Face:
-    """The bundled font (package data)."""
-    return face_at(str(BUNDLED_FILE))
+    """The bundled font (package data); its names as the font states them (a test checks)."""
+    return BUNDLED
+
+
+BUNDLED = Face(str(BUNDLED_FILE), 0, ("DejaVu Sans Condensed", "DejaVu Sans"), "DejaVuSansCondensed")
 
 
 def needed(texts: Iterable[str | None]) -> frozenset[str]:
@@ -194,6 +203,8 @@ def resolve(texts: Iterable[str | None], font: str | os.PathLike | Face | None =
             raise FontError(f"font: {face.spec} has no glyph for {describe(lacks)}; "
                             f"choose a font that has every character of the text")
         return face
+    if chars <= BUNDLED_SURE:
+        return bundled()
     lacks = missing(bundled(), chars)
     if not lacks:
         return bundled()
@@ -207,12 +218,14 @@ def resolve(texts: Iterable[str | None], font: str | os.PathLike | Face | None =
 
 # Finding an installed font -----------------------------------------------------------
 
-FONT_DIRS = (
+FONT_DIRS = tuple(d for d in (
     "/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
     "/Library/Fonts", "/System/Library/Fonts", "~/Library/Fonts",
     os.path.join(os.environ.get("WINDIR", r"C:\Windows"), "Fonts"),
-    os.path.join(os.environ.get("LOCALAPPDATA", ""), "Microsoft", "Windows", "Fonts"),
-)
+    # Only where the variable is set: an empty one would make a path relative to the cwd.
+    os.path.join(os.environ["LOCALAPPDATA"], "Microsoft", "Windows", "Fonts")
+    if os.environ.get("LOCALAPPDATA") else "",
+) if d)
 
 
 def _script_tag(chars: frozenset[str]) -> str:
@@ -262,7 +275,7 @@ def _folder_candidates() -> list[Candidate]:
     got = []
     for folder in FONT_DIRS:
         root = Path(folder).expanduser()
-        if not folder or not root.is_dir():
+        if not root.is_dir():
             continue
         for p in sorted(root.rglob("*")):
             if p.suffix.lower() not in FONT_SUFFIXES or not p.is_file():

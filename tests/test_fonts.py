@@ -1,5 +1,6 @@
 """Fonts: which face a figure gets, the errors, and every backend drawing with it."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -42,6 +43,8 @@ def collection(tmp_path: Path, n: int = 2) -> Path:
 # Which face --------------------------------------------------------------------------
 
 def test_bundled_font_has_every_character_convanim_writes():
+    assert bundled() == fonts.face_at(str(fonts.BUNDLED_FILE))  # its names, as the file has them
+    assert fonts.missing(bundled(), fonts.BUNDLED_SURE) == []  # resolved without reading it
     assert fonts.missing(bundled(), PROGRAM_CHARS) == []
     assert fonts.missing(bundled(), "üéß×→−Σ…αβΣЖ") == []
     assert bundled().families[0] == "DejaVu Sans Condensed"
@@ -112,6 +115,21 @@ def test_installed_cjk_font_has_the_text():
     assert resolve([TITLE]) == CJK
 
 
+def test_font_folders_are_read_without_fontconfig(monkeypatch, tmp_path):
+    """Without fc-list every font in the usual folders is a candidate, checked by its cmap."""
+    shutil.copy(bundled().path, tmp_path / "a_latin.ttf")  # lacks the text: passed over
+    (tmp_path / "broken.ttf").write_bytes(b"\x00\x01\x00\x00garbage")
+    monkeypatch.setattr(fonts.shutil, "which", lambda name: None)
+    monkeypatch.setattr(fonts, "FONT_DIRS", (str(tmp_path),))
+    assert fonts.installed.__wrapped__(frozenset("×a")).path == os.path.abspath(tmp_path / "a_latin.ttf")
+    if CJK is not None:
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / Path(CJK.path).name).symlink_to(CJK.path)
+        got = fonts.installed.__wrapped__(frozenset(TITLE) | PROGRAM_CHARS)
+        assert got is not None and fonts.missing(got, TITLE) == [] and "/sub/" in got.path
+    assert fonts.installed.__wrapped__(frozenset("\u0378")) is None
+
+
 def test_given_font_is_checked(tmp_path):
     with pytest.raises(FontError, match="no such file"):
         parse_font(tmp_path / "missing.ttf")
@@ -130,13 +148,13 @@ def test_given_font_is_checked(tmp_path):
 
 def test_collection_faces_and_hash_in_names(tmp_path):
     ttc = collection(tmp_path)
-    assert parse_font(f"{ttc}#1") == Face(str(ttc.resolve()), 1, bundled().families, bundled().postscript)
+    assert parse_font(f"{ttc}#1") == Face(os.path.abspath(ttc), 1, bundled().families, bundled().postscript)
     with pytest.raises(FontError, match=r"face 2 of .*2 faces; allowed: 0\.\.1"):
         parse_font(f"{ttc}#2")
     odd = tmp_path / "odd#1.ttf"  # a path that exists whole wins over '#N'
     shutil.copy(bundled().path, odd)
     assert parse_font(odd).index == 0
-    assert parse_font("odd#1.ttf", base=tmp_path).path == str(odd.resolve())
+    assert parse_font("odd#1.ttf", base=tmp_path).path == os.path.abspath(odd)
 
 
 def test_font_loading_is_cached():
