@@ -136,7 +136,10 @@ class TextItem:
 
     ``colour`` and ``on`` are Theme fields: the text colour and the fill beneath
     it (the renderer swaps to ``text_inverse`` where that reads better).
-    ``where`` = (grid, row, col) and ``value`` tie a number to the trace.
+    ``where`` = (grid, row, col) and ``value`` tie a number to the trace. ``like``,
+    when given, is the widest text of the item's group (the numbers of one grid): the
+    item is drawn no larger than ``like`` could be in the same slot, so the numbers of
+    a grid share one size instead of the longer ones shrinking alone.
     """
 
     kind: str  # input, padding, weight, output, kernel, sum, label, title, caption
@@ -148,6 +151,7 @@ class TextItem:
     on: str = "background"
     where: tuple[str, int, int] | None = None
     value: float | None = None
+    like: str | None = None
 
     @property
     def text(self) -> str:
@@ -195,14 +199,15 @@ def cell_slot(plane: Plane, r: int, c: int, box=FULL, clear: float = TEXT_CLEAR,
 
 def cell_text(kind: str, plane: Plane, grid: str, r: int, c: int, value: float, size: float,
               colour: str = "text", on: str = "background", box=FULL,
-              decimals: int | None = None) -> list[TextItem]:
+              decimals: int | None = None, like: str | None = None) -> list[TextItem]:
     """The number ``value`` in cell (r, c) of ``plane`` with ``decimals`` decimals (None:
-    as few as it needs); an empty list when there is no room."""
+    as few as it needs), sized as ``like`` (see :class:`TextItem`); an empty list when
+    there is no room."""
     slot = cell_slot(plane, r, c, box)
     if slot is None:
         return []
     return [TextItem(kind, (fmt_num(value, decimals),), slot[0], slot[1], size * plane.cell, colour, on,
-                     (grid, int(r), int(c)), float(value))]
+                     (grid, int(r), int(c)), float(value), like)]
 
 
 TITLE_SCALE = 1.3  # the title's font, times the labels' and caption's

@@ -76,6 +76,11 @@ class NumberFormat:
         return cls(cls.decimals(t.input), weight,
                    cls.decimals(np.concatenate([np.ravel(a) for a in out])))
 
+    def widest(self, kind: str, values) -> str | None:
+        """The widest of ``values`` as ``kind`` writes them: most characters, then a minus."""
+        texts = {fmt_num(v, self.of_kind(kind)) for v in np.ravel(values)}
+        return max(texts, key=lambda s: (len(s), s.count(MINUS), s)) if texts else None
+
     def of_kind(self, kind: str) -> int:
         """Decimals of a text kind: input/padding, weight/kernel, output."""
         return {"input": self.input, "padding": self.input, "weight": self.weight,

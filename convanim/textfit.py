@@ -92,7 +92,13 @@ def fit(item: TextItem, face: Face | None = None) -> Placed | None:
     None: left out."""
     cx, cy = item.centre
     rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
-    got = _fit_rel(item.texts, item.size, rel, face)
+    size = item.size
+    if item.like is not None:
+        # No larger than the widest text of the group in this slot: one size for the group.
+        widest = _fit_rel((item.like,), size, rel, face)
+        if widest is not None:
+            size = min(size, widest[1] / METRIC_SCALE)
+    got = _fit_rel(item.texts, size, rel, face)
     if got is None:
         return None
     text, px, (x0, y0, x1, y1), (l, t, r, b) = got

@@ -258,3 +258,34 @@ def test_classic_palette_without_text_is_the_shape_palette():
     pal = palette_colours(CLASSIC)
     assert [tuple(c) for c in pal[:10]] == CLASSIC.colours()
     assert tuple(CLASSIC.text) not in {tuple(c) for c in pal}
+
+
+def test_numbers_of_a_grid_share_one_size():
+    """A longer number (a minus, more digits) does not shrink alone: each grid's numbers
+    are drawn at the size its widest number fits at."""
+    w = np.array([[1.0, -2.0, 0.5], [-1.0, 2.0, 0.0], [0.0, 1.0, -0.25]])
+    t = ca.trace(ca.conv2d(5, 3), np.arange(25.0).reshape(5, 5) % 4, w)
+    sc = ca.scene(t, style="flat")
+    ops = [op for op in sc.frame(4).texts if getattr(op, "kind", "") in ("kernel", "output")]
+    for kind in ("kernel", "output"):
+        sizes = {op.size for op in ops if op.kind == kind}
+        assert len(sizes) == 1, (kind, sizes)
+    assert {op.text for op in ops if op.kind == "kernel"} >= {"1.00", "\u22122.00", "\u22120.25"}
+    # Without the shared size the widest would be smaller than the rest: the check can fail.
+    from dataclasses import replace
+    items = [i for i in ca.layout(t, style="flat").overlay(4).texts if i.kind == "kernel"]
+    alone = {fit(replace(i, like=None)).size for i in items}
+    assert len(alone) > 1
+
+
+def test_running_sums_are_every_partial_sum():
+    from convanim.numbers import running_sums
+    t = ca.trace_of(ca.conv_transpose2d(2, 2, 1, view="scatter"), seed=1)
+    want = []
+    for cell in {tuple(c) for c in t.tap_out.tolist()}:
+        total = 0.0
+        for (r, c), v in zip(t.tap_out.tolist(), t.tap_value.tolist()):
+            if (r, c) == cell:
+                total += v
+                want.append(total)
+    assert sorted(running_sums(t).tolist()) == sorted(want)
