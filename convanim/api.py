@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ from . import formats, writer
 from .data import load_matrix, random_arrays
 from .engine import Trace, trace
 from .flat import FlatLayout, flat_layout
+from .fonts import Face, resolve
 from .iso import IsoLayout, canvas_size, iso_layout
 from .matrix import matrix_figure
 from .params import SpecError
@@ -121,12 +123,21 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     is a text or "auto" (parameters and the output-size formula).
     """
     check_texts(style, caption, title)
+    title, caption = one_line(title), one_line(caption)
     flat = style == "flat"
     numbers = flat if numbers is None else numbers
     labels = flat if labels is None else labels
     if flat:
         return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption)
     return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption)
+
+
+def one_line(text: str | None) -> str | None:
+    """A title or caption as drawn: one line, control characters and line breaks as spaces
+    (text shaping refuses them, and a band holds one line)."""
+    if text is None:
+        return None
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
 
 
 def check_texts(style: str, caption: str | None, title: str | None) -> None:
@@ -146,7 +157,10 @@ class Look:
 
     ``style`` "iso" (the guide's oblique view) or "flat" (front view); ``numbers``
     and ``labels`` default to off for iso, on for flat; ``caption`` a text or "auto";
-    ``theme`` a Theme or a preset name.
+    ``theme`` a Theme or a preset name; ``font`` a font file (``PATH`` or ``PATH#N``
+    for face N of a collection) or a :class:`convanim.fonts.Face`, None for the
+    bundled font, or an installed one when the text needs characters it lacks
+    (:func:`face_of`).
     """
 
     cell: float = DEFAULT_CELL
@@ -156,6 +170,17 @@ class Look:
     caption: str | None = None
     title: str | None = None
     theme: Theme | str = CLASSIC
+    font: str | os.PathLike | Face | None = None
+
+
+def face_of(look: Look) -> Face:
+    """The font ``look`` draws with, checked: FontError (a SpecError) naming what is wrong.
+
+    The texts given (title, caption) decide it with ``look.font`` (see
+    :func:`convanim.fonts.resolve`); convanim's own text is always covered.
+    """
+    caption = None if look.caption == "auto" else look.caption
+    return resolve((look.title, caption), look.font)
 
 
 @dataclass(frozen=True)
@@ -183,21 +208,26 @@ def _options(look: Look | None, limits: Limits | None, loose: dict) -> tuple[Loo
 
 
 def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC, *,
-                drawn: IsoLayout | FlatLayout | None = None, changed: bool = False, **picture):
+                drawn: IsoLayout | FlatLayout | None = None, changed: bool = False,
+                font: str | os.PathLike | Face | None = None, **picture):
     """Frames one at a time (P-mode images with one shared palette).
 
     ``picture``: style, numbers, labels, caption, title, as for :func:`layout`;
-    or ``drawn``, a layout already made. ``changed`` keeps in each frame's ``info``
-    where it differs from the one before (convanim.changed.Changed), which lets the
-    GIF writer skip whole-frame comparisons; for frames passed straight to the writer.
+    or ``drawn``, a layout already made. ``font`` as in :class:`Look`. ``changed``
+    keeps in each frame's ``info`` where it differs from the one before
+    (convanim.changed.Changed), which lets the GIF writer skip whole-frame
+    comparisons; for frames passed straight to the writer.
     """
-    return raster.frames(scene_of(drawn or layout(t, cell, **picture), theme_named(theme)), changed)
+    face = face_of(Look(caption=picture.get("caption"), title=picture.get("title"), font=font))
+    return raster.frames(scene_of(drawn or layout(t, cell, **picture), theme_named(theme), face),
+                         changed)
 
 
 def scene(t: Trace, look: Look | None = None, **loose) -> Scene:
     """The backend-neutral scene of ``t`` (:mod:`convanim.scene`)."""
     look, _ = _options(look, None, loose)
-    return scene_of(_layout_of(t, look), theme_named(look.theme))
+    face = face_of(look)
+    return scene_of(_layout_of(t, look), theme_named(look.theme), face)
 
 
 def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
@@ -207,7 +237,8 @@ def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
 
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
            **picture) -> list[Image.Image]:
-    """Every frame of the animation, as PIL images (``picture`` as for :func:`layout`)."""
+    """Every frame of the animation, as PIL images (``picture`` as for :func:`layout`,
+    and ``font`` as in :class:`Look`)."""
     return list(iter_frames(t, cell, theme, **picture))
 
 
@@ -252,12 +283,13 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
     drawn = fmt.picture or frames_dir is not None or strip is not None
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
                  limits.max_products)
+    face = face_of(look) if drawn else None
     with writer.staged() as staging:
         picture = None
         if drawn:
             picture = _layout_of(t, look)
             _check_canvas(t.spec, picture.size, look.cell, limits.max_size)
-        src = formats.Source(t, lambda: scene_of(picture, theme_named(look.theme)),
+        src = formats.Source(t, lambda: scene_of(picture, theme_named(look.theme), face),
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster
@@ -294,21 +326,26 @@ def _counted(frames: Iterable[Image.Image], total: int,
 
 
 def matrix_image(t: Trace, transpose: bool = False, vectors: bool = True, values: bool = False,
-                 cell: int = DEFAULT_CELL, theme: Theme = CLASSIC) -> Image.Image:
+                 cell: int = DEFAULT_CELL, theme: Theme = CLASSIC,
+                 font: str | os.PathLike | Face | None = None) -> Image.Image:
     """The conv2d trace ``t`` as its matrix C, (OH*OW) x (IH*IW), or C^T when ``transpose``.
 
     ``vectors`` draws X and Y = C X (or Y and X' = C^T Y) beside it; ``values`` writes
-    the weights instead of w(r,c). Raises SpecError past 64 rows or columns.
+    the weights instead of w(r,c); ``font`` as in :class:`Look`. Raises SpecError past
+    64 rows or columns.
     """
-    return raster.picture(scene_of(matrix_figure(t, transpose, vectors, values, cell), theme))
+    face = face_of(Look(font=font))
+    return raster.picture(scene_of(matrix_figure(t, transpose, vectors, values, cell), theme, face))
 
 
 def save_matrix(t: Trace, path: str | os.PathLike, transpose: bool = False, vectors: bool = True,
-                values: bool = False, cell: int = DEFAULT_CELL, theme: Theme = CLASSIC) -> Path:
+                values: bool = False, cell: int = DEFAULT_CELL, theme: Theme = CLASSIC,
+                font: str | os.PathLike | Face | None = None) -> Path:
     """Write the matrix figure as a still (.png, .svg or .pdf) at ``path``, atomically."""
     path = matrix_output(path)
+    face = face_of(Look(font=font))
     fig = matrix_figure(t, transpose, vectors, values, cell)
-    src = formats.Source(t, lambda: scene_of(fig, theme))
+    src = formats.Source(t, lambda: scene_of(fig, theme, face))
     with writer.staged() as staging:
         formats.format_of(path).still(staging.temp_for(path), src)
     return path
@@ -368,6 +405,8 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     if job.strip is not None and not pictures:
         raise SpecError(f"strip: needs a picture output ({', '.join(formats.PICTURES)}) to draw")
     drawn = bool(pictures) or job.frames_dir is not None
+    if drawn:
+        face_of(look)  # the font: given and readable, or found for every character
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
                  lim.max_products)
@@ -412,6 +451,8 @@ def run_job(job: Job, *, progress: Progress | None = None,
     in :func:`save`; ``progress`` gets the frames of each output in turn.
     """
     paths, pictures = check_job(job)
+    if pictures or job.frames_dir is not None:
+        job = replace(job, look=replace(job.look, font=face_of(job.look)))
     lim = job.limits
     t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight)
     written = []

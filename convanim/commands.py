@@ -6,16 +6,18 @@ their options), so this module never imports the gallery.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import click
 
-from . import __version__, api, formats
+from . import __version__, api, fonts, formats
 from .info import info_dict, info_text
 from .params import SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
@@ -59,6 +61,19 @@ def size_options(fn: Callable | None = None, *, stride_default: str | None = "1"
     ]):
         fn = decorator(fn)
     return fn
+
+
+font_option = click.option(
+    "--font", metavar="PATH[#N]",
+    help="Font file for all text (.ttf, .otf; PATH#N: face N of a .ttc collection). Default: "
+         "the bundled font, or an installed font that has every character of the title and "
+         "caption when the bundled one lacks some (e.g. Chinese).")
+
+
+def font_tag(face: fonts.Face) -> str:
+    """A short name part for a --font: 'font' and 6 hex digits of the font's bytes and face."""
+    digest = hashlib.sha256(Path(face.path).read_bytes() + b"#%d" % face.index).hexdigest()
+    return "font" + digest[:6]
 
 
 def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callable:
@@ -106,6 +121,7 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
                      metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe)."),
         click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
                      help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
+        font_option,
         click.option("--max-frames", type=Whole(1), default=api.MAX_FRAMES,
                      show_default=True, metavar="N",
                      help="Refuse animations with more frames than this."),
@@ -125,11 +141,15 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
          max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, **look) -> api.Job:
     """The job of a rendering command; the picture options make its :class:`api.Look`.
 
-    The default file name adds the style, --numbers and the theme when they are not
-    the defaults, so figures of one spec drawn differently do not overwrite each other;
-    with --frame N it is a PNG named ..._frameN.png.
+    The default file name adds the style, --numbers, the theme and a --font (a
+    short hash of the file) when they are not the defaults, so figures of one spec
+    drawn differently do not overwrite each other; with --frame N it is a PNG named
+    ..._frameN.png. The font is resolved here, before any work: a bad --font, or
+    text no font has, is a SpecError.
     """
     look = api.Look(theme=theme_named(theme_name, parse_colour_args(colors)), **look)
+    given = look.font is not None
+    look = replace(look, font=api.face_of(look))
     if output is None:
         parts = [spec.short_name()]
         if look.style != "iso":
@@ -138,6 +158,8 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
             parts.append("numbers")
         if theme_name != "classic":
             parts.append(theme_name)
+        if given:
+            parts.append(font_tag(look.font))
         if frame is not None:
             parts.append(f"frame{frame}")
         output = "_".join(parts) + (formats.DEFAULT_STILL if frame is not None
@@ -382,8 +404,9 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
 @click.option("--input", "input_file", metavar="FILE",
               help="Input matrix (.npy, .csv or whitespace-separated text).")
 @click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.")
+@font_option
 def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vectors, values, cell,
-           output, seed, input_file, weight_file) -> None:
+           output, seed, input_file, weight_file, font) -> None:
     """Draw a convolution as a sparse matrix C: Y = C X (PNG, SVG or PDF).
 
     C has one row per output cell and one column per input cell (both flattened
@@ -399,9 +422,12 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
       convanim matrix --i 5 --k 3 --s 2 --p 1 --values --no-vectors
     """
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+    face = api.face_of(api.Look(font=font))
     stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
+    if font is not None:
+        stem += "_" + font_tag(face)
     path = api.matrix_output(output if output is not None else stem + formats.DEFAULT_STILL)
     t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
     written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,
-                              cell=cell)
+                              cell=cell, font=face)
     click.echo(str(written))

@@ -23,7 +23,7 @@ from .layout import (
     band_item, bands_of, first_fill, grid_planes, moved,
 )
 from .numbers import Numbers
-from .text import max_of, mean_of, product_sum, scatter_products
+from .text import ARROW, NumberFormat, max_of, mean_of, product_sum, scatter_products
 
 FRONT_U, FRONT_V = (1.0, 0.0), (0.0, 1.0)
 OUTLINE_W = 2.5  # px, the footprint's outline
@@ -131,7 +131,7 @@ class FlatLayout(Picture):
                                             VALUE_SIZE, "text", "input_hl")
         if self.sum_box is not None:
             x0, y0, x1, y1 = self.sum_box
-            items.append(band_item("sum", step_text(t, step), x0, x1, y0, y1,
+            items.append(band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
                                    band_font(kernel.cell if kernel else self.grids["input"].cell)))
         return Overlay(tuple(items) + self.static, tuple(marks))
 
@@ -141,22 +141,24 @@ def _extent(cells: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, i
     return (int(a[:, 0].min()), int(a[:, 1].min())), (int(a[:, 0].max()) + 1, int(a[:, 1].max()) + 1)
 
 
-def step_text(t: Trace, step: int) -> tuple[str, ...]:
-    """The arithmetic of one step from its taps: products and sum, max, mean or scatter."""
+def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str, ...]:
+    """The arithmetic of one step from its taps: products and sum, max, mean or scatter,
+    its numbers in ``fmt`` (default: the figure's, :meth:`NumberFormat.of`)."""
+    fmt = fmt or NumberFormat.of(t)
     sl = t.taps(step)
     ins = t.tap_in[sl]
     xs = [float(t.input[r, c]) for r, c in ins]
     if t.spec.view == "scatter":
         ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
         r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
-        return scatter_products(float(t.input[r, c]), ws, [float(v) for v in t.tap_value[sl]])
+        return scatter_products(float(t.input[r, c]), ws, [float(v) for v in t.tap_value[sl]], fmt)
     if t.spec.op == "max_pool2d":
-        return max_of(xs, t.value(step))
+        return max_of(xs, t.value(step), fmt)
     if t.spec.op == "avg_pool2d":
         kh, kw = t.spec.kernel_size
-        return mean_of(xs, kh * kw, t.value(step))
+        return mean_of(xs, kh * kw, t.value(step), fmt)
     ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
-    return product_sum(xs, ws, t.value(step))
+    return product_sum(xs, ws, t.value(step), fmt)
 
 
 def _front(plane: Plane) -> Plane:
@@ -198,7 +200,7 @@ def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, label
             static.append(band_item("label", names[key], x - gap / 2 + 2, x + width + gap / 2 - 2,
                                     top - label_h, top, font))
         if n + 1 < len(order):
-            symbol = "*" if order[n + 1] == "kernel" else ("->" if spec.pooling or
+            symbol = "*" if order[n + 1] == "kernel" else (ARROW if spec.pooling or
                                                            spec.view == "scatter" else "=")
             sym = max(font * 1.3, 0.5 * cell)
             static.append(band_item("symbol", (symbol,), x + width + 2, x + width + gap - 2,

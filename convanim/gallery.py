@@ -62,7 +62,7 @@ RESERVED = ("name", "command", "formats")
 # Parameters the gallery sets itself, from the figure's name and formats.
 OWN = ("output", "frames_dir")
 # Options that name a file the figure reads: relative to the spec, confined to its folder.
-DATA_FILES = ("input_file", "weight_file")
+DATA_FILES = ("input_file", "weight_file", "font")
 MAX_SPEC_BYTES = 2**20
 MANIFEST = ".convanim-gallery.json"
 INDEX = "index.html"
@@ -219,13 +219,22 @@ def _error_key(message: str, cmd: click.Command, used: dict[str, str]) -> str:
     return head if re.fullmatch(r"\w+", head) else "-"
 
 
+# Options naming a file, relative to the spec's folder; a font may end in #N (a face).
+
+
+def _file_of(key: str, value: str) -> Path:
+    head, sep, tail = value.rpartition("#")
+    return Path(head) if key == "font" and sep and tail.isdigit() and not Path(value).is_file() \
+        else Path(value)
+
+
 def _file_digests(params: dict[str, Any]) -> dict[str, str]:
-    """Contents of the data files a figure reads, so an edited file re-renders it."""
+    """Contents of the files a figure reads (data, font), so an edited file re-renders it."""
     out = {}
     for key in DATA_FILES:
         value = params.get(key)
-        if isinstance(value, str) and Path(value).is_file():
-            out[key] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
+        if isinstance(value, str) and _file_of(key, value).is_file():
+            out[key] = hashlib.sha256(_file_of(key, value).read_bytes()).hexdigest()
     return out
 
 
@@ -314,9 +323,10 @@ def _format_errors(value: Any) -> list[str]:
     return []
 
 
-def _data_file(value: str, base: Path, allow_outside: bool) -> str:
-    """A spec's data file, relative to the spec's folder; SpecError when it leaves it."""
-    path = base / value
+def _data_file(key: str, value: str, base: Path, allow_outside: bool) -> str:
+    """A file a spec names (data, or a font with ``#N``), relative to the spec's folder;
+    SpecError when it leaves that folder."""
+    path = base / _file_of(key, value)
     if not allow_outside:
         try:
             inside = path.resolve().is_relative_to(base.resolve())
@@ -324,11 +334,11 @@ def _data_file(value: str, base: Path, allow_outside: bool) -> str:
             inside = False
         if not inside:
             raise SpecError(f"got {terminal(value)[:80]!r}, outside the spec's folder; a spec "
-                            "reads data files only inside its own folder (symlinks followed); "
+                            "reads files only inside its own folder (symlinks followed); "
                             "move the file there, or run with --allow-outside-files")
-    if path.exists():
+    if path.exists() and key != "font":  # a font is checked by the font loader
         data.check_file(path, repr(terminal(value)[:80]))
-    return str(path)
+    return str(base / value)
 
 
 def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
@@ -371,7 +381,7 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
         param = next(p for p in cmd.params if p.name == pname)
         try:
             if param.name in DATA_FILES and isinstance(value, str):
-                value = _data_file(value, base, allow_outside)
+                value = _data_file(param.name, value, base, allow_outside)
             args += _argv(param, value)  # type: ignore[arg-type]
         except SpecError as err:
             problems.append(f"key {key}: {err}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .engine import grid_map
-from .params import Pair, fmt_pair
+from .params import Pair
 from .spec import Spec
 
 
@@ -119,31 +119,66 @@ def _axis_formula(spec: Spec, ax: int) -> str:
     return f"floor(({i}+2*{p}-{span})/{s})+1={o}"
 
 
+# The picture's typography for formulas: x for products, a real minus, an arrow.
+_PICTURE_MATH = str.maketrans({"*": "\u00d7", "-": "\u2212"})
+
+
 def caption_auto(spec: Spec) -> tuple[str, ...]:
     """The parameters and the output-size formula with numbers, then a short form.
 
-    'i=5, k=3, s=2, p=1 -> o=floor((5+2*1-3)/2)+1=3', then 'i=5, k=3, s=2, p=1 -> o=3'.
+    'i=5, k=3, s=2, p=1 → o=floor((5+2×1−3)/2)+1=3', then 'i=5, k=3, s=2, p=1 → o=3'.
     """
-    parts = [f"i={fmt_pair(spec.input_size)}", f"k={fmt_pair(spec.kernel_size)}",
-             f"s={fmt_pair(spec.stride)}", f"p={fmt_pair(spec.padding)}"]
+    parts = [f"i={_pair_picture(spec.input_size, True)}", f"k={_pair_picture(spec.kernel_size, True)}",
+             f"s={_pair_picture(spec.stride)}", f"p={_pair_picture(spec.padding)}"]
     if spec.dilation != (1, 1):
-        parts.append(f"d={fmt_pair(spec.dilation)}")
+        parts.append(f"d={_pair_picture(spec.dilation)}")
     if spec.output_padding != (0, 0):
-        parts.append(f"op={fmt_pair(spec.output_padding)}")
+        parts.append(f"op={_pair_picture(spec.output_padding)}")
     head = {"max_pool2d": "max pool: ", "avg_pool2d": "avg pool: ",
             "conv_transpose2d": "transposed: "}.get(spec.op, "")
     params = head + ", ".join(parts)
     o = spec.output_size
-    rows, cols = _axis_formula(spec, 0), _axis_formula(spec, 1)
+    rows, cols = (_axis_formula(spec, ax).translate(_PICTURE_MATH) for ax in (0, 1))
     same = (spec.input_size[0] == spec.input_size[1] and spec.kernel_size[0] == spec.kernel_size[1]
             and rows == cols)
-    formula = f"o={rows}" if same else f"o={_hw(o)}: rows {rows}, cols {cols}"
-    return (f"{params} -> {formula}", f"{params} -> o={fmt_pair(o)}")
+    formula = f"o={rows}" if same else f"o={_hw_picture(o)}: rows {rows}, cols {cols}"
+    return (f"{params} \u2192 {formula}", f"{params} \u2192 o={_pair_picture(o, True)}")
+
+
+def _pair_picture(p: Pair, size: bool = False) -> str:
+    """A parameter pair as the pictures write it: '5'; a size '5×7', any other '(2,1)'."""
+    if p[0] == p[1]:
+        return str(p[0])
+    return f"{p[0]}\u00d7{p[1]}" if size else f"({p[0]},{p[1]})"
+
+
+def _hw_picture(p: Pair) -> str:
+    """A size as the pictures write it: '5×5'."""
+    return f"{p[0]}\u00d7{p[1]}"
+
+
+def _zeros_text(zeros: Pair) -> str:
+    """'1 zero between', '2 zeros between', '1,2 zeros between'; '' when none."""
+    if zeros == (0, 0):
+        return ""
+    n = str(zeros[0]) if zeros[0] == zeros[1] else f"{zeros[0]},{zeros[1]}"
+    return f"{n} zero{'' if n == '1' else 's'} between"
+
+
+def _padding_text(before: Pair, after: Pair) -> str:
+    """'padding 1', 'padding 1,2' (rows, cols), or 'padding 1 top/left, 2 bottom/right'
+    when the two sides differ; '' when there is none."""
+    def pair(p: Pair) -> str:
+        return str(p[0]) if p[0] == p[1] else f"{p[0]},{p[1]}"
+    if before == after:
+        return f"padding {pair(before)}" if before != (0, 0) else ""
+    return f"padding {pair(before)} top/left, {pair(after)} bottom/right"
 
 
 def grid_labels(spec: Spec) -> dict[str, tuple[str, ...]]:
-    """Names of the grids, longest form first: 'input 5x5, padding 1', 'kernel 3x3', 'output 3x3'."""
-    i, k, o = _hw(spec.input_size), _hw(spec.kernel_size), _hw(spec.output_size)
+    """Names of the grids, longest form first: 'input 5×5, padding 1', 'kernel 3×3', 'output 3×3'."""
+    i, k, o = (_hw_picture(spec.input_size), _hw_picture(spec.kernel_size),
+               _hw_picture(spec.output_size))
     pad = spec.padding
     pad_text = str(pad[0]) if pad[0] == pad[1] else f"{pad[0]},{pad[1]}"
     if spec.view == "scatter":
@@ -152,11 +187,12 @@ def grid_labels(spec: Spec) -> dict[str, tuple[str, ...]]:
                if pad != (0, 0) else (f"output {o}",))
     elif spec.transposed:
         g = grid_map(spec)
-        zeros = [s - 1 for s in spec.stride]
-        z = str(zeros[0]) if zeros[0] == zeros[1] else f"{zeros[0]},{zeros[1]}"
-        b = str(g.origin[0]) if g.origin[0] == g.origin[1] else f"{g.origin[0]},{g.origin[1]}"
-        inp = (f"input {i}, {z} zero(s) between, padding {b}", f"input {i}, stretched",
-               f"input {i}")
+        zeros = (spec.stride[0] - 1, spec.stride[1] - 1)
+        after = (g.origin[0] + spec.output_padding[0], g.origin[1] + spec.output_padding[1])
+        parts = [p for p in (_zeros_text(zeros), _padding_text(tuple(g.origin), after)) if p]
+        short = f"input {i}, stretched" if zeros != (0, 0) else f"input {i}, padded"
+        inp = tuple(dict.fromkeys(
+            ([f"input {i}, {', '.join(parts)}", short] if parts else []) + [f"input {i}"]))
         out = (f"output {o}",)
     else:
         inp = (f"input {i}, padding {pad_text}", f"input {i}") if pad != (0, 0) else (f"input {i}",)

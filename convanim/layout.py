@@ -14,6 +14,7 @@ reference's.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,7 +136,10 @@ class TextItem:
 
     ``colour`` and ``on`` are Theme fields: the text colour and the fill beneath
     it (the renderer swaps to ``text_inverse`` where that reads better).
-    ``where`` = (grid, row, col) and ``value`` tie a number to the trace.
+    ``where`` = (grid, row, col) and ``value`` tie a number to the trace. ``like``,
+    when given, is the widest text of the item's group (the numbers of one grid): the
+    item is drawn no larger than ``like`` could be in the same slot, so the numbers of
+    a grid share one size instead of the longer ones shrinking alone.
     """
 
     kind: str  # input, padding, weight, output, kernel, sum, label, title, caption
@@ -147,6 +151,7 @@ class TextItem:
     on: str = "background"
     where: tuple[str, int, int] | None = None
     value: float | None = None
+    like: str | None = None
 
     @property
     def text(self) -> str:
@@ -193,13 +198,20 @@ def cell_slot(plane: Plane, r: int, c: int, box=FULL, clear: float = TEXT_CLEAR,
 
 
 def cell_text(kind: str, plane: Plane, grid: str, r: int, c: int, value: float, size: float,
-              colour: str = "text", on: str = "background", box=FULL) -> list[TextItem]:
-    """The number ``value`` in cell (r, c) of ``plane`` (empty list when no room)."""
+              colour: str = "text", on: str = "background", box=FULL,
+              decimals: int | None = None, like: str | None = None) -> list[TextItem]:
+    """The number ``value`` in cell (r, c) of ``plane`` with ``decimals`` decimals (None:
+    as few as it needs), sized as ``like`` (see :class:`TextItem`); an empty list when
+    there is no room."""
     slot = cell_slot(plane, r, c, box)
     if slot is None:
         return []
-    return [TextItem(kind, (fmt_num(value),), slot[0], slot[1], size * plane.cell, colour, on,
-                     (grid, int(r), int(c)), float(value))]
+    return [TextItem(kind, (fmt_num(value, decimals),), slot[0], slot[1], size * plane.cell, colour, on,
+                     (grid, int(r), int(c)), float(value), like)]
+
+
+TITLE_SCALE = 1.3  # the title's font, times the labels' and caption's
+TITLE_BAND = 2.3  # the title's band height per px of its font: its line and the space below
 
 
 def band_font(cell: float) -> float:
@@ -214,8 +226,11 @@ def band_item(kind: str, texts: tuple[str, ...], x0: float, x1: float, y0: float
 
 
 def text_width(texts: tuple[str, ...], size: float) -> float:
-    """A generous estimate of the drawn width of the shortest form (layouts cannot measure)."""
-    return min(len(t) for t in texts) * CHAR_W * size
+    """A generous estimate of the drawn width of the shortest form (layouts cannot measure):
+    a wide character (CJK) is one em, any other :data:`CHAR_W`."""
+    def width(t: str) -> float:
+        return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else CHAR_W for c in t)
+    return min(width(t) for t in texts) * size
 
 
 def add_bands(size: tuple[float, float], cell: float, top: list[tuple[str, tuple[str, ...]]],
@@ -225,20 +240,33 @@ def add_bands(size: tuple[float, float], cell: float, top: list[tuple[str, tuple
     Returns the new canvas size, the shift (dx, dy) of the picture and the text
     items. The canvas widens to the estimated width of each band's first form.
     """
-    font = band_font(cell)
-    height = font * 1.8
+    base = band_font(cell)
     margin = max(4.0, 0.25 * cell)
+
+    def font(kind: str) -> float:
+        return base * (TITLE_SCALE if kind == "title" else 1.0)
+
+    def height(kind: str) -> float:
+        # The title's band also leaves room below it, setting it apart from the picture.
+        return font(kind) * (TITLE_BAND if kind == "title" else 1.8)
+
     w, h = size
-    width = max([w] + [text_width(texts[:1], font) + 2 * margin for _, texts in top + bottom])
-    dx, dy = (width - w) / 2, len(top) * height
+    width = max([w] + [text_width(texts[:1], font(kind)) + 2 * margin
+                       for kind, texts in top + bottom])
+    dx, dy = (width - w) / 2, sum(height(kind) for kind, _ in top)
     items = []
-    for n, (kind, texts) in enumerate(top):
-        items.append(band_item(kind, texts, margin, width - margin, n * height,
-                               (n + 1) * height, font))
-    for n, (kind, texts) in enumerate(bottom):
-        y = dy + h + n * height
-        items.append(band_item(kind, texts, margin, width - margin, y, y + height, font))
-    new = (int(np.ceil(width)), int(np.ceil(h + (len(top) + len(bottom)) * height)))
+    y = 0.0
+    for kind, texts in top:
+        # The title sits in the upper part of its band: the rest is the space below it.
+        text_h = font(kind) * 1.8
+        items.append(band_item(kind, texts, margin, width - margin, y, y + text_h, font(kind)))
+        y += height(kind)
+    y = dy + h
+    for kind, texts in bottom:
+        items.append(band_item(kind, texts, margin, width - margin, y, y + height(kind),
+                               font(kind)))
+        y += height(kind)
+    new = (int(np.ceil(width)), int(np.ceil(y)))
     return new, (dx, dy), items
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from .engine import Trace, trace
 from .params import SpecError, fmt_pair
 from .spec import transpose_of
+from .text import TIMES, NumberFormat, fmt_num
 
 # Past this many rows or columns the labels of C are too small to read in any
 # picture that fits a screen: 64 is an 8x8 input (or output).
@@ -133,12 +134,15 @@ def check_size(t: Trace) -> None:
         )
 
 
-def fmt_value(v: float) -> str:
-    """Whole numbers as integers, others with 3 significant digits."""
-    v = float(v)
-    if v.is_integer():
-        return str(int(v))
-    return f"{v:.3g}"
+def fmt_value(v: float, decimals: int | None = None) -> str:
+    """A value of the figure, as the animations write it (:func:`convanim.text.fmt_num`)."""
+    return fmt_num(v, decimals)
+
+
+def fmt_values(values) -> list[str]:
+    """Values of one vector (or the weights), all with the decimals the most exact needs."""
+    d = NumberFormat.decimals(np.asarray(values, dtype=np.float64))
+    return [fmt_num(v, d) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
 def _cell_label(r: int, c: int) -> str:
@@ -182,14 +186,14 @@ def matrix_figure(t: Trace, transpose: bool = False, vectors: bool = True, value
     row_names, col_names = _flat_labels("y", out_shape), _flat_labels("x", in_shape)
     vec_in, vec_out = np.asarray(t.input).ravel(), np.asarray(t.output).ravel()
     name_in, name_out = "X", "Y"
-    caption = f"Y = C X      C: {taps.shape[0]} x {taps.shape[1]}"
+    caption = f"Y = C X      C: {taps.shape[0]} {TIMES} {taps.shape[1]}"
     if transpose:
         taps = taps.T
         row_names, col_names = col_names, row_names
         back = trace(transpose_of(spec), t.output, t.weight)
         vec_in, vec_out = vec_out, np.asarray(back.output).ravel()
         name_in, name_out = "Y", "X'"
-        caption = f"X' = C{SUP_T} Y      C{SUP_T}: {taps.shape[0]} x {taps.shape[1]}"
+        caption = f"X' = C{SUP_T} Y      C{SUP_T}: {taps.shape[0]} {TIMES} {taps.shape[1]}"
     if not vectors:
         caption = caption.split("      ", 1)[1]
     caption = f"{caption}      ({_describe(spec)})"
@@ -197,7 +201,7 @@ def matrix_figure(t: Trace, transpose: bool = False, vectors: bool = True, value
 
     weight = np.asarray(t.weight, dtype=np.float64).ravel()
     if values:
-        tap_text = [fmt_value(v) for v in weight]
+        tap_text = fmt_values(weight)
     else:
         tap_text = [f"w({a},{b})" for a in range(kh) for b in range(kw)]
 
@@ -206,7 +210,7 @@ def matrix_figure(t: Trace, transpose: bool = False, vectors: bool = True, value
     col_chars = max([len(s) for s in tap_text] + [len(s) for s in col_names] + [1])
     if vectors:
         col_chars = max([col_chars, len(name_out)]
-                        + [len(fmt_value(v)) for v in np.concatenate([vec_in, vec_out])])
+                        + [len(s) for s in fmt_values(vec_in) + fmt_values(vec_out)])
     cw = max(ch, _text_w(col_chars, ch, CHAR_W))
     hw = max(_text_w(max(len(s) for s in row_names), ch, CHAR_W_HEAD), ch // 2)
     m = max(4, ch // 2)  # outer margin
@@ -248,19 +252,20 @@ def matrix_figure(t: Trace, transpose: bool = False, vectors: bool = True, value
             else:
                 labels.append(Label(box, "0", ZERO))
     brackets = [Box(x_mat - b, y_mat - b, x_end + b, y_mat + rows * ch + b)]
+    in_text, out_text = fmt_values(vec_in), fmt_values(vec_out)
     if vectors:
         for j in range(cols):
             box = Box(x_mat + j * cw, y_in, x_mat + (j + 1) * cw, y_in + ch)
             cells.append((box, VEC_IN))
             grid.append(box)
-            labels.append(Label(box, fmt_value(vec_in[j]), VEC_IN))
+            labels.append(Label(box, in_text[j], VEC_IN))
         labels.append(Label(Box(m, y_in, m + hw, y_in + ch), name_in, NAME, "right"))
         brackets.append(Box(x_mat - b, y_in - b, x_end + b, y_in + ch + b))
         for r in range(rows):
             box = Box(x_out, y_mat + r * ch, x_out + cw, y_mat + (r + 1) * ch)
             cells.append((box, VEC_OUT))
             grid.append(box)
-            labels.append(Label(box, fmt_value(vec_out[r]), VEC_OUT))
+            labels.append(Label(box, out_text[r], VEC_OUT))
         labels.append(Label(Box(x_out, y_head, x_out + cw, y_head + ch), name_out, NAME))
         brackets.append(Box(x_out - b, y_mat - b, x_out + cw + b, y_mat + rows * ch + b))
     taps.setflags(write=False)

@@ -19,6 +19,7 @@ from .layout import (
     CROP, FOOT_VALUE_SIZE, FULL, MARK_W, PAD, REAL, VALUE_SIZE, VALUE_TOP, WEIGHT_BOX,
     WEIGHT_MIN_CELL, WEIGHT_SIZE, Mark, Plane, TextItem, cell_slot, cell_text,
 )
+from .text import NumberFormat
 
 Part = tuple[TextItem, ...]
 
@@ -36,6 +37,29 @@ def kernel_weights(t: Trace, step: int) -> dict[tuple[int, int], float]:
             for (r, c), i, j in zip(t.footprint(step), a, b)}
 
 
+def running_sums(t: Trace) -> np.ndarray:
+    """Every value an output cell shows in the scatter view: the sums of its products so
+    far, after each product in step order."""
+    keys = t.tap_out[:, 0].astype(np.int64) * t.spec.output_size[1] + t.tap_out[:, 1]
+    order = np.argsort(keys, kind="stable")
+    vals, keys = np.asarray(t.tap_value, dtype=np.float64)[order], keys[order]
+    sums = np.cumsum(vals)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    before = np.repeat(np.r_[0.0, sums][starts], np.diff(np.r_[starts, len(keys)]))
+    return sums - before
+
+
+def widest_texts(t: Trace, fmt: NumberFormat) -> dict[str, str]:
+    """Kind -> the widest number that kind shows in this figure (its cells share its size)."""
+    out = running_sums(t) if t.spec.view == "scatter" else t.output
+    got = {"input": fmt.widest("input", np.r_[np.ravel(t.input), 0.0]),
+           "output": fmt.widest("output", out)}
+    if t.weight is not None:
+        got["weight"] = got["kernel"] = fmt.widest("weight", t.weight)
+    got["padding"] = got["input"]
+    return {k: v for k, v in got.items() if v is not None}
+
+
 class Numbers:
     """Text items and marks of each frame on the grid the kernel covers (``inp``) and
     the output (``out``).
@@ -48,6 +72,8 @@ class Numbers:
 
     def __init__(self, t: Trace, inp: Plane, out: Plane):
         self.t, self.inp, self.out = t, inp, out
+        self.fmt = NumberFormat.of(t)  # one format per grid for the whole figure
+        self.like = widest_texts(t, self.fmt)  # and one size: the widest number of each grid
         self.with_weights = inp.cell >= WEIGHT_MIN_CELL
         self._made: dict = {}
         self._scatter = t.spec.view == "scatter"
@@ -78,7 +104,8 @@ class Numbers:
         got = self._made.get(key)
         if got is None:
             got = self._made[key] = tuple(cell_text(kind, plane, grid, r, c, value, size, colour,
-                                                    on, box))
+                                                    on, box, self.fmt.of_kind(kind),
+                                                    self.like.get(kind)))
         return got
 
     def _put(self, kind, plane, grid, r, c, value, colour, on, weight=None) -> Part:

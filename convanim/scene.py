@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Union
 
 from .flat import FlatLayout
+from .fonts import Face
 from .iso import IsoLayout
 from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem
 from .matrix import SUP_T, Label, MatrixFigure
@@ -64,9 +65,10 @@ class Text:
     """One line of text as fitted.
 
     ``(x, y)`` is where Pillow's anchor ``anchor`` ("la": top-left of the line,
-    "ls": left end of the baseline) sits, for the bundled font at ``size`` px;
-    ``rect`` is its ink box; ``forms`` the alternatives tried, ``text`` the one that fit. Backends drawing with other fonts place the text at
-    ``ax`` on ``baseline`` with the alignment ``align`` (start, middle, end).
+    "ls": left end of the baseline) sits, for ``face`` (None: the bundled font)
+    at ``size`` px; ``rect`` is its ink box; ``forms`` the alternatives tried,
+    ``text`` the one that fit. Backends drawing with other fonts place the text
+    at ``ax`` on ``baseline`` with the alignment ``align`` (start, middle, end).
     """
 
     text: str
@@ -83,6 +85,7 @@ class Text:
     cell: Cell | None = None
     value: float | None = None
     forms: tuple[str, ...] = ()  # every form the layout offered, longest first; ``text`` fitted
+    face: Face | None = None  # the font it was fitted with and is drawn in
 
 
 Op = Union[Shape, Text]
@@ -106,7 +109,8 @@ class Scene:
     ``crisp`` scenes (the matrix figure) are drawn at one pixel per unit with
     no anti-aliasing of fills; the others are anti-aliased. ``cover`` is the
     polygon that hides the connecting lines (the output plane), ``has_text``
-    whether any frame carries text.
+    whether any frame carries text. ``face`` is the font of every text (None:
+    the bundled font), which the vector backends name or embed.
     """
 
     size: tuple[int, int]
@@ -120,6 +124,7 @@ class Scene:
     has_text: bool = False
     crisp: bool = False
     title: str = ""
+    face: Face | None = None
     # The fresh shapes of one frame alone, without the rest of it (see still()).
     fresh_of: Callable[[int], tuple[Op, ...]] = field(default=lambda step: (), repr=False)
 
@@ -204,13 +209,15 @@ def outside(p0: Point, p1: Point, poly: tuple[Point, ...]) -> list[tuple[Point, 
 Layout = Union[IsoLayout, FlatLayout]
 
 
-def scene_of(picture: Layout | MatrixFigure, theme: Theme = CLASSIC) -> Scene:
-    """The scene of an iso, flat or matrix layout in ``theme``."""
+def scene_of(picture: Layout | MatrixFigure, theme: Theme = CLASSIC,
+             face: Face | None = None) -> Scene:
+    """The scene of an iso, flat or matrix layout in ``theme``, its text in ``face``
+    (None: the bundled font)."""
     if isinstance(picture, MatrixFigure):
-        return matrix_scene(picture, theme)
+        return matrix_scene(picture, theme, face)
     if isinstance(picture, FlatLayout):
-        return flat_scene(picture, theme)
-    return iso_scene(picture, theme)
+        return flat_scene(picture, theme, face)
+    return iso_scene(picture, theme, face)
 
 
 def _title(layout: Layout) -> str:
@@ -243,21 +250,21 @@ def cell_shape(plane: Plane, r: int, c: int, fill: RGB | None, edge: RGB, role: 
                  role=role, cell=(grid, int(r), int(c)))
 
 
-def text_op(item: TextItem, theme: Theme) -> Text | None:
-    """The fitted text of ``item``, or None when no form fits its slot."""
-    placed = fit(item)
+def text_op(item: TextItem, theme: Theme, face: Face | None = None) -> Text | None:
+    """The fitted text of ``item`` in ``face``, or None when no form fits its slot."""
+    placed = fit(item, face)
     if placed is None:
         return None
-    return _placed_text(placed, text_colour(theme, item), item)
+    return _placed_text(placed, text_colour(theme, item), item, face)
 
 
-def _placed_text(placed: Placed, colour: RGB, item: TextItem) -> Text:
+def _placed_text(placed: Placed, colour: RGB, item: TextItem, face: Face | None) -> Text:
     ss = METRIC_SCALE
     x, y = placed.xy[0] / ss, placed.xy[1] / ss
-    base = y + ascent(round(placed.size * ss)) / ss
+    base = y + ascent(round(placed.size * ss), face) / ss
     return Text(placed.text, placed.size, x, y, colour, placed.rect, base,
                 (placed.rect[0] + placed.rect[2]) / 2, "middle", "la", item.kind, item.where,
-                item.value, item.texts)
+                item.value, item.texts, face)
 
 
 def mark_op(mark: Mark, theme: Theme) -> Shape:
@@ -270,8 +277,9 @@ _UNSEEN = object()
 class _Overlay:
     """Text items and marks as operations, each converted once (they recur from frame to frame)."""
 
-    def __init__(self, theme: Theme):
+    def __init__(self, theme: Theme, face: Face | None = None):
         self.theme = theme
+        self.face = face
         self.known: dict = {}  # by value: one operation object per value
         self.by_id: dict = {}  # id -> (element, operation): the element kept, so the id stays its
 
@@ -283,7 +291,7 @@ class _Overlay:
                 op = self.known.get(e, _UNSEEN)
                 if op is _UNSEEN:
                     op = self.known[e] = (mark_op(e, self.theme) if isinstance(e, Mark)
-                                          else text_op(e, self.theme))
+                                          else text_op(e, self.theme, self.face))
                 hit = self.by_id[id(e)] = (e, op)
             if hit[1] is not None:
                 out.append(hit[1])
@@ -292,7 +300,7 @@ class _Overlay:
 
 # The iso picture ------------------------------------------------------------------
 
-def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC) -> Scene:
+def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = None) -> Scene:
     scatter = layout.trace.spec.view == "scatter"
     low, up = layout.lower, layout.upper
     still_low = plane_ops(low, {REAL: (theme.input, "input")}, theme, "input")
@@ -319,7 +327,7 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC) -> Scene:
                 cells[key] = cell_shape(up, r, c, theme.crop, theme.crop, "crop", "output", True)
         return cells[key]
 
-    overlay = _Overlay(theme)
+    overlay = _Overlay(theme, face)
 
     def fresh_of(step: int) -> tuple[Shape, ...]:
         if not scatter:
@@ -342,17 +350,17 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC) -> Scene:
 
     return Scene(layout.size, theme, tuple(still_low), tuple(still_high), layout.n_frames,
                  frame_of, theme.connector, cover, layout.has_text, title=_title(layout),
-                 fresh_of=fresh_of)
+                 face=face, fresh_of=fresh_of)
 
 
 # The flat picture ----------------------------------------------------------------
 
-def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC) -> Scene:
+def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC, face: Face | None = None) -> Scene:
     grids: list[Shape] = []
     for name, plane in layout.grids.items():
         role = layout.fills[name]
         grids += plane_ops(plane, {REAL: (getattr(theme, role), role)}, theme, name)
-    overlay = _Overlay(theme)
+    overlay = _Overlay(theme, face)
     cells: dict = {}  # a shaded cell's shape, made once: cells recur from frame to frame
 
     def cell(name: str, r: int, c: int, role: str, faint: bool) -> Shape:
@@ -377,7 +385,7 @@ def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC) -> Scene:
         return Frame(fresh=tuple(cell(*c) for c in shapes.fresh), over=tuple(over), texts=texts)
 
     return Scene(layout.size, theme, tuple(grids), (), layout.n_frames, frame_of,
-                 theme.connector, None, layout.has_text, title=_title(layout),
+                 theme.connector, None, layout.has_text, title=_title(layout), face=face,
                  fresh_of=fresh_of)
 
 
@@ -416,24 +424,26 @@ def _runs(text: str) -> list[tuple[str, bool]]:
     return parts
 
 
-def _text_width(text: str, size: int) -> float:
+def _text_width(text: str, size: int, face: Face | None) -> float:
     small = round(size * 0.65)
-    return sum(advance(s, small if sup else size) for s, sup in _runs(text))
+    return sum(advance(s, small if sup else size, face) for s, sup in _runs(text))
 
 
-def _fit_size(texts: list[str], target: int, box_w: int, box_h: int, pad: int) -> int:
+def _fit_size(texts: list[str], target: int, box_w: int, box_h: int, pad: int,
+              face: Face | None) -> int:
     """The largest size <= target at which every text fits inside box minus ``pad``."""
     size = max(1, target)
-    widest = max(set(texts), key=lambda s: _text_width(s, size))
-    while size > 6 and (_text_width(widest, size) > box_w - 2 * pad or size > box_h - 2 * pad):
+    widest = max(set(texts), key=lambda s: _text_width(s, size, face))
+    while size > 6 and (_text_width(widest, size, face) > box_w - 2 * pad
+                        or size > box_h - 2 * pad):
         size -= 1
     return size
 
 
-def _label_texts(label: Label, size: int, colour: RGB, pad: int) -> list[Text]:
+def _label_texts(label: Label, size: int, colour: RGB, pad: int, face: Face | None) -> list[Text]:
     """One label as baseline-anchored runs (the superscript T small and raised)."""
     box = label.box
-    width = _text_width(label.text, size)
+    width = _text_width(label.text, size, face)
     if label.align == "left":
         x = box.x0 + pad
     elif label.align == "right":
@@ -441,23 +451,23 @@ def _label_texts(label: Label, size: int, colour: RGB, pad: int) -> list[Text]:
     else:
         x = (box.x0 + box.x1 - width) / 2
     # Centre the capital height on the box's middle, on a common baseline.
-    cap = -font(size).getbbox("X", anchor="ls")[1]
+    cap = -font(size, face).getbbox("X", anchor="ls")[1]
     base = (box.y0 + box.y1) / 2 + cap / 2
     out = []
     align = {"left": "start", "right": "end"}.get(label.align, "middle")
     for s, sup in _runs(label.text):
         px = round(size * 0.65) if sup else size
         y = base - (cap * 0.45 if sup else 0)
-        l, t, r, b = font(px).getbbox(s, anchor="ls")
-        adv = advance(s, px)
+        l, t, r, b = font(px, face).getbbox(s, anchor="ls")
+        adv = advance(s, px, face)
         ax = {"start": x, "middle": x + adv / 2, "end": x + adv}[align]
         out.append(Text(s, float(px), x, y, colour, (x + l, y + t, x + r, y + b), y, ax, align,
-                        "ls", label.role))
+                        "ls", label.role, face=face))
         x += adv
     return out
 
 
-def matrix_scene(fig: MatrixFigure, theme: Theme = CLASSIC) -> Scene:
+def matrix_scene(fig: MatrixFigure, theme: Theme = CLASSIC, face: Face | None = None) -> Scene:
     """One still frame: filled cells, the grid, brackets, the labels."""
     col = matrix_colours(theme)
     ops: list[Op] = []
@@ -485,12 +495,12 @@ def matrix_scene(fig: MatrixFigure, theme: Theme = CLASSIC) -> Scene:
         box_w = min(lb.box.width for lb in labels)
         box_h = min(lb.box.height for lb in labels)
         size = _fit_size([lb.text for lb in labels], round(MATRIX_FONT[role] * fig.cell),
-                         box_w, box_h, pad)
+                         box_w, box_h, pad, face)
         colour = {"zero": col["zero"], "row_head": col["head"], "col_head": col["head"]}.get(
             role, col["text"])
         for label in labels:
-            ops.extend(_label_texts(label, size, colour, pad))
+            ops.extend(_label_texts(label, size, colour, pad, face))
     title = "the transposed convolution as the matrix C^T" if fig.transpose else \
         "the convolution as a matrix C"
     return Scene(fig.size, theme, tuple(ops), (), 1, lambda step: Frame(), has_text=True,
-                 crisp=True, title=title)
+                 crisp=True, title=title, face=face)

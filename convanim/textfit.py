@@ -1,7 +1,7 @@
 """Text fitting and contrast: which form of a text fits its slot, at what size, in which colour.
 
-Font metrics only (Pillow's bundled scalable font, Aileron); nothing is drawn
-here. Sizes are measured at METRIC_SCALE times the canvas size, the raster's
+Font metrics only, of the figure's :class:`convanim.fonts.Face` (the bundled
+font unless the figure's text needs another); nothing is drawn here. Sizes are measured at METRIC_SCALE times the canvas size, the raster's
 supersampling, so the size chosen is one the raster can draw exactly.
 """
 
@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
+from .fonts import Face, bundled
 from .layout import Point, TextItem
 from .theme import RGB, Theme
 
@@ -31,30 +32,26 @@ class Placed:
     xy: tuple[float, float]  # top-left origin of the text (Pillow's "la" anchor), METRIC_SCALE px
 
 
-@lru_cache(maxsize=None)
-def font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's own scalable font (Aileron, Pillow >= 10.1): no system font needed."""
-    return ImageFont.load_default(size=max(1, size))
-
-
-def font_bytes() -> bytes:
-    """The TrueType file of :func:`font`, for backends that embed it (PDF)."""
-    return font(12).font_bytes
+@lru_cache(maxsize=1024)
+def font(size: int, face: Face | None = None) -> ImageFont.FreeTypeFont:
+    """``face`` (default: the bundled font) at ``size`` px, loaded once per size."""
+    face = face or bundled()
+    return ImageFont.truetype(face.path, max(1, size), index=face.index)
 
 
 @lru_cache(maxsize=1 << 16)
-def ink(text: str, size: int) -> tuple[int, int, int, int]:
-    return font(size).getbbox(text)
+def ink(text: str, size: int, face: Face | None = None) -> tuple[int, int, int, int]:
+    return font(size, face).getbbox(text)
 
 
 @lru_cache(maxsize=1 << 12)
-def ascent(size: int) -> int:
+def ascent(size: int, face: Face | None = None) -> int:
     """Distance from the "la" origin down to the baseline, at font size ``size``."""
-    return font(size).getmetrics()[0]
+    return font(size, face).getmetrics()[0]
 
 
-def advance(text: str, size: int) -> float:
-    return font(size).getlength(text)
+def advance(text: str, size: int, face: Face | None = None) -> float:
+    return font(size, face).getlength(text)
 
 
 def _inside(points, slot) -> bool:
@@ -71,7 +68,7 @@ def _inside(points, slot) -> bool:
 
 
 @lru_cache(maxsize=1 << 16)
-def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...]):
+def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face: Face | None):
     """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None."""
     ss = METRIC_SCALE
     nominal = int(size * ss)
@@ -80,7 +77,7 @@ def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...]):
         floor = MIN_FONT * ss if last else max(MIN_FONT * ss, SHRINK_FLOOR * nominal)
         px = nominal
         while px >= floor:
-            l, t, r, b = ink(text, px)
+            l, t, r, b = ink(text, px, face)
             w, h = (r - l) / ss, (b - t) / ss
             rect = (-w / 2, -h / 2, w / 2, h / 2)
             corners = ((rect[0], rect[1]), (rect[2], rect[1]), (rect[2], rect[3]), (rect[0], rect[3]))
@@ -90,11 +87,18 @@ def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...]):
     return None
 
 
-def fit(item: TextItem) -> Placed | None:
-    """The first form of ``item`` that fits its slot at the largest size, centred; None: left out."""
+def fit(item: TextItem, face: Face | None = None) -> Placed | None:
+    """The first form of ``item`` that fits its slot at the largest size in ``face``, centred;
+    None: left out."""
     cx, cy = item.centre
     rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
-    got = _fit_rel(item.texts, item.size, rel)
+    size = item.size
+    if item.like is not None:
+        # No larger than the widest text of the group in this slot: one size for the group.
+        widest = _fit_rel((item.like,), size, rel, face)
+        if widest is not None:
+            size = min(size, widest[1] / METRIC_SCALE)
+    got = _fit_rel(item.texts, size, rel, face)
     if got is None:
         return None
     text, px, (x0, y0, x1, y1), (l, t, r, b) = got

@@ -79,10 +79,10 @@ def test_sum_line_is_the_products_of_the_step():
     for step in range(t.n_steps):
         full = _sum_item(L, step).texts[0]
         sl = t.taps(step)
-        terms = [f"{fmt_num(t.input[tuple(a)])}*{fmt_num(t.weight[tuple(b)])}"
+        terms = [f"{fmt_num(t.input[tuple(a)])}\u00d7{fmt_num(t.weight[tuple(b)])}"
                  for a, b in zip(t.tap_in[sl], t.tap_w[sl])]
         assert full == " + ".join(terms) + f" = {fmt_num(t.output[tuple(t.anchor[step])])}"
-        lhs = sum(float(a) * float(b) for a, b in (term.split("*") for term in terms))
+        lhs = sum(float(a) * float(b) for a, b in (term.split("\u00d7") for term in terms))
         assert lhs == pytest.approx(t.output[tuple(t.anchor[step])])
 
 
@@ -92,7 +92,7 @@ def test_sum_line_elides_the_middle_when_narrow():
     from convanim.textfit import fit
     item = _sum_item(L, 12)
     placed = fit(item)
-    assert placed is not None and "..." in placed.text
+    assert placed is not None and "\u2026" in placed.text
     assert placed.text.endswith(f"= {fmt_num(t.value(12))}")
 
 
@@ -110,7 +110,7 @@ def test_scatter_sum_line():
     t = ca.trace_of(ca.conv_transpose2d(2, 2, 1, view="scatter"), seed=1)
     text = step_text(t, 3)[0]
     x = fmt_num(t.input[1, 1])
-    assert text.startswith(f"{x}*") and text.endswith("added to the output")
+    assert text.startswith(f"{x}\u00d7") and text.endswith("added to the output")
     assert text.count("=") == 4
 
 
@@ -166,8 +166,8 @@ def _eval_formula(formula):
 def test_caption_formula_computes_the_output_size(spec):
     full, short = caption_auto(spec)
     assert short.endswith(f"o={spec.output_size[0]}" if spec.output_size[0] == spec.output_size[1]
-                          else f"o={spec.output_size[0]}x{spec.output_size[1]}")
-    formula = full.split("-> o=", 1)[1]
+                          else f"o={spec.output_size[0]}\u00d7{spec.output_size[1]}")
+    formula = full.split("\u2192 o=", 1)[1].replace("\u00d7", "*").replace("\u2212", "-")
     parts = formula.split(": rows ", 1)[1].split(", cols ") if ": rows " in formula else [formula] * 2
     for axis, f in enumerate(parts):
         value, o = _eval_formula(f)
@@ -175,18 +175,19 @@ def test_caption_formula_computes_the_output_size(spec):
 
 
 def test_caption_example_from_the_brief():
-    assert caption_auto(ca.conv2d(5, 3, 2, 1))[0] == "i=5, k=3, s=2, p=1 -> o=floor((5+2*1-3)/2)+1=3"
+    assert (caption_auto(ca.conv2d(5, 3, 2, 1))[0]
+            == "i=5, k=3, s=2, p=1 \u2192 o=floor((5+2\u00d71\u22123)/2)+1=3")
 
 
 def test_labels_name_the_grids():
     assert grid_labels(ca.conv2d(5, 3, 2, 1)) == {
-        "input": ("input 5x5, padding 1", "input 5x5"), "kernel": ("kernel 3x3",),
-        "output": ("output 3x3",)}
+        "input": ("input 5\u00d75, padding 1", "input 5\u00d75"), "kernel": ("kernel 3\u00d73",),
+        "output": ("output 3\u00d73",)}
     t = ca.trace_of(ca.transpose_of(ca.conv2d(6, 3, 2, 1)))
     labels = [i for i in layout(t, style="flat").static if i.kind == "label"]
-    assert [i.texts[-1] for i in labels] == ["input 3x3", "kernel 3x3", "output 6x6"]
+    assert [i.texts[-1] for i in labels] == ["input 3\u00d73", "kernel 3\u00d73", "output 6\u00d76"]
     iso = iso_layout(t, labels=True)
-    assert [i.texts[-1] for i in iso.static] == ["output 6x6", "input 3x3"]
+    assert [i.texts[-1] for i in iso.static] == ["output 6\u00d76", "input 3\u00d73"]
     assert iso.size[1] > iso_layout(t).size[1]
     assert [i for i in layout(t, style="flat", labels=False).static if i.kind == "label"] == []
 

@@ -114,7 +114,8 @@ def test_values_label_the_weights():
     t = ca.trace(ca.conv2d(4, 3), np.arange(16.0).reshape(4, 4), w)
     fig = matrix_figure(t, values=True, vectors=False)
     first_row = [lb.text for lb in fig.labels if lb.role in (TAP, ZERO)][:4]
-    assert first_row == ["1.5", "-2", "0", "0"]  # the tap w(0,2) = 0 is still a tap
+    # One format for all weights (one decimal), a real minus; the tap w(0,2) = 0 is still a tap.
+    assert first_row == ["1.5", "\u22122.0", "0.0", "0"]
     assert [lb.role for lb in fig.labels if lb.role in (TAP, ZERO)][:4] == [TAP, TAP, TAP, ZERO]
 
 

@@ -13,15 +13,16 @@ from convanim.backends.raster import SS, palette_colours
 from convanim.scene import GRID_W
 from convanim.textfit import contrast, fit, text_colour
 from convanim.textfit import font as _font
-from convanim.text import elided, fmt_num
+from convanim.flat import step_text
+from convanim.text import NumberFormat, elided, fmt_num, product_sum
 from convanim.theme import CLASSIC, THEMES
 
 from strategies import conv_specs, tconv_specs
 
 
 @pytest.mark.parametrize("value, text", [
-    (3.0, "3"), (-2.0, "-2"), (0.5, "0.5"), (0.25, "0.25"), (13 / 9, "1.44"), (-0.0, "0"),
-    (1e-12, "0"), (-1e-5, "0"), (10.0, "10"), (2.1, "2.1"), (-0.75, "-0.75"), (100.0, "100"),
+    (3.0, "3"), (-2.0, "\u22122"), (0.5, "0.5"), (0.25, "0.25"), (13 / 9, "1.44"), (-0.0, "0"),
+    (1e-12, "0"), (-1e-5, "0"), (10.0, "10"), (2.1, "2.1"), (-0.75, "\u22120.75"), (100.0, "100"),
 ])
 def test_fmt_num(value, text):
     assert fmt_num(value) == text
@@ -32,7 +33,27 @@ def test_elided_forms_shrink_and_keep_the_end():
     assert forms[0] == "1*2 + 3*4 + 5*6 + 7*8 = 100"
     assert all(f.endswith(" = 100") for f in forms)
     assert [len(f) for f in forms] == sorted((len(f) for f in forms), reverse=True)
-    assert "1*2 + ... + 7*8 = 100" in forms
+    assert "1*2 + \u2026 + 7*8 = 100" in forms
+    assert forms[-1] == "\u2026 = 100"
+    assert elided(["1", "2"], " + ", "", " = 3", short="\u03a3 = 3")[-1] == "\u03a3 = 3"
+
+
+def test_one_number_format_per_grid():
+    """Every number of a grid has the decimals its most exact value needs."""
+    x = np.array([[1.0, 0.5], [2.0, -1.25]])
+    w = np.array([[1.0, 2.0], [0.0, 1.0]])
+    t = ca.trace(ca.conv2d(2, 2), x, w)
+    fmt = NumberFormat.of(t)
+    assert (fmt.input, fmt.weight, fmt.output) == (2, 0, 2)
+    L = layout(t, style="flat")
+    texts = {i.where: i.text for i in L.overlay(0).texts if i.kind == "input"}
+    assert sorted(texts.values()) == sorted(["1.00", "0.50", "2.00", "\u22121.25"])
+    assert step_text(t, 0)[0] == "1.00\u00d71 + 0.50\u00d72 + 2.00\u00d70 + \u22121.25\u00d71 = 0.75"
+
+
+def test_negative_factors_in_parentheses():
+    assert product_sum([2.0], [-1.0], -2.0)[0] == "2\u00d7(\u22121) = \u22122"
+    assert product_sum([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], 6.0)[-1] == "\u03a3 = 6"
 
 
 def _items(L, step, kind):
@@ -237,3 +258,34 @@ def test_classic_palette_without_text_is_the_shape_palette():
     pal = palette_colours(CLASSIC)
     assert [tuple(c) for c in pal[:10]] == CLASSIC.colours()
     assert tuple(CLASSIC.text) not in {tuple(c) for c in pal}
+
+
+def test_numbers_of_a_grid_share_one_size():
+    """A longer number (a minus, more digits) does not shrink alone: each grid's numbers
+    are drawn at the size its widest number fits at."""
+    w = np.array([[1.0, -2.0, 0.5], [-1.0, 2.0, 0.0], [0.0, 1.0, -0.25]])
+    t = ca.trace(ca.conv2d(5, 3), np.arange(25.0).reshape(5, 5) % 4, w)
+    sc = ca.scene(t, style="flat")
+    ops = [op for op in sc.frame(4).texts if getattr(op, "kind", "") in ("kernel", "output")]
+    for kind in ("kernel", "output"):
+        sizes = {op.size for op in ops if op.kind == kind}
+        assert len(sizes) == 1, (kind, sizes)
+    assert {op.text for op in ops if op.kind == "kernel"} >= {"1.00", "\u22122.00", "\u22120.25"}
+    # Without the shared size the widest would be smaller than the rest: the check can fail.
+    from dataclasses import replace
+    items = [i for i in ca.layout(t, style="flat").overlay(4).texts if i.kind == "kernel"]
+    alone = {fit(replace(i, like=None)).size for i in items}
+    assert len(alone) > 1
+
+
+def test_running_sums_are_every_partial_sum():
+    from convanim.numbers import running_sums
+    t = ca.trace_of(ca.conv_transpose2d(2, 2, 1, view="scatter"), seed=1)
+    want = []
+    for cell in {tuple(c) for c in t.tap_out.tolist()}:
+        total = 0.0
+        for (r, c), v in zip(t.tap_out.tolist(), t.tap_value.tolist()):
+            if (r, c) == cell:
+                total += v
+                want.append(total)
+    assert sorted(running_sums(t).tolist()) == sorted(want)

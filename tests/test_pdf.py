@@ -119,7 +119,7 @@ def test_vector_only_with_an_embedded_font(name):
     page = contents(data)
     assert not re.search(rb"\bDo\b", page), "an XObject is painted"
     assert b"/FontFile2" in data  # the TrueType font itself, not a reference to one
-    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Aileron", data)
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+DejaVuSansCondensed\b", data)  # the bundled font
 
 
 @pytest.mark.parametrize("name", list(FIGURES))

@@ -9,13 +9,14 @@ background, every shape as a vector path (fill, then each edge stroked as the
 raster strokes it: a segment ``width`` pt wide reaching half a width past both
 ends, dashed edges as the dashes of :data:`convanim.scene.DASHES`), the
 connecting lines (1 pt, the scene's line colour), then text and marks. Text is
-real PDF text in the raster's own font (Pillow's Aileron, from
-:func:`convanim.textfit.font_bytes`), embedded as a subset, at the size and
-position the raster draws it, so it can be selected, searched and copied;
+real PDF text in the raster's own font (the scene's :class:`convanim.fonts.Face`:
+the bundled font, a --font, or an installed font the text needed), embedded as
+a subset, at the size and position the raster draws it, so it can be selected,
+searched and copied;
 each line gets the character spacing that makes it exactly as wide as the
 raster's (Pillow hints the advances to whole pixels, the PDF does not), which
 is the width the layout fitted it by. There is no image in the file.
-Characters the font lacks are left out (fpdf2 logs a warning naming them).
+The face was chosen to have every character of the text (convanim.fonts.resolve).
 
 Crisp scenes (the matrix figure) follow the raster's pixel rules there, so the
 page rasterised at 72 dpi lands on the same pixels: a box (x0, y0, x1, y1) fills
@@ -29,20 +30,20 @@ fpdf2 is imported inside :func:`still_pdf`: the command line starts without it.
 
 from __future__ import annotations
 
-import io
+import inspect
 import os
 import tempfile
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from functools import lru_cache
 
+from ..fonts import Face, bundled
 from ..layout import Point
 from ..scene import DASHES, Op, Scene, Shape, Text
 from ..textfit import METRIC_SCALE as SS
 from ..textfit import font as _font
-from ..textfit import font_bytes
 
-FONT = "aileron"  # family name inside the document
+FONT = "text"  # the font's key inside fpdf2 (the PDF names it by its PostScript name)
 # A fixed creation date keeps the bytes (and the /ID fpdf2 derives from them) the same run to run.
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 PRODUCER = "convanim (fpdf2)"
@@ -84,18 +85,18 @@ def edge_segments(shape: Shape) -> list[Segment]:
     return out
 
 
-@lru_cache(maxsize=1)
-def advances() -> tuple[dict[int, int], int]:
-    """The embedded font's advance widths, font units by code point, and its units per em."""
+@lru_cache(maxsize=8)
+def advances(face: Face) -> tuple[dict[int, int], int]:
+    """The font's advance widths, font units by code point, and its units per em."""
     from fontTools.ttLib import TTFont  # fpdf2 depends on fontTools
 
-    font = TTFont(io.BytesIO(font_bytes()))
+    font = TTFont(face.path, fontNumber=face.index, lazy=True)
     hmtx = font["hmtx"]
     cmap = {code: hmtx[glyph][0] for code, glyph in font.getBestCmap().items()}
     return cmap, font["head"].unitsPerEm
 
 
-def widths(text: str, size: float, scale: int) -> tuple[float, float, int]:
+def widths(text: str, size: float, scale: int, face: Face | None = None) -> tuple[float, float, int]:
     """(PDF width, raster width, count) of the characters of ``text`` that the font
     has, at ``size`` pt.
 
@@ -104,10 +105,10 @@ def widths(text: str, size: float, scale: int) -> tuple[float, float, int]:
     which is what the layout fitted the text by. Characters the font lacks are
     left out of both (the PDF drops them).
     """
-    cmap, upem = advances()
+    cmap, upem = advances(face or bundled())
     shown = "".join(c for c in text if ord(c) in cmap)
     natural = sum(cmap[ord(c)] for c in shown) * size / upem
-    raster = _font(round(size * scale)).getlength(shown) / scale if shown else 0.0
+    raster = _font(round(size * scale), face).getlength(shown) / scale if shown else 0.0
     return natural, raster, len(shown)
 
 
@@ -127,9 +128,10 @@ class _Page:
     operation that paints differently. Text ends every run.
     """
 
-    def __init__(self, pdf, crisp: bool):
+    def __init__(self, pdf, crisp: bool, face: Face | None = None):
         self.pdf = pdf
         self.crisp = crisp
+        self.face = face
         self.size: float | None = None
         self.runs: list[tuple[tuple, list[tuple[list[Point], bool]]]] = []
         self.cells: list[Shape] = []
@@ -253,7 +255,7 @@ class _Page:
             self.size = size
         pdf.set_text_color(*t.colour)
         # As wide as the raster's text: spread the difference over the gaps.
-        natural, raster, shown = widths(t.text, size, 1 if self.crisp else SS)
+        natural, raster, shown = widths(t.text, size, 1 if self.crisp else SS, self.face)
         pdf.set_char_spacing((raster - natural) / (shown - 1) if shown > 1 else 0)
         if t.anchor.startswith("l"):
             x = t.x
@@ -270,12 +272,36 @@ class _Page:
             self.shape(op)
 
 
+def _add_font(pdf, face: Face, tmp: str) -> None:
+    """Make ``face`` the document's font; fpdf2 embeds the subset the text uses.
+
+    fpdf2 reads fonts from files (while writing the document, so a file made
+    here lives in ``tmp`` until the bytes are out). A face of a collection is
+    passed by its number where fpdf2 takes one (2.8 and later), else extracted
+    into a file of its own.
+    """
+    from fpdf import FPDF
+
+    if face.index == 0 and not face.path.lower().endswith((".ttc", ".otc")):
+        pdf.add_font(FONT, "", face.path)
+    elif "collection_font_number" in inspect.signature(FPDF.add_font).parameters:
+        pdf.add_font(FONT, "", face.path, collection_font_number=face.index)
+    else:
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(face.path, fontNumber=face.index)
+        path = os.path.join(tmp, "face.otf" if "CFF " in font else "face.ttf")
+        font.save(path)
+        font.close()
+        pdf.add_font(FONT, "", path)
+
+
 def still_pdf(scene: Scene, step: int = 0) -> bytes:
     """Frame ``step`` of ``scene`` as the bytes of a one-page vector PDF.
 
     The page is ``scene.size`` points, one point per canvas pixel (72 dpi: a
     viewer at 100 % shows it at the raster's size). Shapes are vector paths,
-    text is real text in the embedded bundled font, and there is no image.
+    text is real text in the scene's font, embedded, and there is no image.
     The same scene and step give the same bytes. The document's title is
     ``scene.title``.
     """
@@ -291,15 +317,10 @@ def still_pdf(scene: Scene, step: int = 0) -> bytes:
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
     with tempfile.TemporaryDirectory(prefix="convanim-pdf-") as tmp:
-        # fpdf2 takes fonts by file name only; it reads the file while writing the
-        # document, so the file lives until the bytes are out.
-        path = os.path.join(tmp, "aileron.ttf")
-        with open(path, "wb") as f:
-            f.write(font_bytes())
-        pdf.add_font(FONT, "", path)
+        _add_font(pdf, scene.face or bundled(), tmp)
         try:
             pdf.add_page()
-            page = _Page(pdf, scene.crisp)
+            page = _Page(pdf, scene.crisp, scene.face)
             page.fill(((0, 0), (w, 0), (w, h), (0, h)), scene.background)
             for op in still.shapes:
                 page.op(op)

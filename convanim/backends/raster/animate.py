@@ -238,7 +238,7 @@ def picture(scene: Scene) -> Image.Image:
     draw = ImageDraw.Draw(img)
     for op in scene.low + scene.high:
         if isinstance(op, Text):
-            draw.text((op.x, op.y), op.text, font=_font(round(op.size)), fill=op.colour,
+            draw.text((op.x, op.y), op.text, font=_font(round(op.size), op.face), fill=op.colour,
                       anchor=op.anchor)
         elif op.closed:
             xs = [p[0] for p in op.points]

@@ -134,7 +134,7 @@ class Canvas:
             return None
         mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
         ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
-                                  font=_font(round(t.size * SS)), fill=255)
+                                  font=_font(round(t.size * SS), t.face), fill=255)
         alpha = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
         out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
         return (x0, y0, x1, y1)

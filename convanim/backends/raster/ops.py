@@ -54,7 +54,7 @@ class Ops:
 
     def text(self, t: Text) -> None:
         self._tiles = None
-        self.ops.append(("t", [(t.x * SS, t.y * SS)], t.text, round(t.size * SS), t.colour))
+        self.ops.append(("t", [(t.x * SS, t.y * SS)], t.text, round(t.size * SS), t.colour, t.face))
         self._start_list.append((t.x, t.y))
         x0, y0, x1, y1 = t.rect
         self.boxes.append((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
@@ -170,4 +170,4 @@ def _draw_ops(draw: ImageDraw.ImageDraw, layer: Ops, idx: np.ndarray, ox: float,
         elif op[0] == "l":
             draw.line(pts, fill=op[2], width=op[3])
         else:
-            draw.text(pts[0], op[2], font=_font(op[3]), fill=op[4])
+            draw.text(pts[0], op[2], font=_font(op[3], op[5]), fill=op[4])

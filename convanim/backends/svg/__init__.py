@@ -61,8 +61,8 @@ animation then stops on its last frame (``animation-fill-mode: forwards`` and
 explicit 100% keyframes).
 """
 
-from .document import FONT_FAMILY, animated_svg, still_svg
+from .document import FALLBACK_FAMILIES, animated_svg, font_family, still_svg
 from .elements import LINES_CLASS, ROLE_CLASS
 from .paths import escape
 
-__all__ = ["animated_svg", "still_svg", "escape", "FONT_FAMILY", "ROLE_CLASS", "LINES_CLASS"]
+__all__ = ["animated_svg", "still_svg", "escape", "FALLBACK_FAMILIES", "font_family", "ROLE_CLASS", "LINES_CLASS"]

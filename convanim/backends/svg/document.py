@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import math
 
+from ...fonts import Face, bundled
 from ...scene import Scene
 from .elements import LINES_CLASS, Styles, Writer, common_class, render
 from .order import frame_runs, grouped
 from .paths import escape, hex_colour, num, seg_key
 
-FONT_FAMILY = ('"Aileron","Helvetica Neue",Helvetica,Arial,"Noto Sans","Noto Sans CJK SC",'
-               '"Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif')
+# After the figure's own font, fonts most readers have, reaching CJK ones.
+FALLBACK_FAMILIES = ('"Helvetica Neue",Helvetica,Arial,"Noto Sans","Noto Sans CJK SC",'
+                     '"Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif')
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string: quoted, with quotes, backslashes and line breaks escaped."""
+    out = "".join(f"\\{ord(c):x} " if c in '"\\' or ord(c) < 0x20 or c == "\x7f" else c
+                  for c in text)
+    return f'"{out}"'
+
+
+def font_family(face: Face | None) -> str:
+    """The font-family list: the figure's font (its family names), then the fallbacks."""
+    face = face or bundled()
+    return ",".join([css_string(f) for f in face.families] + [FALLBACK_FAMILIES])
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -36,7 +51,7 @@ def _style(rules: list[str]) -> str:
 def _base_rules(scene: Scene) -> list[str]:
     lines = f"fill:none;stroke:{hex_colour(scene.line_colour)};stroke-width:1;stroke-linecap:butt"
     return ["svg{stroke-linecap:square}",
-            f"text{{font-family:{FONT_FAMILY};white-space:pre}}",
+            f"text{{font-family:{font_family(scene.face)};white-space:pre}}",
             f".{LINES_CLASS}{{{lines}}}"]
 
 

@@ -159,8 +159,8 @@ class Writer:
         fit = ""
         if self.crisp and len(op.text) > 1 and op.align == "start":
             # The matrix figure sets labels in runs (a superscript T between two): each
-            # run keeps the bundled font's advance, so the next one starts where it ends.
-            fit = f' textLength="{num(advance(op.text, round(op.size)), 1)}"'
+            # run keeps its font's advance, so the next one starts where it ends.
+            fit = f' textLength="{num(advance(op.text, round(op.size), op.face), 1)}"'
         where = f' x="{fmt_tenths(tenths(op.ax))}" y="{fmt_tenths(tenths(op.baseline))}"'
         return ("text", cls, f"{where}{fit}>{escape(op.text)}</text>")
 
