@@ -1,0 +1,124 @@
+"""The interactive page: one self-contained HTML file around the figure's SVG.
+
+Structure::
+
+    <main class="ca-page">
+      <h1> the title                      (HTML-escaped)
+      <div class="ca-figure"> the SVG     (backends.svg, without its CSS clock)
+      <div class="ca-controls"> previous | play/pause | next | frame slider | speed
+      <p class="ca-step"> the arithmetic of the frame's step
+      <p class="ca-detail"> what the pointed-at (or pinned) cell is made of
+      <section class="ca-info"> parameters, output-size formula, the PyTorch call
+    <script type="application/json" id="ca-data"> data.page_data(), escaped
+    <script> page.js
+
+No network, no framework: page.css and page.js ship with the package and are
+inlined. The JSON has every ``<``, ``>`` and ``&`` written as a ``\\u`` escape, so no
+text in it (a title holding ``</script>`` or ``<!--``) can end the script element.
+Opened as ``page.html#embed`` (the gallery's cards) it shows only the figure, the
+controls and the step, and tells its parent frame its height.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import cache
+from importlib.resources import files
+
+from ...engine import Trace
+from ...info import info_text
+from ...scene import Scene
+from ...theme import RGB
+from ..svg import animated_svg
+
+SPEEDS = (0.25, 0.5, 1, 1.5, 2, 4)
+
+
+@cache
+def asset(name: str) -> str:
+    """page.js or page.css, as shipped in the package."""
+    text = files(__package__).joinpath(name).read_text(encoding="utf-8")
+    if "</" in text or "<!--" in text:
+        raise AssertionError(f"{name} must not contain '</': it is inlined into the page")
+    return text
+
+
+def script_json(doc: object) -> str:
+    """``doc`` as JSON safe inside ``<script>``: no ``<``, ``>``, ``&`` or line separators."""
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+def _luminance(rgb: RGB) -> float:
+    def lin(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def theme_css(background: RGB) -> str:
+    """The page's colours for the figure's background: text, muted text and the highlight
+    colour, each above 4.5:1 contrast on it (dark on light backgrounds, light on dark)."""
+    bg = "#{:02x}{:02x}{:02x}".format(*background)
+    if _luminance(background) > 0.18:
+        fg, muted, accent, panel = "#111111", "#4a4a4a", "#c0006a", "rgba(0,0,0,.05)"
+    else:
+        fg, muted, accent, panel = "#f2f2f2", "#c4c9d0", "#ffc83d", "rgba(255,255,255,.07)"
+    return (f":root{{--ca-bg:{bg};--ca-fg:{fg};--ca-muted:{muted};--ca-accent:{accent};"
+            f"--ca-panel:{panel}}}")
+
+
+def _speed_options() -> str:
+    return "".join(f'<option value="{s:g}"{" selected" if s == 1 else ""}>{s:g}x</option>'
+                   for s in SPEEDS)
+
+
+def figure_page(t: Trace, scene: Scene, duration: int = 1000, loop: int | None = 0) -> str:
+    """The interactive page of the trace ``t`` drawn as ``scene`` (see the module docstring)."""
+    from .data import page_data
+
+    n = scene.n_frames
+    data = page_data(t, scene, duration, loop)
+    svg = animated_svg(scene, duration, loop, clock=False).rstrip("\n")
+    info = info_text(t.spec).splitlines()
+    torch = info.pop()  # "PyTorch: torch.nn...."
+    torch = torch.split(": ", 1)[1]
+    title = html.escape(scene.title)
+    esc = html.escape
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n"
+        f"<style>{theme_css(scene.background)}\n{asset('page.css')}</style>\n</head>\n<body>\n"
+        '<main class="ca-page">\n'
+        f'<h1 class="ca-title">{title}</h1>\n'
+        f'<div class="ca-figure">{svg}</div>\n'
+        '<div class="ca-controls" role="group" aria-label="animation">'
+        '<button type="button" class="ca-prev" aria-label="previous frame" '
+        'title="previous frame (left arrow)">&#9664;&#xFE0E;</button>'
+        '<button type="button" class="ca-play" aria-label="pause" '
+        'title="play / pause (space)">&#10074;&#10074;</button>'
+        '<button type="button" class="ca-next" aria-label="next frame" '
+        'title="next frame (right arrow)">&#9654;&#xFE0E;</button>'
+        '<label class="ca-frame">frame <input type="range" class="ca-slider" min="0" '
+        f'max="{n - 1}" value="0" step="1"></label>'
+        f'<output class="ca-pos" aria-live="off">1 / {n}</output>'
+        f'<label class="ca-speed-label">speed <select class="ca-speed">{_speed_options()}'
+        "</select></label></div>\n"
+        f'<p class="ca-step">{esc(data["text"][0])}</p>\n'
+        '<p class="ca-detail" aria-live="polite">Point at (or tap) an output cell to see the '
+        "input cells and weights that make it, or an input cell to see the outputs it feeds; "
+        "click to pin, Escape to clear.</p>\n"
+        '<section class="ca-info" aria-label="parameters">'
+        f'<pre class="ca-params">{esc(chr(10).join(info))}</pre>'
+        f'<div class="ca-torch"><code>{esc(torch)}</code>'
+        '<button type="button" class="ca-copy" aria-label="copy the PyTorch call">copy</button>'
+        "</div></section>\n</main>\n"
+        f'<script type="application/json" id="ca-data">{script_json(data)}</script>\n'
+        f"<script>{asset('page.js')}</script>\n</body>\n</html>\n"
+    )
