@@ -105,7 +105,7 @@ def test_renders_every_format_and_index(spec, tmp_path, capsys):
     for name in ("a_conv.gif", "b_tconv.webp", "c_pool.gif"):
         assert f"]({name})" in readme
     # Without an interactive page a card shows the figure's first picture.
-    card = re.search(r'<figure class="card" id="a_conv">.*?</figure>', page, re.S).group(0)
+    card = re.search(r'<figure class="card" id="a_conv">.*?</figure>', page, re.DOTALL).group(0)
     assert '<img src="a_conv.gif"' in card and "<iframe" not in card
     assert '<figure class="card" id="b_tconv">' in page
     assert "3 figures from <code>figs.toml</code>" in page
@@ -372,10 +372,10 @@ def test_index_shows_each_figure_page_and_the_wide_matrix(tmp_path, capsys):
     code, _, err = run(["gallery", str(spec), "-o", str(out), "-j", "1", "-q"], capsys)
     assert code == 0, err
     page = (out / "index.html").read_text()
-    card = re.search(r'<figure class="card" id="a">.*?</figure>', page, re.S).group(0)
+    card = re.search(r'<figure class="card" id="a">.*?</figure>', page, re.DOTALL).group(0)
     assert '<iframe src="a.html#embed"' in card and '<a href="a.html">a</a>' in card
     assert "<b>x</b>" not in page and "&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;" in page
-    wide = re.search(r'<figure class="card wide" id="m">.*?</figure>', page, re.S).group(0)
+    wide = re.search(r'<figure class="card wide" id="m">.*?</figure>', page, re.DOTALL).group(0)
     assert '<a href="m.svg" title="open full size"><img src="m.svg"' in wide
     # The regenerate line is this run's own command, quoted for a shell.
     assert f"python -m convanim gallery {spec} --force -o &#x27;{out}&#x27;" in page

@@ -121,7 +121,7 @@ def test_hostile_title_and_caption_make_no_element():
     assert [tag for tag, _ in p.tags if tag in ("img", "b", "iframe")] == []
     assert sum(tag == "script" for tag, _ in p.tags) == 2
     assert json.loads("".join(p.data))["frames"] == 4
-    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    title = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
     assert "<" not in title and "&lt;/script&gt;" in title and "&quot;q&quot;" in title
 
 

@@ -43,7 +43,10 @@ def _num(v: float) -> float | int:
 
 
 def _quads(scene: Scene) -> tuple[dict[tuple, tuple], set[tuple]]:
-    """Every cell quad the scene draws (by (grid, r, c)), and the cells of the still picture."""
+    """A cell quad of every grid the scene draws (by (grid, r, c)), and the cells of the
+    still picture. One quad a grid is enough (the corners are affine in r, c), so the
+    frames are read only until they bring no grid the still picture lacks: the first
+    and the last frame (every layout draws each grid in its still picture anyway)."""
     quads: dict[tuple, tuple] = {}
     still: set[tuple] = set()
 
@@ -56,7 +59,8 @@ def _quads(scene: Scene) -> tuple[dict[tuple, tuple], set[tuple]]:
 
     take(scene.low, True)
     take(scene.high, True)
-    for f in scene.frames():
+    for step in sorted({0, scene.n_frames - 1}):
+        f = scene.frame(step)
         take(f.under, False)
         take(f.fresh, False)
         take(f.over, False)

@@ -37,7 +37,6 @@
   }
 
   function setPlaying(on) {
-    playBtn.innerHTML = on ? "&#10074;&#10074;" : "&#9654;&#xFE0E;";
     playBtn.setAttribute("aria-label", on ? "pause" : "play");
     root.setAttribute("data-playing", on ? "true" : "false");
   }
@@ -207,7 +206,7 @@
     while (layer.firstChild) layer.removeChild(layer.firstChild);
     root.setAttribute("data-selected", key || "");
     if (!cell) { detail.textContent = hintText; detail.classList.remove("ca-on"); return; }
-    detail.textContent = explain(cell);
+    detail.textContent = (pinned ? "pinned (Escape clears): " : "") + explain(cell);
     detail.classList.add("ca-on");
   }
   function pin(cell) { pinned = cell; root.setAttribute("data-pinned", cell ? cell.join(" ") : ""); select(cell); }

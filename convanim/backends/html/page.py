@@ -34,6 +34,16 @@ from ..svg import animated_svg
 
 SPEEDS = (0.25, 0.5, 1, 1.5, 2, 4)
 
+# Button icons: drawn, not font glyphs, so they look alike in every browser and font.
+_ICON = ('<svg class="ca-icon{cls}" viewBox="0 0 16 16" width="16" height="16" '
+         'aria-hidden="true" focusable="false"><path fill="currentColor" d="{d}"/></svg>')
+ICONS = {"prev": "M2 2h2.5v12H2zM14 2v12L5.5 8z", "next": "M11.5 2H14v12h-2.5zM2 2v12l8.5-6z",
+         "play": "M4 2v12l10-6z", "pause": "M3 2h3.8v12H3zM9.2 2H13v12H9.2z"}
+
+
+def _icon(name: str) -> str:
+    return _ICON.format(cls=f" ca-i-{name}", d=ICONS[name])
+
 
 @cache
 def asset(name: str) -> str:
@@ -97,14 +107,15 @@ def figure_page(t: Trace, scene: Scene, duration: int = 1000, loop: int | None =
         f"<style>{theme_css(scene.background)}\n{asset('page.css')}</style>\n</head>\n<body>\n"
         '<main class="ca-page">\n'
         f'<h1 class="ca-title">{title}</h1>\n'
-        f'<div class="ca-figure">{svg}</div>\n'
+        # Up to 1.5 times the drawn size where there is room: the SVG scales as vectors.
+        f'<div class="ca-figure" style="--ca-w:{scene.size[0]}px">{svg}</div>\n'
         '<div class="ca-controls" role="group" aria-label="animation">'
         '<button type="button" class="ca-prev" aria-label="previous frame" '
-        'title="previous frame (left arrow)">&#9664;&#xFE0E;</button>'
+        f'title="previous frame (left arrow)">{_icon("prev")}</button>'
         '<button type="button" class="ca-play" aria-label="pause" '
-        'title="play / pause (space)">&#10074;&#10074;</button>'
+        f'title="play / pause (space)">{_icon("play")}{_icon("pause")}</button>'
         '<button type="button" class="ca-next" aria-label="next frame" '
-        'title="next frame (right arrow)">&#9654;&#xFE0E;</button>'
+        f'title="next frame (right arrow)">{_icon("next")}</button>'
         '<label class="ca-frame"><span class="ca-word">frame</span> '
         '<input type="range" class="ca-slider" min="0" '
         f'max="{n - 1}" value="0" step="1"></label>'
