@@ -579,10 +579,10 @@ def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: s
     for e in entries:
         rec = manifest.get(e.name)
         files = set((rec or {}).get("files", []))
-        page_file = f"{e.name}.html"
+        pages = [f"{e.name}.{f}" for f in e.formats if f == "html" and f"{e.name}.{f}" in files]
         cards.append(Card(
             e.name, e.command_line, html.unescape(_shape(e)), tuple(formula(e)), e.outputs,
-            rec is not None, page_file if page_file in files else None, _image(e),
+            rec is not None, pages[0] if pages else None, _image(e),
             wide=e.command == "matrix"))
     return page(cards, Run(spec_name, command, interrupted))
 
