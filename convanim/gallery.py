@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import shlex
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -472,12 +473,17 @@ def up_to_date(entry: Entry, record: dict | None, out_dir: Path) -> bool:
 
 def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterable[str] | None = None,
           jobs: int | None = None, force: bool = False, spec_name: str = "gallery.toml",
-          progress: Callable[[int], Any] | None = None, command: str = REGENERATE) -> Result:
+          progress: Callable[[int], Any] | None = None, command: str | None = None) -> Result:
     """Render the figures that changed (all with ``force``), then the manifest and the index.
 
     ``progress(total)`` returns a context manager with ``update(n, name)``; None for quiet.
-    ``command`` is the index's "regenerate" line; an interrupted run's index says so.
+    ``command`` is the index's "regenerate" line (default: the spec and ``out_dir`` with
+    ``--force``); an interrupted run's index says so.
     """
+    if command is None:
+        spec = [] if spec_name == "gallery.toml" else [spec_name]
+        command = shlex.join(["python", "-m", "convanim", "gallery", *spec, "--force", "-o",
+                              str(out_dir)])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     chosen = set(only) if only is not None else None
@@ -583,7 +589,7 @@ def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: s
         cards.append(Card(
             e.name, e.command_line, html.unescape(_shape(e)), tuple(formula(e)), e.outputs,
             rec is not None, pages[0] if pages else None, _image(e),
-            wide=e.command == "matrix"))
+            wide=e.command == "matrix", animated=e.spec is not None and "--frame" not in e.args))
     return page(cards, Run(spec_name, command, interrupted))
 
 

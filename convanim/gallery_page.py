@@ -34,6 +34,7 @@ class Card:
     page: str | None = None      # NAME.html, when written
     image: str | None = None     # the picture shown when there is no page
     wide: bool = False           # spans the row (the matrix figure)
+    animated: bool = False       # an animation (then a page would let the reader step it)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ code { font-size: .9em; background: #efefef; padding: 0 .2em; }
 .formula { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: .78rem;
   color: #3d3d3d; }
 .missing { color: #a00000; }
+.hint { color: #4a4a4a; font-style: italic; }
 .warning { background: #fff3cd; border: 1px solid #c9a227; padding: .4rem .6rem; border-radius: 4px; }
 a { color: #0b57b0; }
 """
@@ -92,6 +94,8 @@ def _card(c: Card) -> str:
     title = f'<a href="{esc(c.page)}">{esc(c.name)}</a>' if c.rendered and c.page else esc(c.name)
     links = " ".join(f'<a href="{esc(f)}">{esc(f.rsplit(".", 1)[-1])}</a>' for f in c.files)
     lines = "".join(f'<div class="formula">{esc(f)}</div>' for f in c.formula)
+    if c.rendered and c.animated and not c.page:
+        lines += '<div class="hint">add "html" to its formats to pause and step it here</div>'
     cls = "card wide" if c.wide else "card"
     return (f'<figure class="{cls}" id="{esc(c.name)}">\n{picture}\n'
             f"<figcaption><b>{title}</b> {esc(c.summary)}<br>"

@@ -107,6 +107,7 @@ def test_renders_every_format_and_index(spec, tmp_path, capsys):
     # Without an interactive page a card shows the figure's first picture.
     card = re.search(r'<figure class="card" id="a_conv">.*?</figure>', page, re.DOTALL).group(0)
     assert '<img src="a_conv.gif"' in card and "<iframe" not in card
+    assert 'add "html" to its formats' in card
     assert '<figure class="card" id="b_tconv">' in page
     assert "3 figures from <code>figs.toml</code>" in page
     assert f"Regenerate: <code>python -m convanim gallery {spec} --force -o {out}</code>" in page
@@ -377,6 +378,7 @@ def test_index_shows_each_figure_page_and_the_wide_matrix(tmp_path, capsys):
     assert "<b>x</b>" not in page and "&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;" in page
     wide = re.search(r'<figure class="card wide" id="m">.*?</figure>', page, re.DOTALL).group(0)
     assert '<a href="m.svg" title="open full size"><img src="m.svg"' in wide
+    assert 'add "html"' not in wide  # a still: nothing to step
     # The regenerate line is this run's own command, quoted for a shell.
     assert f"python -m convanim gallery {spec} --force -o &#x27;{out}&#x27;" in page
     assert (out / "a.html").read_text().count("<b>x</b>") == 0
@@ -395,3 +397,4 @@ def test_an_interrupted_run_says_so(spec, tmp_path, monkeypatch):
     page = (out / "index.html").read_text()
     assert "was interrupted: 0 of 3 figures are rendered" in page
     assert "0 figures from" in page
+    assert f"Regenerate: <code>python -m convanim gallery figs.toml --force -o {out}</code>" in page
