@@ -8,15 +8,17 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import convanim as ca
 from convanim import formats
 from convanim.backends.html import figure_page, script_json
 from convanim.backends.html.data import page_data
-from convanim.backends.html.page import asset, theme_css
+from convanim.backends.html.page import asset, contrast, page_colours, theme_css
 from convanim.cli import main
 from convanim.flat import step_text
-from convanim.theme import DARK, PRINT
+from convanim.theme import CLASSIC, DARK, PRINT
 
 HOSTILE = "</script><img src=x onerror=alert(1)> \"q\" 'q' <!-- --> & \u2028"
 
@@ -125,23 +127,21 @@ def test_hostile_title_and_caption_make_no_element():
     assert "<" not in title and "&lt;/script&gt;" in title and "&quot;q&quot;" in title
 
 
-@pytest.mark.parametrize("theme", [DARK, PRINT])
+@pytest.mark.parametrize("theme", [CLASSIC, DARK, PRINT])
 def test_page_colours_follow_the_theme(theme):
     css = theme_css(theme.background)
     bg = "#{:02x}{:02x}{:02x}".format(*theme.background)
     assert f"--ca-bg:{bg}" in css
-    fg = re.search(r"--ca-fg:(#\w+)", css).group(1)
-    accent = re.search(r"--ca-accent:(#\w+)", css).group(1)
+    fg, muted, accent = page_colours(theme.background)
+    assert contrast(fg, theme.background) >= 7
+    assert contrast(muted, theme.background) >= 4.5 and contrast(accent, theme.background) >= 3
 
-    def lum(hexa):
-        from convanim.backends.html.page import _luminance
-        return _luminance(tuple(int(hexa[i:i + 2], 16) for i in (1, 3, 5)))
 
-    def contrast(a, b):
-        hi, lo = sorted((lum(a), lum(b)), reverse=True)
-        return (hi + 0.05) / (lo + 0.05)
-
-    assert contrast(fg, bg) >= 7 and contrast(accent, bg) >= 3
+@given(st.tuples(*[st.integers(0, 255)] * 3))
+def test_page_colours_keep_contrast_on_any_background(background):
+    fg, muted, accent = page_colours(background)
+    assert contrast(fg, background) >= 4.5  # the best black-ish or white-ish text can do
+    assert contrast(muted, background) >= 4.5 and contrast(accent, background) >= 3
 
 
 def test_every_style_and_view_writes_a_page(tmp_path):

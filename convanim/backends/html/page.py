@@ -71,16 +71,43 @@ def _luminance(rgb: RGB) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def contrast(a: RGB, b: RGB) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _hex(rgb: RGB) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+# (text, muted text, highlight) for light and for dark backgrounds.
+_ON_LIGHT = ((0x11, 0x11, 0x11), (0x4a, 0x4a, 0x4a), (0xc0, 0x00, 0x6a))
+_ON_DARK = ((0xf2, 0xf2, 0xf2), (0xc4, 0xc9, 0xd0), (0xff, 0xc8, 0x3d))
+
+
+def page_colours(background: RGB) -> tuple[RGB, RGB, RGB]:
+    """Text, muted text and highlight colours for the figure's background: the text
+    scheme (dark or light) that contrasts more with it, text at least 4.5:1 (7:1 on the
+    presets); muted text that falls under 4.5:1 and a highlight under 3:1 (a mid-grey
+    ``--color background=``) take the text colour instead."""
+    dark_text = contrast(_ON_LIGHT[0], background) >= contrast(_ON_DARK[0], background)
+    fg, muted, accent = _ON_LIGHT if dark_text else _ON_DARK
+    if contrast(fg, background) < 4.5:  # near the crossover: black or white reach 4.58:1
+        fg = (0, 0, 0) if dark_text else (255, 255, 255)
+    if contrast(muted, background) < 4.5:
+        muted = fg
+    if contrast(accent, background) < 3:
+        accent = fg
+    return fg, muted, accent
+
+
 def theme_css(background: RGB) -> str:
-    """The page's colours for the figure's background: text, muted text and the highlight
-    colour, each above 4.5:1 contrast on it (dark on light backgrounds, light on dark)."""
-    bg = "#{:02x}{:02x}{:02x}".format(*background)
-    if _luminance(background) > 0.18:
-        fg, muted, accent, panel = "#111111", "#4a4a4a", "#c0006a", "rgba(0,0,0,.05)"
-    else:
-        fg, muted, accent, panel = "#f2f2f2", "#c4c9d0", "#ffc83d", "rgba(255,255,255,.07)"
-    return (f":root{{--ca-bg:{bg};--ca-fg:{fg};--ca-muted:{muted};--ca-accent:{accent};"
-            f"--ca-panel:{panel}}}")
+    """The page's colour variables for the figure's background (see :func:`page_colours`)."""
+    fg, muted, accent = page_colours(background)
+    panel = "rgba(0,0,0,.05)" if _luminance(fg) < 0.5 else "rgba(255,255,255,.07)"
+    return (f":root{{--ca-bg:{_hex(background)};--ca-fg:{_hex(fg)};--ca-muted:{_hex(muted)};"
+            f"--ca-accent:{_hex(accent)};--ca-panel:{panel}}}")
 
 
 def _speed_options() -> str:
