@@ -579,18 +579,18 @@ def _image(entry: Entry) -> str | None:
 def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str,
                command: str = REGENERATE, interrupted: bool = False) -> str:
     """The index page (convanim.gallery_page) of ``entries`` as the manifest has them."""
-    from .gallery_page import Card, Run, index_html as page
+    from . import gallery_page as gp
 
     cards = []
     for e in entries:
         rec = manifest.get(e.name)
         files = set((rec or {}).get("files", []))
         pages = [f"{e.name}.{f}" for f in e.formats if f == "html" and f"{e.name}.{f}" in files]
-        cards.append(Card(
+        cards.append(gp.Card(
             e.name, e.command_line, html.unescape(_shape(e)), tuple(formula(e)), e.outputs,
             rec is not None, pages[0] if pages else None, _image(e),
             wide=e.command == "matrix", animated=e.spec is not None and "--frame" not in e.args))
-    return page(cards, Run(spec_name, command, interrupted))
+    return gp.index_html(cards, gp.Run(spec_name, command, interrupted))
 
 
 def readme_md(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str,
