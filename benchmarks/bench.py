@@ -8,7 +8,7 @@ long render through the command line (`conv --i 32 --k 3 --p 1 --style flat`,
 1,024 frames); bytes and canvas of each classic animation next to the
 reference's and next to `gifsicle -O3` of the same file (when gifsicle is
 installed); (issue 11) the classic set as animated SVG and as PDF stills, bytes
-and time; the time of one `convanim conv` from the shell, and the import time.
+and time; (issue 13) the same as interactive pages (.html), bytes and ms a frame; the time of one `convanim conv` from the shell, and the import time.
 
     python benchmarks/bench.py                      # this tree, medians of 5
     python benchmarks/bench.py --quick              # fewer repeats and sizes (< 3 minutes)
@@ -264,24 +264,35 @@ def per_frame(repeat: int, kind: str, sizes: list[int], cell: int) -> list[tuple
 
 
 def vector_rows(repeat: int) -> list[tuple]:
-    """Per classic figure: animated SVG bytes and ms to make them, PDF still bytes and ms."""
+    """Per classic figure: animated SVG bytes and ms to make them, PDF still bytes and ms,
+    the interactive page's bytes and ms (None for a tree without the HTML backend)."""
     from convanim.backends.pdf import still_pdf
     from convanim.backends.svg import animated_svg
+    try:
+        from convanim.backends.html import figure_page
+    except ImportError:
+        figure_page = None
 
     rows = []
     for name, (build, _, _, ref_b) in CLASSIC.items():
         t = ca.trace_of(build())
         look = ca.Look(labels=True if "transposed" in name else None)  # as gallery.toml draws them
-        svg_t, pdf_t = [], []
+        svg_t, pdf_t, html_t = [], [], []
+        page = b""
         for _ in range(repeat):
             t0 = time.perf_counter()
             svg = animated_svg(ca.scene(t, look)).encode()
             t1 = time.perf_counter()
             pdf = still_pdf(ca.scene(t, look), 0)
-            pdf_t.append((time.perf_counter() - t1) * 1000)
+            t2 = time.perf_counter()
+            if figure_page is not None:
+                page = figure_page(t, ca.scene(t, look)).encode()
+                html_t.append((time.perf_counter() - t2) * 1000)
+            pdf_t.append((t2 - t1) * 1000)
             svg_t.append((t1 - t0) * 1000)
         rows.append((name, len(svg), statistics.median(svg_t), ref_b, len(pdf),
-                     statistics.median(pdf_t)))
+                     statistics.median(pdf_t), t.n_steps,
+                     len(page) if html_t else None, statistics.median(html_t) if html_t else None))
     return rows
 
 
@@ -300,6 +311,10 @@ def shell_time(tree: Path, repeat: int) -> tuple[float, float, float]:
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _or_dash(value, fmt: str = "{}") -> str:
+    return "-" if value is None else fmt.format(value)
 
 
 def table(headers: list[str], rows: list[list]) -> None:
@@ -444,19 +459,29 @@ def main() -> None:
                f"x i={grid[0]}", "GIF bytes/frame"], rows)
 
     # -- Vector output -------------------------------------------------------------------------
-    print("\n## Vector output of the classic set: animated SVG (whole animation), PDF (frame 1)")
+    print("\n## Vector output of the classic set: animated SVG (whole animation), PDF (frame 1), "
+          "the interactive page (-o fig.html, scene included)")
     vectors = rows_of(trees, repeat, "vector_rows")
     for name, tree in trees:
         vec = vectors[name]
         if many:
             print(f"\n{name}:")
-        rows = [[n, svg_b, f"{svg_ms:.0f}", ref_b, f"{svg_b / ref_b:.3f}", pdf_b, f"{pdf_ms:.0f}"]
-                for n, svg_b, svg_ms, ref_b, pdf_b, pdf_ms in vec]
+        rows = [[n, frames, svg_b, f"{svg_ms:.0f}", f"{svg_ms / frames:.2f}", ref_b,
+                 f"{svg_b / ref_b:.3f}", pdf_b, f"{pdf_ms:.0f}", _or_dash(html_b),
+                 _or_dash(html_ms, "{:.0f}"), _or_dash(html_ms and html_ms / frames, "{:.2f}")]
+                for n, svg_b, svg_ms, ref_b, pdf_b, pdf_ms, frames, html_b, html_ms in vec]
+        frames = sum(r[6] for r in vec)
         svg_tot, ref_tot = sum(r[1] for r in vec), sum(r[3] for r in vec)
-        rows.append(["total", svg_tot, f"{sum(r[2] for r in vec):.0f}", ref_tot,
+        svg_ms = sum(r[2] for r in vec)
+        html_ok = all(r[7] is not None for r in vec)
+        html_b = sum(r[7] for r in vec) if html_ok else None
+        html_ms = sum(r[8] for r in vec) if html_ok else None
+        rows.append(["total", frames, svg_tot, f"{svg_ms:.0f}", f"{svg_ms / frames:.2f}", ref_tot,
                      f"{svg_tot / ref_tot:.3f}", sum(r[4] for r in vec),
-                     f"{sum(r[5] for r in vec):.0f}"])
-        table(["name", "SVG bytes", "SVG ms", "ref GIF bytes", "SVG / ref", "PDF bytes", "PDF ms"],
+                     f"{sum(r[5] for r in vec):.0f}", _or_dash(html_b),
+                     _or_dash(html_ms, "{:.0f}"), _or_dash(html_ms and html_ms / frames, "{:.2f}")])
+        table(["name", "frames", "SVG bytes", "SVG ms", "SVG ms/frame", "ref GIF bytes",
+               "SVG / ref", "PDF bytes", "PDF ms", "HTML bytes", "HTML ms", "HTML ms/frame"],
               rows)
 
     print("\n## One command from the shell")

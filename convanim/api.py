@@ -4,7 +4,7 @@
 >>> spec = ca.conv2d(5, 3, stride=2, padding=1)
 >>> t = ca.trace_of(spec, seed=0)
 >>> images = ca.render(t)            # list of PIL images, one per kernel placement
->>> ca.save(t, "conv.gif")           # or .webp, .png (APNG), .svg, .json (the trace)
+>>> ca.save(t, "conv.gif")           # or .webp, .png (APNG), .svg, .html, .json (the trace)
 >>> ca.save(t, "step5.pdf", frame=5)  # one frame as a still: .png, .svg or .pdf
 """
 
@@ -256,7 +256,8 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
          on_strip: Callable[[writer.StripGrid], object] | None = None, **loose) -> Path:
     """Write ``t`` to ``path`` atomically, the format from the suffix (:data:`formats.FORMATS`).
 
-    An animation (.gif .webp .png .svg), the trace (.json), or with ``frame`` N
+    An animation (.gif .webp .png .svg, or .html: the interactive page), the trace
+    (.json), or with ``frame`` N
     (1-based) that one frame as a still (.png .svg .pdf). ``frames_dir`` also
     writes every frame as a numbered PNG there; ``strip`` every frame into one PNG
     (:func:`writer.write_strip`). Raster frames are rendered once and streamed to

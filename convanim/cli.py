@@ -9,6 +9,7 @@ line on stderr and exit status 2.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 
 import click
@@ -79,8 +80,11 @@ def gallery(spec_file, output_dir, jobs, only, force, list_only, quiet,
                                  item_show_func=lambda name: name or "", file=sys.stderr)
 
     spec_name = os.path.basename(spec_file) if spec_file else "gallery.toml"
+    # The index's "regenerate" line: this run's spec and folder, every figure re-rendered.
+    again = shlex.join(["python", "-m", "convanim", "gallery", *([spec_file] if spec_file else []),
+                        "--force", "-o", output_dir])
     result = g.build(entries, output_dir, only=chosen, jobs=jobs, force=force,
-                     spec_name=spec_name, progress=None if quiet else bar)
+                     spec_name=spec_name, progress=None if quiet else bar, command=again)
     for name, message in result.failed:
         click.echo(f"convanim: error: entry {name}: render failed: {terminal(message)}", err=True)
     if not quiet:

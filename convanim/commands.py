@@ -263,6 +263,7 @@ def conv(quiet, **params) -> None:
       convanim conv --i 5,7 --k 3,2 --s 2,1 --p 1,0 -o wide.webp
       convanim conv --i 5 --k 3 --p same -o steps.json
       convanim conv --i 5 --k 3 --s 2 --p 1 -o conv.svg        # animated SVG, plays in <img>
+      convanim conv --i 5 --k 3 --s 2 --p 1 -o conv.html       # interactive page, one file
       convanim conv --i 5 --k 3 --s 2 --p 1 --frame 5 -o step5.pdf   # one frame, vector
       convanim conv --i 5 --k 3 --style flat                  # values, labels, the sum
       convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark

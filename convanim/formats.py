@@ -61,6 +61,11 @@ def _svg(tmp: Path, src: Source) -> None:
     tmp.write_text(animated_svg(src.scene, src.duration, src.loop), encoding="utf-8")
 
 
+def _html(tmp: Path, src: Source) -> None:
+    from .backends.html import figure_page
+    tmp.write_text(figure_page(src.trace, src.scene, src.duration, src.loop), encoding="utf-8")
+
+
 def _png_still(tmp: Path, src: Source) -> None:
     from .backends import raster
     raster.frame_image(src.scene, src.step).save(tmp, format="PNG", optimize=False)
@@ -108,6 +113,9 @@ FORMATS: dict[str, Format] = {
                    what="animated SVG (plays in an <img>, no script); an SVG still"),
     ".pdf": Format("pdf", still=_pdf_still, what="vector PDF, a still"),
     ".json": Format("json", trace=_json, what="the recorded steps (trace)"),
+    ".html": Format("html", animation=_html,
+                    what="interactive page: the SVG with a slider, play/pause, speed, and the "
+                         "taps of the cell under the pointer (one file, no network)"),
 }
 DEFAULT_ANIMATION, DEFAULT_STILL = ".gif", ".png"  # when no -o is given
 # Raster animations written one frame at a time: their memory does not grow with frames.

@@ -4,10 +4,10 @@ The spec (see gallery.toml, the built-in default set)::
 
     [defaults]                 # applied to every figure whose command has the option
     duration = 1000
-    formats = ["gif", "strip"]
+    formats = ["gif", "html"]
 
     [[figure]]
-    name = "padding_strides"   # file names: padding_strides.gif, strips/padding_strides.png
+    name = "padding_strides"   # file names: padding_strides.gif, padding_strides.html
     command = "conv"           # any command of the CLI that writes a file (has -o)
     i = 5                      # the command's options, named as on the command line
     k = 3                      # (--of-conv -> of_conv; pairs as "5,7" or [5, 7])
@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import shlex
 import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -57,7 +58,7 @@ EXTRAS = ("strip", "frames")
 # Files named NAME.FORMAT: the names of the format table (formats.FORMATS), then the extras.
 FORMATS = tuple(formats_table.NAMES) + EXTRAS
 PICTURES = tuple(formats_table.FORMATS[s].name for s in formats_table.PICTURES)
-DEFAULT_FORMATS = ("gif", "strip")
+DEFAULT_FORMATS = ("gif", "html")  # "strip" on request: the pages step through the frames
 RESERVED = ("name", "command", "formats")
 # Parameters the gallery sets itself, from the figure's name and formats.
 OWN = ("output", "frames_dir")
@@ -602,11 +603,17 @@ def up_to_date(entry: Entry, record: dict | None, out_dir: Path) -> bool:
 
 def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterable[str] | None = None,
           jobs: int | None = None, force: bool = False, spec_name: str = "gallery.toml",
-          progress: Callable[[int], Any] | None = None) -> Result:
+          progress: Callable[[int], Any] | None = None, command: str | None = None) -> Result:
     """Render the figures that changed (all with ``force``), then the manifest and the index.
 
     ``progress(total)`` returns a context manager with ``update(n, name)``; None for quiet.
+    ``command`` is the index's "regenerate" line (default: the spec and ``out_dir`` with
+    ``--force``); an interrupted run's index says so.
     """
+    if command is None:
+        spec = [] if spec_name == "gallery.toml" else [spec_name]
+        command = shlex.join(["python", "-m", "convanim", "gallery", *spec, "--force", "-o",
+                              str(out_dir)])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     chosen = set(only) if only is not None else None
@@ -637,6 +644,7 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
 
     calls = [(e.command, e.args, e.name, e.formats, str(out)) for e in todo]
     bar = progress(len(calls)) if progress and calls else contextlib.nullcontext()
+    finished_all = False
     try:
         with bar as tick:
             if (jobs or os.cpu_count() or 1) <= 1 or len(calls) <= 1:
@@ -665,9 +673,10 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
                             with contextlib.suppress(OSError):
                                 proc.terminate()
                         raise
+        finished_all = True
     finally:
         write_manifest(out, manifest)
-        write_index(entries, out, manifest, spec_name)
+        write_index(entries, out, manifest, spec_name, command, interrupted=not finished_all)
     result.failed.sort()
     return result
 
@@ -702,128 +711,21 @@ def _image(entry: Entry) -> str | None:
     return next((f"{entry.name}.{f}" for f in PICTURES if f in entry.formats), None)
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>convanim gallery</title>
-<style>
-body {{ font-family: sans-serif; margin: 1.5em; color: #222; background: #fafafa; }}
-h1 {{ font-size: 1.4em; margin: 0 0 .2em; }}
-.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1em; }}
-figure {{ margin: 0; padding: .6em; background: #fff; border: 1px solid #ddd; border-radius: 6px; }}
-figure img, figure canvas {{ display: block; max-width: 100%; height: auto; margin: 0 auto; cursor: pointer; }}
-figure canvas, figure.still img {{ display: none; }}
-figure.still canvas {{ display: block; }}
-figcaption {{ font-size: .85em; line-height: 1.35; }}
-figcaption b {{ font-size: 1.1em; }}
-code {{ font-size: .9em; background: #f2f2f2; padding: 0 .2em; }}
-.formula {{ font-family: monospace; font-size: .8em; color: #444; }}
-.controls {{ margin: .4em 0; font-size: .9em; }}
-.controls button {{ min-width: 2.4em; }}
-.missing {{ color: #a00; }}
-</style>
-</head>
-<body>
-<h1>convanim gallery</h1>
-<p>{count} figures rendered from <code>{spec}</code>. Click a picture or <b>pause</b> to stop it,
-then &#9664;&#xFE0E; / &#9654;&#xFE0E; step one frame (one kernel placement) at a time.
-Regenerate: <code>{regen}</code></p>
-<div class="grid">
-{cards}
-</div>
-<script>
-// Pause/step. A figure with data-strip draws frame k from its strip (strips/NAME.png: frames
-// of data-width x data-height px, data-cols to a row, left to right, top to bottom) into the
-// <canvas> that replaces the GIF once paused; one with data-stem swaps the <img> through its
-// numbered PNGs (frames/NAME/NAME_0001.png ...).
-document.querySelectorAll("figure[data-frames]").forEach(function (fig) {{
-  var d = fig.dataset, img = fig.querySelector("img"), canvas = fig.querySelector("canvas"),
-      n = +d.frames, k = 0, timer = null, sheet = null, t0 = Date.now(),
-      label = fig.querySelector(".pos"), play = fig.querySelector(".play");
-  img.addEventListener("load", function once() {{ t0 = Date.now(); img.removeEventListener("load", once); }});
-  function load() {{  // the strip, fetched on first use (or when the pointer comes near)
-    if (!sheet && canvas) {{ sheet = new Image(); sheet.onload = draw; sheet.src = d.strip; }}
-  }}
-  function draw() {{
-    if (!sheet.complete || !sheet.naturalWidth) return;  // onload draws it
-    var w = +d.width, h = +d.height, c = +d.cols;
-    canvas.getContext("2d").drawImage(sheet, (k % c) * w, Math.floor(k / c) * h, w, h, 0, 0, w, h);
-    fig.classList.add("still");
-  }}
-  function show(i) {{
-    k = (i + n) % n; fig.dataset.frame = k + 1; label.textContent = (k + 1) + " / " + n;
-    if (canvas) {{ load(); draw(); }}
-    else {{ img.src = d.stem + String(k + 1).padStart(4, "0") + ".png"; }}
-  }}
-  function pause() {{
-    if (timer) {{ clearInterval(timer); timer = null; }}
-    else if (!fig.classList.contains("paused")) {{  // from the GIF: about where it was
-      k = Math.floor((Date.now() - t0) / +d.duration) % n; }}
-    fig.classList.add("paused"); play.textContent = "play"; show(k);
-  }}
-  function toggle() {{
-    if (fig.classList.contains("paused") && !timer) {{
-      play.textContent = "pause";
-      timer = setInterval(function () {{ show(k + 1); }}, +d.duration);
-    }} else {{ pause(); }}
-  }}
-  fig.addEventListener("pointerenter", load);
-  play.onclick = toggle; img.onclick = toggle;
-  if (canvas) canvas.onclick = toggle;
-  fig.querySelector(".prev").onclick = function () {{ pause(); show(k - 1); }};
-  fig.querySelector(".next").onclick = function () {{ pause(); show(k + 1); }};
-}});
-</script>
-</body>
-</html>
-"""
+def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str,
+               command: str = REGENERATE, interrupted: bool = False) -> str:
+    """The index page (convanim.gallery_page) of ``entries`` as the manifest has them."""
+    from . import gallery_page as gp
 
-
-def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str) -> str:
     cards = []
     for e in entries:
         rec = manifest.get(e.name)
-        image = _image(e)
-        files = (rec or {}).get("files", [])
-        frames = [f for f in files if f.startswith("frames/")]
-        grid = (rec or {}).get("strip")
-        attrs = ""
-        controls = ""
-        still = ""
-        count = 0
-        if image and isinstance(grid, dict) and e.strip in files:
-            # The strip when there is one: one file for all the frames.
-            count = grid["frames"]
-            attrs = (f' data-strip="{html.escape(e.strip)}" data-cols="{grid["columns"]}"'
-                     f' data-width="{grid["frame_width"]}" data-height="{grid["frame_height"]}"')
-            still = (f'<canvas width="{grid["frame_width"]}" height="{grid["frame_height"]}">'
-                     '</canvas>\n')
-        elif image and frames:
-            count = len(frames)
-            attrs = f' data-stem="frames/{html.escape(e.name)}/{html.escape(e.name)}_"'
-        if count:
-            attrs = f' data-frames="{count}" data-duration="{e.duration}"' + attrs
-            controls = ('<div class="controls"><button class="prev" title="previous frame">&#9664;&#xFE0E;</button>'
-                        '<button class="play" title="pause / play">pause</button>'
-                        '<button class="next" title="next frame">&#9654;&#xFE0E;</button> '
-                        f'frame <span class="pos">&ndash; / {count}</span></div>')
-        if rec is None:
-            picture = '<p class="missing">not rendered (see the errors of the last run)</p>'
-        elif image:
-            picture = f'<img src="{html.escape(image)}" alt="{html.escape(e.name)}" loading="lazy">'
-        else:
-            picture = ""
-        links = " ".join(f'<a href="{html.escape(f)}">{html.escape(f.rsplit(".", 1)[1])}</a>'
-                         for f in e.outputs)
-        lines = "".join(f'<div class="formula">{html.escape(f)}</div>' for f in formula(e))
-        cards.append(
-            f'<figure id="{html.escape(e.name)}"{attrs}>\n{picture}\n{still}{controls}\n'
-            f'<figcaption><b>{html.escape(e.name)}</b> {_shape(e)}<br>'
-            f'<code>{html.escape(e.command_line)}</code>{lines}<div>{links}</div></figcaption>\n'
-            '</figure>')
-    return PAGE.format(count=len(entries), spec=html.escape(spec_name), regen=REGENERATE,
-                       cards="\n".join(cards))
+        files = set((rec or {}).get("files", []))
+        pages = [f"{e.name}.{f}" for f in e.formats if f == "html" and f"{e.name}.{f}" in files]
+        cards.append(gp.Card(
+            e.name, e.command_line, html.unescape(_shape(e)), tuple(formula(e)), e.outputs,
+            rec is not None, pages[0] if pages else None, _image(e),
+            wide=e.command == "matrix", animated=e.spec is not None and "--frame" not in e.args))
+    return gp.index_html(cards, gp.Run(spec_name, command, interrupted))
 
 
 def readme_md(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: str,
@@ -851,8 +753,9 @@ def readme_md(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: st
 
 
 def write_index(entries: Sequence[Entry], out: Path, manifest: dict[str, dict],
-                spec_name: str = "gallery.toml") -> None:
-    writer.write_text(out / INDEX, index_html(entries, manifest, spec_name))
+                spec_name: str = "gallery.toml", command: str = REGENERATE,
+                interrupted: bool = False) -> None:
+    writer.write_text(out / INDEX, index_html(entries, manifest, spec_name, command, interrupted))
     writer.write_text(out / README, readme_md(entries, manifest, spec_name,
                                               linked=(out / spec_name).is_file()))
 

@@ -26,7 +26,7 @@ def test_the_table_is_the_only_place_that_names_output_suffixes():
     # PNG stays in the writer (frames and strips are PNGs by definition) and in data.py
     # (an input image); every other output suffix is named in formats.py alone.
     import re
-    named = re.compile(r"(?<![\w-])\.(gif|webp|svg|pdf|json)\b")  # a suffix, not inside a name
+    named = re.compile(r"(?<![\w-])\.(gif|webp|svg|pdf|json|html)\b")  # a suffix, not inside a name
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         if path.name == "formats.py":
@@ -40,13 +40,13 @@ def test_the_table_is_the_only_place_that_names_output_suffixes():
                     and id(node) not in docs and named.search(node.value)):
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value[:40]!r}")
     assert offenders == []
-    assert set(formats.SUFFIXES) == {".gif", ".webp", ".png", ".svg", ".pdf", ".json"}
+    assert set(formats.SUFFIXES) == {".gif", ".webp", ".png", ".svg", ".pdf", ".json", ".html"}
 
 
 def test_check_output_allows_exactly_the_table(tmp_path):
     for suffix in formats.SUFFIXES:
         formats.check_output(tmp_path / f"a{suffix}")
-    with pytest.raises(SpecError, match=r"\.gif, \.webp, \.png, \.svg, \.pdf, \.json"):
+    with pytest.raises(SpecError, match=r"\.gif, \.webp, \.png, \.svg, \.pdf, \.json, \.html"):
         formats.check_output(tmp_path / "a.bmp")
 
 

@@ -59,9 +59,13 @@ def spec(tmp_path):
     return path
 
 
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+def files_of(folder: Path, named: str | None = None) -> dict[str, bytes]:
+    """Every file's bytes; ``named``: the folder as index.html's regenerate line names it."""
+    files = {str(p.relative_to(folder)): p.read_bytes()
+             for p in sorted(folder.rglob("*")) if p.is_file()}
+    if named is not None and g.INDEX in files:
+        files[g.INDEX] = files[g.INDEX].replace(f"-o {folder}<".encode(), f"-o {named}<".encode())
+    return files
 
 
 def test_renders_every_format_and_index(spec, tmp_path, capsys):
@@ -100,15 +104,14 @@ def test_renders_every_format_and_index(spec, tmp_path, capsys):
         assert f'"{name}"' in page
     for name in ("a_conv.gif", "b_tconv.webp", "c_pool.gif"):
         assert f"]({name})" in readme
-    card = re.search(r'<figure id="a_conv"[^>]*>', page).group(0)
-    for attr in ('data-frames="4"', 'data-duration="200"', 'data-strip="strips/a_conv.png"',
-                 'data-cols="4"', f'data-width="{w}"', f'data-height="{h}"'):
-        assert attr in card, (attr, card)
-    assert f'<canvas width="{w}" height="{h}">' in page
-    card = re.search(r'<figure id="c_pool"[^>]*>', page).group(0)
-    assert 'data-frames="6"' in card and 'data-stem="frames/c_pool/c_pool_"' in card
-    assert "data-strip" not in card
-    assert '<figure id="b_tconv">' in page                     # webp only: no strip, no controls
+    # Without an interactive page a card shows the figure's first picture.
+    card = re.search(r'<figure class="card" id="a_conv">.*?</figure>', page, re.DOTALL).group(0)
+    assert '<img src="a_conv.gif"' in card and "<iframe" not in card
+    assert 'add "html" to its formats' in card
+    assert '<figure class="card" id="b_tconv">' in page
+    assert "3 figures from <code>figs.toml</code>" in page
+    assert f"Regenerate: <code>python -m convanim gallery {spec} --force -o {out}</code>" in page
+    assert "interrupted" not in page
     assert "convanim pool --mode avg --i 3,4 --k 2,2 --s 1" in page
     assert "o = floor((i + 2p - d(k-1) - 1) / s) + 1" in page
     assert "http://" not in page and "https://" not in page      # opens from disk, no network
@@ -155,7 +158,6 @@ def test_incremental_skip_change_and_force(spec, tmp_path, capsys):
         size = im.size
     with Image.open(out / "strips" / "a_conv.png") as strip:
         assert strip.size == (9 * size[0], size[1])
-    assert 'data-frames="9"' in (out / "index.html").read_text()
     # A deleted strip re-renders its figure.
     (out / "strips" / "a_conv.png").unlink()
     code, stdout, _ = run(["gallery", str(spec), "-o", str(out), "-j", "1"], capsys)
@@ -175,7 +177,7 @@ def test_parallel_run_gives_the_same_bytes(spec, tmp_path, capsys):
     one, two = tmp_path / "one", tmp_path / "two"
     assert run(["gallery", str(spec), "-o", str(one), "-j", "1", "-q"], capsys)[0] == 0
     assert run(["gallery", str(spec), "-o", str(two), "-j", "2", "-q"], capsys)[0] == 0
-    assert files_of(one) == files_of(two)
+    assert files_of(one, "OUT") == files_of(two, "OUT")
 
 
 def test_one_failure_does_not_stop_the_others(spec, tmp_path, capsys, monkeypatch):
@@ -334,7 +336,7 @@ def test_committed_gallery_is_up_to_date(tmp_path, capsys):
     (out / "gallery.toml").write_bytes((ROOT / "gallery" / "gallery.toml").read_bytes())
     code, _, err = run(["gallery", "-o", str(out), "-q"], capsys)
     assert code == 0, err
-    fresh, committed = files_of(out), files_of(ROOT / "gallery")
+    fresh, committed = files_of(out, "gallery"), files_of(ROOT / "gallery")
     stale = sorted(k for k in fresh.keys() | committed.keys() if fresh.get(k) != committed.get(k))
     assert not stale, f"gallery/ is out of date ({stale[:5]} ...); run: {g.REGENERATE}"
 
@@ -499,3 +501,57 @@ def test_gallery_refuses_names_too_long_and_an_unwritable_folder(tmp_path, capsy
     (tmp_path / "afile").write_text("")
     code, _, err = run(["gallery", str(spec), "-o", str(tmp_path / "afile" / "out")], capsys)
     assert code == 2 and "output-dir" in err and "not a directory" in err, err
+
+
+PAGES = """
+[defaults]
+duration = 200
+cell = 12
+[[figure]]
+name = "a"
+command = "conv"
+i = 3
+k = 2
+formats = ["gif", "html"]
+title = "</script><b>x</b>"
+[[figure]]
+name = "m"
+command = "matrix"
+i = 3
+k = 2
+formats = ["svg"]
+"""
+
+
+def test_index_shows_each_figure_page_and_the_wide_matrix(tmp_path, capsys):
+    spec = tmp_path / "p.toml"
+    spec.write_text(PAGES)
+    out = tmp_path / "o u t"
+    code, _, err = run(["gallery", str(spec), "-o", str(out), "-j", "1", "-q"], capsys)
+    assert code == 0, err
+    page = (out / "index.html").read_text()
+    card = re.search(r'<figure class="card" id="a">.*?</figure>', page, re.DOTALL).group(0)
+    assert '<iframe src="a.html#embed"' in card and '<a href="a.html">a</a>' in card
+    assert "<b>x</b>" not in page and "&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;" in page
+    wide = re.search(r'<figure class="card wide" id="m">.*?</figure>', page, re.DOTALL).group(0)
+    assert '<a href="m.svg" title="open full size"><img src="m.svg"' in wide
+    assert 'add "html"' not in wide  # a still: nothing to step
+    # The regenerate line is this run's own command, quoted for a shell.
+    assert f"python -m convanim gallery {spec} --force -o &#x27;{out}&#x27;" in page
+    assert (out / "a.html").read_text().count("<b>x</b>") == 0
+
+
+def test_an_interrupted_run_says_so(spec, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    entries = g.load(spec)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(g, "render_entry", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        g.build(entries, out, jobs=1, spec_name="figs.toml")
+    page = (out / "index.html").read_text()
+    assert "was interrupted: 0 of 3 figures are rendered" in page
+    assert "0 figures from" in page
+    assert f"Regenerate: <code>python -m convanim gallery figs.toml --force -o {out}</code>" in page

@@ -77,10 +77,15 @@ def still_svg(scene: Scene, step: int = 0) -> str:
     return (_head(scene) + style + writer.defs_svg() + _background(scene) + body + "</svg>\n")
 
 
-def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0) -> str:
+def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0,
+                 clock: bool = True) -> str:
     """``scene`` as an SVG that animates itself with CSS (no script): each frame shows
     for ``duration`` ms; ``loop`` as a GIF's NETSCAPE loop count (0: forever; N: N + 1
     plays; None: one play), a finite animation stopping on its last frame.
+
+    ``clock`` False leaves the animation rules out: the SVG shows frame 0 and a
+    script (the HTML page) shows frame N by setting the ``visibility`` of the
+    ``data-frames`` elements whose range holds N.
 
     See the module docstring for the structure (``data-frames``, ``data-cell``).
     """
@@ -128,7 +133,9 @@ def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0) -> st
     layer(frame_runs([f.texts for f in frames]), ops_of)
 
     rules = _base_rules(scene) + styles.css()
-    if intervals:
+    if intervals and not clock:
+        rules.append('[data-frames]:not([data-frames^="0-"]){visibility:hidden}')
+    elif intervals:
         total = n * duration
         dur = f"{total // 1000}s" if total % 1000 == 0 else f"{num(total, 3)}ms"
         # Longhands: a shorthand would also reset animation-name, which the rules of

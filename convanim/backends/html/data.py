@@ -1,0 +1,117 @@
+"""What the page's script reads: the trace's steps and the scene's grid geometry, as plain data.
+
+Everything the page highlights or writes comes from here, so from the engine:
+
+* ``grids``: for each grid the scene draws (``input``, ``kernel``, ``output``), the
+  screen position of its cell corners, ``corner(r, c) = o + c*u + r*v`` (SVG user
+  units), read off the cells' own quads in the scene, and ``cells``, the cells a
+  pointer can pick (those the still picture draws), flattened ``[r0, c0, r1, c1, ...]``.
+  ``hit`` lists the grids top-most first, for the pointer.
+* ``taps``: every product of the trace, flattened ``[in_r, in_c, w_r, w_c, out_r,
+  out_c, ...]`` in the trace's coordinates, with ``p`` their values and ``start``
+  the first tap of each step; ``corner`` the top-left cell of each step's footprint
+  (on the lower grid in gather view, on the output in scatter view).
+* ``text``: the arithmetic of each step, as the flat style writes it (its longest form).
+
+The script maps a tap's input cell onto the drawn input grid with ``origin`` and
+``spacing`` (gather view: the lower grid) and its weight onto the drawn kernel with
+``flip`` (the gather view of a transposed convolution shows the kernel flipped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...engine import Trace
+from ...flat import step_text
+from ...scene import Scene, Shape
+
+# Grids the pointer tries first where they overlap (iso: the output plane is drawn on top).
+HIT_ORDER = ("output", "kernel", "input")
+
+
+def _round(v: float) -> float | int:
+    r = round(float(v), 3)
+    return int(r) if r.is_integer() else r
+
+
+def _num(v: float) -> float | int:
+    v = float(v)
+    return int(v) if v.is_integer() else v
+
+
+def _quads(scene: Scene) -> tuple[dict[tuple, tuple], set[tuple]]:
+    """A cell quad of every grid the scene draws (by (grid, r, c)), and the cells of the
+    still picture. One quad a grid is enough (the corners are affine in r, c), so the
+    frames are read only until they bring no grid the still picture lacks: the first
+    and the last frame (every layout draws each grid in its still picture anyway)."""
+    quads: dict[tuple, tuple] = {}
+    still: set[tuple] = set()
+
+    def take(ops, static: bool) -> None:
+        for op in ops:
+            if isinstance(op, Shape) and op.cell is not None and op.closed and len(op.points) == 4:
+                quads.setdefault(op.cell, op.points)
+                if static:
+                    still.add(op.cell)
+
+    take(scene.low, True)
+    take(scene.high, True)
+    for step in sorted({0, scene.n_frames - 1}):
+        f = scene.frame(step)
+        take(f.under, False)
+        take(f.fresh, False)
+        take(f.over, False)
+    return quads, still
+
+
+def grid_geometry(scene: Scene) -> dict[str, dict[str, Any]]:
+    """Each grid's corner map and pickable cells (see the module docstring)."""
+    quads, still = _quads(scene)
+    out: dict[str, dict[str, Any]] = {}
+    for (grid, r, c), q in quads.items():
+        if grid in out:
+            continue
+        (x0, y0), (x1, y1), _, (x3, y3) = q
+        u, v = (x1 - x0, y1 - y0), (x3 - x0, y3 - y0)
+        o = (x0 - c * u[0] - r * v[0], y0 - c * u[1] - r * v[1])
+        out[grid] = {"o": [_round(a) for a in o], "u": [_round(a) for a in u],
+                     "v": [_round(a) for a in v], "cells": []}
+    for grid, r, c in sorted(still):
+        out[grid]["cells"] += [int(r), int(c)]
+    return out
+
+
+def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[str, Any]:
+    """The document the page's script reads (see the module docstring)."""
+    s = t.spec
+    if scene.n_frames != t.n_steps:
+        raise ValueError(f"page: the scene has {scene.n_frames} frames and the trace "
+                         f"{t.n_steps} steps; a page needs one frame per step")
+    gather = s.view != "scatter"
+    g = t.grid
+    grids = grid_geometry(scene)
+    taps = np.concatenate([t.tap_in, t.tap_w, t.tap_out], axis=1).astype(int)
+    return {
+        "op": s.op, "view": s.view, "frames": scene.n_frames, "ms": duration,
+        # Plays in all, as a GIF's loop count plays (0: forever).
+        "plays": 1 if loop is None else 0 if loop == 0 else int(loop) + 1,
+        "k": list(s.kernel_size), "d": list(s.dilation),
+        "isize": list(s.input_size), "osize": list(s.output_size),
+        "origin": list(g.origin) if gather else [0, 0],
+        "spacing": list(g.spacing) if gather else [1, 1],
+        "flip": bool(gather and g.flip),
+        "x": [[_num(v) for v in row] for row in t.input],
+        "w": None if t.weight is None else [[_num(v) for v in row] for row in t.weight],
+        "y": [[_num(v) for v in row] for row in t.output],
+        "start": [int(v) for v in t.step_start],
+        "corner": [int(v) for v in t.corner.ravel()],
+        "taps": [int(v) for v in taps.ravel()],
+        "p": [_num(v) for v in t.tap_value],
+        "winner": None if t.winner is None else [int(v) for v in t.winner.ravel()],
+        "text": [step_text(t, n)[0] for n in range(t.n_steps)],
+        "grids": grids,
+        "hit": [name for name in HIT_ORDER if name in grids],
+    }

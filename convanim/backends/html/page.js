@@ -1,0 +1,247 @@
+// convanim figure page: plays the SVG's frames, explains the cell under the pointer.
+// Reads #ca-data (convanim.backends.html.data.page_data). Frame N shows every element
+// whose data-frames="A-B" range holds N (and every element without one).
+(function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("ca-data").textContent);
+  var root = document.querySelector(".ca-page");
+  var svg = root.querySelector(".ca-figure svg");
+  var $ = function (cls) { return root.querySelector("." + cls); };
+  var slider = $("ca-slider"), playBtn = $("ca-play"), pos = $("ca-pos"),
+      stepLine = $("ca-step"), detail = $("ca-detail"), speedSel = $("ca-speed");
+  var n = D.frames, frame = -1, timer = null, speed = 1, plays = 0, pinned = null;
+  var hintText = detail.textContent;
+  var NS = "http://www.w3.org/2000/svg";
+  var embed = location.hash === "#embed";
+  if (embed) document.documentElement.classList.add("ca-embed");
+
+  // Frames ------------------------------------------------------------------------------
+  var groups = [];
+  svg.querySelectorAll("[data-frames]").forEach(function (el) {
+    var r = el.getAttribute("data-frames").split("-");
+    groups.push({ a: +r[0], b: +r[1], el: el, on: null });
+  });
+
+  function show(k) {
+    k = Math.max(0, Math.min(n - 1, k));
+    for (var i = 0; i < groups.length; i++) {
+      var g = groups[i], on = g.a <= k && k <= g.b;
+      if (g.on !== on) { g.on = on; g.el.style.visibility = on ? "visible" : "hidden"; }
+    }
+    frame = k;
+    slider.value = String(k);
+    slider.setAttribute("aria-valuetext", "frame " + (k + 1) + " of " + n);
+    pos.textContent = (k + 1) + " / " + n;
+    stepLine.textContent = D.text[k] || "";
+    root.setAttribute("data-frame", String(k));
+  }
+
+  function setPlaying(on) {
+    playBtn.setAttribute("aria-label", on ? "pause" : "play");
+    root.setAttribute("data-playing", on ? "true" : "false");
+  }
+  function tick() {
+    timer = setTimeout(function () {
+      if (frame + 1 < n) { show(frame + 1); tick(); return; }
+      plays += 1;
+      if (D.plays && plays >= D.plays) { pause(); return; }
+      show(0); tick();
+    }, D.ms / speed);
+  }
+  function play() {
+    if (timer) return;
+    if (frame >= n - 1 && D.plays) { plays = 0; show(0); }
+    setPlaying(true); tick();
+  }
+  function pause() {
+    if (timer) { clearTimeout(timer); timer = null; }
+    setPlaying(false);
+  }
+  function toggle() { if (timer) pause(); else play(); }
+  function step(by) { pause(); show(frame + by); }
+
+  playBtn.addEventListener("click", toggle);
+  $("ca-prev").addEventListener("click", function () { step(-1); });
+  $("ca-next").addEventListener("click", function () { step(1); });
+  slider.addEventListener("input", function () { pause(); show(+slider.value); });
+  speedSel.addEventListener("change", function () {
+    speed = +speedSel.value || 1;
+    if (timer) { clearTimeout(timer); timer = null; tick(); }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    var t = e.target, tag = t && t.tagName;
+    var native = tag === "BUTTON" || tag === "SELECT" || tag === "A";
+    if (e.key === " " && !native) { toggle(); }
+    else if (t === slider && /^(Arrow|Home|End|Page)/.test(e.key)) { return; }  // the slider's own
+    else if (tag === "SELECT" && /^Arrow/.test(e.key)) { return; }
+    else if (e.key === "ArrowRight") { step(1); }
+    else if (e.key === "ArrowLeft") { step(-1); }
+    else if (e.key === "Home") { pause(); show(0); }
+    else if (e.key === "End") { pause(); show(n - 1); }
+    else if (e.key === "Escape") { pin(null); }
+    else { return; }
+    e.preventDefault();
+  });
+
+  // Numbers, as the figure writes them (convanim.text.fmt_num) ----------------------------
+  function fmt(v) {
+    var d = 0;
+    for (; d < 2; d++) {
+      if (Math.abs(v - Number(v.toFixed(d))) <= 1e-9 * Math.max(1, Math.abs(v))) break;
+    }
+    var s = v.toFixed(d);
+    return /^-?[0.]*$/.test(s) ? "0" : s;
+  }
+
+  // Cells ---------------------------------------------------------------------------------
+  var grids = D.grids, picks = {};
+  Object.keys(grids).forEach(function (name) {
+    var c = grids[name].cells, set = {};
+    for (var i = 0; i < c.length; i += 2) set[c[i] + "," + c[i + 1]] = true;
+    picks[name] = set;
+  });
+  var layer = document.createElementNS(NS, "g");
+  layer.setAttribute("class", "ca-hl");
+  layer.setAttribute("aria-hidden", "true");
+  svg.appendChild(layer);
+
+  function corner(g, r, c) { return [g.o[0] + c * g.u[0] + r * g.v[0], g.o[1] + c * g.u[1] + r * g.v[1]]; }
+  function mark(grid, r, c, kind) {
+    var g = grids[grid];
+    if (!g) return;
+    var p = [corner(g, r, c), corner(g, r, c + 1), corner(g, r + 1, c + 1), corner(g, r + 1, c)];
+    var el = document.createElementNS(NS, "path");
+    el.setAttribute("d", "M" + p.map(function (q) { return q[0].toFixed(2) + " " + q[1].toFixed(2); }).join("L") + "Z");
+    el.setAttribute("data-hl", kind);
+    el.setAttribute("data-cell", grid + " " + r + " " + c);
+    layer.appendChild(el);
+  }
+  function cellAt(e) {
+    var m = svg.getScreenCTM();
+    if (!m) return null;
+    m = m.inverse();
+    var x = m.a * e.clientX + m.c * e.clientY + m.e, y = m.b * e.clientX + m.d * e.clientY + m.f;
+    for (var i = 0; i < D.hit.length; i++) {
+      var name = D.hit[i], g = grids[name];
+      var px = x - g.o[0], py = y - g.o[1], det = g.u[0] * g.v[1] - g.v[0] * g.u[1];
+      var c = Math.floor((px * g.v[1] - g.v[0] * py) / det), r = Math.floor((g.u[0] * py - g.u[1] * px) / det);
+      if (picks[name][r + "," + c]) return [name, r, c];
+    }
+    return null;
+  }
+
+  var K = D.k, ow = D.osize[1], iw = D.isize[1], T = D.taps, scatter = D.view === "scatter";
+  function tapsOf(s) { var out = []; for (var t = D.start[s]; t < D.start[s + 1]; t++) out.push(t); return out; }
+  function tapsWhere(off, r, c) {
+    var out = [];
+    for (var t = 0; t < D.p.length; t++) if (T[6 * t + off] === r && T[6 * t + off + 1] === c) out.push(t);
+    return out;
+  }
+  // Where a tap's input and weight are drawn: the lower grid in gather view; the kernel flipped.
+  function inCell(t) { return [D.origin[0] + T[6 * t] * D.spacing[0], D.origin[1] + T[6 * t + 1] * D.spacing[1]]; }
+  function kernCell(t) {
+    var a = T[6 * t + 2], b = T[6 * t + 3];
+    return D.flip ? [K[0] - 1 - a, K[1] - 1 - b] : [a, b];
+  }
+  function xOf(t) { return D.x[T[6 * t]][T[6 * t + 1]]; }
+  function wOf(t) { return D.w ? D.w[T[6 * t + 2]][T[6 * t + 3]] : null; }
+  function footprint(s, grid) {
+    var r0 = D.corner[2 * s], c0 = D.corner[2 * s + 1];
+    for (var a = 0; a < K[0]; a++) for (var b = 0; b < K[1]; b++) mark(grid, r0 + a * D.d[0], c0 + b * D.d[1], "foot");
+  }
+  function term(t) { var w = wOf(t); return w === null ? fmt(xOf(t)) : fmt(xOf(t)) + "*" + fmt(w); }
+  function name(grid, r, c) { return grid + " (" + r + ", " + c + ")"; }
+
+  // An output cell: where it comes from. An input cell: where it goes.
+  function explain(cell) {
+    var grid = cell[0], r = cell[1], c = cell[2], ts, s, i;
+    if (grid === "output" && !scatter) {
+      s = r * ow + c; ts = tapsOf(s);
+      footprint(s, "input");
+      ts.forEach(function (t) { var p = inCell(t); mark("input", p[0], p[1], "tap"); var k = kernCell(t); mark("kernel", k[0], k[1], "kern"); });
+      mark("output", r, c, "self");
+      return name("output", r, c) + " = " + D.text[s] + (ts.length ? "" : " (the kernel covers only padding)");
+    }
+    if (grid === "output") {  // scatter: every input cell that stamps a product here
+      ts = tapsWhere(4, r, c);
+      ts.forEach(function (t) { mark("input", T[6 * t], T[6 * t + 1], "tap"); var k = kernCell(t); mark("kernel", k[0], k[1], "kern"); });
+      mark("output", r, c, "self");
+      return name("output", r, c) + " = " + (ts.map(term).join(" + ") || "0") + " = " + fmt(D.y[r][c]);
+    }
+    if (grid === "input" && scatter) {
+      s = r * iw + c;
+      footprint(s, "output");
+      tapsOf(s).forEach(function (t) { mark("output", T[6 * t + 4], T[6 * t + 5], "dst"); var k = kernCell(t); mark("kernel", k[0], k[1], "kern"); });
+      mark("input", r, c, "self");
+      return name("input", r, c) + " = " + fmt(D.x[r][c]) + " stamps: " + D.text[s];
+    }
+    if (grid === "input") {  // gather: the drawn cell is on the lower grid
+      var y = (r - D.origin[0]) / D.spacing[0], x = (c - D.origin[1]) / D.spacing[1];
+      mark("input", r, c, "self");
+      if (y % 1 || x % 1 || y < 0 || x < 0 || y >= D.isize[0] || x >= D.isize[1]) {
+        return name("input", r, c) + " is a zero inserted by the transposed convolution";
+      }
+      ts = tapsWhere(0, y, x);
+      ts.forEach(function (t) { mark("output", T[6 * t + 4], T[6 * t + 5], "dst"); });
+      var parts = [];
+      for (i = 0; i < ts.length; i++) parts.push("(" + T[6 * ts[i] + 4] + ", " + T[6 * ts[i] + 5] + "): " + term(ts[i]) + (D.w ? " = " + fmt(D.p[ts[i]]) : ""));
+      return "input (" + y + ", " + x + ") = " + fmt(D.x[y][x]) + " feeds " + ts.length + " output cell" +
+        (ts.length === 1 ? "" : "s") + (parts.length ? ": " + parts.join("; ") : "");
+    }
+    // The kernel (flat style): the products of the current step that use this weight.
+    s = frame;
+    ts = tapsOf(s).filter(function (t) { var k = kernCell(t); return k[0] === r && k[1] === c; });
+    mark("kernel", r, c, "self");
+    ts.forEach(function (t) { var p = scatter ? [T[6 * t], T[6 * t + 1]] : inCell(t); mark("input", p[0], p[1], "tap"); });
+    return name("kernel", r, c) + (ts.length ? ": " + ts.map(term).join(" + ") + " in this step" : ": no product in this step");
+  }
+
+  var shown = null;
+  function select(cell) {
+    var key = cell ? cell.join(" ") : null;
+    if (key === shown) return;
+    shown = key;
+    while (layer.firstChild) layer.removeChild(layer.firstChild);
+    root.setAttribute("data-selected", key || "");
+    if (!cell) { detail.textContent = hintText; detail.classList.remove("ca-on"); return; }
+    detail.textContent = (pinned ? "pinned (Escape clears): " : "") + explain(cell);
+    detail.classList.add("ca-on");
+  }
+  function pin(cell) { pinned = cell; root.setAttribute("data-pinned", cell ? cell.join(" ") : ""); select(cell); }
+
+  svg.addEventListener("pointermove", function (e) { if (!pinned) select(cellAt(e)); });
+  svg.addEventListener("pointerleave", function () { if (!pinned) select(null); });
+  svg.addEventListener("click", function (e) {
+    var cell = cellAt(e);
+    if (cell && pinned && cell.join(" ") === pinned.join(" ")) cell = null;  // a second click unpins
+    pin(null); pin(cell);
+  });
+
+  // The PyTorch call ----------------------------------------------------------------------
+  var copy = root.querySelector(".ca-copy");
+  if (copy) copy.addEventListener("click", function () {
+    var text = root.querySelector(".ca-torch code").textContent;
+    var done = function () { copy.textContent = "copied"; setTimeout(function () { copy.textContent = "copy"; }, 1500); };
+    var fallback = function () {
+      var range = document.createRange();
+      range.selectNodeContents(root.querySelector(".ca-torch code"));
+      var sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
+      try { if (document.execCommand("copy")) done(); } catch (err) { /* left selected to copy by hand */ }
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  });
+
+  // In a gallery card: tell the parent how tall the page is.
+  if (embed && window.parent !== window) {
+    var report = function () { window.parent.postMessage({ convanim: "height", height: document.documentElement.scrollHeight }, "*"); };
+    if (window.ResizeObserver) new ResizeObserver(report).observe(document.body);
+    window.addEventListener("load", report);
+  }
+
+  show(0);
+  var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  if (n > 1 && !still) play(); else pause();
+})();

@@ -1,0 +1,277 @@
+"""The figure page and the gallery page in a real browser (headless Chromium, selenium).
+
+One browser session for the module. Pages are loaded from disk (file://) with
+prefers-reduced-motion emulated, so they start paused and every frame change is the
+test's own. Without chromium, chromedriver or selenium the tests skip, saying which is
+missing; under CI (the CI variable set) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+import convanim as ca
+from convanim import gallery
+from convanim.flat import step_text
+
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
+DRIVER = shutil.which("chromedriver")
+HOSTILE = "</script><img src=x onerror=alert(1)> \"quoted\" 'single' <!-- &amp;"
+
+
+def _missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install '.[test]')"
+    if CHROMIUM is None:
+        return "no chromium on PATH (apt-get install chromium)"
+    if DRIVER is None:
+        return "no chromedriver on PATH (apt-get install chromium-driver)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {missing}")
+        pytest.skip(missing)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,900"):
+        opts.add_argument(arg)
+    opts.binary_location = CHROMIUM
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The system's chromedriver, given by path: selenium must not try to download one.
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """The figure pages the tests load, with their traces."""
+    d = tmp_path_factory.mktemp("pages")
+    made = {}
+    for name, spec, look in (
+        ("iso", ca.conv2d(5, 3, stride=2, padding=1), {}),
+        ("flat_tconv", ca.conv_transpose2d(3, 3, stride=2, padding=1), {"style": "flat"}),
+        ("scatter", ca.conv_transpose2d(3, 3, stride=2, padding=1, view="scatter"),
+         {"style": "flat"}),
+        ("hostile", ca.pool2d("max", 4, 2), {"title": HOSTILE, "caption": HOSTILE}),
+    ):
+        t = ca.trace_of(spec, seed=1)
+        path = ca.save(t, d / f"{name}.html", **look)
+        made[name] = (path, t)
+    return made
+
+
+def load(browser, path):
+    browser.get(path.resolve().as_uri())
+    browser.get_log("browser")  # start each page with an empty log (errors are read after)
+    return browser
+
+
+def errors(browser) -> list[str]:
+    return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+SHADED = """
+return Array.from(document.querySelectorAll('.ca-figure svg [data-cell]'))
+  .filter(el => !el.closest('.ca-hl') && getComputedStyle(el).visibility === 'visible')
+  .map(el => el.getAttribute('data-cell')).sort();"""
+
+HIGHLIGHT = """
+const out = {};
+document.querySelectorAll('.ca-hl [data-hl]').forEach(el => {
+  (out[el.dataset.hl] = out[el.dataset.hl] || []).push(el.dataset.cell); });
+return out;"""
+
+
+def expected_shaded(t, step: int, **look) -> list[str]:
+    """The cells frame ``step`` draws (still layers, the frame's own, the persistent ones)."""
+    still = ca.scene(t, **look).still(step)
+    cells = {" ".join(map(str, op.cell)) for op in still.shapes if getattr(op, "cell", None)}
+    return sorted(cells)
+
+
+def test_no_console_errors_and_slider_range(browser, pages):
+    for name, (path, t) in pages.items():
+        load(browser, path)
+        slider = browser.find_element("css selector", ".ca-slider")
+        assert slider.get_attribute("max") == str(t.n_steps - 1), name
+        assert slider.get_attribute("value") == "0"
+        assert browser.find_element("css selector", ".ca-page").get_attribute("data-playing") == "false"
+        assert errors(browser) == [], name
+
+
+def test_right_arrow_steps_and_changes_the_shaded_cells(browser, pages):
+    path, t = pages["iso"]
+    load(browser, path)
+    before = browser.execute_script(SHADED)
+    assert sorted(set(before)) == expected_shaded(t, 0)
+    body = browser.find_element("css selector", "body")
+    body.send_keys("\ue014")  # right arrow, sent to the document: no click first
+    slider = browser.find_element("css selector", ".ca-slider")
+    assert slider.get_attribute("value") == "1"
+    after = browser.execute_script(SHADED)
+    assert after != before
+    assert sorted(set(after)) == expected_shaded(t, 1)
+    body.send_keys("\ue012")  # left arrow
+    assert slider.get_attribute("value") == "0"
+    body.send_keys("\ue010")  # End
+    assert slider.get_attribute("value") == str(t.n_steps - 1)
+    assert sorted(set(browser.execute_script(SHADED))) == expected_shaded(t, t.n_steps - 1)
+    body.send_keys("\ue011")  # Home
+    assert slider.get_attribute("value") == "0"
+    assert errors(browser) == []
+
+
+def hover(browser, cell: str) -> dict:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    target = browser.find_element("css selector", f'.ca-figure svg [data-cell="{cell}"]')
+    ActionChains(browser).move_to_element(target).perform()
+    return browser.execute_script(HIGHLIGHT)
+
+
+def cells(grid: str, rows) -> list[str]:
+    return sorted(f"{grid} {int(r)} {int(c)}" for r, c in rows)
+
+
+@pytest.mark.parametrize("name", ["iso", "flat_tconv"])
+def test_hovering_an_output_cell_shows_its_footprint_and_taps(browser, pages, name):
+    path, t = pages[name]
+    load(browser, path)
+    oh, ow = t.spec.output_size
+    for r, c in ((0, 0), (oh - 1, ow - 1), (1, ow - 2)):
+        step = r * ow + c
+        got = hover(browser, f"output {r} {c}")
+        sl = t.taps(step)
+        g = t.grid
+        taps_on_grid = np.array(g.origin) + t.tap_in[sl] * np.array(g.spacing)
+        assert sorted(got["foot"]) == cells("input", t.footprint(step))
+        assert sorted(got["tap"]) == cells("input", taps_on_grid)
+        assert got["self"] == [f"output {r} {c}"]
+        if name == "flat_tconv":  # the kernel is drawn flipped in this view
+            kh, kw = t.spec.kernel_size
+            assert sorted(got["kern"]) == cells("kernel", [(kh - 1 - a, kw - 1 - b)
+                                                           for a, b in t.tap_w[sl]])
+        detail = browser.find_element("css selector", ".ca-detail").text
+        assert step_text(t, step)[0] in detail
+    assert errors(browser) == []
+
+
+def test_hovering_an_input_cell_in_scatter_view_shows_the_block_it_stamps(browser, pages):
+    path, t = pages["scatter"]
+    load(browser, path)
+    ih, iw = t.spec.input_size
+    for y, x in ((0, 0), (ih - 1, iw - 1)):
+        step = y * iw + x
+        got = hover(browser, f"input {y} {x}")
+        sl = t.taps(step)
+        assert sorted(got["foot"]) == cells("output", t.footprint(step))
+        assert sorted(got["dst"]) == cells("output", t.tap_out[sl])
+        assert sorted(got["kern"]) == cells("kernel", t.tap_w[sl])
+    assert errors(browser) == []
+
+
+def test_an_input_cell_lights_every_output_it_feeds(browser, pages):
+    path, t = pages["iso"]
+    load(browser, path)
+    g = t.grid
+    y, x = 1, 1
+    got = hover(browser, f"input {g.origin[0] + y * g.spacing[0]} {g.origin[1] + x * g.spacing[1]}")
+    fed = t.tap_out[np.all(t.tap_in == (y, x), axis=1)]
+    assert len(fed) > 1
+    assert sorted(got["dst"]) == cells("output", fed)
+
+
+def test_click_pins_and_escape_clears(browser, pages):
+    path, _ = pages["iso"]
+    load(browser, path)
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    target = browser.find_element("css selector", '.ca-figure svg [data-cell="output 1 1"]')
+    ActionChains(browser).move_to_element(target).click().perform()
+    pinned = browser.execute_script(HIGHLIGHT)
+    other = browser.find_element("css selector", '.ca-figure svg [data-cell="output 0 0"]')
+    ActionChains(browser).move_to_element(other).perform()
+    assert browser.execute_script(HIGHLIGHT) == pinned  # pinned: the pointer moved on
+    browser.find_element("css selector", "body").send_keys("\ue00c")  # Escape
+    assert browser.execute_script(HIGHLIGHT) == {}
+
+
+def test_space_plays_and_pauses(browser, pages):
+    path, _ = pages["iso"]
+    load(browser, path)
+    page = browser.find_element("css selector", ".ca-page")
+    body = browser.find_element("css selector", "body")
+    body.send_keys(" ")
+    assert page.get_attribute("data-playing") == "true"
+    body.send_keys(" ")
+    assert page.get_attribute("data-playing") == "false"
+
+
+def test_a_hostile_title_makes_no_element(browser, pages):
+    path, _ = pages["hostile"]
+    load(browser, path)
+    assert browser.execute_script("return document.querySelectorAll('img').length") == 0
+    assert browser.title == HOSTILE
+    assert browser.find_element("css selector", ".ca-title").text == HOSTILE
+    scripts = browser.execute_script("return document.scripts.length")
+    assert scripts == 2  # the data and the page's script, nothing the title made
+    svg_title = browser.execute_script(
+        "return document.querySelector('.ca-figure svg title').textContent")
+    assert svg_title == HOSTILE
+    assert errors(browser) == []
+
+
+def test_gallery_pause_freezes_the_frame_and_step_moves_by_one(browser, tmp_path):
+    spec = tmp_path / "g.toml"
+    spec.write_text('[defaults]\nduration = 60\nformats = ["svg", "html"]\n'
+                    '[[figure]]\nname = "a"\ncommand = "conv"\ni = 5\nk = 3\ns = 2\np = 1\n'
+                    '[[figure]]\nname = "m"\ncommand = "matrix"\ni = 3\nk = 2\nformats = ["svg"]\n',
+                    encoding="utf-8")
+    entries = gallery.load(spec)
+    out = tmp_path / "site"
+    result = gallery.build(entries, out, jobs=1, spec_name="g.toml")
+    assert not result.failed
+    # Motion allowed here: the gallery's figures play, and pause must stop the one shown.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    try:
+        load(browser, out / "index.html")
+        frame = browser.find_element("css selector", "iframe")
+        browser.switch_to.frame(frame)
+        page = browser.find_element("css selector", ".ca-page")
+        assert page.get_attribute("data-playing") == "true"
+        browser.find_element("css selector", ".ca-play").click()
+        shown = page.get_attribute("data-frame")
+        cells = browser.execute_script(SHADED)
+        time.sleep(0.3)  # five frame durations: a playing figure would have moved
+        assert page.get_attribute("data-frame") == shown
+        assert browser.execute_script(SHADED) == cells
+        browser.find_element("css selector", ".ca-next").click()
+        n = int(browser.find_element("css selector", ".ca-slider").get_attribute("max")) + 1
+        assert page.get_attribute("data-frame") == str(min(int(shown) + 1, n - 1))
+        browser.find_element("css selector", ".ca-prev").click()
+        assert page.get_attribute("data-frame") == str(min(int(shown) + 1, n - 1) - 1)
+        assert errors(browser) == []
+        browser.switch_to.default_content()
+        assert errors(browser) == []
+    finally:
+        browser.switch_to.default_content()
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+            "features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
