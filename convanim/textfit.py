@@ -72,13 +72,37 @@ def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face:
     """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None."""
     ss = METRIC_SCALE
     nominal = int(size * ss)
+    # The slot's extent: a box wider or taller than it cannot fit, whatever its place.
+    span_w = max(x for x, _ in slot) - min(x for x, _ in slot)
+    span_h = max(y for _, y in slot) - min(y for _, y in slot)
+    per_char = None  # ink width per character and font px, from the first form measured
     for n, text in enumerate(texts):
         last = n == len(texts) - 1
         floor = MIN_FONT * ss if last else max(MIN_FONT * ss, SHRINK_FLOOR * nominal)
+        if per_char is not None and not last and text and \
+                len(text) * per_char * floor * 0.85 - 3 / ss > span_w:
+            # The forms of a long sum are the same characters, fewer of them: one clearly
+            # too wide even at its smallest size is skipped unmeasured (k=20: 40 forms).
+            continue
         px = nominal
+        first = None  # (px, width, height) of the first size measured
         while px >= floor:
+            if first is not None and first[0] > 0:
+                # Ink grows in proportion to the font size, up to hinting's pixel or two: a
+                # size whose proportional box is clearly wider (or taller) than the slot is
+                # skipped unmeasured. A long sum line shrinks ~20 sizes; each getbbox of it
+                # costs about a millisecond.
+                ratio = px / first[0]
+                if (first[1] * ratio * 0.95 - 3 / ss > span_w
+                        or first[2] * ratio * 0.95 - 3 / ss > span_h):
+                    px = min(px - 1, int(px * 0.93))
+                    continue
             l, t, r, b = ink(text, px, face)
             w, h = (r - l) / ss, (b - t) / ss
+            if first is None:
+                first = (px, w, h)
+                if per_char is None and text and px > 0:
+                    per_char = w / len(text) / px
             rect = (-w / 2, -h / 2, w / 2, h / 2)
             corners = ((rect[0], rect[1]), (rect[2], rect[1]), (rect[2], rect[3]), (rect[0], rect[3]))
             if _inside(corners, slot):
