@@ -411,6 +411,8 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
                  lim.max_products)
+    if job.strip is not None and look.style == "iso":  # the iso canvas is known from the spec
+        writer.check_strip(job.spec.n_steps, *canvas_size(job.spec, look.cell))
     held = [p for p in paths if formats.format_of(p).holds_frames and not still]
     if held:
         w, h = canvas_size(job.spec, look.cell)

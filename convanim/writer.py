@@ -475,6 +475,17 @@ def strip_grid(n: int, width: int, max_width: int = STRIP_MAX) -> tuple[int, int
     return cols, -(-n // cols)
 
 
+def check_strip(n: int, width: int, height: int, max_side: int = STRIP_MAX) -> None:
+    """Refuse a strip a browser cannot show: taller than ``max_side`` once its frames are
+    laid out in rows of at most ``max_side`` px (browsers refuse or downscale larger)."""
+    cols, rows = strip_grid(n, width, max_side)
+    if rows * height > max_side or width > max_side:
+        raise SpecError(
+            f"strip: {n:,} frames of {width}x{height} px make a {cols * width:,}x{rows * height:,} "
+            f"px image, more than the {max_side:,} px a side that browsers show; use a smaller "
+            "--cell or fewer frames, or step through the figure in its html page instead")
+
+
 # zlib level of the strips. A strip is every frame side by side (the classic 15: 74 MB of
 # pixels, 1.5 MB compressed), so its compression is most of its cost. CPU for those 15 and
 # bytes, Pillow's zlib-ng: level 9 (optimize=True) 4.4 s; 8 1.7 s, +2.8%; 7 0.9 s, +14.6%;
@@ -526,6 +537,7 @@ def write_strip(path: str | os.PathLike, frames: Iterable[Image.Image],
         raise ValueError("strip: no frames")
     w, h = first.size
     count = len(arrays)
+    check_strip(count, w, h, max_width)
     cols, rows = strip_grid(count, w, max_width)
     sheet = np.zeros((rows * h, cols * w) + arrays[0].shape[2:], dtype=arrays[0].dtype)
     for n, a in enumerate(arrays):

@@ -477,6 +477,7 @@ def test_spec_that_is_not_a_regular_file_is_refused(tmp_path, capsys):
     ('title = " "', ["entry f", "title", "expected a text"]),
     ('i = 60\nk = 1\n', ["entry f", "frames", "3,600", "--max-frames"]),
     ('formats = ["webp"]\ni = 50\nk = 1\ncell = 40\nmax_frames = 5000\nmax_size = 9000', ["entry f", "memory", "GB", ".gif"]),
+    ('formats = ["gif", "strip"]\ni = "40,50"\nk = 1\ncell = 8', ["entry f", "strip", "2,000 frames", "16,384 px"]),
 ])
 def test_every_figure_is_validated_before_any_renders(figure, words, tmp_path, capsys):
     (tmp_path / "x2.csv").write_text("1,2\n3,4\n")
