@@ -556,3 +556,15 @@ def test_an_interrupted_run_says_so(spec, tmp_path, monkeypatch):
     assert "was interrupted: 0 of 3 figures are rendered" in page
     assert "0 figures from" in page
     assert f"Regenerate: <code>python -m convanim gallery figs.toml --force -o {out}</code>" in page
+
+
+def test_gallery_messages_show_control_characters_escaped(tmp_path, capsys):
+    """A spec's text in an error reaches the terminal: no escape sequence gets through."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('[[figure]]\nname = "f"\ncommand = "conv"\ni = 3\nk = 2\n'
+                    '"\\u001b[2J\\u001b]0;pwned\\u0007" = 1\ntitle = "a\\u001b[31mb"\nk2 = "\\r"\n')
+    code, _, err = run(["gallery", str(spec), "-o", str(tmp_path / "out")], capsys)
+    assert code == 2 and "unknown" in err
+    assert "\x1b" not in err and "\x07" not in err and "\r" not in err
+    assert "\\x1b[2J" in err
+    assert all(line.startswith("convanim: error: ") for line in err.splitlines())
