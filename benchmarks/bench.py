@@ -139,7 +139,22 @@ def timed_cli(tree: Path, args: list[str], cwd: str) -> tuple[float, float]:
 
 
 def median_pair(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    if not runs:  # a tree that cannot write these formats (an older checkout)
+        return float("nan"), float("nan")
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+_KNOWN: dict[Path, set[str]] = {}
+
+
+def gallery_formats_of(tree: Path) -> set[str]:
+    """The gallery formats ``tree`` knows (an older tree may lack newer ones, e.g. html)."""
+    if tree not in _KNOWN:
+        out = subprocess.run([sys.executable, "-c", "from convanim import gallery; "
+                              "print(' '.join(gallery.FORMATS))"], env=_env(tree),
+                             capture_output=True, text=True, check=True).stdout
+        _KNOWN[tree] = set(out.split())
+    return _KNOWN[tree]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +382,8 @@ def main() -> None:
         for _ in range(repeat):
             for formats in sets:
                 for name, tree in trees:
+                    if not set(formats) <= gallery_formats_of(tree):
+                        continue  # shown as nan: that tree cannot write the set
                     keep = name not in gifs and formats == ["gif"]
                     wall, cpu, got = classic_set(tree, jobs, formats, keep_gifs=keep)
                     if keep and got:
