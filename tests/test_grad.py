@@ -1,0 +1,183 @@
+"""The backward pass (convanim.grad): against plain loops, torch.autograd, and C^T."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import convanim as ca
+from convanim.matrix import conv_matrix
+from convanim.tracefile import trace_dict
+
+import reference as ref
+from strategies import arrays_for, conv_specs, pool_specs
+
+
+def _arrays(data, spec):
+    x = np.array(data.draw(arrays_for(spec.input_size)), dtype=float)
+    w = np.array(data.draw(arrays_for(spec.kernel_size)), dtype=float)
+    g = np.array(data.draw(arrays_for(spec.output_size)), dtype=float)
+    return x, w, g
+
+
+@settings(max_examples=80, deadline=None)
+@given(conv_specs(), st.sampled_from(["gather", "scatter"]), st.data())
+def test_conv_grads_match_the_reference(spec, view, data):
+    x, w, g = _arrays(data, spec)
+    dx, dw = ref.conv2d_backward(x.tolist(), w.tolist(), g.tolist(), spec.stride, spec.padding,
+                                 spec.dilation)
+    tx = ca.grad_trace(ca.conv2d_grad(spec, "input", view), x, w, g)
+    tw = ca.grad_trace(ca.conv2d_grad(spec, "weight"), x, w, g)
+    assert tx.output.shape == spec.input_size
+    assert tw.output.shape == spec.kernel_size
+    np.testing.assert_allclose(tx.output, dx)
+    np.testing.assert_allclose(tw.output, dw)
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_specs(), st.data())
+def test_each_forward_product_appears_once_in_each_backward_pass(spec, data):
+    x, w, g = _arrays(data, spec)
+    fwd = ca.trace(spec, x, w)
+    forward = Counter((tuple(i), tuple(k), tuple(o))
+                      for i, k, o in zip(fwd.tap_in.tolist(), fwd.tap_w.tolist(),
+                                         fwd.tap_out.tolist()))
+    assert max(forward.values(), default=1) == 1
+    for view in ("gather", "scatter"):
+        t = ca.grad_trace(ca.conv2d_grad(spec, "input", view), x, w, g)
+        # dL/dx: input = dL/dy cell (forward output), output = dL/dx cell (forward input).
+        back = Counter((tuple(i), tuple(k), tuple(o))
+                       for o, k, i in zip(t.tap_in.tolist(), t.tap_w.tolist(), t.tap_out.tolist()))
+        assert back == forward
+        np.testing.assert_allclose(t.tap_value, g[t.tap_in[:, 0], t.tap_in[:, 1]]
+                                   * w[t.tap_w[:, 0], t.tap_w[:, 1]])
+    t = ca.grad_trace(ca.conv2d_grad(spec, "weight"), x, w, g)
+    # dL/dw: input = x cell, weight = dL/dy cell, output = dL/dw cell.
+    back = Counter((tuple(i), tuple(k), tuple(o))
+                   for i, o, k in zip(t.tap_in.tolist(), t.tap_w.tolist(), t.tap_out.tolist()))
+    assert back == forward
+    # One step per weight cell, its taps all writing that cell.
+    assert t.n_steps == spec.kernel_size[0] * spec.kernel_size[1]
+    for n in range(t.n_steps):
+        assert (t.tap_out[t.taps(n)] == t.anchor[n]).all()
+
+
+@pytest.mark.parametrize("i", [5, 6])
+def test_output_padding_picks_the_input_size(i):
+    # i = 5 and i = 6 both give o = 3 with k=3, s=2, p=1: dL/dx takes the forward's size.
+    spec = ca.conv2d(i, 3, 2, 1)
+    assert spec.output_size == (3, 3)
+    gs = ca.conv2d_grad(spec, "input")
+    assert gs.output_padding == ((i + 2 - 3) % 2,) * 2
+    x, w = np.arange(i * i, dtype=float).reshape(i, i), np.arange(9.0).reshape(3, 3) - 4
+    g = np.arange(9.0).reshape(3, 3)
+    t = ca.grad_trace(gs, x, w, g)
+    dx, _ = ref.conv2d_backward(x.tolist(), w.tolist(), g.tolist(), (2, 2), (1, 1), (1, 1))
+    np.testing.assert_allclose(t.output, dx)
+
+
+def test_weight_grad_crops_placements_beyond_the_kernel():
+    # i=6, k=2, s=3, p=0, d=1: (6 - 2) mod 3 = 1 >= d, so x fits k+1 placements of dL/dy.
+    spec = ca.conv2d(6, 2, 3)
+    gs = ca.conv2d_grad(spec, "weight")
+    assert gs.output_size == (2, 2) and gs.unread == spec.unread == (1, 1)
+    x = np.arange(36.0).reshape(6, 6)
+    w, g = np.ones((2, 2)), np.array([[1.0, 2.0], [3.0, 4.0]])
+    _, dw = ref.conv2d_backward(x.tolist(), w.tolist(), g.tolist(), (3, 3), (0, 0), (1, 1))
+    np.testing.assert_allclose(ca.grad_trace(gs, x, w, g).output, dw)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pool_specs(), st.data())
+def test_pool_grads_match_the_reference(spec, data):
+    # Few distinct values: ties in most windows.
+    x = np.array(data.draw(arrays_for(spec.input_size, 0, 2)), dtype=float)
+    g = np.array(data.draw(arrays_for(spec.output_size)), dtype=float)
+    t = ca.grad_trace(ca.pool2d_grad(spec), x, None, g)
+    mode = spec.op[:3]
+    want = ref.pool_backward(x.tolist(), g.tolist(), *spec.kernel_size, spec.stride,
+                             spec.padding, spec.dilation, mode)
+    np.testing.assert_allclose(t.output, want)
+    assert t.n_steps == spec.output_size[0] * spec.output_size[1]
+    counts = np.diff(t.step_start)
+    if mode == "max":
+        assert (counts == 1).all()  # the whole gradient to one cell
+        np.testing.assert_array_equal(t.tap_out, t.winner)
+    else:
+        np.testing.assert_allclose(t.tap_value, g[t.tap_in[:, 0], t.tap_in[:, 1]]
+                                   / (spec.kernel_size[0] * spec.kernel_size[1]))
+
+
+def test_max_pool_tie_goes_to_the_first_in_row_major_order():
+    spec = ca.pool2d("max", 2, 2)
+    t = ca.grad_trace(ca.pool2d_grad(spec), np.array([[1.0, 3.0], [3.0, 3.0]]), None, [[5.0]])
+    np.testing.assert_array_equal(t.output, [[0, 5], [0, 0]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(conv_specs(), st.data())
+def test_grad_input_is_c_transposed_times_grad_output(spec, data):
+    x, w, g = _arrays(data, spec)
+    c = conv_matrix(ca.trace(spec, x, w))
+    for view in ("gather", "scatter"):
+        t = ca.grad_trace(ca.conv2d_grad(spec, "input", view), x, w, g)
+        np.testing.assert_allclose(t.output.ravel(), c.T @ g.ravel())
+
+
+def test_trace_file_names_the_arrays():
+    spec = ca.conv2d(5, 3, 2, 1)
+    x, w = np.arange(25.0).reshape(5, 5), np.arange(9.0).reshape(3, 3)
+    g = np.ones((3, 3))
+    d = trace_dict(ca.grad_trace(ca.conv2d_grad(spec, "input"), x, w, g))
+    assert d["op"] == "conv2d_grad_input"
+    assert d["input_size"] == [5, 5] and d["output_size"] == [3, 3]
+    assert d["computed_as"]["op"] == "conv_transpose2d"
+    assert d["computed_as"]["output_padding"] == [0, 0]
+    assert [k for k in d if k in ("input", "weight", "grad_output", "grad_input", "output")] == [
+        "input", "weight", "grad_output", "grad_input"]
+    tap = d["steps"][0]["taps"][0]
+    assert set(tap) == {"grad_output", "weight", "grad_input", "product"}
+    assert d["steps"][0]["grad_input"] == [0, 0]
+    d = trace_dict(ca.grad_trace(ca.conv2d_grad(spec, "weight"), x, w, g))
+    assert d["op"] == "conv2d_grad_weight" and d["grad_weight"][0][0] == 6 + 8 + 16 + 18
+    assert set(d["steps"][0]["taps"][0]) == {"input", "grad_output", "grad_weight", "product"}
+    assert len(d["steps"]) == 9
+    p = ca.pool2d("max", 4, 2)
+    d = trace_dict(ca.grad_trace(ca.pool2d_grad(p), x[:4, :4], None, np.ones((2, 2))))
+    assert d["op"] == "max_pool2d_grad_input" and "weight" not in d
+    assert d["steps"][0]["grad_output"] == [0, 0] and d["steps"][0]["winner"] == [1, 1]
+
+
+def test_torch_autograd_agrees_when_installed():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for spec in [ca.conv2d((5, 7), (3, 2), (2, 1), (1, 0), (1, 2)), ca.conv2d(6, 3, 2, 1),
+                 ca.conv2d(7, 2, 3, 1, 2)]:
+        x, w = rng.integers(-3, 4, spec.input_size), rng.integers(-3, 4, spec.kernel_size)
+        g = rng.integers(-3, 4, spec.output_size)
+        tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        tw = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        y = torch.nn.functional.conv2d(tx[None, None], tw[None, None], stride=spec.stride,
+                                       padding=spec.padding, dilation=spec.dilation)
+        y.backward(torch.tensor(g, dtype=torch.float64)[None, None])
+        dx = ca.grad_trace(ca.conv2d_grad(spec, "input"), x, w, g).output
+        dw = ca.grad_trace(ca.conv2d_grad(spec, "weight"), x, w, g).output
+        np.testing.assert_allclose(dx, tx.grad.numpy())
+        np.testing.assert_allclose(dw, tw.grad.numpy())
+    for spec in [ca.pool2d("max", 5, 3, 1, 1), ca.pool2d("max", (4, 6), 2, dilation=(1, 2)),
+                 ca.pool2d("avg", 5, 3, 2, 1)]:
+        x = rng.integers(0, 2, spec.input_size)  # ties
+        g = rng.integers(-3, 4, spec.output_size)
+        tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        f = torch.nn.functional
+        if spec.op == "max_pool2d":
+            y = f.max_pool2d(tx[None, None], spec.kernel_size, spec.stride, spec.padding,
+                             spec.dilation)
+        else:
+            y = f.avg_pool2d(tx[None, None], spec.kernel_size, spec.stride, spec.padding,
+                             count_include_pad=True)
+        y.backward(torch.tensor(g, dtype=torch.float64)[None, None])
+        dx = ca.grad_trace(ca.pool2d_grad(spec), x, None, g).output
+        np.testing.assert_allclose(dx, tx.grad.numpy())
