@@ -86,8 +86,15 @@ def _check_canvas(spec: Spec, size: tuple[int, int], cell: float, max_size: int 
 
 
 def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | None = None,
-             weight: str | os.PathLike | np.ndarray | None = None) -> Trace:
-    """The trace of ``spec`` on given arrays (or files), or on seeded random integers."""
+             weight: str | os.PathLike | np.ndarray | None = None,
+             grad_output: str | os.PathLike | np.ndarray | None = None) -> Trace:
+    """The trace of ``spec`` on given arrays (or files), or on seeded random integers.
+
+    A backward pass (``spec.grad``, :mod:`convanim.grad`) takes the forward's input and
+    weight and ``grad_output`` (dL/dy), seeded (:func:`grad.random_grad_output`) when None.
+    """
+    if spec.grad is not None:
+        return _grad_trace_of(spec, seed, input, weight, grad_output)
     x, w = random_arrays(spec.input_size, None if spec.pooling else spec.kernel_size, seed)
     if input is not None:
         x = load_matrix(input, "input", spec.input_size) if not isinstance(input, np.ndarray) else input
@@ -95,6 +102,29 @@ def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | 
         w = load_matrix(weight, "weight", spec.kernel_size) if not isinstance(weight, np.ndarray) else weight
     with np.errstate(over="ignore", invalid="ignore"):  # reported by check_finite, as one line
         t = trace(spec, x, w)
+    check_finite(t)
+    return t
+
+
+def _grad_trace_of(spec: Spec, seed, input, weight, grad_output) -> Trace:
+    from . import grad  # the backward pass builds on the engine; only its figures need it
+
+    f = spec.grad.forward
+    x, w = random_arrays(f.input_size, None if f.pooling else f.kernel_size, seed)
+    g = grad.random_grad_output(f.output_size, seed)
+    for name, given, shape in (("input", input, f.input_size), ("weight", weight, f.kernel_size),
+                               ("grad_output", grad_output, f.output_size)):
+        if given is None:
+            continue
+        value = given if isinstance(given, np.ndarray) else load_matrix(given, name, shape)
+        if name == "input":
+            x = value
+        elif name == "weight":
+            w = value
+        else:
+            g = value
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = grad.grad_trace(spec, x, w, g)
     check_finite(t)
     return t
 
@@ -171,6 +201,7 @@ class Look:
     title: str | None = None
     theme: Theme | str = CLASSIC
     font: str | os.PathLike | Face | None = None
+    overlay: str | None = None  # "overlap": products per output cell (convanim.overlap)
 
 
 def face_of(look: Look) -> Face:
@@ -378,6 +409,7 @@ class Job:
     loop: int = 0
     frame: int | None = None
     strip: str | None = None
+    grad_output: str | None = None  # dL/dy of a backward pass (spec.grad); None: seeded
 
 
 # Pillow's WebP and APNG encoders hold every frame (see writer): more pixels than this at
@@ -423,14 +455,17 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
                 f"{held[0].suffix.lower()} encoder takes them as a list), more than "
                 f"{MAX_HELD_PIXELS / 1e6:,.0f} M; write {' or '.join(formats.STREAMED)} or "
                 "--frames DIR (streamed, one frame at a time), or use a smaller --cell")
-    for name, value in (("input", job.input), ("weight", job.weight)):
+    for name, value in (("input", job.input), ("weight", job.weight),
+                        ("grad-output", job.grad_output)):
         for path in paths:
             if value is not None and _same_file(path, value):
                 raise SpecError(f"output: {str(path)!r} is the --{name} file; writing it would "
                                 "replace the data it is drawn from; give another name")
     if data:
-        for name, value, shape in (("input", job.input, job.spec.input_size),
-                                   ("weight", job.weight, job.spec.kernel_size)):
+        f = job.spec.grad.forward if job.spec.grad is not None else job.spec
+        for name, value, shape in (("input", job.input, f.input_size),
+                                   ("weight", job.weight, f.kernel_size),
+                                   ("grad_output", job.grad_output, f.output_size)):
             if value is not None:
                 load_matrix(value, name, shape)
     return paths, pictures
@@ -455,7 +490,8 @@ def run_job(job: Job, *, progress: Progress | None = None,
     if pictures or job.frames_dir is not None:
         job = replace(job, look=replace(job.look, font=face_of(job.look)))
     lim = job.limits
-    t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight)
+    t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight,
+                 grad_output=job.grad_output)
     written = []
     for n, path in enumerate(paths):
         # Frames and strip ride with the first picture (or, with none, the first output).

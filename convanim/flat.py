@@ -23,7 +23,9 @@ from .layout import (
     band_item, bands_of, first_fill, grid_planes, moved,
 )
 from .numbers import Numbers
-from .text import ARROW, NumberFormat, max_of, mean_of, product_sum, scatter_products
+from .text import (
+    ARROW, NumberFormat, max_of, mean_of, product_sum, routed, scatter_products, spread,
+)
 
 FRONT_U, FRONT_V = (1.0, 0.0), (0.0, 1.0)
 OUTLINE_W = 2.5  # px, the footprint's outline
@@ -97,9 +99,10 @@ class FlatLayout(Picture):
         if self.scatter:
             r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
             cells.append(("input", r, c, "input_hl", False))
+            got = set(map(tuple, t.tap_out[t.taps(step)].tolist()))
             for a, b in foot:
                 kind = out.kind(a, b)
-                if kind == REAL:
+                if kind == REAL and (a, b) in got:
                     cells.append(("output", a, b, "output_hl", False))
                 elif kind in (CROP, PAD):
                     cells.append(("output", a, b, "crop", True))
@@ -148,6 +151,13 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
     sl = t.taps(step)
     ins = t.tap_in[sl]
     xs = [float(t.input[r, c]) for r, c in ins]
+    if t.spec.grad is not None and t.spec.pooling:
+        g = float(t.input[int(t.anchor[step][0]), int(t.anchor[step][1])])
+        if t.winner is not None:
+            got = t.winner[step]
+            return routed(g, None if got[0] < 0 else (int(got[0]), int(got[1])), fmt)
+        kh, kw = t.spec.kernel_size
+        return spread(g, kh * kw, sl.stop - sl.start, fmt)
     if t.spec.view == "scatter":
         ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
         r, c = int(t.anchor[step][0]), int(t.anchor[step][1])

@@ -71,7 +71,11 @@ class IsoLayout(Picture):
         cell_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
         if self._scatter:
             lower = ((anchor[0], anchor[1], REAL),)
-            upper = tuple((r, c, self.upper.kind(r, c)) for r, c in foot)
+            # Output cells of the block that receive a product (all of them for a
+            # convolution; the winner alone in max pooling's backward pass), and the cropped.
+            got = receiving(t, step)
+            upper = tuple((r, c, k) for r, c in foot
+                          for k in (self.upper.kind(r, c),) if k != REAL or (r, c) in got)
             rr, cc = np.nonzero(self.first_fill == step)
             fresh = tuple(zip(rr.tolist(), cc.tolist()))
             low_box, up_box = cell_box, (c0, c1)
@@ -86,6 +90,11 @@ class IsoLayout(Picture):
             for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
         )
         return FrameShapes(lower, upper, lines, fresh)
+
+
+def receiving(t: Trace, step: int) -> set[tuple[int, int]]:
+    """The output cells that step ``step``'s products land in."""
+    return set(map(tuple, t.tap_out[t.taps(step)].tolist()))
 
 
 def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None, *,
