@@ -26,6 +26,7 @@ from .flat import FlatLayout, flat_layout
 from .fonts import Face, resolve
 from .iso import IsoLayout, canvas_size, iso_layout
 from .matrix import matrix_figure
+from .overlap import check_overlay
 from .params import SpecError
 from .backends import raster
 from .scene import Scene, scene_of
@@ -146,7 +147,7 @@ STYLES = ("iso", "flat")
 
 def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bool | None = None,
            labels: bool | None = None, caption: str | None = None,
-           title: str | None = None) -> IsoLayout | FlatLayout:
+           title: str | None = None, overlay: str | None = None) -> IsoLayout | FlatLayout:
     """The geometry of the picture: ``style`` "iso" (oblique, the guide's) or "flat" (front view).
 
     ``numbers`` and ``labels`` default to off for iso, on for flat; ``caption``
@@ -158,8 +159,10 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     numbers = flat if numbers is None else numbers
     labels = flat if labels is None else labels
     if flat:
-        return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption)
-    return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption)
+        return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption,
+                           overlay=overlay)
+    return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption,
+                      overlay=overlay)
 
 
 def one_line(text: str | None) -> str | None:
@@ -263,7 +266,7 @@ def scene(t: Trace, look: Look | None = None, **loose) -> Scene:
 
 def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
     return layout(t, look.cell, style=look.style, numbers=look.numbers, labels=look.labels,
-                  caption=look.caption, title=look.title)
+                  caption=look.caption, title=look.title, overlay=look.overlay)
 
 
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
@@ -433,6 +436,7 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     check_frame(job.spec, job.frame)
     look = job.look
     check_texts(look.style, look.caption, look.title)
+    check_overlay(job.spec, look.overlay)
     if job.frames_dir is not None and outputs:
         writer.check_frames_dir(job.frames_dir)
     if job.strip is not None and not pictures:

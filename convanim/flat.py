@@ -20,8 +20,9 @@ from .engine import Trace
 from .info import grid_labels
 from .layout import (
     CROP, EMPTY, PAD, REAL, VALUE_SIZE, Overlay, Picture, Plane, Point, TextItem, add_bands, band_font,
-    band_item, bands_of, first_fill, grid_planes, moved,
+    band_item, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
 )
+from .overlap import Overlap, overlap_of
 from .numbers import Numbers
 from .text import (
     ARROW, NumberFormat, max_of, mean_of, product_sum, routed, scatter_products, spread,
@@ -63,6 +64,8 @@ class FlatLayout(Picture):
     numbers: bool
     static: tuple[TextItem, ...]
     sum_box: tuple[float, float, float, float] | None  # band of the step's arithmetic
+    overlap: Overlap | None = None  # the overlap view (convanim.overlap)
+    legend: Plane | None = None  # its swatches, one per count
 
     @property
     def scatter(self) -> bool:
@@ -132,6 +135,8 @@ class FlatLayout(Picture):
             for r, c in kernel.cells(REAL):
                 items += self._numbers.text("kernel", kernel, "kernel", r, c, float(w[r, c]),
                                             VALUE_SIZE, "text", "input_hl")
+        if self.overlap is not None:
+            items = overlap_numbers(t, self.overlap, self.grids["output"], items, step)
         if self.sum_box is not None:
             x0, y0, x1, y1 = self.sum_box
             items.append(band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
@@ -176,8 +181,10 @@ def _front(plane: Plane) -> Plane:
 
 
 def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, labels: bool = True,
-                title: str | None = None, caption: tuple[str, ...] | str | None = None) -> FlatLayout:
-    """Grids side by side, front view; ``cell`` is the cell size in pixels."""
+                title: str | None = None, caption: tuple[str, ...] | str | None = None,
+                overlay: str | None = None) -> FlatLayout:
+    """Grids side by side, front view; ``cell`` is the cell size in pixels; ``overlay``
+    "overlap" shades the output by products per cell, with a legend and its caption."""
     spec = trace.spec
     low, up = grid_planes(trace, cell)
     grids: dict[str, Plane] = {"input": _front(low)}
@@ -231,7 +238,16 @@ def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, label
         static = [_shift(i, bx, by) for i in static] + items
         if sum_box is not None:
             sum_box = (sum_box[0] + bx, sum_box[1] + by, sum_box[2] + bx, sum_box[3] + by)
-    return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box)
+    if overlay is None:
+        return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box)
+    ov = overlap_of(trace)
+    before = placed["output"].origin
+    size, placed, static, legend = with_legend(size, cell, ov, placed, list(static))
+    bx, by = placed["output"].origin[0] - before[0], placed["output"].origin[1] - before[1]
+    if sum_box is not None:
+        sum_box = (sum_box[0] + bx, sum_box[1] + by, sum_box[2] + bx, sum_box[3] + by)
+    static += legend_texts(legend, ov)
+    return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box, ov, legend)
 
 
 def _shift(item: TextItem, dx: float, dy: float) -> TextItem:
