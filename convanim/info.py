@@ -73,6 +73,15 @@ def info_dict(spec: Spec) -> dict[str, Any]:
 
 
 def info_text(spec: Spec) -> str:
+    if spec.grad is not None:
+        # A backward pass: what it is, then the computation the engine ran for it.
+        f = spec.grad.forward
+        head = [f"{spec.names.op}: the backward pass of {torch_call(f)}",
+                f"  {grad_caption(spec)[0]}"]
+        if f.pooling:  # no convolution runs: each dL/dy cell goes to its window
+            return "\n".join(head + [f"dL/dy: {_hw(f.output_size)}, dL/dx: {_hw(f.input_size)}",
+                                      f"frames: {spec.n_steps} (one per dL/dy cell)"])
+        return "\n".join(head + ["computed as " + info_text(replace(spec, grad=None))])
     d = info_dict(spec)
     lines = [f"{spec.op}: input {d['input_size'][0]}x{d['input_size'][1]}, kernel "
              f"{d['kernel_size'][0]}x{d['kernel_size'][1]}, stride {tuple(spec.stride)}, "

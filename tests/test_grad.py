@@ -181,3 +181,80 @@ def test_torch_autograd_agrees_when_installed():
         y.backward(torch.tensor(g, dtype=torch.float64)[None, None])
         dx = ca.grad_trace(ca.pool2d_grad(spec), x, None, g).output
         np.testing.assert_allclose(dx, tx.grad.numpy())
+
+
+def test_labels_name_the_maps():
+    from convanim.info import grid_labels
+
+    f = ca.conv2d(5, 3, 2, 1)
+    gather = grid_labels(ca.conv2d_grad(f, "input"))
+    assert gather["input"][0] == "dL/dy 3\u00d73, 1 zero between, padding 1"
+    assert gather["kernel"][0] == "w 3\u00d73, flipped" and gather["output"] == ("dL/dx 5\u00d75",)
+    scatter = grid_labels(ca.conv2d_grad(f, "input", "scatter"))
+    assert scatter["input"] == ("dL/dy 3\u00d73",) and scatter["kernel"] == ("w 3\u00d73",)
+    weight = grid_labels(ca.conv2d_grad(f, "weight"))
+    assert weight["input"][0] == "x 5\u00d75, padding 1"
+    assert weight["kernel"][0] == "dL/dy 3\u00d73, dilation 2" and weight["output"] == ("dL/dw 3\u00d73",)
+    pool = grid_labels(ca.pool2d_grad(ca.pool2d("max", 4, 2)))
+    assert pool["input"] == ("dL/dy 2\u00d72",) and pool["output"] == ("dL/dx 4\u00d74",)
+    # The forward's stay as they were.
+    assert grid_labels(f) == {"input": ("input 5\u00d75, padding 1", "input 5\u00d75"),
+                              "kernel": ("kernel 3\u00d73",), "output": ("output 3\u00d73",)}
+
+
+def test_every_style_draws_the_names():
+    f = ca.conv2d(5, 3, 2, 1)
+    # iso draws the two planes (the grid walked and the result), flat the kernel's too.
+    for spec, planes, kernel in ((ca.conv2d_grad(f, "input"), ("dL/dy 3", "dL/dx 5"), "w 3"),
+                                 (ca.conv2d_grad(f, "weight"), ("x 5", "dL/dw 3"), "dL/dy 3")):
+        t = ca.trace_of(spec)
+        for style in ("iso", "flat"):
+            labels = [op.text for op in ca.scene(t, style=style, labels=True).frame(0).texts
+                      if op.kind == "label"]
+            want = planes + ((kernel,) if style == "flat" else ())
+            assert len(labels) == len(want)
+            for word in want:
+                assert any(text.startswith(word.replace("3", "3\u00d7").replace("5", "5\u00d7"))
+                           for text in labels), (style, word, labels)
+
+
+def test_flat_writes_the_products_out():
+    from convanim.flat import step_text
+
+    f = ca.conv2d(5, 3, 2, 1)
+    t = ca.trace_of(ca.conv2d_grad(f, "weight"))
+    text = step_text(t, 0)[0]
+    # x values times dL/dy values, summed to dL/dw[0,0].
+    sl = t.taps(0)
+    terms = [f"{int(t.input[r, c])}\u00d7{int(t.weight[a, b])}"
+             for (r, c), (a, b) in zip(t.tap_in[sl], t.tap_w[sl])]
+    assert text == " + ".join(terms) + f" = {int(t.output[0, 0])}"
+    m = ca.trace_of(ca.pool2d_grad(ca.pool2d("max", 4, 2)))
+    r, c = m.winner[0]
+    assert step_text(m, 0)[0] == f"{int(m.input[0, 0])} \u2192 dL/dx({r},{c}), the max of its window"
+    a = ca.trace_of(ca.pool2d_grad(ca.pool2d("avg", 4, 2)))
+    assert step_text(a, 0)[0].endswith("to each of 4 input cells")
+
+
+def test_forward_trace_files_keep_their_keys():
+    d = trace_dict(ca.trace_of(ca.conv2d(5, 3, 2, 1)))
+    assert list(d) == ["op", "view", "input_size", "kernel_size", "stride", "padding", "dilation",
+                       "output_padding", "output_size", "in_channels", "out_channels", "groups",
+                       "grid", "input", "weight", "output", "steps"]
+    assert set(d["steps"][0]) == {"output", "footprint", "padding", "taps", "value"}
+
+
+def test_seeded_grad_output_and_files(tmp_path):
+    spec = ca.conv2d_grad(ca.conv2d(5, 3, 2, 1), "input")
+    a, b = ca.trace_of(spec, seed=4), ca.trace_of(spec, seed=4)
+    np.testing.assert_array_equal(a.input, b.input)
+    fwd = ca.trace_of(ca.conv2d(5, 3, 2, 1), seed=4)
+    np.testing.assert_array_equal(dict(a.arrays)["input"], fwd.input)
+    np.testing.assert_array_equal(dict(a.arrays)["weight"], fwd.weight)
+    path = tmp_path / "g.csv"
+    path.write_text("1,2,3\n4,5,6\n7,8,9\n")
+    t = ca.trace_of(spec, grad_output=str(path))
+    np.testing.assert_array_equal(t.input, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    path.write_text("1,2\n3,4\n")
+    with pytest.raises(ca.SpecError, match="grad_output.*2x2.*3x3"):
+        ca.trace_of(spec, grad_output=str(path))
