@@ -19,8 +19,8 @@ import numpy as np
 from .engine import Trace
 from .info import grid_labels
 from .layout import (
-    CROP, EMPTY, PAD, REAL, VALUE_SIZE, Overlay, Picture, Plane, Point, TextItem, add_bands, band_font,
-    band_item, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
+    CROP, EMPTY, MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Picture, Plane, Point, TextItem,
+    add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
 )
 from .overlap import Overlap, overlap_of
 from .numbers import Numbers
@@ -79,6 +79,9 @@ class FlatLayout(Picture):
     def _first_fill(self) -> np.ndarray:
         return first_fill(self.trace)
 
+    def _forward_input(self, step: int) -> tuple[list[TextItem], list[Mark]]:
+        return _forward_input_texts(self.trace, self.grids["x"], step)
+
     def fresh(self, step: int) -> tuple[FlatCell, ...]:
         """Output cells filled from this frame on: in scatter view those that receive
         their first product now, in gather view the output computed one step before."""
@@ -121,7 +124,19 @@ class FlatLayout(Picture):
         (r0, c0), (r1, c1) = box
         outline = (box_plane.corner(r0, c0), box_plane.corner(r0, c1), box_plane.corner(r1, c1),
                    box_plane.corner(r1, c0))
-        return FlatShapes(tuple(cells), ((outline, "line", OUTLINE_W),), self.fresh(step))
+        outlines = [(outline, "line", OUTLINE_W)]
+        x = self.grids.get("x")
+        if x is not None:  # pooling's backward pass: the window on the forward's input too
+            for a, b in foot:
+                if x.kind(a, b) == REAL:
+                    cells.append(("x", a, b, "input_hl", False))
+            # The window within x (the part on padding is shown on dL/dx, cropped).
+            (h, w), (a0, b0) = x.shape, (max(r0, 0), max(c0, 0))
+            a1, b1 = min(r1, h), min(c1, w)
+            if a0 < a1 and b0 < b1:
+                outlines.append(((x.corner(a0, b0), x.corner(a0, b1), x.corner(a1, b1),
+                                  x.corner(a1, b0)), "line", OUTLINE_W))
+        return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step))
 
     def overlay(self, step: int) -> Overlay:
         """Numbers (values, weights, outputs so far, the step's arithmetic) and static text."""
@@ -137,11 +152,37 @@ class FlatLayout(Picture):
                                             VALUE_SIZE, "text", "input_hl")
         if self.overlap is not None:
             items = overlap_numbers(t, self.overlap, self.grids["output"], items, step)
+        if "x" in self.grids:
+            more, mark = self._forward_input(step)
+            items += more
+            marks = list(marks) + mark
         if self.sum_box is not None:
             x0, y0, x1, y1 = self.sum_box
             items.append(band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
                                    band_font(kernel.cell if kernel else self.grids["input"].cell)))
         return Overlay(tuple(items) + self.static, tuple(marks))
+
+
+def _forward_input_texts(t: Trace, plane: Plane, step: int) -> tuple[list[TextItem], list[Mark]]:
+    """The forward's input x of a pooling's backward pass: its values (the window's
+    highlighted) and, for max pooling, the winner outlined."""
+    x = dict(t.arrays)["input"]
+    decimals = NumberFormat.decimals(x)
+    like = NumberFormat(decimals).widest("input", x)
+    window = {(int(r), int(c)) for r, c in t.footprint(step)}
+    items: list[TextItem] = []
+    for (r, c), v in np.ndenumerate(x):
+        on = "input_hl" if (r, c) in window else "input"
+        items += cell_text("input", plane, "x", r, c, float(v), VALUE_SIZE, "text", on,
+                           decimals=decimals, like=like)
+    marks = []
+    if t.winner is not None and t.winner[step][0] >= 0:
+        wr, wc = int(t.winner[step][0]), int(t.winner[step][1])
+        width = min(MARK_W, 0.06 * plane.cell)
+        slot = cell_slot(plane, wr, wc, clear=0.8 + width / 2, pad=0.0)
+        if slot is not None:
+            marks.append(Mark(slot[1], "output", width))
+    return items, marks
 
 
 def _extent(cells: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -189,6 +230,12 @@ def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, label
     low, up = grid_planes(trace, cell)
     grids: dict[str, Plane] = {"input": _front(low)}
     fills = {"input": "input", "output": "output_empty"}
+    if spec.grad is not None and spec.pooling:
+        # The forward's input, beside dL/dy: where each window is, and which cell won.
+        shape = spec.grad.forward.input_size
+        grids["x"] = Plane(np.full(shape, REAL, dtype=np.uint8), (0, 0), (0.0, 0.0), cell,
+                           FRONT_U, FRONT_V)
+        fills["x"] = "input"
     if not spec.pooling:
         kinds = np.full(spec.kernel_size, REAL, dtype=np.uint8)
         grids["kernel"] = Plane(kinds, (0, 0), (0.0, 0.0), cell, FRONT_U, FRONT_V)

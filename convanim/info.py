@@ -227,7 +227,12 @@ def grid_labels(spec: Spec) -> dict[str, tuple[str, ...]]:
     if spec.pooling:
         op = spec.grad.forward.op if spec.grad is not None else spec.op
         kernel = (f"{op[:3]} over {k}",)
-    return {"input": inp, "kernel": kernel, "output": out}
+    labels = {"input": inp, "kernel": kernel, "output": out}
+    if spec.pooling and spec.grad is not None:
+        f = spec.grad.forward
+        x = f"x {_hw_picture(f.input_size)}"
+        labels["x"] = (f"{x}, the max marked", x) if f.op == "max_pool2d" else (x,)
+    return labels
 
 
 def _pair_args(spec: Spec) -> str:
