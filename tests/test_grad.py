@@ -258,3 +258,19 @@ def test_seeded_grad_output_and_files(tmp_path):
     path.write_text("1,2\n3,4\n")
     with pytest.raises(ca.SpecError, match="grad_output.*2x2.*3x3"):
         ca.trace_of(spec, grad_output=str(path))
+
+
+def test_pool_backward_flat_shows_x_and_marks_the_winner():
+    t = ca.trace_of(ca.pool2d_grad(ca.pool2d("max", 4, 2)), input=np.array(
+        [[1, 3, 0, 0], [2, 3, 0, 1], [0, 0, 2, 2], [1, 0, 2, 0]], dtype=float))
+    sc = ca.scene(t, style="flat")
+    texts = sc.frame(0).texts
+    xs = {op.cell[1:]: op.text for op in texts if getattr(op, "cell", None) and op.cell[0] == "x"}
+    assert xs[(0, 1)] == "3" and len(xs) == 16
+    # The winner of window 0 is x(0,1) (3, the first of two): marked on x and on dL/dx.
+    assert tuple(t.winner[0]) == (0, 1)
+    marks = [op for op in texts if getattr(op, "role", None) == "output" and op.fill is None]
+    assert len(marks) == 2
+    x_plane = ca.layout(t, style="flat").grids["x"]
+    (x0, y0), (x1, y1) = x_plane.corner(0, 1), x_plane.corner(1, 2)
+    assert any(all(x0 < px < x1 and y0 < py < y1 for px, py in m.points) for m in marks)
