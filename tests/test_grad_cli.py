@@ -97,3 +97,27 @@ def test_info_grad(capsys):
     assert d["grad_weight_size"] == [3, 3]
     code, _, err = run(["info", "--i", "6", "--k", "3", "--grad", "--transposed"], capsys)
     assert code == 2 and "grad" in err
+
+
+# Golden frames of the new figures (tests/golden/; --regen-golden rewrites them).
+import convanim as ca  # noqa: E402
+from golden import check_frame  # noqa: E402
+
+_F = ca.conv2d(5, 3, 2, 1)
+GRAD_GOLDEN = {
+    "grad_input_gather_labels": (ca.conv2d_grad(_F, "input"), dict(labels=True), 7),
+    "grad_input_scatter_flat": (ca.conv2d_grad(_F, "input", "scatter"), dict(style="flat"), 4),
+    "grad_weight_flat": (ca.conv2d_grad(_F, "weight"), dict(style="flat"), 4),
+    "grad_maxpool_flat": (ca.pool2d_grad(ca.pool2d("max", 4, 2)), dict(style="flat"), 3),
+    "overlap_k3_s2_scatter": (ca.conv_transpose2d(4, 3, 2, view="scatter"),
+                              dict(overlay="overlap", numbers=True), 15),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_GOLDEN))
+def test_grad_golden_frames(name, regen_golden):
+    spec, look, step = GRAD_GOLDEN[name]
+    from convanim.backends import raster
+
+    frame = raster.frame_image(ca.scene(ca.trace_of(spec), **look), step)
+    check_frame(name, frame, regen_golden)
