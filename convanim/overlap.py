@@ -99,9 +99,12 @@ def overlap_caption(spec) -> tuple[str, ...]:
         head = f"{axes[0][0]}: {axes[0][1]}"
     else:
         head = f"rows {axes[0][0]}: {axes[0][1]}; columns {axes[1][0]}: {axes[1][1]}"
-    what = (f"every cell away from the border gets {counts} products, an even pattern" if even
-            else f"cells away from the border get {counts} products, a checkerboard")
-    return (f"{head}: {what}", f"{head}: {'an even pattern' if even else 'a checkerboard'}")
+    # Uneven along one axis only: whole rows (or columns) alternate, stripes.
+    pattern = ("an even pattern" if even else "a checkerboard" if not (axes[0][2] or axes[1][2])
+               else "stripes")
+    what = (f"every cell away from the border gets {counts} products, {pattern}" if even
+            else f"cells away from the border get {counts} products, {pattern}")
+    return (f"{head}: {what}", f"{head}: {pattern}")
 
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:

@@ -83,3 +83,12 @@ def test_grad_input_overlap_is_the_transposed_convolutions():
     g = ca.trace_of(ca.conv2d_grad(f, "input", "scatter"))
     t = ca.trace_of(ca.transpose_of(f, "scatter"))
     np.testing.assert_array_equal(overlap_of(g).counts, overlap_of(t).counts)
+
+
+def test_uneven_along_one_axis_is_stripes():
+    text = overlap_caption(ca.conv_transpose2d(4, (3, 4), 2))[0]
+    assert "rows k=3, s=2: 3 is not divisible by 2" in text and "columns k=4" in text
+    assert text.endswith("2 or 4 products, stripes")
+    t = ca.trace_of(ca.conv_transpose2d(6, (3, 4), 2))
+    inner = overlap_of(t).counts[3:-3, 4:-4]
+    assert (inner == inner[:, :1]).all() and len(np.unique(inner)) == 2  # constant along rows
