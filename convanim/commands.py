@@ -409,7 +409,8 @@ def grad_options(fn: Callable) -> Callable:
 def grad(quiet, **params) -> None:
     """Animate the backward pass of a convolution or a pooling (one channel).
 
-    The forward pass is given as to conv or pool; dL/dy has its output's shape.
+    The size options give the forward pass, as for conv and pool; dL/dy has its
+    output's shape.
     dL/dx = conv_transpose2d(dL/dy, w) with the output_padding that gives back the
     input's shape, (i + 2p - d(k-1) - 1) mod s per axis: the product with C^T.
     dL/dw[ky,kx] = sum dL/dy[oy,ox] * x[oy*s + ky*d - p, ox*s + kx*d - p]: one step per
