@@ -26,6 +26,7 @@ from .flat import FlatLayout, flat_layout
 from .fonts import Face, resolve
 from .iso import IsoLayout, canvas_size, iso_layout
 from .matrix import matrix_figure
+from .overlap import check_overlay
 from .params import SpecError
 from .backends import raster
 from .scene import Scene, scene_of
@@ -86,8 +87,15 @@ def _check_canvas(spec: Spec, size: tuple[int, int], cell: float, max_size: int 
 
 
 def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | None = None,
-             weight: str | os.PathLike | np.ndarray | None = None) -> Trace:
-    """The trace of ``spec`` on given arrays (or files), or on seeded random integers."""
+             weight: str | os.PathLike | np.ndarray | None = None,
+             grad_output: str | os.PathLike | np.ndarray | None = None) -> Trace:
+    """The trace of ``spec`` on given arrays (or files), or on seeded random integers.
+
+    A backward pass (``spec.grad``, :mod:`convanim.grad`) takes the forward's input and
+    weight and ``grad_output`` (dL/dy), seeded (:func:`grad.random_grad_output`) when None.
+    """
+    if spec.grad is not None:
+        return _grad_trace_of(spec, seed, input, weight, grad_output)
     x, w = random_arrays(spec.input_size, None if spec.pooling else spec.kernel_size, seed)
     if input is not None:
         x = load_matrix(input, "input", spec.input_size) if not isinstance(input, np.ndarray) else input
@@ -95,6 +103,29 @@ def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | 
         w = load_matrix(weight, "weight", spec.kernel_size) if not isinstance(weight, np.ndarray) else weight
     with np.errstate(over="ignore", invalid="ignore"):  # reported by check_finite, as one line
         t = trace(spec, x, w)
+    check_finite(t)
+    return t
+
+
+def _grad_trace_of(spec: Spec, seed, input, weight, grad_output) -> Trace:
+    from . import grad  # the backward pass builds on the engine; only its figures need it
+
+    f = spec.grad.forward
+    x, w = random_arrays(f.input_size, None if f.pooling else f.kernel_size, seed)
+    g = grad.random_grad_output(f.output_size, seed)
+    for name, given, shape in (("input", input, f.input_size), ("weight", weight, f.kernel_size),
+                               ("grad_output", grad_output, f.output_size)):
+        if given is None:
+            continue
+        value = given if isinstance(given, np.ndarray) else load_matrix(given, name, shape)
+        if name == "input":
+            x = value
+        elif name == "weight":
+            w = value
+        else:
+            g = value
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = grad.grad_trace(spec, x, w, g)
     check_finite(t)
     return t
 
@@ -116,7 +147,7 @@ STYLES = ("iso", "flat")
 
 def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bool | None = None,
            labels: bool | None = None, caption: str | None = None,
-           title: str | None = None) -> IsoLayout | FlatLayout:
+           title: str | None = None, overlay: str | None = None) -> IsoLayout | FlatLayout:
     """The geometry of the picture: ``style`` "iso" (oblique, the guide's) or "flat" (front view).
 
     ``numbers`` and ``labels`` default to off for iso, on for flat; ``caption``
@@ -128,8 +159,10 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     numbers = flat if numbers is None else numbers
     labels = flat if labels is None else labels
     if flat:
-        return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption)
-    return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption)
+        return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption,
+                           overlay=overlay)
+    return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption,
+                      overlay=overlay)
 
 
 def one_line(text: str | None) -> str | None:
@@ -171,6 +204,7 @@ class Look:
     title: str | None = None
     theme: Theme | str = CLASSIC
     font: str | os.PathLike | Face | None = None
+    overlay: str | None = None  # "overlap": products per output cell (convanim.overlap)
 
 
 def face_of(look: Look) -> Face:
@@ -232,7 +266,7 @@ def scene(t: Trace, look: Look | None = None, **loose) -> Scene:
 
 def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
     return layout(t, look.cell, style=look.style, numbers=look.numbers, labels=look.labels,
-                  caption=look.caption, title=look.title)
+                  caption=look.caption, title=look.title, overlay=look.overlay)
 
 
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
@@ -378,6 +412,7 @@ class Job:
     loop: int = 0
     frame: int | None = None
     strip: str | None = None
+    grad_output: str | None = None  # dL/dy of a backward pass (spec.grad); None: seeded
 
 
 # Pillow's WebP and APNG encoders hold every frame (see writer): more pixels than this at
@@ -401,6 +436,7 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     check_frame(job.spec, job.frame)
     look = job.look
     check_texts(look.style, look.caption, look.title)
+    check_overlay(job.spec, look.overlay)
     if job.frames_dir is not None and outputs:
         writer.check_frames_dir(job.frames_dir)
     if job.strip is not None and not pictures:
@@ -425,14 +461,17 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
                 f"{held[0].suffix.lower()} encoder takes them as a list), more than "
                 f"{MAX_HELD_PIXELS / 1e6:,.0f} M; write {' or '.join(formats.STREAMED)} or "
                 "--frames DIR (streamed, one frame at a time), or use a smaller --cell")
-    for name, value in (("input", job.input), ("weight", job.weight)):
+    for name, value in (("input", job.input), ("weight", job.weight),
+                        ("grad-output", job.grad_output)):
         for path in paths:
             if value is not None and _same_file(path, value):
                 raise SpecError(f"output: {str(path)!r} is the --{name} file; writing it would "
                                 "replace the data it is drawn from; give another name")
     if data:
-        for name, value, shape in (("input", job.input, job.spec.input_size),
-                                   ("weight", job.weight, job.spec.kernel_size)):
+        f = job.spec.grad.forward if job.spec.grad is not None else job.spec
+        for name, value, shape in (("input", job.input, f.input_size),
+                                   ("weight", job.weight, f.kernel_size),
+                                   ("grad_output", job.grad_output, f.output_size)):
             if value is not None:
                 load_matrix(value, name, shape)
     return paths, pictures
@@ -457,7 +496,8 @@ def run_job(job: Job, *, progress: Progress | None = None,
     if pictures or job.frames_dir is not None:
         job = replace(job, look=replace(job.look, font=face_of(job.look)))
     lim = job.limits
-    t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight)
+    t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight,
+                 grad_output=job.grad_output)
     written = []
     for n, path in enumerate(paths):
         # Frames and strip ride with the first picture (or, with none, the first output).

@@ -42,11 +42,13 @@ class Whole(click.IntRange):
         return super().convert(value, param, ctx)
 
 
-def size_options(fn: Callable | None = None, *, stride_default: str | None = "1") -> Callable:
+def size_options(fn: Callable | None = None, *, stride_default: str | None = "1",
+                 stride_help: str | None = None) -> Callable:
     """--i --k --s --p --d, each N or H,W (or HxW)."""
     if fn is None:
-        return lambda f: size_options(f, stride_default=stride_default)
-    stride_help = "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch."
+        return lambda f: size_options(f, stride_default=stride_default, stride_help=stride_help)
+    stride_help = stride_help or (
+        "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch.")
     for decorator in reversed([
         click.option("--i", "--input-size", "input_size", required=True, metavar="N|H,W",
                      help="Input size."),
@@ -286,6 +288,24 @@ def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_paddi
                             output_padding if output_padding is not None else "0", view)
 
 
+overlay_option = click.option(
+    "--overlay", type=click.Choice(["overlap"]),
+    help="overlap: shade each output cell by how many products land in it (a legend gives the "
+         "counts; --numbers writes them), and say whether the kernel size is divisible by the "
+         "stride (an even pattern) or not (a checkerboard). --frame N for a still of frame N.")
+
+
+def _with_overlay(job: api.Job, overlay: str | None, output: str | None) -> api.Job:
+    """The job drawn with ``overlay``; a default file name says so (..._overlap.gif)."""
+    if overlay is None:
+        return job
+    outputs = job.outputs
+    if output is None:
+        stem = job.spec.short_name()
+        outputs = tuple(o.replace(stem, f"{stem}_{overlay}", 1) for o in outputs)
+    return replace(job, look=replace(job.look, overlay=overlay), outputs=outputs)
+
+
 def tconv_options(fn: Callable) -> Callable:
     for decorator in reversed([
         click.option("--op", "--output-padding", "output_padding", metavar="N|H,W",
@@ -307,6 +327,7 @@ def tconv_options(fn: Callable) -> Callable:
 @cli.command(context_settings=CONTEXT)
 @size_options
 @tconv_options
+@overlay_option
 @render_options
 @quiet_option
 def tconv(quiet, **params) -> None:
@@ -321,14 +342,16 @@ def tconv(quiet, **params) -> None:
       convanim tconv --of-conv --i 6 --k 3 --s 2 --p 1       # transpose of 6 -> 3: 3 -> 6
       convanim tconv --i 2 --k 2 --s 2 --view scatter
       convanim tconv --i 2 --k 3 --style flat --view scatter  # running sums fill the output
+      convanim tconv --i 4 --k 3 --s 2 --view scatter --overlay overlap  # products per cell
     """
     _run(tconv_job(**params), quiet)
 
 
 def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
-              **render) -> api.Job:
-    return _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
-                            of_conv, view), **render)
+              overlay=None, **render) -> api.Job:
+    job = _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
+                           of_conv, view), **render)
+    return _with_overlay(job, overlay, render.get("output"))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -355,25 +378,105 @@ def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render)
     return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
 
 
+def grad_options(fn: Callable) -> Callable:
+    for decorator in reversed([
+        click.option("--mode", type=click.Choice(["conv", "max", "avg"]), default="conv",
+                     show_default=True,
+                     help="The forward pass: conv2d, max_pool2d or avg_pool2d (count_include_pad)."),
+        click.option("--wrt", type=click.Choice(["input", "weight"]), default="input",
+                     show_default=True,
+                     help="input: dL/dx, the transposed convolution of dL/dy; weight: dL/dw, x "
+                          "correlated with dL/dy (conv only)."),
+        click.option("--view", type=click.Choice(["gather", "scatter"]),
+                     help="--wrt input: gather (default; one step per dL/dx cell, the flipped w "
+                          "over the zero-stretched dL/dy) or scatter (each dL/dy cell stamps w). "
+                          "Pooling: scatter only, one step per dL/dy cell."),
+        click.option("--grad-output", "grad_output", metavar="FILE",
+                     help="dL/dy, the gradient of the output (.npy, .csv, text or .png; the "
+                          "forward's output size). Default: whole numbers 1..3 from --seed."),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
+@cli.command(context_settings=CONTEXT)
+@size_options(stride_default=None,
+              stride_help="Stride; default: 1 for conv, the kernel size for pooling, as in PyTorch.")
+@grad_options
+@overlay_option
+@render_options
+@quiet_option
+def grad(quiet, **params) -> None:
+    """Animate the backward pass of a convolution or a pooling (one channel).
+
+    The size options give the forward pass, as for conv and pool; dL/dy has its
+    output's shape.
+    dL/dx = conv_transpose2d(dL/dy, w) with the output_padding that gives back the
+    input's shape, (i + 2p - d(k-1) - 1) mod s per axis: the product with C^T.
+    dL/dw[ky,kx] = sum dL/dy[oy,ox] * x[oy*s + ky*d - p, ox*s + kx*d - p]: one step per
+    weight cell, dL/dy sliding over x with the stride as its dilation.
+
+    \b
+    Examples:
+      convanim grad --i 5 --k 3 --s 2 --p 1 --wrt input      # dL/dy 3x3 -> dL/dx 5x5
+      convanim grad --i 5 --k 3 --s 2 --p 1 --wrt input --view scatter
+      convanim grad --i 5 --k 3 --s 2 --p 1 --wrt weight     # dL/dw 3x3
+      convanim grad --i 4 --k 2 --s 2 --mode max --wrt input # to the cell that won
+      convanim grad --i 4 --k 2 --s 2 --mode avg --wrt input # spread evenly
+      convanim grad --i 5 --k 3 --s 2 --p 1 --view scatter --overlay overlap --frame 9
+    """
+    _run(grad_job(**params), quiet)
+
+
+def grad_job(input_size, kernel_size, stride, padding, dilation, mode, wrt, view, grad_output,
+             overlay=None, **render) -> api.Job:
+    from .grad import grad_of
+
+    if mode == "conv":
+        forward = conv2d(input_size, kernel_size, "1" if stride is None else stride, padding,
+                         dilation)
+    else:
+        if render.get("weight_file"):
+            raise SpecError("weight: pooling takes no weight; drop --weight")
+        forward = pool2d(mode, input_size, kernel_size, stride, padding, dilation)
+    spec = grad_of(forward, wrt, view)
+    if overlay is not None and not spec.transposed:
+        raise SpecError(f"overlay: got {overlay!r} with --wrt {wrt}"
+                        + (f" --mode {mode}" if mode != "conv" else "")
+                        + "; the overlap view is for dL/dx of a convolution (a transposed "
+                          "convolution): use --mode conv --wrt input")
+    job = replace(_job(spec, **render), grad_output=grad_output)
+    return _with_overlay(job, overlay, render.get("output"))
+
+
 # Each rendering command's job builder, by command name: the gallery builds the same job from
 # an entry's parsed parameters. A command not listed here is run through its own callback.
-JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job, "pool": pool_job}
+JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job, "pool": pool_job,
+                                           "grad": grad_job}
 
 
 @cli.command(context_settings=CONTEXT)
 @size_options
 @click.option("--transposed", is_flag=True, help="Describe the transposed convolution.")
 @tconv_options
+@click.option("--grad", "backward", is_flag=True,
+              help="Describe the convolution's backward pass: the shapes of dL/dy, dL/dx, dL/dw "
+                   "and the equivalent conv_transpose2d / conv2d calls.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
 def info(input_size, kernel_size, stride, padding, dilation, transposed, output_padding, of_conv,
-         view, as_json) -> None:
+         view, as_json, backward=False) -> None:
     """Print the arithmetic: output size formula with the numbers, frames, unread cells, PyTorch call.
 
     \b
     Examples:
       convanim info --i 5 --k 3 --s 2 --p 1
       convanim info --transposed --i 3 --k 3 --s 2 --p 1 --op 1
+      convanim info --i 5 --k 3 --s 2 --p 1 --grad
     """
+    if backward:
+        _info_grad(input_size, kernel_size, stride, padding, dilation, transposed,
+                   output_padding, of_conv, view, as_json)
+        return
     if transposed or of_conv:
         spec = _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
                            of_conv, view)
@@ -385,6 +488,17 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
                             "add --transposed")
         spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     click.echo(json.dumps(info_dict(spec), indent=2) if as_json else info_text(spec))
+
+
+def _info_grad(input_size, kernel_size, stride, padding, dilation, transposed, output_padding,
+               of_conv, view, as_json) -> None:
+    from .info import grad_info_dict, grad_info_text
+
+    if transposed or of_conv or output_padding is not None or view != "gather":
+        raise SpecError("grad: describes a convolution's backward pass; drop --transposed, "
+                        "--of-conv, --op and --view (the output_padding is derived)")
+    spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+    click.echo(json.dumps(grad_info_dict(spec), indent=2) if as_json else grad_info_text(spec))
 
 
 @cli.command(context_settings=CONTEXT)

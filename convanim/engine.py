@@ -78,6 +78,9 @@ class Trace:
     anchor: np.ndarray
     corner: np.ndarray
     winner: np.ndarray | None  # max pooling: input cell chosen per step, (-1,-1) if padding
+    # A backward pass (spec.grad): every array of it by trace-file name, the forward's
+    # included ("input", "weight", "grad_output", and "grad_input" or "grad_weight").
+    arrays: tuple[tuple[str, np.ndarray], ...] = ()
 
     @property
     def n_steps(self) -> int:

@@ -19,11 +19,14 @@ import numpy as np
 from .engine import Trace
 from .info import grid_labels
 from .layout import (
-    CROP, EMPTY, PAD, REAL, VALUE_SIZE, Overlay, Picture, Plane, Point, TextItem, add_bands, band_font,
-    band_item, bands_of, first_fill, grid_planes, moved,
+    CROP, EMPTY, MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Picture, Plane, Point, TextItem,
+    add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
 )
+from .overlap import Overlap, overlap_of
 from .numbers import Numbers
-from .text import ARROW, NumberFormat, max_of, mean_of, product_sum, scatter_products
+from .text import (
+    ARROW, NumberFormat, max_of, mean_of, product_sum, routed, scatter_products, spread,
+)
 
 FRONT_U, FRONT_V = (1.0, 0.0), (0.0, 1.0)
 OUTLINE_W = 2.5  # px, the footprint's outline
@@ -61,6 +64,8 @@ class FlatLayout(Picture):
     numbers: bool
     static: tuple[TextItem, ...]
     sum_box: tuple[float, float, float, float] | None  # band of the step's arithmetic
+    overlap: Overlap | None = None  # the overlap view (convanim.overlap)
+    legend: Plane | None = None  # its swatches, one per count
 
     @property
     def scatter(self) -> bool:
@@ -73,6 +78,9 @@ class FlatLayout(Picture):
     @cached_property
     def _first_fill(self) -> np.ndarray:
         return first_fill(self.trace)
+
+    def _forward_input(self, step: int) -> tuple[list[TextItem], list[Mark]]:
+        return _forward_input_texts(self.trace, self.grids["x"], step)
 
     def fresh(self, step: int) -> tuple[FlatCell, ...]:
         """Output cells filled from this frame on: in scatter view those that receive
@@ -97,9 +105,10 @@ class FlatLayout(Picture):
         if self.scatter:
             r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
             cells.append(("input", r, c, "input_hl", False))
+            got = set(map(tuple, t.tap_out[t.taps(step)].tolist()))
             for a, b in foot:
                 kind = out.kind(a, b)
-                if kind == REAL:
+                if kind == REAL and (a, b) in got:
                     cells.append(("output", a, b, "output_hl", False))
                 elif kind in (CROP, PAD):
                     cells.append(("output", a, b, "crop", True))
@@ -115,7 +124,19 @@ class FlatLayout(Picture):
         (r0, c0), (r1, c1) = box
         outline = (box_plane.corner(r0, c0), box_plane.corner(r0, c1), box_plane.corner(r1, c1),
                    box_plane.corner(r1, c0))
-        return FlatShapes(tuple(cells), ((outline, "line", OUTLINE_W),), self.fresh(step))
+        outlines = [(outline, "line", OUTLINE_W)]
+        x = self.grids.get("x")
+        if x is not None:  # pooling's backward pass: the window on the forward's input too
+            for a, b in foot:
+                if x.kind(a, b) == REAL:
+                    cells.append(("x", a, b, "input_hl", False))
+            # The window within x (the part on padding is shown on dL/dx, cropped).
+            (h, w), (a0, b0) = x.shape, (max(r0, 0), max(c0, 0))
+            a1, b1 = min(r1, h), min(c1, w)
+            if a0 < a1 and b0 < b1:
+                outlines.append(((x.corner(a0, b0), x.corner(a0, b1), x.corner(a1, b1),
+                                  x.corner(a1, b0)), "line", OUTLINE_W))
+        return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step))
 
     def overlay(self, step: int) -> Overlay:
         """Numbers (values, weights, outputs so far, the step's arithmetic) and static text."""
@@ -129,11 +150,39 @@ class FlatLayout(Picture):
             for r, c in kernel.cells(REAL):
                 items += self._numbers.text("kernel", kernel, "kernel", r, c, float(w[r, c]),
                                             VALUE_SIZE, "text", "input_hl")
+        if self.overlap is not None:
+            items = overlap_numbers(t, self.overlap, self.grids["output"], items, step)
+        if "x" in self.grids:
+            more, mark = self._forward_input(step)
+            items += more
+            marks = list(marks) + mark
         if self.sum_box is not None:
             x0, y0, x1, y1 = self.sum_box
             items.append(band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
                                    band_font(kernel.cell if kernel else self.grids["input"].cell)))
         return Overlay(tuple(items) + self.static, tuple(marks))
+
+
+def _forward_input_texts(t: Trace, plane: Plane, step: int) -> tuple[list[TextItem], list[Mark]]:
+    """The forward's input x of a pooling's backward pass: its values (the window's
+    highlighted) and, for max pooling, the winner outlined."""
+    x = dict(t.arrays)["input"]
+    decimals = NumberFormat.decimals(x)
+    like = NumberFormat(decimals).widest("input", x)
+    window = {(int(r), int(c)) for r, c in t.footprint(step)}
+    items: list[TextItem] = []
+    for (r, c), v in np.ndenumerate(x):
+        on = "input_hl" if (r, c) in window else "input"
+        items += cell_text("input", plane, "x", r, c, float(v), VALUE_SIZE, "text", on,
+                           decimals=decimals, like=like)
+    marks = []
+    if t.winner is not None and t.winner[step][0] >= 0:
+        wr, wc = int(t.winner[step][0]), int(t.winner[step][1])
+        width = min(MARK_W, 0.06 * plane.cell)
+        slot = cell_slot(plane, wr, wc, clear=0.8 + width / 2, pad=0.0)
+        if slot is not None:
+            marks.append(Mark(slot[1], "output", width))
+    return items, marks
 
 
 def _extent(cells: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -148,6 +197,13 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
     sl = t.taps(step)
     ins = t.tap_in[sl]
     xs = [float(t.input[r, c]) for r, c in ins]
+    if t.spec.grad is not None and t.spec.pooling:
+        g = float(t.input[int(t.anchor[step][0]), int(t.anchor[step][1])])
+        if t.winner is not None:
+            got = t.winner[step]
+            return routed(g, None if got[0] < 0 else (int(got[0]), int(got[1])), fmt)
+        kh, kw = t.spec.kernel_size
+        return spread(g, kh * kw, sl.stop - sl.start, fmt)
     if t.spec.view == "scatter":
         ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
         r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
@@ -166,12 +222,20 @@ def _front(plane: Plane) -> Plane:
 
 
 def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, labels: bool = True,
-                title: str | None = None, caption: tuple[str, ...] | str | None = None) -> FlatLayout:
-    """Grids side by side, front view; ``cell`` is the cell size in pixels."""
+                title: str | None = None, caption: tuple[str, ...] | str | None = None,
+                overlay: str | None = None) -> FlatLayout:
+    """Grids side by side, front view; ``cell`` is the cell size in pixels; ``overlay``
+    "overlap" shades the output by products per cell, with a legend and its caption."""
     spec = trace.spec
     low, up = grid_planes(trace, cell)
     grids: dict[str, Plane] = {"input": _front(low)}
     fills = {"input": "input", "output": "output_empty"}
+    if spec.grad is not None and spec.pooling:
+        # The forward's input, beside dL/dy: where each window is, and which cell won.
+        shape = spec.grad.forward.input_size
+        grids["x"] = Plane(np.full(shape, REAL, dtype=np.uint8), (0, 0), (0.0, 0.0), cell,
+                           FRONT_U, FRONT_V)
+        fills["x"] = "input"
     if not spec.pooling:
         kinds = np.full(spec.kernel_size, REAL, dtype=np.uint8)
         grids["kernel"] = Plane(kinds, (0, 0), (0.0, 0.0), cell, FRONT_U, FRONT_V)
@@ -221,7 +285,16 @@ def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, label
         static = [_shift(i, bx, by) for i in static] + items
         if sum_box is not None:
             sum_box = (sum_box[0] + bx, sum_box[1] + by, sum_box[2] + bx, sum_box[3] + by)
-    return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box)
+    if overlay is None:
+        return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box)
+    ov = overlap_of(trace)
+    before = placed["output"].origin
+    size, placed, static, legend = with_legend(size, cell, ov, placed, list(static))
+    bx, by = placed["output"].origin[0] - before[0], placed["output"].origin[1] - before[1]
+    if sum_box is not None:
+        sum_box = (sum_box[0] + bx, sum_box[1] + by, sum_box[2] + bx, sum_box[3] + by)
+    static += legend_texts(legend, ov)
+    return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box, ov, legend)
 
 
 def _shift(item: TextItem, dx: float, dy: float) -> TextItem:

@@ -63,7 +63,7 @@ RESERVED = ("name", "command", "formats")
 # Parameters the gallery sets itself, from the figure's name and formats.
 OWN = ("output", "frames_dir")
 # Options that name a file the figure reads: relative to the spec, confined to its folder.
-DATA_FILES = ("input_file", "weight_file", "font")
+DATA_FILES = ("input_file", "weight_file", "font", "grad_output")
 MAX_SPEC_BYTES = 2**20
 MANIFEST = ".convanim-gallery.json"
 INDEX = "index.html"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .engine import grid_map
@@ -72,6 +73,15 @@ def info_dict(spec: Spec) -> dict[str, Any]:
 
 
 def info_text(spec: Spec) -> str:
+    if spec.grad is not None:
+        # A backward pass: what it is, then the computation the engine ran for it.
+        f = spec.grad.forward
+        head = [f"{spec.names.op}: the backward pass of {torch_call(f)}",
+                f"  {grad_caption(spec)[0]}"]
+        if f.pooling:  # no convolution runs: each dL/dy cell goes to its window
+            return "\n".join(head + [f"dL/dy: {_hw(f.output_size)}, dL/dx: {_hw(f.input_size)}",
+                                      f"frames: {spec.n_steps} (one per dL/dy cell)"])
+        return "\n".join(head + ["computed as " + info_text(replace(spec, grad=None))])
     d = info_dict(spec)
     lines = [f"{spec.op}: input {d['input_size'][0]}x{d['input_size'][1]}, kernel "
              f"{d['kernel_size'][0]}x{d['kernel_size'][1]}, stride {tuple(spec.stride)}, "
@@ -127,7 +137,10 @@ def caption_auto(spec: Spec) -> tuple[str, ...]:
     """The parameters and the output-size formula with numbers, then a short form.
 
     'i=5, k=3, s=2, p=1 → o=floor((5+2×1−3)/2)+1=3', then 'i=5, k=3, s=2, p=1 → o=3'.
+    A backward pass says what it computes: :func:`grad_caption`.
     """
+    if spec.grad is not None:
+        return grad_caption(spec)
     parts = [f"i={_pair_picture(spec.input_size, True)}", f"k={_pair_picture(spec.kernel_size, True)}",
              f"s={_pair_picture(spec.stride)}", f"p={_pair_picture(spec.padding)}"]
     if spec.dilation != (1, 1):
@@ -176,28 +189,34 @@ def _padding_text(before: Pair, after: Pair) -> str:
 
 
 def grid_labels(spec: Spec) -> dict[str, tuple[str, ...]]:
-    """Names of the grids, longest form first: 'input 5×5, padding 1', 'kernel 3×3', 'output 3×3'."""
+    """Names of the grids, longest form first: 'input 5×5, padding 1', 'kernel 3×3', 'output 3×3'.
+
+    The words come from ``spec.names``: a backward pass says 'dL/dy 3×3, 1 zero between,
+    padding 1', 'w 3×3, flipped', 'dL/dx 5×5'.
+    """
+    names = spec.names
+    x, y = names.input_label, names.output_label
     i, k, o = (_hw_picture(spec.input_size), _hw_picture(spec.kernel_size),
                _hw_picture(spec.output_size))
     pad = spec.padding
     pad_text = str(pad[0]) if pad[0] == pad[1] else f"{pad[0]},{pad[1]}"
     if spec.view == "scatter":
-        inp: tuple[str, ...] = (f"input {i}",)
-        out = ((f"output {o}, cropped by padding {pad_text}", f"output {o}")
-               if pad != (0, 0) else (f"output {o}",))
+        inp: tuple[str, ...] = (f"{x} {i}",)
+        out = ((f"{y} {o}, cropped by padding {pad_text}", f"{y} {o}")
+               if pad != (0, 0) else (f"{y} {o}",))
     elif spec.transposed:
         g = grid_map(spec)
         zeros = (spec.stride[0] - 1, spec.stride[1] - 1)
         after = (g.origin[0] + spec.output_padding[0], g.origin[1] + spec.output_padding[1])
         parts = [p for p in (_zeros_text(zeros), _padding_text(tuple(g.origin), after)) if p]
-        short = f"input {i}, stretched" if zeros != (0, 0) else f"input {i}, padded"
+        short = f"{x} {i}, stretched" if zeros != (0, 0) else f"{x} {i}, padded"
         inp = tuple(dict.fromkeys(
-            ([f"input {i}, {', '.join(parts)}", short] if parts else []) + [f"input {i}"]))
-        out = (f"output {o}",)
+            ([f"{x} {i}, {', '.join(parts)}", short] if parts else []) + [f"{x} {i}"]))
+        out = (f"{y} {o}",)
     else:
-        inp = (f"input {i}, padding {pad_text}", f"input {i}") if pad != (0, 0) else (f"input {i}",)
-        out = (f"output {o}",)
-    kern = f"kernel {k}"
+        inp = (f"{x} {i}, padding {pad_text}", f"{x} {i}") if pad != (0, 0) else (f"{x} {i}",)
+        out = (f"{y} {o}",)
+    kern = f"{names.weight_label} {k}"
     extras = []
     if spec.transposed and spec.view == "gather":
         extras.append("flipped")
@@ -206,5 +225,105 @@ def grid_labels(spec: Spec) -> dict[str, tuple[str, ...]]:
         extras.append(f"dilation {d[0] if d[0] == d[1] else f'{d[0]},{d[1]}'}")
     kernel = (f"{kern}, {', '.join(extras)}", kern) if extras else (kern,)
     if spec.pooling:
-        kernel = (f"{spec.op[:3]} over {k}",)
-    return {"input": inp, "kernel": kernel, "output": out}
+        op = spec.grad.forward.op if spec.grad is not None else spec.op
+        kernel = (f"{op[:3]} over {k}",)
+    labels = {"input": inp, "kernel": kernel, "output": out}
+    if spec.pooling and spec.grad is not None:
+        f = spec.grad.forward
+        x = f"x {_hw_picture(f.input_size)}"
+        labels["x"] = (f"{x}, the max marked", x) if f.op == "max_pool2d" else (x,)
+    return labels
+
+
+def _pair_args(spec: Spec) -> str:
+    parts = [f"s={_pair_picture(spec.stride)}", f"p={_pair_picture(spec.padding)}"]
+    if spec.dilation != (1, 1):
+        parts.append(f"d={_pair_picture(spec.dilation)}")
+    return ", ".join(parts)
+
+
+def grad_caption(spec: Spec) -> tuple[str, ...]:
+    """What a backward pass computes, longest form first:
+    'dL/dx = conv_transpose2d(dL/dy, w), s=2, p=1, op=0: 3×3 → 5×5'."""
+    f = spec.grad.forward
+    go, res = _hw_picture(f.output_size), _hw_picture(spec.output_size)
+    if f.pooling:
+        how = ("each dL/dy cell to the max of its window" if f.op == "max_pool2d" else
+               f"each dL/dy cell spread over its window, 1/{f.kernel_size[0] * f.kernel_size[1]} "
+               "to each cell")
+        return (f"dL/dx of {f.op[:3]} pool k={_pair_picture(f.kernel_size, True)}, "
+                f"{_pair_args(f)}: {how}", f"dL/dx: {go} \u2192 {res}")
+    if spec.grad.wrt == "input":
+        return (f"dL/dx = conv_transpose2d(dL/dy, w), {_pair_args(f)}, "
+                f"op={_pair_picture(spec.output_padding)}: {go} \u2192 {res}",
+                f"dL/dx: {go} \u2192 {res}")
+    return (f"dL/dw = x correlated with dL/dy: stride {_pair_picture(spec.stride)}, dilation "
+            f"{_pair_picture(spec.dilation)} (the forward's stride), p={_pair_picture(spec.padding)}"
+            f": {res}", f"dL/dw = corr(x, dL/dy): {res}")
+
+
+def _torch_pair(p: Pair) -> str:
+    return str(p[0]) if p[0] == p[1] else str(tuple(p))
+
+
+def grad_info_dict(forward: Spec) -> dict[str, Any]:
+    """The shapes of conv2d ``forward``'s backward pass and the equivalent PyTorch calls."""
+    from .grad import conv2d_grad  # grad builds on spec and engine, as this module does
+
+    gi, gw = conv2d_grad(forward, "input"), conv2d_grad(forward, "weight")
+    s, p, d, a = (_torch_pair(v) for v in (forward.stride, forward.padding, forward.dilation,
+                                           gi.output_padding))
+    kh, kw = forward.kernel_size
+    full = tuple(replace(gw, grad=None).output_size)
+    crop = "" if full == (kh, kw) else f"[..., :{kh}, :{kw}]"
+    axes = []
+    for ax, name in enumerate(("height", "width")):
+        i, k, ss, pp, dd = (forward.input_size[ax], forward.kernel_size[ax], forward.stride[ax],
+                            forward.padding[ax], forward.dilation[ax])
+        o = forward.output_size[ax]
+        axes.append({
+            "axis": name,
+            "output_padding": f"(i + 2p - d(k-1) - 1) mod s = ({i} + 2*{pp} - {dd}*({k}-1) - 1) "
+                              f"mod {ss} = {gi.output_padding[ax]}",
+            "grad_input": f"(o-1)*s - 2p + d(k-1) + output_padding + 1 = ({o}-1)*{ss} - 2*{pp} + "
+                          f"{dd}*({k}-1) + {gi.output_padding[ax]} + 1 = {gi.output_size[ax]}",
+        })
+    return {
+        "op": forward.op, "input_size": list(forward.input_size),
+        "kernel_size": list(forward.kernel_size), "stride": list(forward.stride),
+        "padding": list(forward.padding), "dilation": list(forward.dilation),
+        "grad_output_size": list(forward.output_size),
+        "grad_input_size": list(gi.output_size), "grad_weight_size": list(gw.output_size),
+        "output_padding": list(gi.output_padding), "axes": axes,
+        "forward": torch_call(forward),
+        "grad_input": f"torch.nn.functional.conv_transpose2d(grad_output, weight, stride={s}, "
+                      f"padding={p}, output_padding={a}, dilation={d})",
+        "grad_input_module": torch_call(replace(gi, grad=None)),
+        "grad_weight": f"torch.nn.functional.conv2d(input, grad_output, stride={d}, padding={p}, "
+                       f"dilation={s}){crop}",
+        "frames": {"grad_input": gi.n_steps, "grad_input_scatter": forward.output_size[0]
+                   * forward.output_size[1], "grad_weight": gw.n_steps},
+    }
+
+
+def grad_info_text(forward: Spec) -> str:
+    d = grad_info_dict(forward)
+    lines = [f"{forward.op}: input {_hw(forward.input_size)}, kernel {_hw(forward.kernel_size)}, "
+             f"stride {tuple(forward.stride)}, padding {tuple(forward.padding)}, dilation "
+             f"{tuple(forward.dilation)} -> output {_hw(forward.output_size)}",
+             f"  forward: {d['forward']}",
+             f"dL/dy: {_hw(forward.output_size)} (the output's shape)",
+             f"dL/dx: {_hw(forward.input_size)} (the input's shape), the transposed convolution "
+             "of dL/dy with the same weight (the product with C^T)"]
+    for axis in d["axes"]:
+        lines.append(f"  {axis['axis']}: output_padding = {axis['output_padding']}; "
+                     f"o' = {axis['grad_input']}")
+    lines += [f"  {d['grad_input']}",
+              f"  module: {d['grad_input_module']}",
+              f"dL/dw: {_hw(forward.kernel_size)} (the kernel's shape), x correlated with dL/dy: "
+              "the stride becomes the dilation and the dilation the stride",
+              f"  {d['grad_weight']}",
+              f"frames: dL/dx {d['frames']['grad_input']} (gather, one per dL/dx cell) or "
+              f"{d['frames']['grad_input_scatter']} (scatter, one per dL/dy cell); dL/dw "
+              f"{d['frames']['grad_weight']} (one per weight cell)"]
+    return "\n".join(lines)

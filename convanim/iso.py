@@ -16,8 +16,9 @@ import numpy as np
 from .engine import Trace
 from .layout import (
     EMPTY, REAL, Overlay, Picture, Plane, Point, TextItem, add_bands, bands_of,
-    first_fill, grid_planes, moved,
+    first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
 )
+from .overlap import Overlap, overlap_of
 from .numbers import Numbers
 
 
@@ -41,10 +42,14 @@ class IsoLayout(Picture):
     size: tuple[int, int]  # canvas width, height
     numbers: bool = False
     static: tuple[TextItem, ...] = ()  # labels, title, caption: the same in every frame
+    overlap: Overlap | None = None  # the overlap view (convanim.overlap)
+    legend: Plane | None = None  # its swatches, one per count
 
     def overlay(self, step: int) -> Overlay:
         """Text and marks of one frame: numbers (with ``numbers``) and the static bands."""
         items, marks = self._numbers.items(step) if self.numbers else ([], [])
+        if self.overlap is not None and self.numbers:
+            items = overlap_numbers(self.trace, self.overlap, self.upper, items, step)
         return Overlay(tuple(items) + self.static, tuple(marks))
 
     @cached_property
@@ -71,7 +76,11 @@ class IsoLayout(Picture):
         cell_box = (anchor, (anchor[0] + 1, anchor[1] + 1))
         if self._scatter:
             lower = ((anchor[0], anchor[1], REAL),)
-            upper = tuple((r, c, self.upper.kind(r, c)) for r, c in foot)
+            # Output cells of the block that receive a product (all of them for a
+            # convolution; the winner alone in max pooling's backward pass), and the cropped.
+            got = receiving(t, step)
+            upper = tuple((r, c, k) for r, c in foot
+                          for k in (self.upper.kind(r, c),) if k != REAL or (r, c) in got)
             rr, cc = np.nonzero(self.first_fill == step)
             fresh = tuple(zip(rr.tolist(), cc.tolist()))
             low_box, up_box = cell_box, (c0, c1)
@@ -88,21 +97,36 @@ class IsoLayout(Picture):
         return FrameShapes(lower, upper, lines, fresh)
 
 
+def receiving(t: Trace, step: int) -> set[tuple[int, int]]:
+    """The output cells that step ``step``'s products land in."""
+    return set(map(tuple, t.tap_out[t.taps(step)].tolist()))
+
+
 def iso_layout(trace: Trace, cell: float = 32.0, margin: float | None = None, *,
                numbers: bool = False, labels: bool = False, title: str | None = None,
-               caption: tuple[str, ...] | str | None = None) -> IsoLayout:
+               caption: tuple[str, ...] | str | None = None,
+               overlay: str | None = None) -> IsoLayout:
     """Place the two planes of ``trace`` on a canvas; ``cell`` is the cell size in pixels.
 
     ``numbers`` writes the values in the cells; ``labels`` names the grids in
     bands above (output) and below (input); ``title`` / ``caption`` add a band
-    at the very top / bottom. Without them the picture is the plain one.
+    at the very top / bottom. Without them the picture is the plain one. ``overlay``
+    "overlap" shades the output by products per cell, with a legend and its caption.
     """
     low, up, size = _place(*grid_planes(trace, cell), cell, margin)
     top, bottom = bands_of(trace, labels, title, caption, ("output",), ("input",))
-    if not (top or bottom):
+    if not (top or bottom or overlay):
         return IsoLayout(trace, low, up, size, numbers)
-    size, (bx, by), items = add_bands(size, cell, top, bottom)
-    return IsoLayout(trace, moved(low, bx, by), moved(up, bx, by), size, numbers, tuple(items))
+    items: list[TextItem] = []
+    if top or bottom:
+        size, (bx, by), items = add_bands(size, cell, top, bottom)
+        low, up = moved(low, bx, by), moved(up, bx, by)
+    if overlay is None:
+        return IsoLayout(trace, low, up, size, numbers, tuple(items))
+    ov = overlap_of(trace)
+    size, planes, items, legend = with_legend(size, cell, ov, {"low": low, "up": up}, items)
+    items += legend_texts(legend, ov)
+    return IsoLayout(trace, planes["low"], planes["up"], size, numbers, tuple(items), ov, legend)
 
 
 def _place(low: Plane, up: Plane, cell: float, margin: float | None):

@@ -367,3 +367,68 @@ def bands_of(trace: Trace, labels: bool, title: str | None, caption, above: tupl
             (caption,) if isinstance(caption, str) else tuple(caption))
         bottom.append(("caption", forms))
     return top, bottom
+
+
+LEGEND_LABEL = ("products per output cell:", "products:")
+
+
+def with_legend(size: tuple[int, int], cell: float, overlap, planes: dict[str, Plane],
+                items: list[TextItem]):
+    """A row below the picture: the overlap view's legend (one swatch per count, the
+    count written in it) and its caption. Returns the new size, the planes and items
+    moved to the new canvas, and the legend as a front-view plane of swatches."""
+    font = band_font(cell)
+    sw = max(18.0, min(cell, 40.0))
+    margin = max(4.0, 0.25 * cell)
+    label_w = text_width(LEGEND_LABEL[:1], font) + font
+    n = len(overlap.levels)
+    row_w = label_w + n * sw
+    width = max(float(size[0]), row_w + 2 * margin)
+    dx = (width - size[0]) / 2
+    planes = {k: moved(p, dx, 0.0) for k, p in planes.items()}
+    items = [_shifted(i, dx, 0.0) for i in items]
+    x0 = (width - row_w) / 2
+    y0 = size[1] + margin
+    items.append(band_item("label", LEGEND_LABEL, x0, x0 + label_w - font / 2, y0, y0 + sw, font))
+    legend = Plane(np.full((1, n), REAL, dtype=np.uint8), (0, 0), (x0 + label_w, y0), sw,
+                   (1.0, 0.0), (0.0, 1.0))
+    size = (int(np.ceil(width)), int(np.ceil(y0 + sw + margin)))
+    size, (bx, by), more = add_bands(size, cell, [], [("caption", overlap.caption)])
+    planes = {k: moved(p, bx, by) for k, p in planes.items()}
+    legend = moved(legend, bx, by)
+    items = [_shifted(i, bx, by) for i in items] + more
+    return size, planes, items, legend
+
+
+def legend_texts(legend: Plane, overlap) -> list[TextItem]:
+    """The count in each swatch of the legend."""
+    from .overlap import on_role  # overlap imports the engine and the theme, not layouts
+
+    like = str(overlap.top)
+    out = []
+    for j, count in enumerate(overlap.levels):
+        out += cell_text("legend", legend, "legend", 0, j, count, VALUE_SIZE, "text",
+                         on_role(count, overlap.top), decimals=0, like=like)
+    return out
+
+
+def overlap_numbers(t: Trace, overlap, plane: Plane, items, step: int) -> list[TextItem]:
+    """``items`` with the output grid's numbers replaced by the products counted so far."""
+    from .overlap import on_role, step_counts
+
+    kept = [i for i in items if not (i.where is not None and i.where[0] == "output")]
+    seen: dict[tuple[int, int], int] = {}
+    for n in range(step + 1):
+        for r, c, count in step_counts(t, n):
+            seen[(r, c)] = count
+    like = str(overlap.top)
+    for (r, c), count in seen.items():
+        kept += cell_text("output", plane, "output", r, c, count, VALUE_SIZE, "text",
+                          on_role(count, overlap.top), decimals=0, like=like)
+    return kept
+
+
+def _shifted(item: TextItem, dx: float, dy: float) -> TextItem:
+    from dataclasses import replace
+    return replace(item, centre=(item.centre[0] + dx, item.centre[1] + dy),
+                   slot=tuple((x + dx, y + dy) for x, y in item.slot))

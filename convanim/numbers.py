@@ -138,7 +138,7 @@ class Numbers:
                 if self.out.kind(r, c) == CROP and weights:
                     items += self.text("weight", self.out, "output", r, c, weights[(r, c)],
                                        WEIGHT_SIZE, "text_light", "crop")
-            return items, []
+            return items, self._marks(step)
         for r, c in foot:
             n = self._index.get((r, c))
             if n is not None:
@@ -178,7 +178,10 @@ class Numbers:
                     "output", self.out, "output", r, c, float(self._sums[r, c]), "text", "output")
             self._hits = []
         hits = []
-        for r, c in dict.fromkeys(foot):
+        # The cells this step's products land in (for a convolution: the stamped block
+        # within the output; for pooling's backward pass: where the gradient goes).
+        lo, hi = int(t.step_start[step]), int(t.step_start[step + 1])
+        for r, c in dict.fromkeys(map(tuple, t.tap_out[lo:hi].tolist())):
             oh, ow = t.spec.output_size
             if 0 <= r < oh and 0 <= c < ow and self._got[r, c]:
                 self._out_parts[r * self._ow + c] = self._put(
@@ -189,12 +192,17 @@ class Numbers:
         return list(chain.from_iterable(self._out_parts))
 
     def _marks(self, step: int) -> list[Mark]:
-        t, g = self.t, self.t.grid
+        t = self.t
         if t.winner is None or t.winner[step][0] < 0:
             return []
-        wr = g.origin[0] + int(t.winner[step][0]) * g.spacing[0]
-        wc = g.origin[1] + int(t.winner[step][1]) * g.spacing[1]
-        width = min(MARK_W, 0.06 * self.inp.cell)
+        if self._scatter:  # max pooling's backward pass: the winner is a dL/dx cell
+            plane, wr, wc = self.out, int(t.winner[step][0]), int(t.winner[step][1])
+        else:
+            g = t.grid
+            plane = self.inp
+            wr = g.origin[0] + int(t.winner[step][0]) * g.spacing[0]
+            wc = g.origin[1] + int(t.winner[step][1]) * g.spacing[1]
+        width = min(MARK_W, 0.06 * plane.cell)
         # The stroke's centre line, so the whole stroke lies inside the cell's grid lines.
-        slot = cell_slot(self.inp, wr, wc, clear=0.8 + width / 2, pad=0.0)
+        slot = cell_slot(plane, wr, wc, clear=0.8 + width / 2, pad=0.0)
         return [Mark(slot[1], "output", width)] if slot is not None else []

@@ -18,7 +18,7 @@ present in many frames can be written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Union
 
 from .flat import FlatLayout
@@ -26,11 +26,14 @@ from .fonts import Face
 from .iso import IsoLayout
 from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem
 from .matrix import SUP_T, Label, MatrixFigure
+from .overlap import shade as overlap_shade
+from .overlap import step_counts
 from .textfit import METRIC_SCALE, Placed, advance, ascent, fit, font, text_colour
 from .theme import CLASSIC, RGB, Theme
 from .values import cached_hash
 
 GRID_W = 1.6  # grid line width, canvas pixels
+OUTLINE_HL = 2.5  # px, the outline of a highlighted cell in the overlap view
 DASHES = ((0.0, 0.2), (0.35, 0.65), (0.8, 1.0))  # dash pattern along one cell edge, fractions
 
 Cell = tuple[str, int, int]  # grid name, row, column, in the trace's coordinates of that grid
@@ -298,18 +301,44 @@ class _Overlay:
         return tuple(out)
 
 
+# The overlap view ------------------------------------------------------------------
+
+def outline_shape(plane: Plane, r: int, c: int, theme: Theme, grid: str) -> Shape:
+    """A highlighted cell drawn as an outline only, so its fill (a count) stays visible."""
+    return Shape(plane.quad(r, c), stroke=theme.output_hl, width=OUTLINE_HL, role="output_hl",
+                 cell=(grid, int(r), int(c)))
+
+
+def overlap_ops(t, ov, plane: Plane, step: int, theme: Theme) -> tuple[Shape, ...]:
+    """The output cells that change at ``step``, shaded by their products so far."""
+    return tuple(Shape(plane.quad(r, c), fill=overlap_shade(theme, n, ov.top), stroke=theme.line,
+                       width=GRID_W, role="overlap", cell=("output", r, c))
+                 for r, c, n in step_counts(t, step))
+
+
+def legend_ops(legend: Plane, ov, theme: Theme) -> list[Shape]:
+    """The legend's swatches, one per count, with their edges."""
+    return [Shape(legend.quad(0, j), fill=overlap_shade(theme, n, ov.top), stroke=theme.line,
+                  width=GRID_W, role="overlap", cell=("legend", 0, j))
+            for j, n in enumerate(ov.levels)]
+
+
 # The iso picture ------------------------------------------------------------------
 
 def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = None) -> Scene:
     scatter = layout.trace.spec.view == "scatter"
+    ov = layout.overlap
     low, up = layout.lower, layout.upper
     still_low = plane_ops(low, {REAL: (theme.input, "input")}, theme, "input")
-    # The output plane: in scatter view its cells fill as products arrive, so
-    # they start empty and the filled ones are persistent shapes.
-    if scatter:
+    # The output plane: in scatter view (and in the overlap view) its cells fill as
+    # products arrive, so they start empty and the filled ones are persistent shapes.
+    filling = scatter or ov is not None
+    if filling:
         still_low += [Shape(up.quad(r, c), fill=theme.output_empty, role="output_empty",
                             cell=("output", r, c)) for r, c in up.cells(REAL)]
-    still_high = plane_ops(up, {} if scatter else {REAL: (theme.output, "output")}, theme, "output")
+    if ov is not None:
+        still_low += legend_ops(layout.legend, ov, theme)
+    still_high = plane_ops(up, {} if filling else {REAL: (theme.output, "output")}, theme, "output")
     oh, ow = layout.trace.spec.output_size
     cover = (up.corner(0, 0), up.corner(0, ow), up.corner(oh, ow), up.corner(oh, 0))
 
@@ -321,6 +350,8 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = Non
             if not upper:
                 role = "input_hl" if kind == REAL else "padding_hl"
                 cells[key] = cell_shape(low, r, c, getattr(theme, role), theme.line, role, "input")
+            elif kind == REAL and ov is not None:  # outlined: the shade shows the count
+                cells[key] = outline_shape(up, r, c, theme, "output")
             elif kind == REAL:
                 cells[key] = cell_shape(up, r, c, theme.output_hl, theme.line, "output_hl", "output")
             else:  # CROP or PAD: a product that falls outside the output
@@ -330,6 +361,8 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = Non
     overlay = _Overlay(theme, face)
 
     def fresh_of(step: int) -> tuple[Shape, ...]:
+        if ov is not None:
+            return overlap_ops(layout.trace, ov, up, step, theme)
         if not scatter:
             return ()
         rr, cc = (layout.first_fill == step).nonzero()
@@ -357,24 +390,33 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = Non
 
 def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC, face: Face | None = None) -> Scene:
     grids: list[Shape] = []
+    ov = layout.overlap
     for name, plane in layout.grids.items():
         role = layout.fills[name]
         grids += plane_ops(plane, {REAL: (getattr(theme, role), role)}, theme, name)
+    if ov is not None:
+        grids += legend_ops(layout.legend, ov, theme)
     overlay = _Overlay(theme, face)
     cells: dict = {}  # a shaded cell's shape, made once: cells recur from frame to frame
 
     def cell(name: str, r: int, c: int, role: str, faint: bool) -> Shape:
         key = (name, r, c, role, faint)
+        if key not in cells and ov is not None and name == "output" and role == "output_hl":
+            cells[key] = outline_shape(layout.grids[name], r, c, theme, name)
         if key not in cells:
             cells[key] = cell_shape(layout.grids[name], r, c, getattr(theme, role),
                                     theme.crop if faint else theme.line, role, name, faint)
         return cells[key]
 
     def fresh_of(step: int) -> tuple[Shape, ...]:
+        if ov is not None:
+            return overlap_ops(layout.trace, ov, layout.grids["output"], step, theme)
         return tuple(cell(*c) for c in layout.fresh(step))
 
     def frame_of(step: int) -> Frame:
         shapes = layout.frame(step)
+        if ov is not None:
+            shapes = replace(shapes, fresh=())
         over = [cell(*c) for c in shapes.cells]
         for poly, role, width in shapes.outlines:
             over.append(Shape(tuple(poly), stroke=getattr(theme, role), width=width, role=role))
@@ -382,7 +424,8 @@ def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC, face: Face | None = N
         if layout.has_text:
             o = layout.overlay(step)
             texts = overlay(o.marks + o.texts)
-        return Frame(fresh=tuple(cell(*c) for c in shapes.fresh), over=tuple(over), texts=texts)
+        fresh = fresh_of(step) if ov is not None else tuple(cell(*c) for c in shapes.fresh)
+        return Frame(fresh=fresh, over=tuple(over), texts=texts)
 
     return Scene(layout.size, theme, tuple(grids), (), layout.n_frames, frame_of,
                  theme.connector, None, layout.has_text, title=_title(layout), face=face,

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Union
 
+from .names import Names
 from .params import Pair, PairLike, SpecError, fmt_pair, padding_arg, to_pair
 
 Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
@@ -52,6 +53,9 @@ class Spec:
     in_channels: int = 1
     out_channels: int = 1
     groups: int = 1
+    # Set on the spec of a backward pass (convanim.grad): the forward pass it belongs to.
+    # The fields above then describe the computation the engine runs for it.
+    grad: "Grad | None" = None
 
     @property
     def transposed(self) -> bool:
@@ -59,7 +63,14 @@ class Spec:
 
     @property
     def pooling(self) -> bool:
-        return self.op in ("max_pool2d", "avg_pool2d")
+        """No weight: pooling, and the backward pass of pooling."""
+        return self.op in ("max_pool2d", "avg_pool2d") or (
+            self.grad is not None and self.grad.forward.pooling)
+
+    @property
+    def names(self) -> Names:
+        """What the engine's input, weight and output are: words and trace-file keys."""
+        return self.grad.names if self.grad is not None else Names(self.op)
 
     @property
     def effective_kernel(self) -> Pair:
@@ -68,6 +79,10 @@ class Spec:
 
     @property
     def output_size(self) -> Pair:
+        if self.grad is not None and self.grad.wrt == "weight":
+            # The correlation of x with dL/dy may fit more placements than the kernel
+            # has cells (when (i + 2p - d(k-1) - 1) mod s >= d); dL/dw keeps the first k.
+            return self.grad.forward.kernel_size
         if self.transposed:
             return tuple(  # type: ignore[return-value]
                 (i - 1) * s - 2 * p + d * (k - 1) + a + 1
@@ -92,6 +107,8 @@ class Spec:
         """
         if self.transposed:
             return (0, 0)
+        if self.grad is not None:
+            return self.grad.forward.unread
         return tuple(  # type: ignore[return-value]
             (i + 2 * p - d * (k - 1) - 1) % s
             for i, k, s, p, d in zip(
@@ -107,6 +124,9 @@ class Spec:
 
     def short_name(self) -> str:
         """File-name stem with the parameters that differ from their defaults."""
+        if self.grad is not None:
+            stem = f"grad_{self.grad.wrt}_{self.grad.forward.short_name()}"
+            return stem + ("_scatter" if self.view == "scatter" and not self.pooling else "")
         head = {"conv2d": "conv", "conv_transpose2d": "tconv",
                 "max_pool2d": "maxpool", "avg_pool2d": "avgpool"}[self.op]
         parts = [head, f"i{fmt_pair(self.input_size)}", f"k{fmt_pair(self.kernel_size)}"]
@@ -121,6 +141,29 @@ class Spec:
         if self.view != "gather":
             parts.append(self.view)
         return "_".join(parts)
+
+
+@dataclass(frozen=True)
+class Grad:
+    """A backward pass: the gradient of ``forward``'s output w.r.t. its ``wrt`` array."""
+
+    forward: Spec
+    wrt: Literal["input", "weight"]
+
+    @property
+    def names(self) -> Names:
+        f = self.forward
+        if f.pooling:
+            # Pooling's backward pass walks dL/dy and routes each cell into dL/dx.
+            return Names(f"{f.op}_grad_input", "grad_output", "window", "grad_input",
+                         "dL/dy", f"{f.op[:3]} over", "dL/dx")
+        if self.wrt == "input":
+            # dL/dx = conv_transpose2d(dL/dy, w): dL/dy in the input's place.
+            return Names("conv2d_grad_input", "grad_output", "weight", "grad_input",
+                         "dL/dy", "w", "dL/dx")
+        # dL/dw = x correlated with dL/dy: dL/dy in the kernel's place.
+        return Names("conv2d_grad_weight", "input", "grad_output", "grad_weight",
+                     "x", "dL/dy", "dL/dw")
 
 
 def _per_axis(fn, *pairs: Pair) -> Pair:

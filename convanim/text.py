@@ -142,3 +142,19 @@ def scatter_products(x: float, ws: Sequence[float], products: Sequence[float],
     if not terms:
         return (f"{a}: every product falls outside the output",)
     return elided(terms, ", ", "", " added to the output")
+
+
+def routed(g: float, cell: tuple[int, int] | None, fmt: NumberFormat = PLAIN) -> tuple[str, ...]:
+    """'2 → dL/dx(1,0), the max of its window' for one step of max pooling's backward pass."""
+    a = fmt_num(g, fmt.input)
+    if cell is None:
+        return (f"{a}: the window holds no input cell",)
+    r, c = cell
+    return (f"{a} {ARROW} dL/dx({r},{c}), the max of its window", f"{a} {ARROW} ({r},{c})")
+
+
+def spread(g: float, count: int, cells: int, fmt: NumberFormat = PLAIN) -> tuple[str, ...]:
+    """'2/4 = 0.5 to each of 4 cells' for one step of average pooling's backward pass
+    (``cells`` of the window are input cells; the shares on padding are dropped)."""
+    share = f"{fmt_num(g, fmt.input)}/{count} = {fmt_num(g / count, fmt.output)}"
+    return (f"{share} to each of {cells} input cell{'s' if cells != 1 else ''}", share)

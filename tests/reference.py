@@ -71,3 +71,41 @@ def pool(x, kh, kw, s, p, d, mode):
                     vals.append(float(x[iy][ix]) if inside else (-math.inf if mode == "max" else 0.0))
             out[oy][ox] = max(vals) if mode == "max" else sum(vals) / (kh * kw)
     return out
+
+
+def conv2d_backward(x, w, g, s, p, d):
+    """(dL/dx, dL/dw) of out = conv2d(x, w) for dL/dout = g, from the forward's products:
+    each product w[k]*x[i] -> y[o] gives g[o]*w[k] to dx[i] and g[o]*x[i] to dw[k]."""
+    ih, iw, kh, kw = len(x), len(x[0]), len(w), len(w[0])
+    _, prods = conv2d_products(ih, iw, kh, kw, s, p, d)
+    dx = [[0.0] * iw for _ in range(ih)]
+    dw = [[0.0] * kw for _ in range(kh)]
+    for (iy, ix), (ky, kx), (oy, ox) in prods:
+        dx[iy][ix] += float(g[oy][ox]) * float(w[ky][kx])
+        dw[ky][kx] += float(g[oy][ox]) * float(x[iy][ix])
+    return dx, dw
+
+
+def pool_backward(x, g, kh, kw, s, p, d, mode):
+    """dL/dx of max/avg pooling: max sends g to the first maximum of the window in
+    row-major order (PyTorch's CPU kernel keeps the first of equal values); avg sends
+    g/(kh*kw) to every input cell of the window (count_include_pad=True)."""
+    ih, iw = len(x), len(x[0])
+    oh, ow = conv_out(ih, kh, s[0], p[0], d[0]), conv_out(iw, kw, s[1], p[1], d[1])
+    dx = [[0.0] * iw for _ in range(ih)]
+    for oy in range(oh):
+        for ox in range(ow):
+            best, where = -math.inf, None
+            for ky in range(kh):
+                for kx in range(kw):
+                    iy = oy * s[0] + ky * d[0] - p[0]
+                    ix = ox * s[1] + kx * d[1] - p[1]
+                    if not (0 <= iy < ih and 0 <= ix < iw):
+                        continue
+                    if mode == "avg":
+                        dx[iy][ix] += float(g[oy][ox]) / (kh * kw)
+                    elif float(x[iy][ix]) > best:
+                        best, where = float(x[iy][ix]), (iy, ix)
+            if mode == "max" and where is not None:
+                dx[where[0]][where[1]] += float(g[oy][ox])
+    return dx
