@@ -101,7 +101,9 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
         click.option("--duration", type=Whole(1, 60_000), default=1000,
                      show_default=True, metavar="MS", help="Milliseconds per frame."),
         click.option("--loop", type=Whole(0, 65535), default=0, show_default=True,
-                     help="Times to loop; 0 = forever."),
+                     metavar="N",
+                     help="How many times the animation plays: 1 = once, 0 = forever (every "
+                          "animated format: GIF, WebP, APNG, SVG, the page)."),
         click.option("--cell", type=Whole(8, 200), default=api.DEFAULT_CELL,
                      show_default=True, metavar="PX", help="Size of one cell in pixels."),
         click.option("--frames", "frames_dir", metavar="DIR",

@@ -321,10 +321,25 @@ def _trusted(frame: Image.Image, last) -> tuple[int, int, int, int] | None:
     return None
 
 
+def netscape_loop(plays: int) -> bytes:
+    """The GIF's NETSCAPE2.0 extension for an animation that plays ``plays`` times (0: forever).
+
+    Its count is the number of repeats after the first play (browsers play a GIF
+    with count N N + 1 times), so one play is no extension at all.
+    """
+    if plays < 0 or plays > 65535:
+        raise ValueError(f"loop: got {plays}; expected 0 (forever) or 1..65535 plays")
+    if plays == 1:
+        return b""
+    return (b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", max(plays - 1, 0))
+            + b"\x00")
+
+
 def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
               loop: int = 0) -> int:
     """Stream P-mode ``frames`` sharing one palette into ``fp`` as an animated GIF.
 
+    ``loop``: how many times it plays, 0 = forever (:func:`netscape_loop`).
     The header and the global palette are written once; then per frame a graphic
     control extension (delay, disposal 1 = keep) and only the rectangle that
     differs from the previous frame, so each composited frame equals its source
@@ -347,8 +362,7 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     palette += bytes(768 - len(palette))
     w, h = first.size
     fp.write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette)
-    # NETSCAPE2.0 application extension: loop count, 0 = forever.
-    fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
+    fp.write(netscape_loop(loop))
     params = {"duration": duration, "disposal": 1}
     spare = 255
     prev = None
@@ -399,7 +413,11 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
 
 def write_pillow_animation(path: Path, frames: Iterable[Image.Image], format: str,
                            duration: int = 1000, loop: int = 0) -> None:
-    """Animated WebP or APNG through Pillow, whose encoders take every frame as a list."""
+    """Animated WebP or APNG through Pillow, whose encoders take every frame as a list.
+
+    ``loop`` plays in all, 0 = forever: Pillow writes it as WebP's ANIM loop count and
+    APNG's acTL num_plays, both the number of plays (browsers play them so).
+    """
     it = iter(frames)
     first = next(it)
     # P-mode frames held as they come (1 byte a pixel); Pillow converts one at a time.

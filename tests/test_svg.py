@@ -295,7 +295,7 @@ def test_escaping():
         assert "a < b & c > d ]]>" in texts
 
 
-def test_loop_counts_as_a_gif():
+def test_loop_counts_plays():
     _, sc = figure("iso_conv")
 
     def timing(svg):
@@ -304,7 +304,7 @@ def test_loop_counts_as_a_gif():
 
     assert "animation-iteration-count:infinite" in timing(animated_svg(sc))
     assert "animation-duration:9s" in timing(animated_svg(sc))
-    two = timing(animated_svg(sc, duration=250, loop=1))
+    two = timing(animated_svg(sc, duration=250, loop=2))
     assert "animation-iteration-count:2" in two and "animation-fill-mode:forwards" in two
     assert "animation-duration:2250ms" in two
     assert "animation-iteration-count:1" in timing(animated_svg(sc, loop=None))
@@ -464,8 +464,8 @@ def test_a_finite_loop_stops_on_the_last_frame(tmp_path):
     _, sc = figure("iso_conv")
     n, ms = sc.n_frames, 100
     cycle = n * ms
-    # loop=1: two plays; frame 0 again in the second, the last frame for good after it.
-    shots = frames_at(animated_svg(sc, duration=ms, loop=1), sc.size,
+    # loop=2: two plays; frame 0 again in the second, the last frame for good after it.
+    shots = frames_at(animated_svg(sc, duration=ms, loop=2), sc.size,
                       [cycle + ms / 2, 2 * cycle - ms / 2, 2 * cycle + ms / 2, 10 * cycle], tmp_path)
     want = raster_frames(sc)
     picked = [int(np.argmin([diff(got, w) for w in want])) for got in shots]

@@ -41,7 +41,7 @@ def test_streamed_gif_equals_every_frame(spec):
     for n, (a, b) in enumerate(zip(got, src)):
         assert np.array_equal(a, np.asarray(b.convert("RGB"))), f"frame {n} differs"
     with Image.open(io.BytesIO(buf.getvalue())) as im:
-        assert im.info["duration"] == 120 and im.info["loop"] == 2
+        assert im.info["duration"] == 120 and im.info["loop"] == 1  # 2 plays: 1 repeat
 
 
 def test_identical_frames_still_count():
@@ -372,3 +372,38 @@ def test_frames_of_two_runs_never_mix_and_only_our_files_go(tmp_path):
     names = sorted(p.name for p in d.iterdir())
     assert names == [f"x_{n:04d}.png" for n in range(1, 6)] + ["x_0012.png"]
     assert all(np.asarray(Image.open(d / f"x_{n:04d}.png")).max() == 1 for n in range(1, 6))
+
+
+def netscape(data: bytes) -> bytes | None:
+    """The NETSCAPE2.0 block of a GIF (its two count bytes follow the 3, 1), or None."""
+    at = data.find(b"!\xff\x0bNETSCAPE2.0")
+    return None if at < 0 else data[at:at + 19]
+
+
+@pytest.mark.parametrize("plays, block", [
+    (0, b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"),  # forever
+    (1, None),  # once: no extension, as browsers play a GIF without one
+    (3, b"!\xff\x0bNETSCAPE2.0\x03\x01\x02\x00\x00"),  # three plays: two repeats
+    (300, b"!\xff\x0bNETSCAPE2.0\x03\x01\x2b\x01\x00"),  # 299 repeats, little-endian
+])
+def test_gif_loop_is_the_number_of_plays(plays, block):
+    src = frames_of(ca.conv2d(4, 3))
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(src), loop=plays)
+    assert netscape(buf.getvalue()) == block
+    assert len(gif_frames_rgb(buf.getvalue())) == len(src)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+@pytest.mark.parametrize("plays", [0, 1, 3])
+def test_webp_and_apng_loop_is_the_number_of_plays(fmt, plays, tmp_path):
+    # WebP's ANIM loop count and APNG's acTL num_plays are both plays in all (0: forever).
+    path = tmp_path / f"a.{fmt.lower()}"
+    writer.write_pillow_animation(path, iter(frames_of(ca.conv2d(4, 3))), fmt, 100, plays)
+    data = path.read_bytes()
+    if fmt == "PNG":
+        at = data.index(b"acTL")
+        assert int.from_bytes(data[at + 8:at + 12], "big") == plays
+    else:
+        at = data.index(b"ANIM")
+        assert int.from_bytes(data[at + 12:at + 14], "little") == plays
