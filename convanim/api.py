@@ -30,7 +30,7 @@ from .params import SpecError
 from .backends import raster
 from .scene import Scene, scene_of
 from .spec import Spec
-from .theme import CLASSIC, Theme, theme_named
+from .theme import CLASSIC, Theme, hex_rgb, theme_named
 
 DEFAULT_CELL = 32
 MAX_FRAMES = 2_500  # default limits: above them a request is refused unless raised
@@ -160,7 +160,12 @@ class Look:
     ``theme`` a Theme or a preset name; ``font`` a font file (``PATH`` or ``PATH#N``
     for face N of a collection) or a :class:`convanim.fonts.Face`, None for the
     bundled font, or an installed one when the text needs characters it lacks
-    (:func:`face_of`).
+    (:func:`face_of`). ``transparent`` leaves the background clear (GIF: one
+    transparent index; WebP, APNG, PNG: alpha; SVG, PDF: no background), its
+    anti-aliased edges blended against ``matte`` (#hex or RGB, default white: the
+    colour of the page it will sit on; GIF only needs it, the others fade edges).
+    ``scale`` multiplies every length of the picture, line widths and text included
+    (2: the same figure twice as large, for HiDPI screens).
     """
 
     cell: float = DEFAULT_CELL
@@ -171,6 +176,29 @@ class Look:
     title: str | None = None
     theme: Theme | str = CLASSIC
     font: str | os.PathLike | Face | None = None
+    transparent: bool = False
+    matte: str | tuple[int, int, int] | None = None
+    scale: float = 1.0
+
+
+def theme_of(look: Look) -> Theme:
+    """The theme ``look`` draws with: its preset or Theme, made transparent on its matte
+    when asked (or when the theme already is: ``--color background=none``)."""
+    theme = theme_named(look.theme)
+    if look.matte is not None and not (look.transparent or theme.transparent):
+        raise SpecError(f"matte: got {look.matte!r}; a matte is the colour a transparent "
+                        "background's edges are blended with: add --background transparent")
+    if not (look.transparent or theme.transparent):
+        return theme
+    matte = (255, 255, 255)
+    if isinstance(look.matte, str):
+        try:
+            matte = hex_rgb(look.matte)
+        except ValueError:
+            raise SpecError(f"matte: got {look.matte!r}; expected #rrggbb or #rgb") from None
+    elif look.matte is not None:
+        matte = tuple(int(v) for v in look.matte)
+    return theme.with_transparent(matte)
 
 
 def face_of(look: Look) -> Face:
@@ -227,7 +255,7 @@ def scene(t: Trace, look: Look | None = None, **loose) -> Scene:
     """The backend-neutral scene of ``t`` (:mod:`convanim.scene`)."""
     look, _ = _options(look, None, loose)
     face = face_of(look)
-    return scene_of(_layout_of(t, look), theme_named(look.theme), face)
+    return scene_of(_layout_of(t, look), theme_of(look), face)
 
 
 def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
@@ -285,12 +313,13 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
                  limits.max_products)
     face = face_of(look) if drawn else None
+    theme = theme_of(look)
     with writer.staged() as staging:
         picture = None
         if drawn:
             picture = _layout_of(t, look)
             _check_canvas(t.spec, picture.size, look.cell, limits.max_size)
-        src = formats.Source(t, lambda: scene_of(picture, theme_named(look.theme), face),
+        src = formats.Source(t, lambda: scene_of(picture, theme, face),
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster
@@ -401,6 +430,7 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     check_frame(job.spec, job.frame)
     look = job.look
     check_texts(look.style, look.caption, look.title)
+    theme_of(look)
     if job.frames_dir is not None and outputs:
         writer.check_frames_dir(job.frames_dir)
     if job.strip is not None and not pictures:

@@ -70,10 +70,24 @@ font_option = click.option(
          "caption when the bundled one lacks some (e.g. Chinese).")
 
 
-def font_tag(face: fonts.Face) -> str:
-    """A short name part for a --font: 'font' and 6 hex digits of the font's bytes and face."""
-    digest = hashlib.sha256(Path(face.path).read_bytes() + b"#%d" % face.index).hexdigest()
-    return "font" + digest[:6]
+def _font_digest(face: fonts.Face) -> str:
+    return hashlib.sha256(Path(face.path).read_bytes() + b"#%d" % face.index).hexdigest()
+
+
+def _switch(flag: bool | None) -> str | None:
+    """An on/off option as a name part's value: None when not given (its default)."""
+    return None if flag is None else "on" if flag else "off"
+
+
+def look_tag(options: dict) -> str:
+    """The default name's mark of picture options other than the defaults: '' when all
+    are the defaults (None, False, empty), else '_' and 6 hex digits of a hash of
+    those given, so figures drawn differently never share a default name."""
+    given = {k: v for k, v in sorted(options.items()) if v not in (None, False, (), "")}
+    if not given:
+        return ""
+    text = json.dumps(given, sort_keys=True, default=str, ensure_ascii=False)
+    return "_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
 
 
 def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callable:
@@ -106,6 +120,11 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
                           "animated format: GIF, WebP, APNG, SVG, the page)."),
         click.option("--cell", type=Whole(8, 200), default=api.DEFAULT_CELL,
                      show_default=True, metavar="PX", help="Size of one cell in pixels."),
+        click.option("--scale", type=click.FloatRange(0.25, 8), default=1.0, show_default=True,
+                     metavar="F",
+                     help="Draw everything F times as large, line widths and text included "
+                          "(2: for HiDPI screens and slides); the limits apply to the scaled "
+                          "size."),
         click.option("--frames", "frames_dir", metavar="DIR",
                      help="Also write every frame as a numbered PNG into DIR."),
         click.option("--style", type=click.Choice(api.STYLES), default="iso", show_default=True,
@@ -124,6 +143,14 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
         click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
                      help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
         font_option,
+        click.option("--background", metavar="transparent|#HEX",
+                     help="transparent: no background (GIF: a transparent index, edges blended "
+                          "against --matte; WebP, APNG, PNG: alpha; SVG, PDF: none); or a "
+                          "colour, as --color background=#HEX."),
+        click.option("--matte", metavar="#HEX",
+                     help="With --background transparent: the colour of the page the picture "
+                          "will sit on, which anti-aliased edges are blended with (default "
+                          "white; matters for GIF)."),
         click.option("--max-frames", type=Whole(1), default=api.MAX_FRAMES,
                      show_default=True, metavar="N",
                      help="Refuse animations with more frames than this."),
@@ -140,18 +167,28 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
 
 def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="classic",
          colors=(), duration=1000, loop=0, frame=None, max_frames=api.MAX_FRAMES,
-         max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, **look) -> api.Job:
+         max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, background=None,
+         **look) -> api.Job:
     """The job of a rendering command; the picture options make its :class:`api.Look`.
 
-    The default file name adds the style, --numbers, the theme and a --font (a
-    short hash of the file) when they are not the defaults, so figures of one spec
-    drawn differently do not overwrite each other; with --frame N it is a PNG named
+    The default file name is the spec's, plus the style, --numbers and the theme
+    when they are not the defaults, plus :func:`look_tag` of every other option
+    that changes the pixels (caption, title, colours, background, matte, scale,
+    cell, labels, numbers, font, seed and data files), so no two figures drawn
+    differently share a default name; with --frame N it is a PNG named
     ..._frameN.png. The font is resolved here, before any work: a bad --font, or
     text no font has, is a SpecError.
     """
+    colors = tuple(colors)
+    if background is not None:
+        if background.strip().lower() in ("transparent", "none"):
+            look["transparent"] = True
+        else:
+            colors += (f"background={background}",)
     look = api.Look(theme=theme_named(theme_name, parse_colour_args(colors)), **look)
     given = look.font is not None
     look = replace(look, font=api.face_of(look))
+    api.theme_of(look)  # a bad --matte, before any work
     if output is None:
         parts = [spec.short_name()]
         if look.style != "iso":
@@ -160,12 +197,18 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
             parts.append("numbers")
         if theme_name != "classic":
             parts.append(theme_name)
-        if given:
-            parts.append(font_tag(look.font))
+        stem = "_".join(parts) + look_tag({
+            "caption": look.caption, "title": look.title, "colors": colors,
+            "transparent": look.transparent, "matte": look.matte,
+            "scale": look.scale if look.scale != 1 else None,
+            "cell": look.cell if look.cell != api.DEFAULT_CELL else None,
+            "labels": _switch(look.labels),
+            "numbers": None if look.style == "iso" and look.numbers else _switch(look.numbers),
+            "font": _font_digest(look.font) if given else None,
+            "seed": seed or None, "input": input_file, "weight": weight_file})
         if frame is not None:
-            parts.append(f"frame{frame}")
-        output = "_".join(parts) + (formats.DEFAULT_STILL if frame is not None
-                                    else formats.DEFAULT_ANIMATION)
+            stem += f"_frame{frame}"
+        output = stem + (formats.DEFAULT_STILL if frame is not None else formats.DEFAULT_ANIMATION)
     return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, look,
                    api.Limits(max_frames, max_size, max_products), duration, loop, frame)
 
@@ -427,8 +470,10 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     face = api.face_of(api.Look(font=font))
     stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
-    if font is not None:
-        stem += "_" + font_tag(face)
+    stem += look_tag({"font": _font_digest(face) if font is not None else None,
+                      "values": values, "no_vectors": not vectors,
+                      "cell": cell if cell != api.DEFAULT_CELL else None, "seed": seed or None,
+                      "input": input_file, "weight": weight_file})
     path = api.matrix_output(output if output is not None else stem + formats.DEFAULT_STILL)
     t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
     written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -225,3 +226,41 @@ def test_package_has_no_import_cycle():
     # The package's own __init__ re-exports the API; only modules below it count.
     cycles = sorted(m for m in graph if m != "convanim" and m in reach(m) - {"convanim"})
     assert cycles == []
+
+
+def test_default_names_differ_when_the_pixels_differ(capsys, in_tmp):
+    # Every option that changes the picture changes the default name; the default look
+    # keeps its plain name, and the same options give the same name.
+    variants = [[], ["--title", "A"], ["--title", "B"], ["--caption", "auto"],
+                ["--color", "input=#123456"], ["--background", "transparent"],
+                ["--background", "transparent", "--matte", "#000000"],
+                ["--background", "#eeeeee"], ["--scale", "2"], ["--cell", "20"],
+                ["--labels"], ["--seed", "1"], ["--style", "flat", "--no-numbers"],
+                ["--style", "flat"]]
+    names = []
+    for extra in variants:
+        code, out, err = run(["conv", "--i", "3", "--k", "2", *extra], capsys)
+        assert code == 0, (extra, err)
+        names.append(out.strip())
+    assert names[0] == "conv_i3_k2.gif" and names[-1] == "conv_i3_k2_flat.gif"
+    assert len(set(names)) == len(names), names
+    assert all(n.startswith("conv_i3_k2_") for n in names[1:])
+    code, out, _ = run(["conv", "--i", "3", "--k", "2", "--title", "A"], capsys)
+    assert out.strip() == names[1]
+
+
+def test_matte_needs_a_transparent_background(capsys, in_tmp):
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--matte", "#000"], capsys)
+    assert code == 2 and "matte" in err and "--background transparent" in err
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--background", "transparent",
+                        "--matte", "black"], capsys)
+    assert code == 2 and "'black'" in err and "#rrggbb" in err
+    assert not list(in_tmp.iterdir())
+
+
+def test_transparent_background_from_color_none(capsys, in_tmp):
+    for args in (["--background", "transparent"], ["--color", "background=none"]):
+        code, out, err = run(["conv", "--i", "3", "--k", "2", "-o", "t.png", *args], capsys)
+        assert code == 0, err
+        with Image.open("t.png") as im:
+            assert np.asarray(im.convert("RGBA"))[0, 0, 3] == 0

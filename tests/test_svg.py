@@ -30,6 +30,7 @@ from convanim.backends.svg import (
     font_family,
     still_svg,
 )
+from convanim.backends.html import figure_page
 from convanim.matrix import matrix_figure
 from convanim.scene import Shape, Text, scene_of
 from convanim.theme import THEMES
@@ -490,3 +491,13 @@ def test_a_renderer_without_animation_shows_frame_0(name, tmp_path):
             got = np.asarray(im.convert("RGB")).astype(int)
         d = [diff(got, w) for w in want]
         assert int(np.argmin(d)) == step and d[step] < 2.0, (step, d)
+
+
+def test_a_transparent_background_draws_no_background():
+    t = ca.trace_of(ca.conv2d(4, 3))
+    w, h = ca.scene(t).size
+    rect = f'd="M0 0H{w}V{h}H0z"'
+    assert rect in animated_svg(ca.scene(t)) and rect in still_svg(ca.scene(t), 0)
+    clear = ca.scene(t, transparent=True)
+    assert rect not in animated_svg(clear) and rect not in still_svg(clear, 0)
+    assert rect not in figure_page(t, clear)

@@ -11,6 +11,7 @@ from PIL import Image, ImageSequence
 import convanim as ca
 from convanim import formats, writer
 from convanim.api import iter_frames
+from convanim.theme import Theme
 
 
 def frames_of(spec, cell=16):
@@ -407,3 +408,68 @@ def test_webp_and_apng_loop_is_the_number_of_plays(fmt, plays, tmp_path):
     else:
         at = data.index(b"ANIM")
         assert int.from_bytes(data[at + 12:at + 14], "little") == plays
+
+
+def gce_blocks(data: bytes) -> list[tuple[int, int | None]]:
+    """(disposal, transparent index or None) of each frame's graphic control extension."""
+    out, at = [], data.find(b"!\xf9\x04")
+    while at >= 0:
+        flags, index = data[at + 3], data[at + 6]
+        out.append(((flags >> 2) & 7, index if flags & 1 else None))
+        at = data.find(b"!\xf9\x04", at + 8)
+    return out
+
+
+@pytest.mark.parametrize("style", ["iso", "flat"])
+def test_transparent_gif_clears_the_background_in_every_frame(style):
+    # The iso view's connecting lines cross the background and leave it again: those
+    # pixels must turn transparent again, not keep the line (disposal to background).
+    theme = Theme().with_transparent((0, 0, 0))
+    src = ca.render(ca.trace_of(ca.conv2d(5, 3, 2, 1)), cell=16, theme=theme, style=style,
+                    caption="auto")
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(src))
+    data = buf.getvalue()
+    blocks = gce_blocks(data)
+    assert blocks[0][1] == 0 == src[0].info["transparency"]  # frame 0 names the background
+    # Later frames name the unchanged index, never the background's.
+    assert all(index in (None, writer.SPARE) for _, index in blocks[1:])
+    assert any(disposal == 2 for disposal, _ in blocks)  # some pixels turned back
+    palette = np.array(src[0].getpalette()).reshape(-1, 3)
+    with Image.open(io.BytesIO(data)) as im:
+        for n, f in enumerate(ImageSequence.Iterator(im)):
+            got = np.asarray(f.convert("RGBA")).astype(int)
+            idx = np.asarray(src[n])
+            clear = idx == 0
+            assert np.array_equal(got[..., 3] == 0, clear), f"frame {n}: transparency"
+            assert np.array_equal(got[~clear][:, :3], palette[idx[~clear]]), f"frame {n}"
+    assert n + 1 == len(src) and clear.any() and not clear.all()
+
+
+def test_transparent_edges_are_blended_against_the_matte():
+    def drawn(matte):
+        theme = Theme().with_transparent(matte)
+        frame = ca.render(ca.trace_of(ca.conv2d(4, 3)), cell=16, theme=theme)[0]
+        palette = np.array(frame.getpalette()).reshape(-1, 3)
+        return np.asarray(frame), palette[np.asarray(frame)].astype(int), palette[0]
+
+    (wi, white, w0), (di, dark, d0) = drawn((255, 255, 255)), drawn((0x1B, 0x1F, 0x27))
+    # The background's entry is the matte (moved one step off a colour of the theme:
+    # white is also the classic theme's text on dark fills).
+    assert tuple(w0) == (254, 255, 255) and tuple(d0) == (0x1B, 0x1F, 0x27)
+    shown = (wi != 0) & (di != 0)
+    differ = shown & (white != dark).any(axis=2)
+    # Only anti-aliased pixels over the background differ: lighter on the white matte.
+    assert differ.sum() > 20 and differ.sum() < 0.2 * shown.sum()
+    assert white[differ].mean() > dark[differ].mean() + 60
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".png"])
+def test_transparent_webp_and_apng_have_real_alpha(suffix, tmp_path):
+    t = ca.trace_of(ca.conv2d(4, 3))
+    path = ca.save(t, tmp_path / f"a{suffix}", cell=16, transparent=True)
+    with Image.open(path) as im:
+        im.seek(1)
+        alpha = np.asarray(im.convert("RGBA"))[..., 3]
+    assert alpha[0, 0] == 0 and alpha.max() == 255
+    assert ((alpha > 0) & (alpha < 255)).any()  # edges fade into the page: partial alpha

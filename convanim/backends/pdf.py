@@ -321,7 +321,8 @@ def still_pdf(scene: Scene, step: int = 0) -> bytes:
         try:
             pdf.add_page()
             page = _Page(pdf, scene.crisp, scene.face)
-            page.fill(((0, 0), (w, 0), (w, h), (0, h)), scene.background)
+            if not scene.theme.transparent:  # else the page (or what it is placed on) shows
+                page.fill(((0, 0), (w, 0), (w, h), (0, h)), scene.background)
             for op in still.shapes:
                 page.op(op)
             page.segments(still.lines, scene.line_colour, 1)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ...changed import CHANGED, Changed
+from ...changed import ALPHA, CHANGED, Changed
 from ...layout import Point
 from ...scene import Text
 from ...textfit import font as _font
 from ...theme import RGB, Theme
 from .ops import SS, TILE, Box, Ops, _draw_ops
-from .palette import PaletteMap, palette_colours
+from .palette import PaletteMap, palette_alpha, palette_colours
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
 # GIF's bytes; fewer shades repeat more, so LZW packs them tighter (classic set:
@@ -60,6 +60,8 @@ class Canvas:
         self.nrows = -(-self.h // TILE)
         self.theme = theme
         self.to_palette = PaletteMap(palette_colours(theme, text))
+        # A transparent background: palette index 0 (the matte) is clear.
+        self.alpha = palette_alpha(theme, text) if theme.transparent else None
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
         self._kept: tuple[Ops, Image.Image] | None = None
 
@@ -195,6 +197,9 @@ class Canvas:
         """
         out = Image.frombuffer("P", (self.w, self.h), indices, "raw", "P", 0, 1)
         out.putpalette(self.to_palette.flat)
+        if self.alpha is not None:
+            out.info["transparency"] = 0
+            out.info[ALPHA] = self.alpha
         if changed is not None:
             out.info[CHANGED] = changed
         return out

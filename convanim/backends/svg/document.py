@@ -56,6 +56,8 @@ def _base_rules(scene: Scene) -> list[str]:
 
 
 def _background(scene: Scene) -> str:
+    if scene.theme.transparent:
+        return ""  # the page shows through
     w, h = scene.size
     return f'<path fill="{hex_colour(scene.background)}" d="M0 0H{w}V{h}H0z"/>'
 
