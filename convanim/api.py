@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -277,12 +279,19 @@ def check_frame(spec: Spec, frame: int | None) -> None:
                         f"allowed: 1..{spec.n_steps}")
 
 
-def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
+def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
          limits: Limits | None = None, *, duration: int = 1000, loop: int = 0,
          frame: int | None = None, frames_dir: str | os.PathLike | None = None,
          strip: str | os.PathLike | None = None, progress: Progress | None = None,
-         on_strip: Callable[[writer.StripGrid], object] | None = None, **loose) -> Path:
+         on_strip: Callable[[writer.StripGrid], object] | None = None,
+         format: str | None = None, **loose) -> Path | BinaryIO:
     """Write ``t`` to ``path`` atomically, the format from the suffix (:data:`formats.FORMATS`).
+
+    ``path`` may also be a binary file object (``io.BytesIO``, an open file, a
+    socket's file): then ``format`` names the format (``"gif"``, ``"svg"``,
+    ``".png"``, ...; default: the suffix of the object's ``name``), the file is
+    written whole into a temporary folder first, its bytes then go to the object,
+    which is returned. ``loop`` is how many times an animation plays (0: forever).
 
     An animation (.gif .webp .png .svg, or .html: the interactive page), the trace
     (.json), or with ``frame`` N
@@ -300,8 +309,15 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
     ``total``, the number of frames. ``on_strip`` gets the strip's
     :class:`writer.StripGrid` (its path and grid) once the strip is written.
     """
+    if hasattr(path, "write"):
+        return _save_to_object(t, path, format, look, limits, duration=duration, loop=loop,
+                               frame=frame, frames_dir=frames_dir, strip=strip,
+                               progress=progress, on_strip=on_strip, **loose)
     look, limits = _options(look, limits, loose)
     path = formats.check_output(path, still=frame is not None, trace=frame is None)
+    if format is not None and formats.NAMES.get(format.lower().lstrip(".")) != path.suffix.lower():
+        raise SpecError(f"format: got {format!r} for {str(path)!r}; the suffix names the "
+                        "format of a path: drop format, or change the suffix")
     fmt = formats.format_of(path)
     check_frame(t.spec, frame)
     if frames_dir is not None:
@@ -343,6 +359,21 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
                 err.filename = str(path)
             raise
     return path
+
+
+def _save_to_object(t: Trace, fp: BinaryIO, format: str | None, look, limits, **options):
+    """:func:`save` into a binary file object: written to a temporary file, then copied."""
+    name = format if format is not None else Path(str(getattr(fp, "name", ""))).suffix
+    suffix = formats.NAMES.get(str(name).lower().lstrip("."))
+    if suffix is None:
+        raise SpecError(f"format: got {name!r}; a file object needs format= one of "
+                        f"{', '.join(formats.NAMES)}")
+    with tempfile.TemporaryDirectory(prefix="convanim-") as tmp:
+        stem = Path(str(getattr(fp, "name", "") or "figure")).stem or "figure"  # --frames names
+        path = save(t, Path(tmp) / (stem + suffix), look, limits, **options)
+        with open(path, "rb") as src:
+            shutil.copyfileobj(src, fp)
+    return fp
 
 
 def _counted(frames: Iterable[Image.Image], total: int,
