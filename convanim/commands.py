@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import sys
 import time
 from dataclasses import replace
@@ -18,6 +19,7 @@ from typing import Callable
 import click
 
 from . import __version__, api, fonts, formats
+from .data import load_matrix
 from .info import info_dict, info_text
 from .params import SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
@@ -42,16 +44,21 @@ class Whole(click.IntRange):
         return super().convert(value, param, ctx)
 
 
-def size_options(fn: Callable | None = None, *, stride_default: str | None = "1") -> Callable:
-    """--i --k --s --p --d, each N or H,W (or HxW)."""
+def size_options(fn: Callable | None = None, *, stride_default: str | None = "1",
+                 from_data: bool = True) -> Callable:
+    """--i --k --s --p --d, each N or H,W (or HxW); ``from_data``: --i and --k may be
+    left out when --input / --weight give them (:func:`sizes_of`)."""
     if fn is None:
-        return lambda f: size_options(f, stride_default=stride_default)
+        return lambda f: size_options(f, stride_default=stride_default, from_data=from_data)
     stride_help = "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch."
     for decorator in reversed([
-        click.option("--i", "--input-size", "input_size", required=True, metavar="N|H,W",
-                     help="Input size."),
-        click.option("--k", "--kernel-size", "kernel_size", required=True, metavar="N|H,W",
-                     help="Kernel size."),
+        click.option("--i", "--input-size", "input_size", required=not from_data,
+                     metavar="N|H,W",
+                     help="Input size" + ("; default: the shape of --input." if from_data else ".")),
+        click.option("--k", "--kernel-size", "kernel_size", required=not from_data,
+                     metavar="N|H,W",
+                     help="Kernel size" + ("; default: the shape of --weight." if from_data
+                                           else ".")),
         click.option("--s", "--stride", "stride", default=stride_default,
                      show_default=stride_default is not None, metavar="N|H,W", help=stride_help),
         click.option("--p", "--padding", "padding", default="0", show_default=True,
@@ -61,6 +68,40 @@ def size_options(fn: Callable | None = None, *, stride_default: str | None = "1"
     ]):
         fn = decorator(fn)
     return fn
+
+
+# A number where a data file belongs: most likely the size, meant for --i or --k.
+_NUMBER_LIKE = re.compile(r"\s*\d+\s*([,x]\s*\d+\s*)?")
+
+
+def check_data_file(value: str | None, option: str, size_option: str) -> None:
+    """``--input 5``: a data file that does not exist and looks like a size is a mix-up."""
+    if value is not None and _NUMBER_LIKE.fullmatch(value) and not Path(value).exists():
+        kinds = ".npy, .csv, whitespace-separated text" + (" or a small .png" if option == "--input"
+                                                           else "")
+        raise SpecError(f"{option.lstrip('-')}: got {value!r}; {option} is a data file "
+                        f"({kinds}), and there is "
+                        f"no file {value!r}; for the size write {size_option} {value.strip()}")
+
+
+def sizes_of(input_size, kernel_size, input_file, weight_file, pooling: bool = False):
+    """--i and --k, each from the shape of its data file when left out; a given size that
+    the file disagrees with stays an error (when the trace loads the file)."""
+    check_data_file(input_file, "--input", "--i")
+    check_data_file(weight_file, "--weight", "--k")
+    sizes = []
+    for size, data, option, data_option, name in (
+            (input_size, input_file, "--i", "--input", "input"),
+            (kernel_size, None if pooling else weight_file, "--k", "--weight", "weight")):
+        if size is None:
+            if data is None:
+                raise SpecError(f"{option.lstrip('-')}: missing; give {option} N (or H,W)"
+                                + (f", or {data_option} FILE, whose shape is the size"
+                                   if not (pooling and option == "--k") else ""))
+            h, w = load_matrix(data, name).shape
+            size = f"{h},{w}"
+        sizes.append(size)
+    return sizes
 
 
 font_option = click.option(
@@ -213,6 +254,42 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
                    api.Limits(max_frames, max_size, max_products), duration, loop, frame)
 
 
+def _option_names(command: click.Command) -> set[str]:
+    return {name for p in command.params
+            for name in [*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ())]}
+
+
+def usage_hint(err: click.UsageError, args: list[str]) -> str | None:
+    """A better line for an unknown option that is a known mix-up, or None.
+
+    ``-i 5`` for ``--i 5`` (the size options have two dashes), and options given
+    before any command (``convanim --i 5 --k 3``: a command comes first); both say
+    the command line that works.
+    """
+    if not isinstance(err, click.NoSuchOption) or err.ctx is None:
+        return None
+    ctx, name = err.ctx, err.option_name
+    group = isinstance(ctx.command, click.Group)
+    command = ctx.command.commands.get("conv") if group else ctx.command  # type: ignore[attr-defined]
+    if command is None:
+        return None
+    known = _option_names(command)
+
+    def fixed(arg: str) -> str:
+        return "-" + arg if re.fullmatch(r"-[a-z]+", arg) and arg not in known \
+            and "-" + arg in known else arg
+
+    line = " ".join(shlex.quote(fixed(a)) for a in args)
+    if group and (name in known or "-" + name in known):
+        commands = ", ".join(ctx.command.commands)  # type: ignore[attr-defined]
+        return (f"{short(name)} without a command: the options come after one, e.g. "
+                f"convanim conv {line} (commands: {commands})")
+    if not group and fixed(name) != name:
+        return (f"no such option {name!r}: did you mean '-{name}'? The size options have two "
+                f"dashes (--i, --k, --s, --p, --d): convanim {line}")
+    return None
+
+
 # Options about the terminal, not the figure: the gallery neither takes nor hashes them.
 TERMINAL = ("quiet",)
 
@@ -280,7 +357,19 @@ def _run(job: api.Job, quiet: bool = False) -> None:
             click.echo(str(path))
 
 
-@click.group(context_settings=CONTEXT)
+class Commands(click.Group):
+    """The top-level group: its --help lists each command with its whole first sentence
+    (click would cut a summary that is longer than the line, mid-sentence, with ...)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        for command in self.commands.values():
+            if command.short_help is None and command.help:
+                first = command.help.split("\n\n", 1)[0]
+                command.short_help = " ".join(first.split())
+        super().format_commands(ctx, formatter)
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="convanim")
 def cli() -> None:
     """Animate 2-D convolutions the way the convolution-arithmetic guide draws them.
@@ -318,6 +407,8 @@ def conv(quiet, **params) -> None:
 
 
 def conv_job(input_size, kernel_size, stride, padding, dilation, **render) -> api.Job:
+    input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"),
+                                       render.get("weight_file"))
     return _job(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
 
 
@@ -372,6 +463,12 @@ def tconv(quiet, **params) -> None:
 
 def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
               **render) -> api.Job:
+    if of_conv and input_size is None:
+        raise SpecError("i: missing; with --of-conv, --i is the convolution's input size, "
+                        "which the --input data (the transposed convolution's input) does not "
+                        "give: add --i N (or H,W)")
+    input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"),
+                                       render.get("weight_file"))
     return _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
                             of_conv, view), **render)
 
@@ -397,6 +494,8 @@ def pool(quiet, **params) -> None:
 def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render) -> api.Job:
     if render.get("weight_file"):
         raise SpecError("weight: pooling takes no weight; drop --weight")
+    input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"), None,
+                                       pooling=True)
     return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
 
 
@@ -406,7 +505,7 @@ JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job,
 
 
 @cli.command(context_settings=CONTEXT)
-@size_options
+@size_options(from_data=False)
 @click.option("--transposed", is_flag=True, help="Describe the transposed convolution.")
 @tconv_options
 @click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
@@ -467,6 +566,7 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
       convanim matrix --i 4 --k 3 -o C.pdf                # vector, for a paper
       convanim matrix --i 5 --k 3 --s 2 --p 1 --values --no-vectors
     """
+    input_size, kernel_size = sizes_of(input_size, kernel_size, input_file, weight_file)
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     face = api.face_of(api.Look(font=font))
     stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
