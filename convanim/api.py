@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -30,6 +31,7 @@ from .iso import IsoLayout, canvas_size, iso_layout
 from .matrix import matrix_figure
 from .params import SpecError
 from .backends import raster
+from .scale import scaled
 from .scene import Scene, scene_of
 from .spec import Spec
 from .theme import CLASSIC, Theme, hex_rgb, theme_named
@@ -52,13 +54,15 @@ class LimitError(SpecError):
 
 def check_limits(what: Spec | Trace, cell: float = DEFAULT_CELL,
                  max_frames: int | None = MAX_FRAMES, max_size: int | None = MAX_SIZE,
-                 max_products: int | None = MAX_PRODUCTS) -> None:
+                 max_products: int | None = MAX_PRODUCTS, scale: float = 1.0) -> None:
     """Refuse a request with more frames, a larger canvas or more kernel cells than allowed.
 
     None switches a limit off. Works from the spec alone (frames = kernel
     placements, canvas from :func:`layout.canvas_size`, products = frames x
-    kernel cells), so it runs before the trace is allocated.
+    kernel cells), so it runs before the trace is allocated. ``scale`` multiplies the
+    canvas (:class:`Look`): the limit is on the pixels written.
     """
+    check_scale(scale)
     spec = what.spec if isinstance(what, Trace) else what
     n = spec.n_steps
     if max_frames is not None and n > max_frames:
@@ -74,16 +78,32 @@ def check_limits(what: Spec | Trace, cell: float = DEFAULT_CELL,
             f"{products:,} kernel cells to record and draw, more than the limit of "
             f"{max_products:,}; allow it with --max-products {products}"
         )
-    _check_canvas(spec, canvas_size(spec, cell), cell, max_size)
+    _check_canvas(spec, _times(canvas_size(spec, cell), scale), cell, max_size, scale)
 
 
-def _check_canvas(spec: Spec, size: tuple[int, int], cell: float, max_size: int | None) -> None:
+MAX_SCALE = 8.0
+
+
+def check_scale(scale: float) -> None:
+    if not (isinstance(scale, (int, float)) and 0.25 <= scale <= MAX_SCALE):
+        raise SpecError(f"scale: got {scale!r}; allowed: 0.25..{MAX_SCALE:g} (2: twice as large)")
+
+
+def _times(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """A canvas size drawn ``scale`` times as large (as :func:`convanim.scale.scaled`)."""
+    return (math.ceil(size[0] * scale - 1e-9), math.ceil(size[1] * scale - 1e-9))
+
+
+def _check_canvas(spec: Spec, size: tuple[int, int], cell: float, max_size: int | None,
+                  scale: float = 1.0) -> None:
     w, h = size
     if max_size is not None and max(w, h) > max_size:
+        at = f"--cell {cell:g}" + (f" and --scale {scale:g}" if scale != 1 else "")
         raise LimitError(
-            f"size: {spec.short_name()} at --cell {cell:g} needs a {w:,}x{h:,} px canvas, "
+            f"size: {spec.short_name()} at {at} needs a {w:,}x{h:,} px canvas, "
             f"more than the limit of {max_size:,} px a side; allow it with "
             f"--max-size {max(w, h)} or use a smaller --cell"
+            + (" or --scale" if scale != 1 else "")
         )
 
 
@@ -239,25 +259,27 @@ def _options(look: Look | None, limits: Limits | None, loose: dict) -> tuple[Loo
 
 def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC, *,
                 drawn: IsoLayout | FlatLayout | None = None, changed: bool = False,
-                font: str | os.PathLike | Face | None = None, **picture):
+                font: str | os.PathLike | Face | None = None, scale: float = 1.0, **picture):
     """Frames one at a time (P-mode images with one shared palette).
 
     ``picture``: style, numbers, labels, caption, title, as for :func:`layout`;
-    or ``drawn``, a layout already made. ``font`` as in :class:`Look`. ``changed``
+    or ``drawn``, a layout already made. ``font`` and ``scale`` as in :class:`Look`. ``changed``
     keeps in each frame's ``info`` where it differs from the one before
     (convanim.changed.Changed), which lets the GIF writer skip whole-frame
     comparisons; for frames passed straight to the writer.
     """
     face = face_of(Look(caption=picture.get("caption"), title=picture.get("title"), font=font))
-    return raster.frames(scene_of(drawn or layout(t, cell, **picture), theme_named(theme), face),
-                         changed)
+    check_scale(scale)
+    return raster.frames(scaled(scene_of(drawn or layout(t, cell, **picture), theme_named(theme),
+                                         face), scale), changed)
 
 
 def scene(t: Trace, look: Look | None = None, **loose) -> Scene:
     """The backend-neutral scene of ``t`` (:mod:`convanim.scene`)."""
     look, _ = _options(look, None, loose)
     face = face_of(look)
-    return scene_of(_layout_of(t, look), theme_of(look), face)
+    check_scale(look.scale)
+    return scaled(scene_of(_layout_of(t, look), theme_of(look), face), look.scale)
 
 
 def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
@@ -327,15 +349,16 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
         strip = writer.check_output(strip, (".png",))
     drawn = fmt.picture or frames_dir is not None or strip is not None
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
-                 limits.max_products)
+                 limits.max_products, scale=look.scale)
     face = face_of(look) if drawn else None
     theme = theme_of(look)
     with writer.staged() as staging:
         picture = None
         if drawn:
             picture = _layout_of(t, look)
-            _check_canvas(t.spec, picture.size, look.cell, limits.max_size)
-        src = formats.Source(t, lambda: scene_of(picture, theme, face),
+            _check_canvas(t.spec, _times(picture.size, look.scale), look.cell, limits.max_size,
+                          look.scale)
+        src = formats.Source(t, lambda: scaled(scene_of(picture, theme, face), look.scale),
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster
@@ -471,10 +494,10 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
         face_of(look)  # the font: given and readable, or found for every character
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
-                 lim.max_products)
+                 lim.max_products, scale=look.scale)
     held = [p for p in paths if formats.format_of(p).holds_frames and not still]
     if held:
-        w, h = canvas_size(job.spec, look.cell)
+        w, h = _times(canvas_size(job.spec, look.cell), look.scale)
         pixels = job.spec.n_steps * w * h
         if pixels > MAX_HELD_PIXELS:
             gb = pixels * (3.7 if held[0].suffix.lower() == ".png" else 2.4) / 1e9  # measured

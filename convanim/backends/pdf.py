@@ -325,7 +325,7 @@ def still_pdf(scene: Scene, step: int = 0) -> bytes:
                 page.fill(((0, 0), (w, 0), (w, h), (0, h)), scene.background)
             for op in still.shapes:
                 page.op(op)
-            page.segments(still.lines, scene.line_colour, 1)
+            page.segments(still.lines, scene.line_colour, scene.line_width)
             for op in still.texts:
                 page.op(op)
             page.flush()

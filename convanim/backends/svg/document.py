@@ -49,7 +49,8 @@ def _style(rules: list[str]) -> str:
 
 
 def _base_rules(scene: Scene) -> list[str]:
-    lines = f"fill:none;stroke:{hex_colour(scene.line_colour)};stroke-width:1;stroke-linecap:butt"
+    lines = (f"fill:none;stroke:{hex_colour(scene.line_colour)};"
+             f"stroke-width:{num(scene.line_width, 3)};stroke-linecap:butt")
     return ["svg{stroke-linecap:square}",
             f"text{{font-family:{font_family(scene.face)};white-space:pre}}",
             f".{LINES_CLASS}{{{lines}}}"]
