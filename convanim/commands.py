@@ -131,6 +131,12 @@ def look_tag(options: dict) -> str:
     return "_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
 
 
+def _complete_from(names) -> Callable:
+    """Shell completion of an option's value from ``names`` (its own check stays the
+    library's, with its message)."""
+    return lambda ctx, param, incomplete: [n for n in names if n.startswith(incomplete.lower())]
+
+
 def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callable:
     """Data, output and picture options of the rendering commands (pool has no --weight)."""
     if fn is None:
@@ -180,7 +186,8 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
                           "output-size formula with numbers."),
         click.option("--title", metavar="TEXT", help="A title above the picture."),
         click.option("--theme", "theme_name", default="classic", show_default=True,
-                     metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe)."),
+                     metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe).",
+                     shell_complete=_complete_from(THEMES)),
         click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
                      help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
         font_option,

@@ -321,3 +321,13 @@ def test_top_level_help_shows_each_summary_whole(capsys):
     assert ("Print the arithmetic: output size formula with the numbers, frames, unread cells, "
             "PyTorch call.") in text
     assert "Render a whole set of figures from one TOML spec (default: the built-in set)." in text
+
+
+def test_shell_completion_completes_theme_names():
+    env = dict(child_env(), COMP_WORDS="convanim conv --theme d", COMP_CWORD="3",
+               _CONVANIM_COMPLETE="bash_complete")
+    r = subprocess.run([sys.executable, "-m", "convanim"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and r.stdout.split() == ["plain,dark"]
+    env.update(COMP_WORDS="convanim conv --theme ", COMP_CWORD="3")
+    r = subprocess.run([sys.executable, "-m", "convanim"], capture_output=True, text=True, env=env)
+    assert [w.split(",")[1] for w in r.stdout.split()] == ["classic", "light", "dark", "print"]
