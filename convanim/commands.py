@@ -45,11 +45,13 @@ class Whole(click.IntRange):
 
 
 def size_options(fn: Callable | None = None, *, stride_default: str | None = "1",
-                 from_data: bool = True) -> Callable:
+                 from_data: bool = True, weight: bool = True) -> Callable:
     """--i --k --s --p --d, each N or H,W (or HxW); ``from_data``: --i and --k may be
-    left out when --input / --weight give them (:func:`sizes_of`)."""
+    left out when --input / --weight give them (:func:`sizes_of`; pooling, without
+    ``weight``, needs --k)."""
     if fn is None:
-        return lambda f: size_options(f, stride_default=stride_default, from_data=from_data)
+        return lambda f: size_options(f, stride_default=stride_default, from_data=from_data,
+                                      weight=weight)
     stride_help = "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch."
     for decorator in reversed([
         click.option("--i", "--input-size", "input_size", required=not from_data,
@@ -57,8 +59,8 @@ def size_options(fn: Callable | None = None, *, stride_default: str | None = "1"
                      help="Input size" + ("; default: the shape of --input." if from_data else ".")),
         click.option("--k", "--kernel-size", "kernel_size", required=not from_data,
                      metavar="N|H,W",
-                     help="Kernel size" + ("; default: the shape of --weight." if from_data
-                                           else ".")),
+                     help="Kernel size" + ("; default: the shape of --weight."
+                                           if from_data and weight else ".")),
         click.option("--s", "--stride", "stride", default=stride_default,
                      show_default=stride_default is not None, metavar="N|H,W", help=stride_help),
         click.option("--p", "--padding", "padding", default="0", show_default=True,
@@ -481,7 +483,7 @@ def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding
 
 
 @cli.command(context_settings=CONTEXT)
-@size_options(stride_default=None)
+@size_options(stride_default=None, weight=False)
 @click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
 @render_options(weight=False)
