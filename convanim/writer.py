@@ -452,6 +452,10 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
                 same = new == old
                 if same.any():
                     written, transparency = np.where(same, spare, new).astype(np.uint8), spare
+            elif bg is not None:
+                # Frames that use the spare index (not the renderer's): their background
+                # pixels show the cleared canvas (disposed to background, or never drawn).
+                transparency = bg
             prev[y0:y1, x0:x1] = new
         else:
             written = new

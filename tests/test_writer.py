@@ -473,3 +473,27 @@ def test_transparent_webp_and_apng_have_real_alpha(suffix, tmp_path):
         alpha = np.asarray(im.convert("RGBA"))[..., 3]
     assert alpha[0, 0] == 0 and alpha.max() == 255
     assert ((alpha > 0) & (alpha < 255)).any()  # edges fade into the page: partial alpha
+
+
+def test_transparent_frames_of_any_indices_composite_right():
+    # Frames not from the renderer may use every index, the spare one too: each
+    # composited frame still shows exactly its own pixels, background clear.
+    rng = np.random.default_rng(7)
+    palette = [v for i in range(256) for v in (i, 255 - i, (7 * i) % 256)]
+    src = []
+    for _ in range(12):
+        idx = rng.choice([0, 0, 0, 3, 9, 255], size=(9, 11)).astype(np.uint8)
+        im = Image.frombytes("P", (11, 9), idx.tobytes())
+        im.putpalette(palette)
+        im.info["transparency"] = 0
+        src.append(im)
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(src))
+    pal = np.array(palette).reshape(-1, 3)
+    with Image.open(io.BytesIO(buf.getvalue())) as im:
+        for n, f in enumerate(ImageSequence.Iterator(im)):
+            got = np.asarray(f.convert("RGBA")).astype(int)
+            idx = np.asarray(src[n])
+            assert np.array_equal(got[..., 3] == 0, idx == 0), n
+            assert np.array_equal(got[idx != 0][:, :3], pal[idx[idx != 0]]), n
+    assert n == len(src) - 1
