@@ -23,7 +23,7 @@ from .data import load_matrix
 from .info import info_dict, info_text
 from .params import SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
-from .theme import ROLES, THEMES, parse_colour_args, theme_named
+from .theme import ROLES, THEMES, hex_rgb, parse_colour_args, theme_named
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -234,6 +234,11 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
         if background.strip().lower() in ("transparent", "none"):
             look["transparent"] = True
         else:
+            try:
+                hex_rgb(background)
+            except ValueError:
+                raise SpecError(f"background: got {short(background)}; allowed: transparent, "
+                                "or a colour #rrggbb or #rgb") from None
             colors += (f"background={background}",)
     look = api.Look(theme=theme_named(theme_name, parse_colour_args(colors)), **look)
     given = look.font is not None

@@ -262,6 +262,8 @@ def test_matte_needs_a_transparent_background(capsys, in_tmp):
     code, _, err = run(["conv", "--i", "3", "--k", "2", "--background", "transparent",
                         "--matte", "black"], capsys)
     assert code == 2 and "'black'" in err and "#rrggbb" in err
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--background", "blue"], capsys)
+    assert code == 2 and "background: got 'blue'" in err and "transparent" in err
     assert not list(in_tmp.iterdir())
 
 
