@@ -40,6 +40,11 @@ from .grad import conv2d_grad, grad_of, grad_trace, pool2d_grad
 from .params import SpecError
 from .spec import Spec, conv2d, conv_transpose2d, pool2d, transpose_of
 from .tracefile import trace_dict
+from .notebook import Animation, show, trace_html
+
+# The engine knows nothing of drawing: the package teaches its Trace to show itself in
+# Jupyter (as its animation, convanim.notebook).
+Trace._repr_html_ = trace_html
 
 __version__ = "0.1.0"
 
@@ -47,5 +52,5 @@ __all__ = [
     "Spec", "SpecError", "Trace", "conv2d", "conv_transpose2d", "pool2d", "transpose_of",
     "conv2d_grad", "pool2d_grad", "grad_of", "grad_trace",
     "trace", "trace_of", "trace_dict", "layout", "iter_frames", "render", "save", "__version__",
-    "matrix_image", "save_matrix", "Look", "Limits", "scene",
+    "matrix_image", "save_matrix", "Look", "Limits", "scene", "show", "Animation",
 ]

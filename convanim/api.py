@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -29,9 +32,10 @@ from .matrix import matrix_figure
 from .overlap import check_overlay
 from .params import SpecError
 from .backends import raster
+from .scale import scaled
 from .scene import Scene, scene_of
 from .spec import Spec
-from .theme import CLASSIC, Theme, theme_named
+from .theme import CLASSIC, Theme, hex_rgb, theme_named
 
 DEFAULT_CELL = 32
 MAX_FRAMES = 2_500  # default limits: above them a request is refused unless raised
@@ -51,13 +55,15 @@ class LimitError(SpecError):
 
 def check_limits(what: Spec | Trace, cell: float = DEFAULT_CELL,
                  max_frames: int | None = MAX_FRAMES, max_size: int | None = MAX_SIZE,
-                 max_products: int | None = MAX_PRODUCTS) -> None:
+                 max_products: int | None = MAX_PRODUCTS, scale: float = 1.0) -> None:
     """Refuse a request with more frames, a larger canvas or more kernel cells than allowed.
 
     None switches a limit off. Works from the spec alone (frames = kernel
     placements, canvas from :func:`layout.canvas_size`, products = frames x
-    kernel cells), so it runs before the trace is allocated.
+    kernel cells), so it runs before the trace is allocated. ``scale`` multiplies the
+    canvas (:class:`Look`): the limit is on the pixels written.
     """
+    check_scale(scale)
     spec = what.spec if isinstance(what, Trace) else what
     n = spec.n_steps
     if max_frames is not None and n > max_frames:
@@ -73,16 +79,32 @@ def check_limits(what: Spec | Trace, cell: float = DEFAULT_CELL,
             f"{products:,} kernel cells to record and draw, more than the limit of "
             f"{max_products:,}; allow it with --max-products {products}"
         )
-    _check_canvas(spec, canvas_size(spec, cell), cell, max_size)
+    _check_canvas(spec, _times(canvas_size(spec, cell), scale), cell, max_size, scale)
 
 
-def _check_canvas(spec: Spec, size: tuple[int, int], cell: float, max_size: int | None) -> None:
+MAX_SCALE = 8.0
+
+
+def check_scale(scale: float) -> None:
+    if not (isinstance(scale, (int, float)) and 0.25 <= scale <= MAX_SCALE):
+        raise SpecError(f"scale: got {scale!r}; allowed: 0.25..{MAX_SCALE:g} (2: twice as large)")
+
+
+def _times(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """A canvas size drawn ``scale`` times as large (as :func:`convanim.scale.scaled`)."""
+    return (math.ceil(size[0] * scale - 1e-9), math.ceil(size[1] * scale - 1e-9))
+
+
+def _check_canvas(spec: Spec, size: tuple[int, int], cell: float, max_size: int | None,
+                  scale: float = 1.0) -> None:
     w, h = size
     if max_size is not None and max(w, h) > max_size:
+        at = f"--cell {cell:g}" + (f" and --scale {scale:g}" if scale != 1 else "")
         raise LimitError(
-            f"size: {spec.short_name()} at --cell {cell:g} needs a {w:,}x{h:,} px canvas, "
+            f"size: {spec.short_name()} at {at} needs a {w:,}x{h:,} px canvas, "
             f"more than the limit of {max_size:,} px a side; allow it with "
             f"--max-size {max(w, h)} or use a smaller --cell"
+            + (" or --scale" if scale != 1 else "")
         )
 
 
@@ -193,7 +215,12 @@ class Look:
     ``theme`` a Theme or a preset name; ``font`` a font file (``PATH`` or ``PATH#N``
     for face N of a collection) or a :class:`convanim.fonts.Face`, None for the
     bundled font, or an installed one when the text needs characters it lacks
-    (:func:`face_of`).
+    (:func:`face_of`). ``transparent`` leaves the background clear (GIF: one
+    transparent index; WebP, APNG, PNG: alpha; SVG, PDF: no background), its
+    anti-aliased edges blended against ``matte`` (#hex or RGB, default white: the
+    colour of the page it will sit on; GIF only needs it, the others fade edges).
+    ``scale`` multiplies every length of the picture, line widths and text included
+    (2: the same figure twice as large, for HiDPI screens).
     """
 
     cell: float = DEFAULT_CELL
@@ -205,6 +232,29 @@ class Look:
     theme: Theme | str = CLASSIC
     font: str | os.PathLike | Face | None = None
     overlay: str | None = None  # "overlap": products per output cell (convanim.overlap)
+    transparent: bool = False
+    matte: str | tuple[int, int, int] | None = None
+    scale: float = 1.0
+
+
+def theme_of(look: Look) -> Theme:
+    """The theme ``look`` draws with: its preset or Theme, made transparent on its matte
+    when asked (or when the theme already is: ``--color background=none``)."""
+    theme = theme_named(look.theme)
+    if look.matte is not None and not (look.transparent or theme.transparent):
+        raise SpecError(f"matte: got {look.matte!r}; a matte is the colour a transparent "
+                        "background's edges are blended with: add --background transparent")
+    if not (look.transparent or theme.transparent):
+        return theme
+    matte = (255, 255, 255)
+    if isinstance(look.matte, str):
+        try:
+            matte = hex_rgb(look.matte)
+        except ValueError:
+            raise SpecError(f"matte: got {look.matte!r}; expected #rrggbb or #rgb") from None
+    elif look.matte is not None:
+        matte = tuple(int(v) for v in look.matte)
+    return theme.with_transparent(matte)
 
 
 def face_of(look: Look) -> Face:
@@ -243,25 +293,27 @@ def _options(look: Look | None, limits: Limits | None, loose: dict) -> tuple[Loo
 
 def iter_frames(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC, *,
                 drawn: IsoLayout | FlatLayout | None = None, changed: bool = False,
-                font: str | os.PathLike | Face | None = None, **picture):
+                font: str | os.PathLike | Face | None = None, scale: float = 1.0, **picture):
     """Frames one at a time (P-mode images with one shared palette).
 
     ``picture``: style, numbers, labels, caption, title, as for :func:`layout`;
-    or ``drawn``, a layout already made. ``font`` as in :class:`Look`. ``changed``
+    or ``drawn``, a layout already made. ``font`` and ``scale`` as in :class:`Look`. ``changed``
     keeps in each frame's ``info`` where it differs from the one before
     (convanim.changed.Changed), which lets the GIF writer skip whole-frame
     comparisons; for frames passed straight to the writer.
     """
     face = face_of(Look(caption=picture.get("caption"), title=picture.get("title"), font=font))
-    return raster.frames(scene_of(drawn or layout(t, cell, **picture), theme_named(theme), face),
-                         changed)
+    check_scale(scale)
+    return raster.frames(scaled(scene_of(drawn or layout(t, cell, **picture), theme_named(theme),
+                                         face), scale), changed)
 
 
 def scene(t: Trace, look: Look | None = None, **loose) -> Scene:
     """The backend-neutral scene of ``t`` (:mod:`convanim.scene`)."""
     look, _ = _options(look, None, loose)
     face = face_of(look)
-    return scene_of(_layout_of(t, look), theme_named(look.theme), face)
+    check_scale(look.scale)
+    return scaled(scene_of(_layout_of(t, look), theme_of(look), face), look.scale)
 
 
 def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
@@ -283,12 +335,19 @@ def check_frame(spec: Spec, frame: int | None) -> None:
                         f"allowed: 1..{spec.n_steps}")
 
 
-def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
+def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
          limits: Limits | None = None, *, duration: int = 1000, loop: int = 0,
          frame: int | None = None, frames_dir: str | os.PathLike | None = None,
          strip: str | os.PathLike | None = None, progress: Progress | None = None,
-         on_strip: Callable[[writer.StripGrid], object] | None = None, **loose) -> Path:
+         on_strip: Callable[[writer.StripGrid], object] | None = None,
+         format: str | None = None, **loose) -> Path | BinaryIO:
     """Write ``t`` to ``path`` atomically, the format from the suffix (:data:`formats.FORMATS`).
+
+    ``path`` may also be a binary file object (``io.BytesIO``, an open file, a
+    socket's file): then ``format`` names the format (``"gif"``, ``"svg"``,
+    ``".png"``, ...; default: the suffix of the object's ``name``), the file is
+    written whole into a temporary folder first, its bytes then go to the object,
+    which is returned. ``loop`` is how many times an animation plays (0: forever).
 
     An animation (.gif .webp .png .svg, or .html: the interactive page), the trace
     (.json), or with ``frame`` N
@@ -306,8 +365,15 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
     ``total``, the number of frames. ``on_strip`` gets the strip's
     :class:`writer.StripGrid` (its path and grid) once the strip is written.
     """
+    if hasattr(path, "write"):
+        return _save_to_object(t, path, format, look, limits, duration=duration, loop=loop,
+                               frame=frame, frames_dir=frames_dir, strip=strip,
+                               progress=progress, on_strip=on_strip, **loose)
     look, limits = _options(look, limits, loose)
     path = formats.check_output(path, still=frame is not None, trace=frame is None)
+    if format is not None and formats.NAMES.get(format.lower().lstrip(".")) != path.suffix.lower():
+        raise SpecError(f"format: got {format!r} for {str(path)!r}; the suffix names the "
+                        "format of a path: drop format, or change the suffix")
     fmt = formats.format_of(path)
     check_frame(t.spec, frame)
     if frames_dir is not None:
@@ -317,14 +383,16 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
         strip = writer.check_output(strip, (".png",))
     drawn = fmt.picture or frames_dir is not None or strip is not None
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
-                 limits.max_products)
+                 limits.max_products, scale=look.scale)
     face = face_of(look) if drawn else None
+    theme = theme_of(look)
     with writer.staged() as staging:
         picture = None
         if drawn:
             picture = _layout_of(t, look)
-            _check_canvas(t.spec, picture.size, look.cell, limits.max_size)
-        src = formats.Source(t, lambda: scene_of(picture, theme_named(look.theme), face),
+            _check_canvas(t.spec, _times(picture.size, look.scale), look.cell, limits.max_size,
+                          look.scale)
+        src = formats.Source(t, lambda: scaled(scene_of(picture, theme, face), look.scale),
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster
@@ -348,6 +416,21 @@ def save(t: Trace, path: str | os.PathLike, look: Look | None = None,
                 err.filename = str(path)
             raise
     return path
+
+
+def _save_to_object(t: Trace, fp: BinaryIO, format: str | None, look, limits, **options):
+    """:func:`save` into a binary file object: written to a temporary file, then copied."""
+    name = format if format is not None else Path(str(getattr(fp, "name", ""))).suffix
+    suffix = formats.NAMES.get(str(name).lower().lstrip("."))
+    if suffix is None:
+        raise SpecError(f"format: got {name!r}; a file object needs format= one of "
+                        f"{', '.join(formats.NAMES)}")
+    with tempfile.TemporaryDirectory(prefix="convanim-") as tmp:
+        stem = Path(str(getattr(fp, "name", "") or "figure")).stem or "figure"  # --frames names
+        path = save(t, Path(tmp) / (stem + suffix), look, limits, **options)
+        with open(path, "rb") as src:
+            shutil.copyfileobj(src, fp)
+    return fp
 
 
 def _counted(frames: Iterable[Image.Image], total: int,
@@ -437,6 +520,7 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     look = job.look
     check_texts(look.style, look.caption, look.title)
     check_overlay(job.spec, look.overlay)
+    theme_of(look)
     if job.frames_dir is not None and outputs:
         writer.check_frames_dir(job.frames_dir)
     if job.strip is not None and not pictures:
@@ -446,12 +530,12 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
         face_of(look)  # the font: given and readable, or found for every character
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
-                 lim.max_products)
+                 lim.max_products, scale=look.scale)
     if job.strip is not None and look.style == "iso":  # the iso canvas is known from the spec
-        writer.check_strip(job.spec.n_steps, *canvas_size(job.spec, look.cell))
+        writer.check_strip(job.spec.n_steps, *canvas_size(job.spec, look.cell * look.scale))
     held = [p for p in paths if formats.format_of(p).holds_frames and not still]
     if held:
-        w, h = canvas_size(job.spec, look.cell)
+        w, h = _times(canvas_size(job.spec, look.cell), look.scale)
         pixels = job.spec.n_steps * w * h
         if pixels > MAX_HELD_PIXELS:
             gb = pixels * (3.7 if held[0].suffix.lower() == ".png" else 2.4) / 1e9  # measured

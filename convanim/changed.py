@@ -1,4 +1,5 @@
-"""The agreement between the raster renderer and the GIF writer: where a frame changed.
+"""The agreement between the raster renderer and the writers: where a frame changed, and
+the opacity of a transparent frame's palette.
 
 Both sides import this module; neither imports the other.
 """
@@ -6,6 +7,9 @@ Both sides import this module; neither imports the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
 
 # Image.info key of a Changed record. The renderer knows where it drew; with it, the
 # GIF writer reads and compares one box only, so a frame of a large canvas costs no
@@ -26,3 +30,21 @@ class Changed:
     step: int
     size: tuple[int, int]
     box: tuple[int, int, int, int] | None  # None on a run's first frame
+
+
+# Image.info key of a transparent frame's (256, 4) RGBA table, one row per palette index
+# (raster.palette_alpha): the formats with an alpha channel (WebP, APNG, PNG) draw
+# anti-aliased edges with partial opacity from it, where a GIF has the palette blended
+# against the matte and one transparent index (the frame's info["transparency"]).
+ALPHA = "convanim_alpha"
+
+
+def with_alpha(frame: Image.Image) -> Image.Image:
+    """A transparent P-mode frame with its RGBA palette (the ALPHA table), for the formats
+    with an alpha channel: a copy, since frames share their pixels; others as they are."""
+    table = frame.info.get(ALPHA)
+    if table is None:
+        return frame
+    out = Image.frombytes("P", frame.size, frame.tobytes())
+    out.putpalette(np.asarray(table, dtype=np.uint8).tobytes(), "RGBA")
+    return out

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from .commands import CONTEXT, JOBS, Whole, cli
+from .commands import CONTEXT, JOBS, Whole, cli, usage_hint
 from . import signals, writer
 from .escape import terminal
 from .params import SpecError
@@ -128,7 +128,7 @@ def _run(args: list[str]) -> int:
         status = _fail(str(err))
     except click.UsageError as err:
         hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
-        status = _fail(err.format_message() + hint)
+        status = _fail((usage_hint(err, args) or err.format_message()) + hint)
     except click.ClickException as err:
         err.show()
         status = err.exit_code

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import sys
 import time
 from dataclasses import replace
@@ -18,10 +19,11 @@ from typing import Callable
 import click
 
 from . import __version__, api, fonts, formats
+from .data import load_matrix
 from .info import info_dict, info_text
 from .params import SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
-from .theme import ROLES, THEMES, parse_colour_args, theme_named
+from .theme import ROLES, THEMES, hex_rgb, parse_colour_args, theme_named
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -43,17 +45,24 @@ class Whole(click.IntRange):
 
 
 def size_options(fn: Callable | None = None, *, stride_default: str | None = "1",
-                 stride_help: str | None = None) -> Callable:
-    """--i --k --s --p --d, each N or H,W (or HxW)."""
+                 stride_help: str | None = None, from_data: bool = True,
+                 weight: bool = True) -> Callable:
+    """--i --k --s --p --d, each N or H,W (or HxW); ``from_data``: --i and --k may be
+    left out when --input / --weight give them (:func:`sizes_of`; pooling, without
+    ``weight``, needs --k)."""
     if fn is None:
-        return lambda f: size_options(f, stride_default=stride_default, stride_help=stride_help)
+        return lambda f: size_options(f, stride_default=stride_default, stride_help=stride_help,
+                                      from_data=from_data, weight=weight)
     stride_help = stride_help or (
         "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch.")
     for decorator in reversed([
-        click.option("--i", "--input-size", "input_size", required=True, metavar="N|H,W",
-                     help="Input size."),
-        click.option("--k", "--kernel-size", "kernel_size", required=True, metavar="N|H,W",
-                     help="Kernel size."),
+        click.option("--i", "--input-size", "input_size", required=not from_data,
+                     metavar="N|H,W",
+                     help="Input size" + ("; default: the shape of --input." if from_data else ".")),
+        click.option("--k", "--kernel-size", "kernel_size", required=not from_data,
+                     metavar="N|H,W",
+                     help="Kernel size" + ("; default: the shape of --weight."
+                                           if from_data and weight else ".")),
         click.option("--s", "--stride", "stride", default=stride_default,
                      show_default=stride_default is not None, metavar="N|H,W", help=stride_help),
         click.option("--p", "--padding", "padding", default="0", show_default=True,
@@ -65,6 +74,40 @@ def size_options(fn: Callable | None = None, *, stride_default: str | None = "1"
     return fn
 
 
+# A number where a data file belongs: most likely the size, meant for --i or --k.
+_NUMBER_LIKE = re.compile(r"\s*\d+\s*([,x]\s*\d+\s*)?")
+
+
+def check_data_file(value: str | None, option: str, size_option: str) -> None:
+    """``--input 5``: a data file that does not exist and looks like a size is a mix-up."""
+    if value is not None and _NUMBER_LIKE.fullmatch(value) and not Path(value).exists():
+        kinds = ".npy, .csv, whitespace-separated text" + (" or a small .png" if option == "--input"
+                                                           else "")
+        raise SpecError(f"{option.lstrip('-')}: got {value!r}; {option} is a data file "
+                        f"({kinds}), and there is "
+                        f"no file {value!r}; for the size write {size_option} {value.strip()}")
+
+
+def sizes_of(input_size, kernel_size, input_file, weight_file, pooling: bool = False):
+    """--i and --k, each from the shape of its data file when left out; a given size that
+    the file disagrees with stays an error (when the trace loads the file)."""
+    check_data_file(input_file, "--input", "--i")
+    check_data_file(weight_file, "--weight", "--k")
+    sizes = []
+    for size, data, option, data_option, name in (
+            (input_size, input_file, "--i", "--input", "input"),
+            (kernel_size, None if pooling else weight_file, "--k", "--weight", "weight")):
+        if size is None:
+            if data is None:
+                raise SpecError(f"{option.lstrip('-')}: missing; give {option} N (or H,W)"
+                                + (f", or {data_option} FILE, whose shape is the size"
+                                   if not (pooling and option == "--k") else ""))
+            h, w = load_matrix(data, name).shape
+            size = f"{h},{w}"
+        sizes.append(size)
+    return sizes
+
+
 font_option = click.option(
     "--font", metavar="PATH[#N]",
     help="Font file for all text (.ttf, .otf; PATH#N: face N of a .ttc collection). Default: "
@@ -72,10 +115,30 @@ font_option = click.option(
          "caption when the bundled one lacks some (e.g. Chinese).")
 
 
-def font_tag(face: fonts.Face) -> str:
-    """A short name part for a --font: 'font' and 6 hex digits of the font's bytes and face."""
-    digest = hashlib.sha256(Path(face.path).read_bytes() + b"#%d" % face.index).hexdigest()
-    return "font" + digest[:6]
+def _font_digest(face: fonts.Face) -> str:
+    return hashlib.sha256(Path(face.path).read_bytes() + b"#%d" % face.index).hexdigest()
+
+
+def _switch(flag: bool | None) -> str | None:
+    """An on/off option as a name part's value: None when not given (its default)."""
+    return None if flag is None else "on" if flag else "off"
+
+
+def look_tag(options: dict) -> str:
+    """The default name's mark of picture options other than the defaults: '' when all
+    are the defaults (None, False, empty), else '_' and 6 hex digits of a hash of
+    those given, so figures drawn differently never share a default name."""
+    given = {k: v for k, v in sorted(options.items()) if v not in (None, False, (), "")}
+    if not given:
+        return ""
+    text = json.dumps(given, sort_keys=True, default=str, ensure_ascii=False)
+    return "_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+
+
+def _complete_from(names) -> Callable:
+    """Shell completion of an option's value from ``names`` (its own check stays the
+    library's, with its message)."""
+    return lambda ctx, param, incomplete: [n for n in names if n.startswith(incomplete.lower())]
 
 
 def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callable:
@@ -103,9 +166,16 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
         click.option("--duration", type=Whole(1, 60_000), default=1000,
                      show_default=True, metavar="MS", help="Milliseconds per frame."),
         click.option("--loop", type=Whole(0, 65535), default=0, show_default=True,
-                     help="Times to loop; 0 = forever."),
+                     metavar="N",
+                     help="How many times the animation plays: 1 = once, 0 = forever (every "
+                          "animated format: GIF, WebP, APNG, SVG, the page)."),
         click.option("--cell", type=Whole(8, 200), default=api.DEFAULT_CELL,
                      show_default=True, metavar="PX", help="Size of one cell in pixels."),
+        click.option("--scale", type=click.FloatRange(0.25, 8), default=1.0, show_default=True,
+                     metavar="F",
+                     help="Draw everything F times as large, line widths and text included "
+                          "(2: for HiDPI screens and slides); the limits apply to the scaled "
+                          "size."),
         click.option("--frames", "frames_dir", metavar="DIR",
                      help="Also write every frame as a numbered PNG into DIR."),
         click.option("--style", type=click.Choice(api.STYLES), default="iso", show_default=True,
@@ -120,10 +190,19 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
                           "output-size formula with numbers."),
         click.option("--title", metavar="TEXT", help="A title above the picture."),
         click.option("--theme", "theme_name", default="classic", show_default=True,
-                     metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe)."),
+                     metavar="NAME", help=f"Colours: {', '.join(THEMES)} (print: greyscale-safe).",
+                     shell_complete=_complete_from(THEMES)),
         click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
                      help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}."),
         font_option,
+        click.option("--background", metavar="transparent|#HEX",
+                     help="transparent: no background (GIF: a transparent index, edges blended "
+                          "against --matte; WebP, APNG, PNG: alpha; SVG, PDF: none); or a "
+                          "colour, as --color background=#HEX."),
+        click.option("--matte", metavar="#HEX",
+                     help="With --background transparent: the colour of the page the picture "
+                          "will sit on, which anti-aliased edges are blended with (default "
+                          "white; matters for GIF)."),
         click.option("--max-frames", type=Whole(1), default=api.MAX_FRAMES,
                      show_default=True, metavar="N",
                      help="Refuse animations with more frames than this."),
@@ -140,18 +219,33 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
 
 def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="classic",
          colors=(), duration=1000, loop=0, frame=None, max_frames=api.MAX_FRAMES,
-         max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, **look) -> api.Job:
+         max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, background=None,
+         **look) -> api.Job:
     """The job of a rendering command; the picture options make its :class:`api.Look`.
 
-    The default file name adds the style, --numbers, the theme and a --font (a
-    short hash of the file) when they are not the defaults, so figures of one spec
-    drawn differently do not overwrite each other; with --frame N it is a PNG named
+    The default file name is the spec's, plus the style, --numbers and the theme
+    when they are not the defaults, plus :func:`look_tag` of every other option
+    that changes the pixels (caption, title, colours, background, matte, scale,
+    cell, labels, numbers, font, seed and data files), so no two figures drawn
+    differently share a default name; with --frame N it is a PNG named
     ..._frameN.png. The font is resolved here, before any work: a bad --font, or
     text no font has, is a SpecError.
     """
+    colors = tuple(colors)
+    if background is not None:
+        if background.strip().lower() in ("transparent", "none"):
+            look["transparent"] = True
+        else:
+            try:
+                hex_rgb(background)
+            except ValueError:
+                raise SpecError(f"background: got {short(background)}; allowed: transparent, "
+                                "or a colour #rrggbb or #rgb") from None
+            colors += (f"background={background}",)
     look = api.Look(theme=theme_named(theme_name, parse_colour_args(colors)), **look)
     given = look.font is not None
     look = replace(look, font=api.face_of(look))
+    api.theme_of(look)  # a bad --matte, before any work
     if output is None:
         parts = [spec.short_name()]
         if look.style != "iso":
@@ -160,14 +254,56 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
             parts.append("numbers")
         if theme_name != "classic":
             parts.append(theme_name)
-        if given:
-            parts.append(font_tag(look.font))
+        stem = "_".join(parts) + look_tag({
+            "caption": look.caption, "title": look.title, "colors": colors,
+            "transparent": look.transparent, "matte": look.matte,
+            "scale": look.scale if look.scale != 1 else None,
+            "cell": look.cell if look.cell != api.DEFAULT_CELL else None,
+            "labels": _switch(look.labels),
+            "numbers": None if look.style == "iso" and look.numbers else _switch(look.numbers),
+            "font": _font_digest(look.font) if given else None,
+            "seed": seed or None, "input": input_file, "weight": weight_file})
         if frame is not None:
-            parts.append(f"frame{frame}")
-        output = "_".join(parts) + (formats.DEFAULT_STILL if frame is not None
-                                    else formats.DEFAULT_ANIMATION)
+            stem += f"_frame{frame}"
+        output = stem + (formats.DEFAULT_STILL if frame is not None else formats.DEFAULT_ANIMATION)
     return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, look,
                    api.Limits(max_frames, max_size, max_products), duration, loop, frame)
+
+
+def _option_names(command: click.Command) -> set[str]:
+    return {name for p in command.params
+            for name in [*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ())]}
+
+
+def usage_hint(err: click.UsageError, args: list[str]) -> str | None:
+    """A better line for an unknown option that is a known mix-up, or None.
+
+    ``-i 5`` for ``--i 5`` (the size options have two dashes), and options given
+    before any command (``convanim --i 5 --k 3``: a command comes first); both say
+    the command line that works.
+    """
+    if not isinstance(err, click.NoSuchOption) or err.ctx is None:
+        return None
+    ctx, name = err.ctx, err.option_name
+    group = isinstance(ctx.command, click.Group)
+    command = ctx.command.commands.get("conv") if group else ctx.command  # type: ignore[attr-defined]
+    if command is None:
+        return None
+    known = _option_names(command)
+
+    def fixed(arg: str) -> str:
+        return "-" + arg if re.fullmatch(r"-[a-z]+", arg) and arg not in known \
+            and "-" + arg in known else arg
+
+    line = " ".join(shlex.quote(fixed(a)) for a in args)
+    if group and (name in known or "-" + name in known):
+        commands = ", ".join(ctx.command.commands)  # type: ignore[attr-defined]
+        return (f"{short(name)} without a command: the options come after one, e.g. "
+                f"convanim conv {line} (commands: {commands})")
+    if not group and fixed(name) != name:
+        return (f"no such option {name!r}: did you mean '-{name}'? The size options have two "
+                f"dashes (--i, --k, --s, --p, --d): convanim {line}")
+    return None
 
 
 # Options about the terminal, not the figure: the gallery neither takes nor hashes them.
@@ -237,7 +373,19 @@ def _run(job: api.Job, quiet: bool = False) -> None:
             click.echo(str(path))
 
 
-@click.group(context_settings=CONTEXT)
+class Commands(click.Group):
+    """The top-level group: its --help lists each command with its whole first sentence
+    (click would cut a summary that is longer than the line, mid-sentence, with ...)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        for command in self.commands.values():
+            if command.short_help is None and command.help:
+                first = command.help.split("\n\n", 1)[0]
+                command.short_help = " ".join(first.split())
+        super().format_commands(ctx, formatter)
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="convanim")
 def cli() -> None:
     """Animate 2-D convolutions the way the convolution-arithmetic guide draws them.
@@ -275,6 +423,8 @@ def conv(quiet, **params) -> None:
 
 
 def conv_job(input_size, kernel_size, stride, padding, dilation, **render) -> api.Job:
+    input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"),
+                                       render.get("weight_file"))
     return _job(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
 
 
@@ -349,13 +499,19 @@ def tconv(quiet, **params) -> None:
 
 def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
               overlay=None, **render) -> api.Job:
+    if of_conv and input_size is None:
+        raise SpecError("i: missing; with --of-conv, --i is the convolution's input size, "
+                        "which the --input data (the transposed convolution's input) does not "
+                        "give: add --i N (or H,W)")
+    input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"),
+                                       render.get("weight_file"))
     job = _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
                            of_conv, view), **render)
     return _with_overlay(job, overlay, render.get("output"))
 
 
 @cli.command(context_settings=CONTEXT)
-@size_options(stride_default=None)
+@size_options(stride_default=None, weight=False)
 @click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
 @render_options(weight=False)
@@ -375,6 +531,8 @@ def pool(quiet, **params) -> None:
 def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render) -> api.Job:
     if render.get("weight_file"):
         raise SpecError("weight: pooling takes no weight; drop --weight")
+    input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"), None,
+                                       pooling=True)
     return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
 
 
@@ -432,6 +590,8 @@ def grad_job(input_size, kernel_size, stride, padding, dilation, mode, wrt, view
              overlay=None, **render) -> api.Job:
     from .grad import grad_of
 
+    input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"),
+                                       render.get("weight_file"), pooling=mode != "conv")
     if mode == "conv":
         forward = conv2d(input_size, kernel_size, "1" if stride is None else stride, padding,
                          dilation)
@@ -456,7 +616,7 @@ JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job,
 
 
 @cli.command(context_settings=CONTEXT)
-@size_options
+@size_options(from_data=False)
 @click.option("--transposed", is_flag=True, help="Describe the transposed convolution.")
 @tconv_options
 @click.option("--grad", "backward", is_flag=True,
@@ -536,11 +696,14 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
       convanim matrix --i 4 --k 3 -o C.pdf                # vector, for a paper
       convanim matrix --i 5 --k 3 --s 2 --p 1 --values --no-vectors
     """
+    input_size, kernel_size = sizes_of(input_size, kernel_size, input_file, weight_file)
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)
     face = api.face_of(api.Look(font=font))
     stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
-    if font is not None:
-        stem += "_" + font_tag(face)
+    stem += look_tag({"font": _font_digest(face) if font is not None else None,
+                      "values": values, "no_vectors": not vectors,
+                      "cell": cell if cell != api.DEFAULT_CELL else None, "seed": seed or None,
+                      "input": input_file, "weight": weight_file})
     path = api.matrix_output(output if output is not None else stem + formats.DEFAULT_STILL)
     t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
     written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,

@@ -68,7 +68,8 @@ def _html(tmp: Path, src: Source) -> None:
 
 def _png_still(tmp: Path, src: Source) -> None:
     from .backends import raster
-    raster.frame_image(src.scene, src.step).save(tmp, format="PNG", optimize=False)
+    from .changed import with_alpha
+    with_alpha(raster.frame_image(src.scene, src.step)).save(tmp, format="PNG", optimize=False)
 
 
 def _svg_still(tmp: Path, src: Source) -> None:

@@ -72,7 +72,18 @@ def info_dict(spec: Spec) -> dict[str, Any]:
     return doc
 
 
+def _n(p) -> str:
+    """A pair as one number when both agree, else HxW: 2, 3x2."""
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def info_text(spec: Spec) -> str:
+    """The arithmetic in words: each pair as one number when square (2) or as HxW (3x2),
+    and one formula line for both axes when they are the same."""
     if spec.grad is not None:
         # A backward pass: what it is, then the computation the engine ran for it.
         f = spec.grad.forward
@@ -83,30 +94,41 @@ def info_text(spec: Spec) -> str:
                                       f"frames: {spec.n_steps} (one per dL/dy cell)"])
         return "\n".join(head + ["computed as " + info_text(replace(spec, grad=None))])
     d = info_dict(spec)
-    lines = [f"{spec.op}: input {d['input_size'][0]}x{d['input_size'][1]}, kernel "
-             f"{d['kernel_size'][0]}x{d['kernel_size'][1]}, stride {tuple(spec.stride)}, "
-             f"padding {tuple(spec.padding)}, dilation {tuple(spec.dilation)}"
-             + (f", output_padding {tuple(spec.output_padding)}" if spec.transposed else "")]
-    for axis in d["axes"]:
-        lines.append(f"  {axis['axis']}: {axis['formula']}")
-    lines.append(f"output: {d['output_size'][0]}x{d['output_size'][1]}")
+    lines = [f"{spec.op}: input {_hw(spec.input_size)}, kernel {_hw(spec.kernel_size)}, "
+             f"stride {_n(spec.stride)}, padding {_n(spec.padding)}, dilation {_n(spec.dilation)}"
+             + (f", output_padding {_n(spec.output_padding)}" if spec.transposed else "")]
+    height, width = d["axes"]
+    if height["formula"] == width["formula"]:
+        lines.append(f"  height and width: {height['formula']}")
+    else:
+        for axis in d["axes"]:
+            lines.append(f"  {axis['axis']}: {axis['formula']}")
+    lines.append(f"output: {_hw(spec.output_size)}")
     lines.append(f"frames: {d['frames']} (one per {'input' if spec.view == 'scatter' else 'output'} cell)")
     if not spec.transposed:
         ur, uc = spec.unread
         if ur or uc:
             lines.append(
-                f"never read: the last {ur} row(s) and {uc} column(s) of the padded input "
+                f"never read: the last {_count(ur, 'row', 'rows')} and "
+                f"{_count(uc, 'column', 'columns')} of the padded input "
                 "((i + 2p - d(k-1) - 1) mod s per axis; the 'odd' case)")
         else:
             lines.append("never read: none (every row and column of the padded input is read)")
     else:
         e = d["equivalent_conv"]
+        zeros = e["zeros_between"]
+        if zeros == [0, 0]:
+            between = "no zeros between input cells, "
+        elif zeros[0] == zeros[1]:
+            between = f"insert {_count(zeros[0], 'zero', 'zeros')} between input cells, "
+        else:
+            between = (f"insert {_count(zeros[0], 'zero', 'zeros')} between input rows and "
+                       f"{_count(zeros[1], 'zero', 'zeros')} between columns, ")
         lines.append(
-            "equivalent direct convolution: insert "
-            f"{e['zeros_between'][0]},{e['zeros_between'][1]} zero(s) between input cells (rows, cols), "
-            f"pad {e['padding_top_left'][0]},{e['padding_top_left'][1]} at the top/left and "
-            f"{e['padding_bottom_right'][0]},{e['padding_bottom_right'][1]} at the bottom/right "
-            f"(padded input {e['padded_input_size'][0]}x{e['padded_input_size'][1]}), "
+            f"equivalent direct convolution: {between}"
+            f"pad {_n(e['padding_top_left'])} at the top/left and "
+            f"{_n(e['padding_bottom_right'])} at the bottom/right "
+            f"(padded input {_hw(e['padded_input_size'])}), "
             "flip the kernel 180 degrees, stride 1")
     lines.append(f"PyTorch: {d['torch']}")
     return "\n".join(lines)

@@ -130,6 +130,7 @@ class Scene:
     face: Face | None = None
     # The fresh shapes of one frame alone, without the rest of it (see still()).
     fresh_of: Callable[[int], tuple[Op, ...]] = field(default=lambda step: (), repr=False)
+    line_width: float = 1.0  # of the connecting lines (a scaled scene's are wider)
 
     @property
     def background(self) -> RGB:

@@ -46,10 +46,31 @@ class Theme:
     text: RGB = (0x02, 0x1F, 0x27)
     text_light: RGB = (0x7F, 0x95, 0x9A)
     text_inverse: RGB = (255, 255, 255)
+    # The background is left transparent; ``background`` is then the matte, the colour
+    # anti-aliased edges are blended with (that of the page the picture will sit on).
+    transparent: bool = False
 
     def colours(self) -> list[RGB]:
         """Every distinct shape colour of the theme (no text colours), in field order."""
-        return _distinct(getattr(self, f.name) for f in fields(self) if f.name not in TEXT_FIELDS)
+        return _distinct(getattr(self, f.name) for f in fields(self)
+                         if f.name not in TEXT_FIELDS and f.name != "transparent")
+
+    def with_transparent(self, matte: RGB = (255, 255, 255)) -> "Theme":
+        """The theme with a transparent background, edges blended against ``matte``.
+
+        The matte is moved off every other colour of the theme by the least step, so
+        that only the background maps to its palette index: white text on a white
+        matte must not turn transparent.
+        """
+        others = [getattr(self, f.name) for f in fields(self)
+                  if f.name not in ("background", "transparent")]
+        bg = tuple(matte)
+        for step in range(1, 256):
+            if bg not in others:
+                break
+            r, g, b = matte
+            bg = (r - step if r >= step else r + step, g, b)
+        return replace(self, background=bg, transparent=True)
 
     def text_colours(self) -> list[RGB]:
         """The text colours that are not already shape colours."""
@@ -112,7 +133,8 @@ ROLES: dict[str, tuple[str, ...]] = {
 
 
 def theme_named(name: str | Theme, colours: dict[str, str] | None = None) -> Theme:
-    """A preset by name (or a Theme as is) with ``--color ROLE=#hex`` overrides applied.
+    """A preset by name (or a Theme as is) with ``--color ROLE=#hex`` overrides applied;
+    ``background=none`` makes the background transparent (on a white matte).
 
     Raises SpecError naming the bad theme, role or colour and what is allowed.
     """
@@ -124,7 +146,11 @@ def theme_named(name: str | Theme, colours: dict[str, str] | None = None) -> The
             raise SpecError(f"theme: got {name!r}; allowed: {', '.join(THEMES)}")
         theme = THEMES[key]
     changes: dict[str, RGB] = {}
+    transparent = False
     for role, value in (colours or {}).items():
+        if role == "background" and value.strip().lower() in ("none", "transparent"):
+            transparent = True
+            continue
         if role not in ROLES:
             raise SpecError(f"color: unknown role {role!r}; allowed roles: {', '.join(ROLES)}")
         try:
@@ -132,10 +158,12 @@ def theme_named(name: str | Theme, colours: dict[str, str] | None = None) -> The
         except ValueError:
             raise SpecError(
                 f"color: {role}={value!r} is not a colour; expected #rrggbb or #rgb"
+                + (" (or none: transparent)" if role == "background" else "")
             ) from None
         for field in ROLES[role]:
             changes[field] = rgb
-    return theme.with_colours(**changes) if changes else theme
+    theme = theme.with_colours(**changes) if changes else theme
+    return theme.with_transparent() if transparent else theme
 
 
 def parse_colour_args(items: tuple[str, ...] | list[str]) -> dict[str, str]:

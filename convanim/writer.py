@@ -24,7 +24,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 import numpy as np
 from PIL import GifImagePlugin, Image, PngImagePlugin
 
-from .changed import CHANGED, Changed
+from .changed import CHANGED, Changed, with_alpha
 from .params import SpecError
 from .signals import deferred
 
@@ -321,10 +321,53 @@ def _trusted(frame: Image.Image, last) -> tuple[int, int, int, int] | None:
     return None
 
 
+SPARE = 255  # the palette index no pixel uses (raster.palette_colours): "unchanged"
+
+
+def _union_box(a, b) -> tuple[int, int, int, int]:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _widened(pending: list, box, spare: int) -> list:
+    """A frame not yet written, grown to ``box`` with unchanged (``spare``) pixels, and
+    disposed to background after it shows."""
+    (x0, y0, x1, y1), part, transparency, _ = pending
+    if (x0, y0, x1, y1) == tuple(box):
+        return [box, part, transparency, 2]
+    grown = np.full((box[3] - box[1], box[2] - box[0]), spare, dtype=np.uint8)
+    grown[y0 - box[1]:y1 - box[1], x0 - box[0]:x1 - box[0]] = part
+    return [tuple(box), grown, spare, 2]
+
+
+def _write_gif_frame(fp: BinaryIO, pending: list, palette, duration: int) -> None:
+    box, part, transparency, disposal = pending
+    img = Image.frombytes("P", (part.shape[1], part.shape[0]), part.tobytes())
+    img.putpalette(palette)
+    extra = {} if transparency is None else {"transparency": transparency}
+    for chunk in GifImagePlugin.getdata(img, offset=box[:2], duration=duration,
+                                        disposal=disposal, **extra):
+        fp.write(chunk)
+
+
+def netscape_loop(plays: int) -> bytes:
+    """The GIF's NETSCAPE2.0 extension for an animation that plays ``plays`` times (0: forever).
+
+    Its count is the number of repeats after the first play (browsers play a GIF
+    with count N N + 1 times), so one play is no extension at all.
+    """
+    if plays < 0 or plays > 65535:
+        raise ValueError(f"loop: got {plays}; expected 0 (forever) or 1..65535 plays")
+    if plays == 1:
+        return b""
+    return (b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", max(plays - 1, 0))
+            + b"\x00")
+
+
 def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
               loop: int = 0) -> int:
     """Stream P-mode ``frames`` sharing one palette into ``fp`` as an animated GIF.
 
+    ``loop``: how many times it plays, 0 = forever (:func:`netscape_loop`).
     The header and the global palette are written once; then per frame a graphic
     control extension (delay, disposal 1 = keep) and only the rectangle that
     differs from the previous frame, so each composited frame equals its source
@@ -334,6 +377,12 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     index, marked transparent, when the frame itself does not use that index: the
     previous frame shows through, and long runs of one index compress to almost
     nothing (the renderer leaves that index free; see raster.palette_colours).
+
+    Frames of a transparent background carry its index as ``info["transparency"]``:
+    the first frame names it in its control extension; later frames name the
+    unchanged index, and where pixels turn back to background the frame before is
+    disposed "to background" (cleared: browsers show the page) over a box holding
+    them, and redrawn in that box; so each frame is written when the next is known.
     Returns the number of frames written.
     """
     it = iter(frames)
@@ -347,13 +396,18 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     palette += bytes(768 - len(palette))
     w, h = first.size
     fp.write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette)
-    # NETSCAPE2.0 application extension: loop count, 0 = forever.
-    fp.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
-    params = {"duration": duration, "disposal": 1}
-    spare = 255
+    fp.write(netscape_loop(loop))
+    # A transparent background (raster frames of a transparent theme): its index is
+    # clear in the first frame; after it, pixels that turn to background need the
+    # frame before cleared ("restore to background", which browsers clear to
+    # transparent), so each frame is written once the next one is known.
+    bg = first.info.get("transparency")
+    bg = bg if isinstance(bg, int) and bg != SPARE else None
+    spare = SPARE
     prev = None
     count = 0
     last = None  # the Changed record of the frame written last
+    pending: list | None = None  # [box, indices, transparency, disposal] not yet written
     frame, first = first, None  # hold one frame at a time, not the first one throughout
     while frame is not None:
         if frame.mode != "P" or frame.size != (w, h):
@@ -364,6 +418,7 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
         if prev is None:
             prev = np.array(frame)  # our own copy, updated in place from here on
             box = (0, 0, w, h)
+            new = prev
         else:
             # Outside the CHANGED box (the whole canvas without one) nothing differs.
             lx0, ly0, lx1, ly1 = _clip_box(_trusted(frame, last), w, h)
@@ -375,35 +430,59 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
             else:
                 box = (sub[0] + lx0, sub[1] + ly0, sub[2] + lx0, sub[3] + ly0)
                 new = region[sub[1]:sub[3], sub[0]:sub[2]]
-        part = frame.crop(box)
-        extra = {}
+        transparency = bg
         if count:
             x0, y0, x1, y1 = box
             old = prev[y0:y1, x0:x1]
+            if bg is not None:
+                cleared = _changed_box(np.zeros_like(new, dtype=bool), (new == bg) & (old != bg))
+                if cleared is not None:
+                    # Dispose of the frame before over a box holding them (widened with
+                    # unchanged pixels), and redraw that box now.
+                    pbox = _union_box(pending[0], (cleared[0] + x0, cleared[1] + y0,
+                                                   cleared[2] + x0, cleared[3] + y0))
+                    pending = _widened(pending, pbox, spare)
+                    prev[pbox[1]:pbox[3], pbox[0]:pbox[2]] = bg
+                    box = _union_box(box, pbox)
+                    x0, y0, x1, y1 = box
+                    new = np.asarray(frame.crop(box))
+                    old = prev[y0:y1, x0:x1]
+            written, transparency = new, None
             if not (new == spare).any():
                 same = new == old
                 if same.any():
-                    part = Image.frombytes("P", part.size, np.where(same, spare, new).astype(np.uint8).tobytes())
-                    part.putpalette(ref_palette)
-                    extra = {"transparency": spare}
+                    written, transparency = np.where(same, spare, new).astype(np.uint8), spare
+            elif bg is not None:
+                # Frames that use the spare index (not the renderer's): their background
+                # pixels show the cleared canvas (disposed to background, or never drawn).
+                transparency = bg
             prev[y0:y1, x0:x1] = new
-        for chunk in GifImagePlugin.getdata(part, offset=box[:2], **params, **extra):
-            fp.write(chunk)
+        else:
+            written = new
+        if pending is not None:
+            _write_gif_frame(fp, pending, ref_palette, duration)
+        pending = [box, np.array(written, dtype=np.uint8), transparency, 1]
         last = frame.info.get(CHANGED)
         frame = None
         count += 1
         frame = next(it, None)
+    _write_gif_frame(fp, pending, ref_palette, duration)
     fp.write(b";")
     return count
 
 
 def write_pillow_animation(path: Path, frames: Iterable[Image.Image], format: str,
                            duration: int = 1000, loop: int = 0) -> None:
-    """Animated WebP or APNG through Pillow, whose encoders take every frame as a list."""
+    """Animated WebP or APNG through Pillow, whose encoders take every frame as a list.
+
+    ``loop`` plays in all, 0 = forever: Pillow writes it as WebP's ANIM loop count and
+    APNG's acTL num_plays, both the number of plays (browsers play them so).
+    """
     it = iter(frames)
-    first = next(it)
+    first = with_alpha(next(it))
     # P-mode frames held as they come (1 byte a pixel); Pillow converts one at a time.
-    rest = list(it)
+    # A transparent background: each with its RGBA palette, real alpha on the edges.
+    rest = [with_alpha(f) for f in it]
     if format == "WEBP":
         first.save(path, format="WEBP", save_all=True, append_images=rest,
                    duration=duration, loop=loop, lossless=True, method=4)
@@ -436,8 +515,8 @@ def tee_frames(frames: Iterable[Image.Image], directory: str | os.PathLike, stem
     mark = PngImagePlugin.PngInfo()
     mark.add_text(FRAME_MARK[0], FRAME_MARK[1])
     for n, frame in enumerate(frames, 1):
-        frame.save(staging.temp_for(directory / f"{stem}_{n:04d}.png"), format="PNG",
-                   optimize=False, pnginfo=mark)
+        with_alpha(frame).save(staging.temp_for(directory / f"{stem}_{n:04d}.png"),
+                               format="PNG", optimize=False, pnginfo=mark)
         yield frame
     numbered = re.compile(re.escape(stem) + r"_(\d{4,})\.png")
     staging.remove_on_commit(lambda: [

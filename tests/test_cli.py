@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -78,8 +79,14 @@ def test_info_text_and_json(capsys):
     code, out, _ = run(["info", "--i", "6", "--k", "3", "--s", "2", "--p", "1"], capsys)
     assert code == 0
     assert "floor((6 + 2*1 - 1*(3-1) - 1) / 2) + 1 = 3" in out
-    assert "never read: the last 1 row(s) and 1 column(s)" in out
+    assert "never read: the last 1 row and 1 column" in out
     assert "torch.nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1)" in out
+    # Pairs as one number when square, HxW otherwise; a square case's formula once.
+    assert out.splitlines()[0] == "conv2d: input 6x6, kernel 3x3, stride 2, padding 1, dilation 1"
+    assert "  height and width: o = " in out and "height:" not in out and "(" not in out.split("\n")[0]
+    code, out, _ = run(["info", "--i", "5,7", "--k", "3,2", "--s", "2,1", "--p", "1,0"], capsys)
+    assert out.splitlines()[0] == "conv2d: input 5x7, kernel 3x2, stride 2x1, padding 1x0, dilation 1"
+    assert "  height: o = " in out and "  width: o = " in out
     code, out, _ = run(["info", "--i", "5", "--k", "3", "--json"], capsys)
     assert json.loads(out)["output_size"] == [3, 3]
 
@@ -88,7 +95,8 @@ def test_info_transposed(capsys):
     code, out, _ = run(["info", "--transposed", "--i", "3", "--k", "3", "--s", "2", "--p", "1",
                         "--op", "1"], capsys)
     assert code == 0
-    assert "= 6" in out and "pad 1,1 at the top/left and 2,2 at the bottom/right" in out
+    assert "= 6" in out and "pad 1 at the top/left and 2 at the bottom/right" in out
+    assert "insert 1 zero between input cells" in out and "output_padding 1" in out
     assert "torch.nn.ConvTranspose2d(1, 1, kernel_size=3, stride=2, padding=1, output_padding=1)" in out
 
 
@@ -105,7 +113,7 @@ def test_info_transposed(capsys):
     (["conv", "--i", "5", "--k", "3", "-o", "nodir/a.gif"], ["output", "nodir", "does not exist"]),
     (["conv", "--i", "5", "--k", "3", "--input", "missing.csv"], ["input", "missing.csv", "does not exist"]),
     (["conv", "--i", "5", "--k", "3", "--duration", "x"], ["--duration", "x"]),
-    (["conv", "--i", "5"], ["Missing option", "--k"]),
+    (["conv", "--i", "5"], ["k: missing", "--k"]),
     (["tconv", "--i", "3", "--k", "3", "--s", "2", "--op", "2"], ["output_padding", "smaller than"]),
     (["tconv", "--i", "1", "--k", "1", "--p", "1"], ["padding", "output of"]),
     (["pool", "--i", "5", "--k", "3", "--mode", "median"], ["--mode", "median"]),
@@ -225,3 +233,103 @@ def test_package_has_no_import_cycle():
     # The package's own __init__ re-exports the API; only modules below it count.
     cycles = sorted(m for m in graph if m != "convanim" and m in reach(m) - {"convanim"})
     assert cycles == []
+
+
+def test_default_names_differ_when_the_pixels_differ(capsys, in_tmp):
+    # Every option that changes the picture changes the default name; the default look
+    # keeps its plain name, and the same options give the same name.
+    variants = [[], ["--title", "A"], ["--title", "B"], ["--caption", "auto"],
+                ["--color", "input=#123456"], ["--background", "transparent"],
+                ["--background", "transparent", "--matte", "#000000"],
+                ["--background", "#eeeeee"], ["--scale", "2"], ["--cell", "20"],
+                ["--labels"], ["--seed", "1"], ["--style", "flat", "--no-numbers"],
+                ["--style", "flat"]]
+    names = []
+    for extra in variants:
+        code, out, err = run(["conv", "--i", "3", "--k", "2", *extra], capsys)
+        assert code == 0, (extra, err)
+        names.append(out.strip())
+    assert names[0] == "conv_i3_k2.gif" and names[-1] == "conv_i3_k2_flat.gif"
+    assert len(set(names)) == len(names), names
+    assert all(n.startswith("conv_i3_k2_") for n in names[1:])
+    code, out, _ = run(["conv", "--i", "3", "--k", "2", "--title", "A"], capsys)
+    assert out.strip() == names[1]
+
+
+def test_matte_needs_a_transparent_background(capsys, in_tmp):
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--matte", "#000"], capsys)
+    assert code == 2 and "matte" in err and "--background transparent" in err
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--background", "transparent",
+                        "--matte", "black"], capsys)
+    assert code == 2 and "'black'" in err and "#rrggbb" in err
+    code, _, err = run(["conv", "--i", "3", "--k", "2", "--background", "blue"], capsys)
+    assert code == 2 and "background: got 'blue'" in err and "transparent" in err
+    assert not list(in_tmp.iterdir())
+
+
+def test_transparent_background_from_color_none(capsys, in_tmp):
+    for args in (["--background", "transparent"], ["--color", "background=none"]):
+        code, out, err = run(["conv", "--i", "3", "--k", "2", "-o", "t.png", *args], capsys)
+        assert code == 0, err
+        with Image.open("t.png") as im:
+            assert np.asarray(im.convert("RGBA"))[0, 0, 3] == 0
+
+
+def test_sizes_from_the_data_files(capsys, in_tmp):
+    np.save("x.npy", np.arange(30.0).reshape(5, 6))
+    np.savetxt("w.txt", np.ones((2, 3)))
+    code, out, err = run(["conv", "--input", "x.npy", "--k", "3", "-o", "a.json"], capsys)
+    assert code == 0, err
+    doc = json.loads((in_tmp / "a.json").read_text())
+    assert doc["input_size"] == [5, 6] and doc["kernel_size"] == [3, 3]
+    code, out, err = run(["conv", "--input", "x.npy", "--weight", "w.txt", "-o", "b.json"], capsys)
+    assert code == 0, err
+    assert json.loads((in_tmp / "b.json").read_text())["kernel_size"] == [2, 3]
+    code, out, err = run(["pool", "--input", "x.npy", "--k", "2", "-o", "c.json"], capsys)
+    assert code == 0, err
+    code, out, err = run(["matrix", "--input", "x.npy", "--k", "3", "-o", "m.png"], capsys)
+    assert code == 0, err
+    # A given size that disagrees stays an error; without data the size is needed.
+    for args, words in ((["conv", "--i", "4", "--input", "x.npy", "--k", "3"], ["5x6", "4x4"]),
+                        (["conv", "--k", "3"], ["--i", "--input FILE"]),
+                        (["conv", "--i", "5"], ["--k", "--weight FILE"]),
+                        (["tconv", "--of-conv", "--input", "x.npy", "--k", "3"], ["--of-conv", "--i"])):
+        code, _, err = run(args, capsys)
+        assert code == 2 and all(w in err for w in words), (args, err)
+    code, _, err = run(["info", "--k", "3"], capsys)
+    assert code == 2 and "--i" in err
+
+
+@pytest.mark.parametrize("args, words", [
+    (["conv", "-i", "5", "--k", "3"], ["'-i'", "'--i'", "convanim conv --i 5 --k 3"]),
+    (["conv", "--i", "5", "--k", "3", "-s", "2"], ["'--s'", "convanim conv --i 5 --k 3 --s 2"]),
+    (["--i", "5", "--k", "3"], ["without a command", "convanim conv --i 5 --k 3", "tconv"]),
+    (["-i", "5", "--k", "3"], ["without a command", "convanim conv --i 5 --k 3"]),
+    (["conv", "--input", "5", "--k", "3"], ["--input is a data file", "no file '5'", "--i 5"]),
+    (["conv", "--i", "3", "--weight", "3x3"], ["--weight is a data file", "--k 3x3"]),
+])
+def test_hints_for_common_mix_ups(args, words, capsys, in_tmp):
+    code, out, err = run(args, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("convanim: error: ")
+    assert all(w in err for w in words), err
+    assert not list(in_tmp.iterdir())
+
+
+def test_top_level_help_shows_each_summary_whole(capsys):
+    code, out, _ = run(["--help"], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and "..." not in out.split("Commands:")[1]
+    assert ("Print the arithmetic: output size formula with the numbers, frames, unread cells, "
+            "PyTorch call.") in text
+    assert "Render a whole set of figures from one TOML spec (default: the built-in set)." in text
+
+
+def test_shell_completion_completes_theme_names():
+    env = dict(child_env(), COMP_WORDS="convanim conv --theme d", COMP_CWORD="3",
+               _CONVANIM_COMPLETE="bash_complete")
+    r = subprocess.run([sys.executable, "-m", "convanim"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and r.stdout.split() == ["plain,dark"]
+    env.update(COMP_WORDS="convanim conv --theme ", COMP_CWORD="3")
+    r = subprocess.run([sys.executable, "-m", "convanim"], capture_output=True, text=True, env=env)
+    assert [w.split(",")[1] for w in r.stdout.split()] == ["classic", "light", "dark", "print"]

@@ -282,7 +282,7 @@ def test_cli_default_names_differ_with_the_font(tmp_path):
         assert r.returncode == 0, r.stderr
         names.append(r.stdout.strip())
     assert names[0] == "conv_i4_k3_frame1.png"
-    assert len(set(names)) == 4 and all(re.fullmatch(r"conv_i4_k3_font[0-9a-f]{6}_frame1\.png", n)
+    assert len(set(names)) == 4 and all(re.fullmatch(r"conv_i4_k3_[0-9a-f]{6}_frame1\.png", n)
                                         for n in names[1:])
     # Same font, same pixels: the bundled font given by path draws what the default draws.
     a, b = (np.asarray(Image.open(tmp_path / n)) for n in names[:2])

@@ -232,7 +232,7 @@ def test_failure_mid_frames_keeps_previous_files(spec, tmp_path, capsys, monkeyp
     ('name = "x"\ncommand = "conv"\ni = 3\nk = 5', ["entry x: key k: kernel_size:", "larger than"]),
     ('name = "x"\ncommand = "tconv"\ni = 3\nk = 3\ns = 2\nop = 2', ["entry x: key op: output_padding:"]),
     ('name = "x"\ncommand = "conv"\ninput_size = 5\nk = 3\ns = 2\np = "same"', ["entry x: key p: padding:", "stride 1"]),
-    ('name = "x"\ncommand = "conv"\nk = 3', ["entry x: key i: ", "Missing"]),
+    ('name = "x"\ncommand = "conv"\nk = 3', ["entry x: key i: ", "missing", "--input FILE"]),
     ('name = "x"\ncommand = "pool"\ni = 5\nk = 3\nmode = "median"', ["entry x: key mode:", "median"]),
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\no = "y.gif"', ["entry x: key o: set by the gallery"]),
     ('name = "x"\ncommand = "conv"\ni = 5\nk = 3\ninput_size = 4', ["entry x: key input_size: the same option as key i"]),

@@ -96,7 +96,7 @@ def test_page_data_comes_from_the_trace():
     spec = ca.conv_transpose2d(3, 3, stride=2, padding=1)
     t = ca.trace_of(spec, seed=3)
     scene = ca.scene(t, style="flat")
-    d = page_data(t, scene, 500, 2)
+    d = page_data(t, scene, 500, 3)
     assert d["frames"] == t.n_steps and d["ms"] == 500 and d["plays"] == 3
     assert d["text"] == [step_text(t, n)[0] for n in range(t.n_steps)]
     assert d["taps"][:6] == [*map(int, t.tap_in[0]), *map(int, t.tap_w[0]), *map(int, t.tap_out[0])]

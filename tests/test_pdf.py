@@ -26,6 +26,7 @@ from convanim.backends import raster
 from convanim.backends.pdf import edge_segments, still_pdf
 from convanim.matrix import matrix_figure
 from convanim.scene import DASHES, Shape, Text, scene_of
+from convanim.theme import THEMES
 
 PDFTOPPM = shutil.which("pdftoppm")
 needs_poppler = pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) not installed")
@@ -334,3 +335,16 @@ def test_the_comparison_can_fail():
     _, ref = pages("iso_conv")
     points = sample_points(scene, step)
     assert any(np.abs(got[y, x] - ref[y, x]).max() > CELL_LEVELS for (x, y), _ in points)
+
+
+def test_a_transparent_background_is_not_painted():
+    t = ca.trace_of(ca.conv2d(4, 3))
+
+    def fills(scene) -> set:
+        page = contents(still_pdf(scene, 0)).decode("latin-1")
+        return {tuple(round(float(v) * 255) for v in m)
+                for m in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) rg", page)}
+
+    matte = (0x12, 0x34, 0x56)
+    assert matte in fills(ca.scene(t, theme=THEMES["classic"].with_colours(background=matte)))
+    assert matte not in fills(ca.scene(t, transparent=True, matte=matte))

@@ -47,7 +47,7 @@ def test_gif_frames_size_and_timing(spec, tmp_path):
         assert im.n_frames == spec.n_steps
         assert im.size == iso_layout(t).size
         assert im.info["duration"] == 250
-        assert im.info["loop"] == 3
+        assert im.info["loop"] == 2  # three plays: two repeats after the first
 
 
 def test_same_arguments_give_identical_bytes(tmp_path):

@@ -30,6 +30,7 @@ from convanim.backends.svg import (
     font_family,
     still_svg,
 )
+from convanim.backends.html import figure_page
 from convanim.matrix import matrix_figure
 from convanim.scene import Shape, Text, scene_of
 from convanim.theme import THEMES
@@ -295,7 +296,7 @@ def test_escaping():
         assert "a < b & c > d ]]>" in texts
 
 
-def test_loop_counts_as_a_gif():
+def test_loop_counts_plays():
     _, sc = figure("iso_conv")
 
     def timing(svg):
@@ -304,7 +305,7 @@ def test_loop_counts_as_a_gif():
 
     assert "animation-iteration-count:infinite" in timing(animated_svg(sc))
     assert "animation-duration:9s" in timing(animated_svg(sc))
-    two = timing(animated_svg(sc, duration=250, loop=1))
+    two = timing(animated_svg(sc, duration=250, loop=2))
     assert "animation-iteration-count:2" in two and "animation-fill-mode:forwards" in two
     assert "animation-duration:2250ms" in two
     assert "animation-iteration-count:1" in timing(animated_svg(sc, loop=None))
@@ -464,8 +465,8 @@ def test_a_finite_loop_stops_on_the_last_frame(tmp_path):
     _, sc = figure("iso_conv")
     n, ms = sc.n_frames, 100
     cycle = n * ms
-    # loop=1: two plays; frame 0 again in the second, the last frame for good after it.
-    shots = frames_at(animated_svg(sc, duration=ms, loop=1), sc.size,
+    # loop=2: two plays; frame 0 again in the second, the last frame for good after it.
+    shots = frames_at(animated_svg(sc, duration=ms, loop=2), sc.size,
                       [cycle + ms / 2, 2 * cycle - ms / 2, 2 * cycle + ms / 2, 10 * cycle], tmp_path)
     want = raster_frames(sc)
     picked = [int(np.argmin([diff(got, w) for w in want])) for got in shots]
@@ -490,3 +491,13 @@ def test_a_renderer_without_animation_shows_frame_0(name, tmp_path):
             got = np.asarray(im.convert("RGB")).astype(int)
         d = [diff(got, w) for w in want]
         assert int(np.argmin(d)) == step and d[step] < 2.0, (step, d)
+
+
+def test_a_transparent_background_draws_no_background():
+    t = ca.trace_of(ca.conv2d(4, 3))
+    w, h = ca.scene(t).size
+    rect = f'd="M0 0H{w}V{h}H0z"'
+    assert rect in animated_svg(ca.scene(t)) and rect in still_svg(ca.scene(t), 0)
+    clear = ca.scene(t, transparent=True)
+    assert rect not in animated_svg(clear) and rect not in still_svg(clear, 0)
+    assert rect not in figure_page(t, clear)

@@ -11,6 +11,7 @@ from PIL import Image, ImageSequence
 import convanim as ca
 from convanim import formats, writer
 from convanim.api import iter_frames
+from convanim.theme import Theme
 
 
 def frames_of(spec, cell=16):
@@ -41,7 +42,7 @@ def test_streamed_gif_equals_every_frame(spec):
     for n, (a, b) in enumerate(zip(got, src)):
         assert np.array_equal(a, np.asarray(b.convert("RGB"))), f"frame {n} differs"
     with Image.open(io.BytesIO(buf.getvalue())) as im:
-        assert im.info["duration"] == 120 and im.info["loop"] == 2
+        assert im.info["duration"] == 120 and im.info["loop"] == 1  # 2 plays: 1 repeat
 
 
 def test_identical_frames_still_count():
@@ -372,3 +373,127 @@ def test_frames_of_two_runs_never_mix_and_only_our_files_go(tmp_path):
     names = sorted(p.name for p in d.iterdir())
     assert names == [f"x_{n:04d}.png" for n in range(1, 6)] + ["x_0012.png"]
     assert all(np.asarray(Image.open(d / f"x_{n:04d}.png")).max() == 1 for n in range(1, 6))
+
+
+def netscape(data: bytes) -> bytes | None:
+    """The NETSCAPE2.0 block of a GIF (its two count bytes follow the 3, 1), or None."""
+    at = data.find(b"!\xff\x0bNETSCAPE2.0")
+    return None if at < 0 else data[at:at + 19]
+
+
+@pytest.mark.parametrize("plays, block", [
+    (0, b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"),  # forever
+    (1, None),  # once: no extension, as browsers play a GIF without one
+    (3, b"!\xff\x0bNETSCAPE2.0\x03\x01\x02\x00\x00"),  # three plays: two repeats
+    (300, b"!\xff\x0bNETSCAPE2.0\x03\x01\x2b\x01\x00"),  # 299 repeats, little-endian
+])
+def test_gif_loop_is_the_number_of_plays(plays, block):
+    src = frames_of(ca.conv2d(4, 3))
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(src), loop=plays)
+    assert netscape(buf.getvalue()) == block
+    assert len(gif_frames_rgb(buf.getvalue())) == len(src)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+@pytest.mark.parametrize("plays", [0, 1, 3])
+def test_webp_and_apng_loop_is_the_number_of_plays(fmt, plays, tmp_path):
+    # WebP's ANIM loop count and APNG's acTL num_plays are both plays in all (0: forever).
+    path = tmp_path / f"a.{fmt.lower()}"
+    writer.write_pillow_animation(path, iter(frames_of(ca.conv2d(4, 3))), fmt, 100, plays)
+    data = path.read_bytes()
+    if fmt == "PNG":
+        at = data.index(b"acTL")
+        assert int.from_bytes(data[at + 8:at + 12], "big") == plays
+    else:
+        at = data.index(b"ANIM")
+        assert int.from_bytes(data[at + 12:at + 14], "little") == plays
+
+
+def gce_blocks(data: bytes) -> list[tuple[int, int | None]]:
+    """(disposal, transparent index or None) of each frame's graphic control extension."""
+    out, at = [], data.find(b"!\xf9\x04")
+    while at >= 0:
+        flags, index = data[at + 3], data[at + 6]
+        out.append(((flags >> 2) & 7, index if flags & 1 else None))
+        at = data.find(b"!\xf9\x04", at + 8)
+    return out
+
+
+@pytest.mark.parametrize("style", ["iso", "flat"])
+def test_transparent_gif_clears_the_background_in_every_frame(style):
+    # The iso view's connecting lines cross the background and leave it again: those
+    # pixels must turn transparent again, not keep the line (disposal to background).
+    theme = Theme().with_transparent((0, 0, 0))
+    src = ca.render(ca.trace_of(ca.conv2d(5, 3, 2, 1)), cell=16, theme=theme, style=style,
+                    caption="auto")
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(src))
+    data = buf.getvalue()
+    blocks = gce_blocks(data)
+    assert blocks[0][1] == 0 == src[0].info["transparency"]  # frame 0 names the background
+    # Later frames name the unchanged index, never the background's.
+    assert all(index in (None, writer.SPARE) for _, index in blocks[1:])
+    assert any(disposal == 2 for disposal, _ in blocks)  # some pixels turned back
+    palette = np.array(src[0].getpalette()).reshape(-1, 3)
+    with Image.open(io.BytesIO(data)) as im:
+        for n, f in enumerate(ImageSequence.Iterator(im)):
+            got = np.asarray(f.convert("RGBA")).astype(int)
+            idx = np.asarray(src[n])
+            clear = idx == 0
+            assert np.array_equal(got[..., 3] == 0, clear), f"frame {n}: transparency"
+            assert np.array_equal(got[~clear][:, :3], palette[idx[~clear]]), f"frame {n}"
+    assert n + 1 == len(src) and clear.any() and not clear.all()
+
+
+def test_transparent_edges_are_blended_against_the_matte():
+    def drawn(matte):
+        theme = Theme().with_transparent(matte)
+        frame = ca.render(ca.trace_of(ca.conv2d(4, 3)), cell=16, theme=theme)[0]
+        palette = np.array(frame.getpalette()).reshape(-1, 3)
+        return np.asarray(frame), palette[np.asarray(frame)].astype(int), palette[0]
+
+    (wi, white, w0), (di, dark, d0) = drawn((255, 255, 255)), drawn((0x1B, 0x1F, 0x27))
+    # The background's entry is the matte (moved one step off a colour of the theme:
+    # white is also the classic theme's text on dark fills).
+    assert tuple(w0) == (254, 255, 255) and tuple(d0) == (0x1B, 0x1F, 0x27)
+    shown = (wi != 0) & (di != 0)
+    differ = shown & (white != dark).any(axis=2)
+    # Only anti-aliased pixels over the background differ: lighter on the white matte.
+    assert differ.sum() > 20 and differ.sum() < 0.2 * shown.sum()
+    assert white[differ].mean() > dark[differ].mean() + 60
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".png"])
+def test_transparent_webp_and_apng_have_real_alpha(suffix, tmp_path):
+    t = ca.trace_of(ca.conv2d(4, 3))
+    path = ca.save(t, tmp_path / f"a{suffix}", cell=16, transparent=True)
+    with Image.open(path) as im:
+        im.seek(1)
+        alpha = np.asarray(im.convert("RGBA"))[..., 3]
+    assert alpha[0, 0] == 0 and alpha.max() == 255
+    assert ((alpha > 0) & (alpha < 255)).any()  # edges fade into the page: partial alpha
+
+
+def test_transparent_frames_of_any_indices_composite_right():
+    # Frames not from the renderer may use every index, the spare one too: each
+    # composited frame still shows exactly its own pixels, background clear.
+    rng = np.random.default_rng(7)
+    palette = [v for i in range(256) for v in (i, 255 - i, (7 * i) % 256)]
+    src = []
+    for _ in range(12):
+        idx = rng.choice([0, 0, 0, 3, 9, 255], size=(9, 11)).astype(np.uint8)
+        im = Image.frombytes("P", (11, 9), idx.tobytes())
+        im.putpalette(palette)
+        im.info["transparency"] = 0
+        src.append(im)
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(src))
+    pal = np.array(palette).reshape(-1, 3)
+    with Image.open(io.BytesIO(buf.getvalue())) as im:
+        for n, f in enumerate(ImageSequence.Iterator(im)):
+            got = np.asarray(f.convert("RGBA")).astype(int)
+            idx = np.asarray(src[n])
+            assert np.array_equal(got[..., 3] == 0, idx == 0), n
+            assert np.array_equal(got[idx != 0][:, :3], pal[idx[idx != 0]]), n
+    assert n == len(src) - 1

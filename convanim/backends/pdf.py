@@ -321,10 +321,11 @@ def still_pdf(scene: Scene, step: int = 0) -> bytes:
         try:
             pdf.add_page()
             page = _Page(pdf, scene.crisp, scene.face)
-            page.fill(((0, 0), (w, 0), (w, h), (0, h)), scene.background)
+            if not scene.theme.transparent:  # else the page (or what it is placed on) shows
+                page.fill(((0, 0), (w, 0), (w, h), (0, h)), scene.background)
             for op in still.shapes:
                 page.op(op)
-            page.segments(still.lines, scene.line_colour, 1)
+            page.segments(still.lines, scene.line_colour, scene.line_width)
             for op in still.texts:
                 page.op(op)
             page.flush()

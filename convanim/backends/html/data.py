@@ -96,8 +96,8 @@ def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[s
     taps = np.concatenate([t.tap_in, t.tap_w, t.tap_out], axis=1).astype(int)
     return {
         "op": s.op, "view": s.view, "frames": scene.n_frames, "ms": duration,
-        # Plays in all, as a GIF's loop count plays (0: forever).
-        "plays": 1 if loop is None else 0 if loop == 0 else int(loop) + 1,
+        # Plays in all, as for every animated format (0: forever).
+        "plays": 1 if loop is None else int(loop),
         "k": list(s.kernel_size), "d": list(s.dilation),
         "isize": list(s.input_size), "osize": list(s.output_size),
         "origin": list(g.origin) if gather else [0, 0],

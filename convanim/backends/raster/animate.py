@@ -172,7 +172,7 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
         for rect in touched:
             texts = sorted(in_rect(base_tiles, rect, moving_tiles), key=pos.__getitem__)
             canvas.paint(frame, [rect], [low, under, persist, high, over, ops_of_ids(texts)])
-        touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover))
+        touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover, scene.line_width))
         if f.lines:
             # Text stays on top: restamp the items a connecting line crosses.
             near: set = set()
@@ -223,7 +223,7 @@ def frame_image(scene: Scene, step: int) -> Image.Image:
     canvas.paint(canvas.base, canvas.bands(), [shapes, texts])
     lines = still.connectors  # whole: the raster hides them under the cover itself
     cover = _parallelogram_cover(*scene.cover) if scene.cover else (lambda x, y: 0.0)
-    canvas.lines(canvas.base, lines, scene.line_colour, cover)
+    canvas.lines(canvas.base, lines, scene.line_colour, cover, scene.line_width)
     for e in still.texts:  # text stays on top, as in the animation
         if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in lines):
             canvas.stamp(canvas.base, e)

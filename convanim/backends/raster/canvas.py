@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ...changed import CHANGED, Changed
+from ...changed import ALPHA, CHANGED, Changed
 from ...layout import Point
 from ...scene import Text
 from ...textfit import font as _font
 from ...theme import RGB, Theme
 from .ops import SS, TILE, Box, Ops, _draw_ops
-from .palette import PaletteMap, palette_colours
+from .palette import PaletteMap, palette_alpha, palette_colours
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
 # GIF's bytes; fewer shades repeat more, so LZW packs them tighter (classic set:
@@ -60,6 +60,8 @@ class Canvas:
         self.nrows = -(-self.h // TILE)
         self.theme = theme
         self.to_palette = PaletteMap(palette_colours(theme, text))
+        # A transparent background: palette index 0 (the matte) is clear.
+        self.alpha = palette_alpha(theme, text) if theme.transparent else None
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
         self._kept: tuple[Ops, Image.Image] | None = None
 
@@ -139,8 +141,10 @@ class Canvas:
         out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
         return (x0, y0, x1, y1)
 
-    def lines(self, out: np.ndarray, segments, colour: RGB, cover) -> Box | None:
-        """Anti-aliased lines one pixel wide, blended into ``out`` under ``cover(x, y)`` (0..1).
+    def lines(self, out: np.ndarray, segments, colour: RGB, cover,
+              width: float = 1.0) -> Box | None:
+        """Anti-aliased lines ``width`` pixels wide across their major axis (1: one pixel),
+        blended into ``out`` under ``cover(x, y)`` (0..1).
 
         Xiaolin Wu's method, vectorised: each step along the major axis splits
         a line between the two nearest pixels across it. The long, thin
@@ -163,13 +167,25 @@ class Canvas:
                 continue
             slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
             minor = y0 + (major + 0.5 - x0) * slope - 0.5
-            base = np.floor(minor).astype(np.int64)
-            frac = minor - base
-            ms = np.concatenate([major, major])
-            ns = np.concatenate([base, base + 1])
+            if width == 1:
+                base = np.floor(minor).astype(np.int64)
+                frac = minor - base
+                ms = np.concatenate([major, major])
+                ns = np.concatenate([base, base + 1])
+                w = np.concatenate([1 - frac, frac])
+            else:
+                # ``width`` px across the minor axis: each pixel's overlap with that span
+                # (for width 1 the two weights above), as the lines of a scaled picture.
+                lo = minor + 0.5 - width / 2
+                first = np.floor(lo).astype(np.int64)
+                span = [first + j for j in range(int(np.ceil(width)) + 1)]
+                ns = np.concatenate(span)
+                ms = np.tile(major, len(span))
+                los = np.tile(lo, len(span))
+                w = np.clip(np.minimum(ns + 1, los + width) - np.maximum(ns, los), 0.0, 1.0)
             ys.append(ms if steep else ns)
             xs.append(ns if steep else ms)
-            weights.append(np.concatenate([1 - frac, frac]))
+            weights.append(w)
         if not ys:
             return None
         ys, xs, weight = np.concatenate(ys), np.concatenate(xs), np.concatenate(weights)
@@ -195,6 +211,9 @@ class Canvas:
         """
         out = Image.frombuffer("P", (self.w, self.h), indices, "raw", "P", 0, 1)
         out.putpalette(self.to_palette.flat)
+        if self.alpha is not None:
+            out.info["transparency"] = 0
+            out.info[ALPHA] = self.alpha
         if changed is not None:
             out.info[CHANGED] = changed
         return out

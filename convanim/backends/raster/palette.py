@@ -31,6 +31,29 @@ def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
     return np.array(colours, dtype=np.int32)
 
 
+def palette_alpha(theme: Theme, text: bool = False) -> np.ndarray:
+    """(256, 4) RGBA of each entry of :func:`palette_colours` for a transparent background.
+
+    The background (entry 0) is clear; a blend of the background and colour X at t
+    is X at opacity t, so an anti-aliased edge fades into whatever page is behind
+    it; every other entry is opaque.
+    """
+    rgb = palette_colours(theme, text)
+    out = np.concatenate([rgb, np.full((256, 1), 255)], axis=1).astype(np.uint8)
+    out[0, 3] = 0
+    base = theme.colours() + (theme.text_colours() if text else [])
+    pairs = list(combinations(base, 2))
+    steps = max(1, (255 - len(base)) // max(1, len(pairs)))
+    at = len(base)
+    for a, b in pairs:
+        for n in range(1, steps + 1):
+            if at < 255 and a == base[0]:
+                out[at, :3], out[at, 3] = b, round(255 * n / (steps + 1))
+            at += 1
+    out[255] = out[0]
+    return out
+
+
 class PaletteMap:
     """Exact nearest-colour mapping onto a fixed palette, no dithering.
 

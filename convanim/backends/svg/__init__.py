@@ -53,10 +53,9 @@ Meant to be shown alone (a file, ``<img>``, ``<object>``): inlined into an HTML
 page, its class names, ids and keyframes are global and would clash with those of
 another convanim SVG inlined in the same page.
 
-Loop: ``loop`` follows a GIF's NETSCAPE loop count as browsers play it: 0 loops
-forever; N > 0 repeats the animation N times after the first play, N + 1 plays
-in all (Chromium reports ``repetitionCount`` N for such a GIF; Firefox plays it
-N + 1 times too); None plays it once, like a GIF without the extension. A finite
+Loop: ``loop`` is the number of plays, as for every animated format: 0 loops
+forever, N > 0 plays it N times (the GIF writer stores N - 1 repeats, as browsers
+count them); None plays it once. A finite
 animation then stops on its last frame (``animation-fill-mode: forwards`` and
 explicit 100% keyframes).
 """

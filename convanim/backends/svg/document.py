@@ -49,13 +49,16 @@ def _style(rules: list[str]) -> str:
 
 
 def _base_rules(scene: Scene) -> list[str]:
-    lines = f"fill:none;stroke:{hex_colour(scene.line_colour)};stroke-width:1;stroke-linecap:butt"
+    lines = (f"fill:none;stroke:{hex_colour(scene.line_colour)};"
+             f"stroke-width:{num(scene.line_width, 3)};stroke-linecap:butt")
     return ["svg{stroke-linecap:square}",
             f"text{{font-family:{font_family(scene.face)};white-space:pre}}",
             f".{LINES_CLASS}{{{lines}}}"]
 
 
 def _background(scene: Scene) -> str:
+    if scene.theme.transparent:
+        return ""  # the page shows through
     w, h = scene.size
     return f'<path fill="{hex_colour(scene.background)}" d="M0 0H{w}V{h}H0z"/>'
 
@@ -80,8 +83,8 @@ def still_svg(scene: Scene, step: int = 0) -> str:
 def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0,
                  clock: bool = True) -> str:
     """``scene`` as an SVG that animates itself with CSS (no script): each frame shows
-    for ``duration`` ms; ``loop`` as a GIF's NETSCAPE loop count (0: forever; N: N + 1
-    plays; None: one play), a finite animation stopping on its last frame.
+    for ``duration`` ms; ``loop`` the number of plays, as for every animated format
+    (0: forever; None: one play), a finite animation stopping on its last frame.
 
     ``clock`` False leaves the animation rules out: the SVG shows frame 0 and a
     script (the HTML page) shows frame N by setting the ``visibility`` of the
@@ -92,7 +95,7 @@ def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0,
     if duration <= 0:
         raise ValueError(f"duration: got {duration}; expected a positive number of ms")
     if loop is not None and loop < 0:
-        raise ValueError(f"loop: got {loop}; expected 0 (forever), a count of repeats, or None")
+        raise ValueError(f"loop: got {loop}; expected 0 (forever), a number of plays, or None")
     n = scene.n_frames
     styles = Styles()
     writer = Writer(styles, scene.crisp)
@@ -144,7 +147,7 @@ def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0,
         if loop == 0:
             timing.append("animation-iteration-count:infinite")
         else:
-            timing += [f"animation-iteration-count:{1 if loop is None else loop + 1}",
+            timing += [f"animation-iteration-count:{1 if loop is None else loop}",
                        "animation-fill-mode:forwards"]
         rules.append(f"[data-frames]{{{';'.join(timing)}}}")
         rules.append('[data-frames]:not([data-frames^="0-"]){visibility:hidden}')
