@@ -146,7 +146,7 @@ def _run(args: list[str]) -> int:
     except Exception as err:  # a bug: still one line, and a way to see more
         if os.environ.get("CONVANIM_DEBUG"):
             raise
-        click.echo(f"convanim: internal error: {err.__class__.__name__}: {err} "
+        click.echo(f"convanim: internal error: {err.__class__.__name__}: {terminal(err)} "
                    "(run with CONVANIM_DEBUG=1 for the traceback)", err=True)
         status = 1
     return status

@@ -19,7 +19,7 @@ from typing import Callable
 import click
 
 from . import __version__, api, fonts, formats
-from .data import load_matrix
+from .data import file_digest, load_matrix
 from .info import info_dict, info_text
 from .params import SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
@@ -116,7 +116,7 @@ font_option = click.option(
 
 
 def _font_digest(face: fonts.Face) -> str:
-    return hashlib.sha256(Path(face.path).read_bytes() + b"#%d" % face.index).hexdigest()
+    return file_digest(face.path, b"#%d" % face.index)
 
 
 def _switch(flag: bool | None) -> str | None:

@@ -176,6 +176,18 @@ def _parse_text(text: str, delimiter: str | None, what: str) -> np.ndarray:
     return np.array(rows, dtype=np.float64) if rows else np.zeros((0,))
 
 
+def file_digest(path: str | os.PathLike, extra: bytes = b"") -> str:
+    """SHA-256 of a file's bytes (then ``extra``), read in chunks: fonts can be large."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fp:
+        for chunk in iter(lambda: fp.read(1 << 20), b""):
+            h.update(chunk)
+    h.update(extra)
+    return h.hexdigest()
+
+
 def _token(text: str) -> str:
     """A short, escaped quote of a file's text: an error must not print a file's contents."""
     text = text.strip()

@@ -15,6 +15,7 @@ No Pillow here; fontTools (a dependency of fpdf2) reads the fonts.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -37,6 +38,9 @@ MAX_NAMED = 8  # missing characters named in an error, the rest counted
 INSTALL_HINT = ("give a font that has them with --font PATH (TTF, OTF, or PATH#N for face N "
                 "of a TTC collection), or install one (Debian/Ubuntu: apt-get install "
                 "fonts-noto-cjk for Chinese, Japanese and Korean)")
+
+
+MAX_FONT_BYTES = 256 * 2**20
 
 
 class FontError(SpecError):
@@ -99,6 +103,9 @@ def face_at(path: str, index: int = 0) -> Face:
         what = "a folder" if p.is_dir() else "no such file"
         raise FontError(f"font: got {path!r}: {what}; expected a font file "
                         f"({', '.join(FONT_SUFFIXES)}), optionally PATH#N for face N of a collection")
+    if p.stat().st_size > MAX_FONT_BYTES:  # a font is read whole, more than once
+        raise FontError(f"font: got {path!r}: {p.stat().st_size:,} bytes; at most "
+                        f"{MAX_FONT_BYTES:,} (the largest CJK collections are about 120 MB)")
     try:
         n = _faces_in(path)
     except (OSError, ValueError) as err:
@@ -133,18 +140,35 @@ def parse_font(spec: str | os.PathLike | Face, base: Path | None = None) -> Face
     text = os.fspath(spec)
     if not text.strip():
         raise FontError(f"font: got {text!r}; expected a font file path")
-    path, index = text, 0
+    if "\x00" in text:
+        raise FontError("font: the path holds a NUL character; expected a font file path")
+    path, index = split_font(text, base)
+    return face_at(str(path), index)
+
+
+_FACE_NUMBER = re.compile(r"[0-9]{1,4}")
+
+
+def split_font(text: str, base: Path | None = None) -> tuple[Path, int]:
+    """``PATH#N`` -> (PATH, N), ``PATH`` -> (PATH, 0), a relative PATH taken from ``base``.
+
+    The one rule for reading a font value, used by the loader and by the gallery's check
+    that a spec's font stays in its folder: a file that exists under the whole name wins;
+    otherwise ``#N`` with N of 1 to 4 ASCII digits is a face number. ``~`` is not
+    expanded (the shell does that for a command line; a spec must not reach home).
+    """
+    whole = _at(base, text)
     head, sep, tail = text.rpartition("#")
-    if sep and tail.isdigit() and not _at(base, text).is_file():
-        path, index = head, int(tail)
-    elif sep and tail and not _at(base, text).exists():
-        raise FontError(f"font: got {text!r}; after '#' expected a face number, such as "
-                        f"{head}#0")
-    return face_at(str(_at(base, path)), index)
+    if sep and _FACE_NUMBER.fullmatch(tail) and not whole.is_file():
+        return _at(base, head), int(tail)
+    if sep and tail and not whole.exists():
+        raise FontError(f"font: got {text[:80]!r}; after '#' expected a face number (0 to "
+                        f"9999), such as {head[:60]}#0")
+    return whole, 0
 
 
 def _at(base: Path | None, path: str) -> Path:
-    p = Path(path).expanduser()
+    p = Path(path)
     return base / p if base is not None and not p.is_absolute() else p
 
 

@@ -40,7 +40,7 @@ from urllib.parse import quote
 
 import click
 
-from . import __version__, api, data, signals, writer
+from . import __version__, api, data, fonts, signals, writer
 from . import formats as formats_table
 from .commands import JOBS, TERMINAL, cli
 from .escape import md_code, md_text, terminal
@@ -224,9 +224,8 @@ def _error_key(message: str, cmd: click.Command, used: dict[str, str]) -> str:
 
 
 def _file_of(key: str, value: str) -> Path:
-    head, sep, tail = value.rpartition("#")
-    return Path(head) if key == "font" and sep and tail.isdigit() and not Path(value).is_file() \
-        else Path(value)
+    """The file a data option names (a font value may end in ``#N``: fonts.split_font)."""
+    return fonts.split_font(value)[0] if key == "font" else Path(value)
 
 
 def _file_digests(params: dict[str, Any]) -> dict[str, str]:
@@ -235,7 +234,7 @@ def _file_digests(params: dict[str, Any]) -> dict[str, str]:
     for key in DATA_FILES:
         value = params.get(key)
         if isinstance(value, str) and _file_of(key, value).is_file():
-            out[key] = hashlib.sha256(_file_of(key, value).read_bytes()).hexdigest()
+            out[key] = data.file_digest(_file_of(key, value))
     return out
 
 
@@ -327,11 +326,16 @@ def _format_errors(value: Any) -> list[str]:
 def _data_file(key: str, value: str, base: Path, allow_outside: bool) -> str:
     """A file a spec names (data, or a font with ``#N``), relative to the spec's folder;
     SpecError when it leaves that folder."""
-    path = base / _file_of(key, value)
+    if "\x00" in value:
+        raise SpecError("got a path with a NUL character; expected a file name")
+    try:
+        path = _file_of(key, str(base / value))  # exactly what the loader will open
+    except (fonts.FontError, ValueError) as err:
+        raise SpecError(str(err)) from None
     if not allow_outside:
         try:
             inside = path.resolve().is_relative_to(base.resolve())
-        except (OSError, RuntimeError):  # a symlink loop
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, a bad name
             inside = False
         if not inside:
             raise SpecError(f"got {terminal(value)[:80]!r}, outside the spec's folder; a spec "
@@ -503,7 +507,8 @@ def _worker_start() -> None:
     """A worker's signal handlers: while it renders, a stopping signal raises, so the
     figure's staged files are removed; between figures, it just ends, quietly."""
     for signum in signals.STOPPING:
-        signal.signal(signum, _worker_signal)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # as nohup left it: ignored
+            signal.signal(signum, _worker_signal)
 
 
 def _worker_signal(signum: int, frame) -> None:
@@ -562,8 +567,8 @@ def _record(value: Any) -> dict | None:
     files = value.get("files")
     if not (isinstance(value.get("hash"), str) and _HEX64.fullmatch(value["hash"])
             and isinstance(files, list) and files
-            and all(isinstance(f, str) and _FILE_RE.fullmatch(f) and ".." not in f
-                    for f in files)):
+            and all(isinstance(f, str) and _FILE_RE.fullmatch(f)
+                    and ".." not in f.split("/") for f in files)):
         return None
     record = {"hash": value["hash"], "files": list(files)}
     if "strip" in value:

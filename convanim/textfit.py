@@ -80,9 +80,10 @@ def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face:
         last = n == len(texts) - 1
         floor = MIN_FONT * ss if last else max(MIN_FONT * ss, SHRINK_FLOOR * nominal)
         if per_char is not None and not last and text and \
-                len(text) * per_char * floor * 0.85 - 3 / ss > span_w:
-            # The forms of a long sum are the same characters, fewer of them: one clearly
-            # too wide even at its smallest size is skipped unmeasured (k=20: 40 forms).
+                len(text) * per_char * floor * 0.5 - 3 / ss > span_w:
+            # The forms of a long sum are the same characters, fewer of them: one at least
+            # twice too wide even at its smallest size (by the first form's mean character
+            # width) is skipped unmeasured (k=20: 40 forms).
             continue
         px = nominal
         first = None  # (px, width, height) of the first size measured

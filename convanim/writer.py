@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import secrets
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,7 +184,9 @@ class Staging:
         signals wait until the commit is over, and commits into one directory from two
         processes take turns (a lock on the directory), so a folder never holds a mix.
         """
-        with deferred(), _locked({t.parent for _, t in self._pending}):
+        # The lock is taken before signals are held back: waiting for another run's
+        # commit must stay interruptible.
+        with _locked({t.parent for _, t in self._pending}), deferred():
             for _, target in self._pending:
                 if target.is_dir():
                     raise IsADirectoryError(21, "a directory is in the way", str(target))
@@ -254,12 +257,17 @@ def _locked(directories: Iterable[Path]) -> Iterator[None]:
     fds = []
     try:
         if fcntl is not None:
-            for d in sorted(set(directories)):
+            opened = []
+            for d in set(directories):
                 try:
                     fd = os.open(d, os.O_RDONLY)
                 except OSError:
                     continue  # checked (and reported) by the commit itself
                 fds.append(fd)
+                info = os.fstat(fd)
+                opened.append(((info.st_dev, info.st_ino), fd))
+            # By device and inode: the same folder spelled two ways sorts the same.
+            for _, fd in sorted(opened):
                 fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
@@ -531,6 +539,8 @@ FRAME_MARK = ("Software", "convanim frames")
 def _ours(path: Path) -> bool:
     """Whether ``path`` is a frame PNG this tool wrote (its chunks, read without decoding)."""
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):  # a FIFO would block, a link is not ours
+            return False
         with Image.open(path, formats=["PNG"]) as im:
             return im.info.get(FRAME_MARK[0]) == FRAME_MARK[1]
     except (OSError, SyntaxError, ValueError):

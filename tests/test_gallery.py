@@ -568,3 +568,39 @@ def test_gallery_messages_show_control_characters_escaped(tmp_path, capsys):
     assert "\x1b" not in err and "\x07" not in err and "\r" not in err
     assert "\\x1b[2J" in err
     assert all(line.startswith("convanim: error: ") for line in err.splitlines())
+
+
+def test_font_paths_are_confined_by_the_rule_the_loader_uses(tmp_path, capsys):
+    """'~' is not expanded in a spec, and 'NAME#N' is split as the font loader splits it:
+    a symlink named 'f.ttf#0' that leaves the folder is refused, not followed."""
+    from convanim import fonts
+
+    site = tmp_path / "site"
+    site.mkdir()
+    outside = tmp_path / "outside.ttf"
+    outside.write_bytes(Path(fonts.BUNDLED.path).read_bytes())
+    (site / "f.ttf").write_bytes(Path(fonts.BUNDLED.path).read_bytes())
+    (site / "f.ttf#0").symlink_to(outside)
+
+    def spec_with(font):
+        spec = site / "s.toml"
+        spec.write_text('[[figure]]\nname = "f"\ncommand = "conv"\ni = 3\nk = 2\n'
+                        f'font = {json.dumps(font)}\nformats = ["svg"]\n')
+        return spec
+
+    code, _, err = run(["gallery", str(spec_with("f.ttf#0")), "-o", str(tmp_path / "o1")], capsys)
+    assert code == 2 and "outside the spec's folder" in err, err
+    code, _, err = run(["gallery", str(spec_with("~/outside.ttf")), "-o", str(tmp_path / "o2")],
+                       capsys)
+    assert code == 2 and "no such file" in err and str(Path.home()) not in err, err
+    for bad in ["a\u0000b.ttf", "f.ttf#\u00b2", "f.ttf#" + "9" * 50]:
+        code, _, err = run(["gallery", str(spec_with(bad)), "-o", str(tmp_path / "o3")], capsys)
+        assert code == 2 and "internal error" not in err and len(err.splitlines()) == 1, (bad, err)
+
+
+def test_a_figure_name_with_two_dots_is_still_up_to_date(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text('[[figure]]\nname = "v1..2"\ncommand = "conv"\ni = 3\nk = 2\nformats = ["gif"]\n')
+    out = tmp_path / "out"
+    assert "1 rendered" in run(["gallery", str(spec), "-o", str(out)], capsys)[1]
+    assert "1 up to date" in run(["gallery", str(spec), "-o", str(out)], capsys)[1]

@@ -468,3 +468,40 @@ def test_cli_ends_in_a_file_or_one_error_line(args, tmp_path_factory, capsys, mo
     else:
         with Image.open(path) as im:
             assert getattr(im, "n_frames", 1) == expected_frames(args)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX flock and signals")
+def test_waiting_for_another_runs_commit_stays_interruptible(tmp_path):
+    """Another run holds the folder's commit lock: SIGTERM still ends this one at once."""
+    import fcntl
+
+    fd = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as another run's commit would
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "convanim", "conv", "--i", "4", "--k", "3",
+                                 "-o", str(tmp_path / "a.gif")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=child_env())
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".a.gif.*")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        time.sleep(0.3)  # rendered (4 frames) and waiting for the lock
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 143, err
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_named_like_an_old_frame_is_left_alone(tmp_path):
+    """Stale frames are opened to see whether convanim wrote them: a FIFO is not opened."""
+    frames = tmp_path / "fr"
+    frames.mkdir()
+    os.mkfifo(frames / "a_0099.png")
+    proc = subprocess.run([sys.executable, "-m", "convanim", "conv", "--i", "4", "--k", "3",
+                           "-o", str(tmp_path / "a.gif"), "--frames", str(frames)],
+                          capture_output=True, text=True, env=child_env(), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (frames / "a_0099.png").exists() and (frames / "a_0004.png").is_file()

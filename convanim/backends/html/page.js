@@ -34,6 +34,12 @@
     pos.textContent = (k + 1) + " / " + n;
     stepLine.textContent = D.text[k] || "";
     root.setAttribute("data-frame", String(k));
+    // A kernel cell's explanation is about the current step: redo it for the new one.
+    if (shown && shown.indexOf("kernel ") === 0) {
+      var again = shown.split(" ");
+      shown = null;
+      select([again[0], +again[1], +again[2]]);
+    }
   }
 
   function setPlaying(on) {

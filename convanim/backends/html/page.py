@@ -55,12 +55,9 @@ def asset(name: str) -> str:
 
 
 def script_json(doc: object) -> str:
-    """``doc`` as JSON safe inside ``<script>``: no ``<``, ``>``, ``&`` or line separators."""
-    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(ch, esc)
-    return text
+    """``doc`` as JSON safe inside ``<script>`` (:func:`convanim.escape.script_json`)."""
+    return escape.script_json(json.dumps(doc, separators=(",", ":"), ensure_ascii=False,
+                                         allow_nan=False))
 
 
 def _luminance(rgb: RGB) -> float:

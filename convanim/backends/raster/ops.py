@@ -200,11 +200,17 @@ def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: i
     The same calls as Pillow's own ImageDraw.text makes, so the same pixels."""
     x, y = xy
     ink = _ink(draw.draw, draw.mode, fill)
-    mask, (dx, dy) = _mask(text, size, face, draw.fontmode, math.modf(x)[0], math.modf(y)[0])
+    # Only short texts (numbers, labels) recur; a step's sum line is drawn once or twice,
+    # and caching its large masks would only hold memory.
+    render = _mask if len(text) <= MASK_CACHE_CHARS else _mask.__wrapped__
+    mask, (dx, dy) = render(text, size, face, draw.fontmode, math.modf(x)[0], math.modf(y)[0])
     draw.draw.draw_bitmap((int(x) + dx, int(y) + dy), mask, ink)
 
 
-@lru_cache(maxsize=1 << 14)
+MASK_CACHE_CHARS = 24
+
+
+@lru_cache(maxsize=1 << 13)
 def _mask(text: str, size: int, face, mode: str, fx: float, fy: float):
     return _font(size, face).getmask2(text, mode, anchor="la", ink=0, start=(fx, fy),
                                       stroke_filled=True)
