@@ -152,6 +152,7 @@ def gallery_formats_of(tree: Path) -> set[str]:
     if tree not in _KNOWN:
         out = subprocess.run([sys.executable, "-c", "from convanim import gallery; "
                               "print(' '.join(gallery.FORMATS))"], env=_env(tree),
+                             cwd=tree,  # not this folder: `-c` puts the cwd first on sys.path
                              capture_output=True, text=True, check=True).stdout
         _KNOWN[tree] = set(out.split())
     return _KNOWN[tree]
