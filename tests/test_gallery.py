@@ -549,7 +549,7 @@ def test_an_interrupted_run_says_so(spec, tmp_path, monkeypatch):
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(g, "render_entry", interrupted)
+    monkeypatch.setattr(g.run, "render_entry", interrupted)  # where build() looks it up
     with pytest.raises(KeyboardInterrupt):
         g.build(entries, out, jobs=1, spec_name="figs.toml")
     page = (out / "index.html").read_text()

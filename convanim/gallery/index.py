@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .escape import html_text
+from ..escape import html_text
 
 esc = html_text
 

@@ -1,0 +1,104 @@
+"""The whole run: what is up to date, the figures in parallel, then the manifest and pages."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+
+from .entry import Entry
+from .manifest import read_manifest, up_to_date, write_manifest
+from .pages import write_index
+from .worker import _worker_render, _worker_start, render_entry
+
+
+@dataclass
+class Result:
+    rendered: list[str]
+    skipped: list[str]
+    failed: list[tuple[str, str]]
+
+
+def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterable[str] | None = None,
+          jobs: int | None = None, force: bool = False, spec_name: str = "gallery.toml",
+          progress: Callable[[int], Any] | None = None, command: str | None = None) -> Result:
+    """Render the figures that changed (all with ``force``), then the manifest and the index.
+
+    ``progress(total)`` returns a context manager with ``update(n, name)``; None for quiet.
+    ``command`` is the index's "regenerate" line (default: the spec and ``out_dir`` with
+    ``--force``); an interrupted run's index says so.
+    """
+    if command is None:
+        spec = [] if spec_name == "gallery.toml" else [spec_name]
+        command = shlex.join(["python", "-m", "convanim", "gallery", *spec, "--force", "-o",
+                              str(out_dir)])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    chosen = set(only) if only is not None else None
+    manifest = read_manifest(out)
+    known = {e.name for e in entries}
+    manifest = {k: v for k, v in manifest.items() if k in known}
+    todo, skipped = [], []
+    for e in entries:
+        if chosen is not None and e.name not in chosen:
+            continue
+        if not force and up_to_date(e, manifest.get(e.name), out):
+            skipped.append(e.name)
+        else:
+            todo.append(e)
+    todo.sort(key=lambda e: -e.weight)           # biggest first: the pool ends together
+    by_name = {e.name: e for e in todo}
+    result = Result([], skipped, [])
+
+    def done(name: str, files: list[str], error: str | None, grid: dict | None) -> None:
+        if error is None:
+            manifest[name] = {"hash": by_name[name].digest, "files": files}
+            if grid is not None:
+                manifest[name]["strip"] = grid
+            result.rendered.append(name)
+        else:
+            manifest.pop(name, None)
+            result.failed.append((name, error))
+
+    calls = [(e.command, e.args, e.name, e.formats, str(out)) for e in todo]
+    bar = progress(len(calls)) if progress and calls else contextlib.nullcontext()
+    finished_all = False
+    try:
+        with bar as tick:
+            if (jobs or os.cpu_count() or 1) <= 1 or len(calls) <= 1:
+                for call in calls:
+                    done(*render_entry(*call))
+                    if tick:
+                        tick.update(1, call[2])
+            else:
+                workers = min(jobs or os.cpu_count() or 1, len(calls))
+                with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start) as pool:
+                    pending = {pool.submit(_worker_render, *call) for call in calls}
+                    try:
+                        while pending:
+                            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                            for fut in finished:
+                                name, *rest = fut.result()
+                                done(name, *rest)
+                                if tick:
+                                    tick.update(1, name)
+                    except BaseException:
+                        for fut in pending:
+                            fut.cancel()
+                        # Stop the workers too (a SIGTERM reaches this process only): each
+                        # removes its temporary files and exits; the pool then joins them.
+                        for proc in list(getattr(pool, "_processes", {}).values()):
+                            with contextlib.suppress(OSError):
+                                proc.terminate()
+                        raise
+        finished_all = True
+    finally:
+        write_manifest(out, manifest)
+        write_index(entries, out, manifest, spec_name, command, interrupted=not finished_all)
+    result.failed.sort()
+    return result

@@ -1,0 +1,106 @@
+"""Rendering one figure, in a worker process: its files, and how a signal stops it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import click
+
+from .. import api, signals, writer
+from ..commands import JOBS, cli
+from ..params import SpecError
+from .entry import EXTRAS, strip_file
+from .spec import _figure_params
+
+
+def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence[str],
+                 out_dir: str) -> tuple[str, list[str], str | None, dict | None]:
+    """Write one figure's files into ``out_dir``.
+
+    Returns (name, files written relative to it, error, the strip's grid or None).
+    Every file is written through the writer's staged, all-or-nothing writes, so a
+    failure leaves the previous files (frames included), never a mix.
+    """
+    out = Path(out_dir)
+    try:
+        cmd = cli.commands[command]
+        ctx = cmd.make_context(command, list(args))
+        outputs = [str(out / f"{name}.{f}") for f in formats if f not in EXTRAS]
+        strip = out / strip_file(name) if "strip" in formats else None
+        frames = out / "frames" / name if "frames" in formats else None
+        build = JOBS.get(command)
+        if build is not None:
+            job = build(**_figure_params(ctx.params))
+            job = replace(job, outputs=tuple(outputs),
+                          frames_dir=str(frames) if frames else None,
+                          strip=str(strip) if strip else None)
+            grids: list[writer.StripGrid] = []
+            api.run_job(job, on_strip=grids.append)
+        else:
+            # Any other command: its own callback, once per output, its printing swallowed.
+            for n, path in enumerate(outputs):
+                params = dict(ctx.params, output=path)
+                if "frames_dir" in params:
+                    params["frames_dir"] = str(frames) if frames and n == 0 else None
+                run = cmd.make_context(command, list(args))
+                with run, contextlib.redirect_stdout(io.StringIO()):
+                    run.invoke(cmd.callback, **params)
+        files = [Path(p).name for p in outputs]
+        if frames is not None:
+            files += [f"frames/{name}/{p.name}" for p in sorted(frames.glob(f"{name}_*.png"))]
+        grid = None
+        if strip is not None:
+            files.append(strip_file(name))
+            grid = manifest_grid(grids[0])  # from the writer: the strip is not read back
+        return name, files, None, grid
+    except Exception as err:  # noqa: BLE001 - one figure's failure must not stop the others
+        message = str(err) if isinstance(err, (SpecError, click.ClickException)) else \
+            f"{err.__class__.__name__}: {err}"
+        if isinstance(err, click.ClickException):
+            message = err.format_message()
+        return name, [], message, None
+
+
+_busy = False     # in a worker process: rendering a figure (there are files to clean up)
+_stopped = False  # in a worker process: a stopping signal came; render nothing more
+
+
+def _worker_start() -> None:
+    """A worker's signal handlers: while it renders, a stopping signal raises, so the
+    figure's staged files are removed; between figures, it just ends, quietly."""
+    for signum in signals.STOPPING:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # as nohup left it: ignored
+            signal.signal(signum, _worker_signal)
+
+
+def _worker_signal(signum: int, frame) -> None:
+    global _busy, _stopped
+    if _stopped:
+        return  # once: a second signal during the cleanup must not cut it short
+    _stopped = True
+    if _busy:
+        raise signals.Interrupted(signum) if signum != signal.SIGINT else KeyboardInterrupt
+    signals.quit_when_idle(signum)
+
+
+def _worker_render(*call) -> tuple[str, list[str], str | None, dict | None]:
+    global _busy
+    if _stopped:
+        # The pool hands a worker its next figures before they are due; after a signal
+        # they are refused at once, so the pool can be shut down without waiting.
+        raise KeyboardInterrupt
+    _busy = True
+    try:
+        return render_entry(*call)
+    finally:
+        _busy = False
+
+
+def manifest_grid(grid: writer.StripGrid) -> dict[str, int]:
+    """What the manifest and index.html keep of a strip's grid (writer.StripGrid)."""
+    return {k: v for k, v in grid.text().items() if k != "rows"}
