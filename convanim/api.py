@@ -321,6 +321,40 @@ def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
                   caption=look.caption, title=look.title, overlay=look.overlay)
 
 
+# The layout and the scene of the last figure saved: a figure written as gif, svg and html
+# (one Job, or a gallery entry) builds them once, not once per file. Keyed by the trace
+# (an identity: Trace compares by identity) and the look; one entry, so nothing piles up.
+_last_picture: list = []
+_last_scene: list = []
+
+
+def _picture_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
+    key = (t, _look_key(look))
+    if _last_picture and _last_picture[0][0] is t and _last_picture[0][1] == key[1]:
+        return _last_picture[0][2]
+    picture = _layout_of(t, look)
+    _last_picture[:] = [(t, key[1], picture)]
+    return picture
+
+
+def _scene_of(t: Trace, look: Look, picture, theme: Theme, face) -> Scene:
+    key = (_look_key(look), theme, face)
+    if _last_scene and _last_scene[0][0] is t and _last_scene[0][1] == key \
+            and _last_scene[0][2] is picture:
+        return _last_scene[0][3]
+    scene = scaled(scene_of(picture, theme, face), look.scale)
+    _last_scene[:] = [(t, key, picture, scene)]
+    return scene
+
+
+def _look_key(look: Look):
+    try:
+        hash(look)
+    except TypeError:  # a Look holding something unhashable: never reused
+        return object()
+    return look
+
+
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
            **picture) -> list[Image.Image]:
     """Every frame of the animation, as PIL images (``picture`` as for :func:`layout`,
@@ -389,10 +423,10 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
     with writer.staged() as staging:
         picture = None
         if drawn:
-            picture = _layout_of(t, look)
+            picture = _picture_of(t, look)
             _check_canvas(t.spec, _times(picture.size, look.scale), look.cell, limits.max_size,
                           look.scale)
-        src = formats.Source(t, lambda: scaled(scene_of(picture, theme, face), look.scale),
+        src = formats.Source(t, lambda: _scene_of(t, look, picture, theme, face),
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster

@@ -97,6 +97,49 @@ def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0,
     if loop is not None and loop < 0:
         raise ValueError(f"loop: got {loop}; expected 0 (forever), a number of plays, or None")
     n = scene.n_frames
+    body, intervals, css, defs = _animated_body(scene)
+    rules = _base_rules(scene) + css
+    if intervals and not clock:
+        rules.append('[data-frames]:not([data-frames^="0-"]){visibility:hidden}')
+    elif intervals:
+        total = n * duration
+        dur = f"{total // 1000}s" if total % 1000 == 0 else f"{num(total, 3)}ms"
+        # Longhands: a shorthand would also reset animation-name, which the rules of
+        # the intervals set.
+        timing = [f"animation-duration:{dur}", "animation-timing-function:step-end"]
+        if loop == 0:
+            timing.append("animation-iteration-count:infinite")
+        else:
+            timing += [f"animation-iteration-count:{1 if loop is None else loop}",
+                       "animation-fill-mode:forwards"]
+        rules.append(f"[data-frames]{{{';'.join(timing)}}}")
+        rules.append('[data-frames]:not([data-frames^="0-"]){visibility:hidden}')
+        for a, b in sorted(intervals):
+            name = f"f{a}-{b - 1}"
+            if a == 0:
+                frames_css = f"{_percent(b, n)},to{{visibility:hidden}}"
+            elif b == n:
+                frames_css = f"{_percent(a, n)},to{{visibility:visible}}"
+            else:
+                frames_css = (f"{_percent(a, n)}{{visibility:visible}}"
+                              f"{_percent(b, n)}{{visibility:hidden}}")
+            rules.append(f'[data-frames="{a}-{b - 1}"]{{animation-name:{name}}}'
+                         f"@keyframes {name}{{{frames_css}}}")
+    extra = f' data-frames-total="{n}" data-frame-ms="{num(duration, 3)}"'
+    return (_head(scene, extra) + _style(rules) + defs + _background(scene)
+            + "".join(body) + "</svg>\n")
+
+
+# The body of the last scene drawn: the .svg and the .html page of one figure share it
+# (the page is the same drawing without the clock). One entry, held with its scene.
+_last_body: list = []
+
+
+def _animated_body(scene: Scene) -> tuple[list[str], set[tuple[int, int]], list[str], str]:
+    """The elements of every frame, the frame ranges used, the style rules and defs."""
+    if _last_body and _last_body[0][0] is scene:
+        return _last_body[0][1]
+    n = scene.n_frames
     styles = Styles()
     writer = Writer(styles, scene.crisp)
     frames = list(scene.frames())
@@ -135,33 +178,6 @@ def animated_svg(scene: Scene, duration: int = 1000, loop: int | None = 0,
           writer.lines)
     layer(frame_runs([f.texts for f in frames]), ops_of)
 
-    rules = _base_rules(scene) + styles.css()
-    if intervals and not clock:
-        rules.append('[data-frames]:not([data-frames^="0-"]){visibility:hidden}')
-    elif intervals:
-        total = n * duration
-        dur = f"{total // 1000}s" if total % 1000 == 0 else f"{num(total, 3)}ms"
-        # Longhands: a shorthand would also reset animation-name, which the rules of
-        # the intervals set.
-        timing = [f"animation-duration:{dur}", "animation-timing-function:step-end"]
-        if loop == 0:
-            timing.append("animation-iteration-count:infinite")
-        else:
-            timing += [f"animation-iteration-count:{1 if loop is None else loop}",
-                       "animation-fill-mode:forwards"]
-        rules.append(f"[data-frames]{{{';'.join(timing)}}}")
-        rules.append('[data-frames]:not([data-frames^="0-"]){visibility:hidden}')
-        for a, b in sorted(intervals):
-            name = f"f{a}-{b - 1}"
-            if a == 0:
-                frames_css = f"{_percent(b, n)},to{{visibility:hidden}}"
-            elif b == n:
-                frames_css = f"{_percent(a, n)},to{{visibility:visible}}"
-            else:
-                frames_css = (f"{_percent(a, n)}{{visibility:visible}}"
-                              f"{_percent(b, n)}{{visibility:hidden}}")
-            rules.append(f'[data-frames="{a}-{b - 1}"]{{animation-name:{name}}}'
-                         f"@keyframes {name}{{{frames_css}}}")
-    extra = f' data-frames-total="{n}" data-frame-ms="{num(duration, 3)}"'
-    return (_head(scene, extra) + _style(rules) + writer.defs_svg() + _background(scene)
-            + "".join(body) + "</svg>\n")
+    result = (body, intervals, styles.css(), writer.defs_svg())
+    _last_body[:] = [(scene, result)]
+    return result
