@@ -86,6 +86,21 @@ class ChannelTrace:
         return float(self.output[co, oy, ox])
 
 
+def shapes(spec: Spec) -> tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...] | None,
+                                tuple[int, ...]]:
+    """(input, weight, bias, output) shapes with every channel axis, one channel included:
+    (C_in, H, W), PyTorch's 4-D weight (None for pooling), (C_out,) or None, (C_out, OH, OW)."""
+    kh, kw = spec.kernel_size
+    if spec.pooling:
+        weight = None
+    elif spec.transposed:
+        weight = (spec.in_channels, spec.out_channels // spec.groups, kh, kw)
+    else:
+        weight = (spec.out_channels, spec.in_channels // spec.groups, kh, kw)
+    return ((spec.in_channels, *spec.input_size), weight,
+            (spec.out_channels,) if spec.bias else None, (spec.out_channels, *spec.output_size))
+
+
 def group_inputs(spec: Spec, co: int) -> range:
     """Input maps of output map ``co``'s group."""
     per_in, per_out = spec.in_channels // spec.groups, spec.out_channels // spec.groups
@@ -119,19 +134,19 @@ def _check(name: str, a, shape) -> np.ndarray:
 def channel_trace(spec: Spec, x, w=None, b=None) -> ChannelTrace:
     """Record every product of ``spec`` (with channels) on input ``x``, weight ``w`` and bias ``b``.
 
-    x is ``spec.input_shape``, w ``spec.weight_shape`` (None for pooling), b
-    ``spec.bias_shape`` (None without a bias).
+    The shapes are :func:`shapes`' (a one-channel spec too: (1, H, W) and (1, 1, KH, KW)).
     """
     if spec.view != "gather":
         raise ValueError("view: channels have the gather view only")
-    x = _check("input", x, spec.input_shape)
+    x_shape, w_shape, b_shape, y_shape = shapes(spec)
+    x = _check("input", x, x_shape)
     if spec.pooling:
         if w is not None:
             raise ValueError("weight: pooling takes no weight")
     else:
-        w = _check("weight", w, spec.weight_shape)
+        w = _check("weight", w, w_shape)
     if spec.bias:
-        b = _check("bias", b, spec.bias_shape)
+        b = _check("bias", b, b_shape)
     elif b is not None:
         raise ValueError("bias: the spec has no bias (bias=False)")
 
@@ -184,7 +199,7 @@ def channel_trace(spec: Spec, x, w=None, b=None) -> ChannelTrace:
         np.add.at(value, step_of_tap, products)
         if spec.op == "avg_pool2d":
             value /= spec.kernel_size[0] * spec.kernel_size[1]
-    output = value.reshape(spec.output_shape)
+    output = value.reshape(y_shape)
     if b is not None:
         output = output + b[:, None, None]
     corners = anchors[:, 1:] * np.array(gm.slide)
