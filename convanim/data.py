@@ -176,13 +176,14 @@ def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.nd
 def load_array(path: str | Path, name: str, shape: tuple[int, ...] | None = None,
                 rule: str = "") -> np.ndarray:
     """A finite N-D float array for the channel engine: a .npy of ``len(shape)`` dimensions,
-    or a .csv / text / .png holding one map (2-D), taken as the array when ``shape`` has
-    one map, e.g. (1, H, W) or (1, 1, KH, KW); a bias (1-D) may be one row or one column
-    of text. ``rule`` says where ``shape`` comes from, for the one error when they disagree.
+    or a .csv / text / .png (or 2-D .npy) holding one map, taken as the array when
+    ``shape`` has one map, e.g. (1, H, W) or (1, 1, KH, KW); a bias (1-D) may be one row
+    or one column of text. ``rule`` says where ``shape`` comes from, for the one error when they disagree.
     """
     path = Path(path)
     what = f"{name}: {str(path)!r}"
-    ndims = (len(shape),) if shape is not None else (1, 2, 3, 4)
+    one_map = shape is not None and len(shape) > 2 and int(np.prod(shape[:-2])) == 1
+    ndims = (1, 2, 3, 4) if shape is None else (len(shape), 2) if one_map else (len(shape),)
     if path.suffix.lower() == ".npy":
         try:
             size = check_file(path, what)
@@ -200,6 +201,8 @@ def load_array(path: str | Path, name: str, shape: tuple[int, ...] | None = None
             raise SpecError(f"{what} holds no numbers; expected a non-empty array")
         if not np.all(np.isfinite(arr)):
             raise SpecError(f"{what} holds NaN or infinite values; all must be finite")
+        if one_map and arr.ndim == 2:  # one map, as a CSV would give it
+            arr = arr.reshape((1,) * (len(shape) - 2) + arr.shape)
     else:
         arr = load_matrix(path, name)
         if shape is not None and len(shape) == 1 and 1 in arr.shape:

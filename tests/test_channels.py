@@ -304,6 +304,10 @@ def test_cli_reads_channel_files(capsys, in_tmp):
     assert code == 0, err  # a CSV holds one map: the input of one channel
     assert json.loads((in_tmp / "u.json").read_text())["input"] == [[[1, 2, 3], [4, 5, 6],
                                                                      [7, 8, 9]]]
+    np.save(in_tmp / "map.npy", np.arange(9.0).reshape(3, 3))  # a 2-D .npy: one map, likewise
+    code, _, err = run(["conv", "--k", "1", "--input", "map.npy", "--bias", "-o", "v.json"], capsys)
+    assert code == 0, err
+    assert np.array(json.loads((in_tmp / "v.json").read_text())["input"]).shape == (1, 3, 3)
 
 
 ERRORS = [
