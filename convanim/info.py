@@ -105,13 +105,15 @@ def channel_lines(spec: Spec) -> list[str]:
     per_in, per_out = spec.in_channels // spec.groups, spec.out_channels // spec.groups
     kh, kw = spec.kernel_size
     lines.append(f"channels: in {spec.in_channels}, out {spec.out_channels}, groups "
-                 f"{spec.groups} ({per_in} input and {per_out} output maps per group); each "
+                 f"{spec.groups} ({per_in} input and {_count(per_out, 'output map', 'output maps')} "
+                 "per group); each "
                  f"output value sums {'at most ' if spec.transposed else ''}"
                  f"{per_in}x{kh}x{kw} products"
                  + (" plus its bias" if spec.bias else ""))
     wcount = spec.n_parameters - (spec.out_channels if spec.bias else 0)
     lines.append(f"parameters: {spec.n_parameters} ({wcount} weights"
-                 + (f" + {spec.out_channels} biases)" if spec.bias else ", no bias)"))
+                 + (f" + {_count(spec.out_channels, 'bias', 'biases')})" if spec.bias
+                    else ", no bias)"))
     return lines
 
 
@@ -149,8 +151,9 @@ def info_text(spec: Spec) -> str:
     lines.append(f"output: {_hw(spec.output_size)}")
     if spec.channels:
         lines += channel_lines(spec)
-        lines.append(f"frames: {d['frames']} (one per output value: {spec.out_channels} maps "
-                     f"x {spec.output_size[0] * spec.output_size[1]} cells, map by map)")
+        lines.append(f"frames: {d['frames']} (one per output value: "
+                     f"{_count(spec.out_channels, 'map', 'maps')} x "
+                     f"{spec.output_size[0] * spec.output_size[1]} cells, map by map)")
     else:
         lines.append(f"frames: {d['frames']} (one per {'input' if spec.view == 'scatter' else 'output'} cell)")
     if not spec.transposed:
