@@ -35,6 +35,7 @@ if _is_command_line() and "numpy" not in _sys.modules:
 
 from .api import Limits, Look, iter_frames, layout, render, save, scene, trace_of
 from .api import matrix_image, save_matrix
+from .channels import ChannelTrace, channel_trace
 from .engine import Trace, trace
 from .grad import conv2d_grad, grad_of, grad_trace, pool2d_grad
 from .params import SpecError
@@ -49,7 +50,7 @@ Trace._repr_html_ = trace_html
 __version__ = "0.1.0"
 
 __all__ = [
-    "Spec", "SpecError", "Trace", "conv2d", "conv_transpose2d", "pool2d", "transpose_of",
+    "Spec", "SpecError", "Trace", "ChannelTrace", "channel_trace", "conv2d", "conv_transpose2d", "pool2d", "transpose_of",
     "conv2d_grad", "pool2d_grad", "grad_of", "grad_trace",
     "trace", "trace_of", "trace_dict", "layout", "iter_frames", "render", "save", "__version__",
     "matrix_image", "save_matrix", "Look", "Limits", "scene", "show", "Animation",

@@ -23,7 +23,8 @@ import numpy as np
 from PIL import Image
 
 from . import formats, writer
-from .data import load_matrix, random_arrays
+from .channels import ChannelTrace, channel_trace
+from .data import load_array, load_matrix, random_arrays, random_channel_arrays
 from .engine import Trace, trace
 from .flat import FlatLayout, flat_layout
 from .fonts import Face, resolve
@@ -64,7 +65,7 @@ def check_limits(what: Spec | Trace, cell: float = DEFAULT_CELL,
     canvas (:class:`Look`): the limit is on the pixels written.
     """
     check_scale(scale)
-    spec = what.spec if isinstance(what, Trace) else what
+    spec = what if isinstance(what, Spec) else what.spec
     n = spec.n_steps
     if max_frames is not None and n > max_frames:
         raise LimitError(
@@ -72,10 +73,12 @@ def check_limits(what: Spec | Trace, cell: float = DEFAULT_CELL,
             f"than the limit of {max_frames:,}; allow it with --max-frames {n}"
         )
     kh, kw = spec.kernel_size
-    products = n * kh * kw
+    maps = spec.maps_per_step
+    products = n * kh * kw * maps
     if max_products is not None and products > max_products:
+        kernel = f"{maps}x{kh}x{kw} filter" if maps > 1 else f"{kh}x{kw} kernel"
         raise LimitError(
-            f"products: {spec.short_name()} places its {kh}x{kw} kernel {n:,} times, "
+            f"products: {spec.short_name()} places its {kernel} {n:,} times, "
             f"{products:,} kernel cells to record and draw, more than the limit of "
             f"{max_products:,}; allow it with --max-products {products}"
         )
@@ -110,14 +113,22 @@ def _check_canvas(spec: Spec, size: tuple[int, int], cell: float, max_size: int 
 
 def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | None = None,
              weight: str | os.PathLike | np.ndarray | None = None,
-             grad_output: str | os.PathLike | np.ndarray | None = None) -> Trace:
+             grad_output: str | os.PathLike | np.ndarray | None = None,
+             bias: str | os.PathLike | np.ndarray | None = None) -> Trace | ChannelTrace:
     """The trace of ``spec`` on given arrays (or files), or on seeded random integers.
 
-    A backward pass (``spec.grad``, :mod:`convanim.grad`) takes the forward's input and
+    A spec with channels, groups or a bias (``spec.channels``) gives a
+    :class:`convanim.channels.ChannelTrace`, its arrays of PyTorch's shapes (``bias``
+    the bias, drawn after the weight when None). A backward pass (``spec.grad``, :mod:`convanim.grad`) takes the forward's input and
     weight and ``grad_output`` (dL/dy), seeded (:func:`grad.random_grad_output`) when None.
     """
     if spec.grad is not None:
         return _grad_trace_of(spec, seed, input, weight, grad_output)
+    if spec.channels:
+        return _channel_trace_of(spec, seed, input, weight, bias)
+    if bias is not None:
+        raise SpecError(f"bias: {spec.short_name()} has no bias; build the spec with "
+                        "bias=True (--bias)")
     x, w = random_arrays(spec.input_size, None if spec.pooling else spec.kernel_size, seed)
     if input is not None:
         x = load_matrix(input, "input", spec.input_size) if not isinstance(input, np.ndarray) else input
@@ -125,6 +136,46 @@ def trace_of(spec: Spec, seed: int = 0, input: str | os.PathLike | np.ndarray | 
         w = load_matrix(weight, "weight", spec.kernel_size) if not isinstance(weight, np.ndarray) else weight
     with np.errstate(over="ignore", invalid="ignore"):  # reported by check_finite, as one line
         t = trace(spec, x, w)
+    check_finite(t)
+    return t
+
+
+def channel_rules(spec: Spec) -> dict[str, tuple[tuple[int, ...] | None, str]]:
+    """The shape each array of a channel spec must have, and the rule it comes from."""
+    k = "KH, KW" if spec.kernel_size[0] != spec.kernel_size[1] else "K, K"
+    weight = ("(in_channels, out_channels/groups, " if spec.transposed
+              else "(out_channels, in_channels/groups, ") + k + ")"
+    cls = "ConvTranspose2d" if spec.transposed else "Conv2d"
+    return {"input": (spec.input_shape, "the input shape (in_channels, H, W)"),
+            "weight": (spec.weight_shape, f"{cls}'s weight shape {weight}"),
+            "bias": (spec.bias_shape, "the bias shape (out_channels)")}
+
+
+def load_channel_array(spec: Spec, name: str, given) -> np.ndarray:
+    """``given`` (a file or an array) as the ``name`` array of ``spec``, shape checked."""
+    shape, rule = channel_rules(spec)[name]
+    if shape is None:
+        raise SpecError(f"{name}: {spec.short_name()} has no {name}"
+                        + ("; drop --weight (pooling takes no weight)" if name == "weight"
+                           else "; add --bias, or drop --bias-file"))
+    if isinstance(given, np.ndarray):
+        if given.shape != shape:
+            raise SpecError(f"{name}: got an array of shape {'x'.join(map(str, given.shape))} "
+                            f"but {rule} is {'x'.join(map(str, shape))}")
+        return np.asarray(given, dtype=np.float64)
+    return load_array(given, name, shape, f"{rule}")
+
+
+def _channel_trace_of(spec: Spec, seed, input, weight, bias) -> ChannelTrace:
+    x, w, b = random_channel_arrays(spec.input_shape, spec.weight_shape, spec.bias_shape, seed)
+    if input is not None:
+        x = load_channel_array(spec, "input", input)
+    if weight is not None:
+        w = load_channel_array(spec, "weight", weight)
+    if bias is not None:
+        b = load_channel_array(spec, "bias", bias)
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = channel_trace(spec, x, w, b)
     check_finite(t)
     return t
 
@@ -158,7 +209,9 @@ def check_finite(t: Trace) -> None:
     for name, values in (("products", t.tap_value), ("output", t.output)):
         if not np.all(np.isfinite(values)):
             biggest = max(float(np.max(np.abs(t.input))),
-                          float(np.max(np.abs(t.weight))) if t.weight is not None else 0.0)
+                          float(np.max(np.abs(t.weight))) if t.weight is not None else 0.0,
+                          float(np.max(np.abs(getattr(t, "bias", None))))
+                          if getattr(t, "bias", None) is not None else 0.0)
             raise SpecError(f"input/weight: the {name} overflow to infinity (the largest value "
                             f"given is {biggest:.3g}); every product and sum must stay below "
                             "about 1.8e308: scale the data down")
@@ -176,6 +229,7 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     is a text or "auto" (parameters and the output-size formula).
     """
     check_texts(style, caption, title)
+    check_drawable(t.spec)
     title, caption = one_line(title), one_line(caption)
     flat = style == "flat"
     numbers = flat if numbers is None else numbers
@@ -185,6 +239,16 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
                            overlay=overlay)
     return iso_layout(t, cell=cell, numbers=numbers, labels=labels, title=title, caption=caption,
                       overlay=overlay)
+
+
+def check_drawable(spec: Spec) -> None:
+    """Pictures of channels are not drawn yet: refuse them, saying what works."""
+    if spec.channels:
+        raise SpecError(
+            f"channels: pictures of several channels, groups or a bias are not drawn yet "
+            f"(got in_channels {spec.in_channels}, out_channels {spec.out_channels}, groups "
+            f"{spec.groups}, bias {spec.bias}); write the trace with -o NAME.json, or see the "
+            "shapes with convanim info")
 
 
 def one_line(text: str | None) -> str | None:
@@ -416,6 +480,8 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
         Path(strip).parent.mkdir(parents=True, exist_ok=True)
         strip = writer.check_output(strip, (".png",))
     drawn = fmt.picture or frames_dir is not None or strip is not None
+    if drawn:
+        check_drawable(t.spec)
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
                  limits.max_products, scale=look.scale)
     face = face_of(look) if drawn else None
@@ -530,6 +596,7 @@ class Job:
     frame: int | None = None
     strip: str | None = None
     grad_output: str | None = None  # dL/dy of a backward pass (spec.grad); None: seeded
+    bias: str | None = None  # the bias file of a spec with bias; None: seeded
 
 
 # Pillow's WebP and APNG encoders hold every frame (see writer): more pixels than this at
@@ -561,6 +628,7 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
         raise SpecError(f"strip: needs a picture output ({', '.join(formats.PICTURES)}) to draw")
     drawn = bool(pictures) or job.frames_dir is not None
     if drawn:
+        check_drawable(job.spec)
         face_of(look)  # the font: given and readable, or found for every character
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
@@ -579,13 +647,19 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
                 f"{held[0].suffix.lower()} encoder takes them as a list), more than "
                 f"{MAX_HELD_PIXELS / 1e6:,.0f} M; write {' or '.join(formats.STREAMED)} or "
                 "--frames DIR (streamed, one frame at a time), or use a smaller --cell")
+    if job.bias is not None and not job.spec.bias:
+        raise SpecError("bias-file: the layer has no bias; add --bias or drop --bias-file")
     for name, value in (("input", job.input), ("weight", job.weight),
-                        ("grad-output", job.grad_output)):
+                        ("grad-output", job.grad_output), ("bias-file", job.bias)):
         for path in paths:
             if value is not None and _same_file(path, value):
                 raise SpecError(f"output: {str(path)!r} is the --{name} file; writing it would "
                                 "replace the data it is drawn from; give another name")
-    if data:
+    if data and job.spec.channels:
+        for name, value in (("input", job.input), ("weight", job.weight), ("bias", job.bias)):
+            if value is not None:
+                load_channel_array(job.spec, name, value)
+    elif data:
         f = job.spec.grad.forward if job.spec.grad is not None else job.spec
         for name, value, shape in (("input", job.input, f.input_size),
                                    ("weight", job.weight, f.kernel_size),
@@ -615,7 +689,7 @@ def run_job(job: Job, *, progress: Progress | None = None,
         job = replace(job, look=replace(job.look, font=face_of(job.look)))
     lim = job.limits
     t = trace_of(job.spec, seed=job.seed, input=job.input, weight=job.weight,
-                 grad_output=job.grad_output)
+                 grad_output=job.grad_output, bias=job.bias)
     written = []
     for n, path in enumerate(paths):
         # Frames and strip ride with the first picture (or, with none, the first output).

@@ -19,7 +19,7 @@ from typing import Callable
 import click
 
 from . import __version__, api, fonts, formats
-from .data import file_digest, load_matrix
+from .data import file_digest, load_array, load_matrix
 from .info import info_dict, info_text
 from .params import SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
@@ -46,20 +46,22 @@ class Whole(click.IntRange):
 
 def size_options(fn: Callable | None = None, *, stride_default: str | None = "1",
                  stride_help: str | None = None, from_data: bool = True,
-                 weight: bool = True) -> Callable:
+                 weight: bool = True, kernel_required: bool | None = None) -> Callable:
     """--i --k --s --p --d, each N or H,W (or HxW); ``from_data``: --i and --k may be
     left out when --input / --weight give them (:func:`sizes_of`; pooling, without
     ``weight``, needs --k)."""
     if fn is None:
         return lambda f: size_options(f, stride_default=stride_default, stride_help=stride_help,
-                                      from_data=from_data, weight=weight)
+                                      from_data=from_data, weight=weight,
+                                      kernel_required=kernel_required)
     stride_help = stride_help or (
         "Stride." if stride_default else "Stride; default: the kernel size, as in PyTorch.")
     for decorator in reversed([
         click.option("--i", "--input-size", "input_size", required=not from_data,
                      metavar="N|H,W",
                      help="Input size" + ("; default: the shape of --input." if from_data else ".")),
-        click.option("--k", "--kernel-size", "kernel_size", required=not from_data,
+        click.option("--k", "--kernel-size", "kernel_size",
+                     required=not from_data if kernel_required is None else kernel_required,
                      metavar="N|H,W",
                      help="Kernel size" + ("; default: the shape of --weight."
                                            if from_data and weight else ".")),
@@ -72,6 +74,66 @@ def size_options(fn: Callable | None = None, *, stride_default: str | None = "1"
     ]):
         fn = decorator(fn)
     return fn
+
+
+def channel_options(fn: Callable | None = None, *, pooling: bool = False) -> Callable:
+    """--cin --cout --groups --depthwise --pointwise --bias/--no-bias --bias-file (pooling:
+    --cin alone, each map pooled on its own); resolved by :func:`channels_of`."""
+    if fn is None:
+        return lambda f: channel_options(f, pooling=pooling)
+    options = [click.option("--cin", "--in-channels", "in_channels", type=Whole(1), metavar="N",
+                            help="Input maps (channels); default 1."
+                                 + (" Each is pooled on its own." if pooling else ""))]
+    if not pooling:
+        options += [
+            click.option("--cout", "--out-channels", "out_channels", type=Whole(1), metavar="N",
+                         help="Output maps (filters); default 1 (with --depthwise: --cin)."),
+            click.option("--groups", type=Whole(1), metavar="N",
+                         help="Groups, as in PyTorch: --cin and --cout divisible by it; "
+                              "default 1."),
+            click.option("--depthwise", is_flag=True,
+                         help="groups = --cin: each input map meets its own kernels; --cout "
+                              "a multiple of --cin (default --cin)."),
+            click.option("--pointwise", is_flag=True, help="A 1x1 kernel (sets --k 1)."),
+            click.option("--bias/--no-bias", "bias", default=None,
+                         help="Add a bias per output map (default off; seeded 0..2, drawn "
+                              "after the weights)."),
+            click.option("--bias-file", "bias_file", metavar="FILE",
+                         help="The bias: --cout numbers (.npy, or one row or column of .csv / "
+                              "text); implies --bias."),
+        ]
+    for decorator in reversed(options):
+        fn = decorator(fn)
+    return fn
+
+
+def channels_of(in_channels=None, out_channels=None, groups=None, depthwise=False,
+                pointwise=False, bias=None, bias_file=None, kernel_size=None) -> dict:
+    """The channel keywords of a spec (in_channels, out_channels, groups, bias) and the
+    kernel size (1 with --pointwise), from the options; SpecError for contradictions."""
+    cin = 1 if in_channels is None else in_channels
+    if depthwise:
+        if groups is not None and groups != cin:
+            raise SpecError(f"groups: got {groups} with --depthwise, which sets groups = "
+                            f"in_channels ({cin}); drop --groups")
+        groups = cin
+        if out_channels is None:
+            out_channels = cin
+        elif out_channels % cin:
+            raise SpecError(f"out_channels: got {out_channels} with --depthwise; it must be a "
+                            f"multiple of in_channels {cin} ({cin}, {2 * cin}, {3 * cin}, ...)")
+    if pointwise:
+        if kernel_size is not None and str(kernel_size).strip() not in ("1", "1,1", "1x1"):
+            raise SpecError(f"kernel_size: got {short(kernel_size)} with --pointwise, which "
+                            "sets a 1x1 kernel; drop --k or drop --pointwise")
+        kernel_size = "1"
+    if bias_file is not None:
+        if bias is False:
+            raise SpecError("bias-file: given with --no-bias; drop one of them")
+        bias = True
+    return {"in_channels": cin, "out_channels": 1 if out_channels is None else out_channels,
+            "groups": 1 if groups is None else groups, "bias": bool(bias),
+            "kernel_size": kernel_size}
 
 
 # A number where a data file belongs: most likely the size, meant for --i or --k.
@@ -88,9 +150,11 @@ def check_data_file(value: str | None, option: str, size_option: str) -> None:
                         f"no file {value!r}; for the size write {size_option} {value.strip()}")
 
 
-def sizes_of(input_size, kernel_size, input_file, weight_file, pooling: bool = False):
+def sizes_of(input_size, kernel_size, input_file, weight_file, pooling: bool = False,
+             channels: bool = False):
     """--i and --k, each from the shape of its data file when left out; a given size that
-    the file disagrees with stays an error (when the trace loads the file)."""
+    the file disagrees with stays an error (when the trace loads the file). With
+    ``channels`` a .npy may have more dimensions: the size is its last two."""
     check_data_file(input_file, "--input", "--i")
     check_data_file(weight_file, "--weight", "--k")
     sizes = []
@@ -102,7 +166,7 @@ def sizes_of(input_size, kernel_size, input_file, weight_file, pooling: bool = F
                 raise SpecError(f"{option.lstrip('-')}: missing; give {option} N (or H,W)"
                                 + (f", or {data_option} FILE, whose shape is the size"
                                    if not (pooling and option == "--k") else ""))
-            h, w = load_matrix(data, name).shape
+            h, w = (load_array(data, name) if channels else load_matrix(data, name)).shape[-2:]
             size = f"{h},{w}"
         sizes.append(size)
     return sizes
@@ -220,7 +284,7 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
 def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="classic",
          colors=(), duration=1000, loop=0, frame=None, max_frames=api.MAX_FRAMES,
          max_size=api.MAX_SIZE, max_products=api.MAX_PRODUCTS, background=None,
-         **look) -> api.Job:
+         bias_file=None, **look) -> api.Job:
     """The job of a rendering command; the picture options make its :class:`api.Look`.
 
     The default file name is the spec's, plus the style, --numbers and the theme
@@ -262,12 +326,14 @@ def _job(spec, seed, input_file, weight_file, output, frames_dir, theme_name="cl
             "labels": _switch(look.labels),
             "numbers": None if look.style == "iso" and look.numbers else _switch(look.numbers),
             "font": _font_digest(look.font) if given else None,
-            "seed": seed or None, "input": input_file, "weight": weight_file})
+            "seed": seed or None, "input": input_file, "weight": weight_file,
+            "bias": bias_file})
         if frame is not None:
             stem += f"_frame{frame}"
         output = stem + (formats.DEFAULT_STILL if frame is not None else formats.DEFAULT_ANIMATION)
     return api.Job(spec, seed, input_file, weight_file, (output,), frames_dir, look,
-                   api.Limits(max_frames, max_size, max_products), duration, loop, frame)
+                   api.Limits(max_frames, max_size, max_products), duration, loop, frame,
+                   bias=bias_file)
 
 
 def _option_names(command: click.Command) -> set[str]:
@@ -398,10 +464,11 @@ def cli() -> None:
 
 @cli.command(context_settings=CONTEXT)
 @size_options
+@channel_options
 @render_options
 @quiet_option
 def conv(quiet, **params) -> None:
-    """Animate a convolution (PyTorch Conv2d, one channel).
+    """Animate a convolution (PyTorch Conv2d).
 
     One frame per kernel placement; per axis the output size is
     floor((i + 2p - d(k-1) - 1) / s) + 1.
@@ -418,24 +485,47 @@ def conv(quiet, **params) -> None:
       convanim conv --i 5 --k 3 --style flat                  # values, labels, the sum
       convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark
       convanim conv --i 5 --k 3 --color input=#268bd2 --color output=#2aa198
+      convanim conv --i 5 --k 3 --cin 3 --cout 2 --bias -o steps.json   # channels: the trace
+
+    Channels (--cin, --cout, --groups, --depthwise, --pointwise, --bias) give the trace
+    (-o NAME.json) so far; their pictures are not drawn yet.
     """
     _run(conv_job(**params), quiet)
 
 
+CHANNEL_KEYS = ("in_channels", "out_channels", "groups", "depthwise", "pointwise", "bias",
+                "bias_file")
+
+
+def _channel_args(params: dict) -> dict:
+    """The channel options out of a command's parameters (all absent: one channel)."""
+    return {k: params.pop(k) for k in CHANNEL_KEYS if k in params}
+
+
 def conv_job(input_size, kernel_size, stride, padding, dilation, **render) -> api.Job:
+    given = _channel_args(render)
+    ch = channels_of(kernel_size=kernel_size, **given)
+    kernel_size = ch.pop("kernel_size")
+    spec_channels = ch != {"in_channels": 1, "out_channels": 1, "groups": 1, "bias": False}
     input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"),
-                                       render.get("weight_file"))
-    return _job(conv2d(input_size, kernel_size, stride, padding, dilation), **render)
+                                       render.get("weight_file"), channels=spec_channels)
+    return _job(conv2d(input_size, kernel_size, stride, padding, dilation, **ch),
+                bias_file=given.get("bias_file"), **render)
 
 
-def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view):
+def _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
+                in_channels=1, out_channels=1, groups=1, bias=False):
+    """The transposed convolution; its channels are its own (with --of-conv too: the
+    convolution it transposes has them swapped)."""
     if of_conv:
         if output_padding is not None:
             raise SpecError("output_padding: --of-conv derives it from the convolution; "
                             "drop --op or drop --of-conv")
-        return transpose_of(conv2d(input_size, kernel_size, stride, padding, dilation), view)
+        return transpose_of(conv2d(input_size, kernel_size, stride, padding, dilation,
+                                   out_channels, in_channels, groups, bias), view)
     return conv_transpose2d(input_size, kernel_size, stride, padding, dilation,
-                            output_padding if output_padding is not None else "0", view)
+                            output_padding if output_padding is not None else "0", view,
+                            in_channels, out_channels, groups, bias)
 
 
 overlay_option = click.option(
@@ -477,11 +567,12 @@ def tconv_options(fn: Callable) -> Callable:
 @cli.command(context_settings=CONTEXT)
 @size_options
 @tconv_options
+@channel_options
 @overlay_option
 @render_options
 @quiet_option
 def tconv(quiet, **params) -> None:
-    """Animate a transposed convolution (PyTorch ConvTranspose2d, one channel).
+    """Animate a transposed convolution (PyTorch ConvTranspose2d).
 
     Per axis the output size is (i-1)*s - 2p + d(k-1) + output_padding + 1.
 
@@ -493,20 +584,25 @@ def tconv(quiet, **params) -> None:
       convanim tconv --i 2 --k 2 --s 2 --view scatter
       convanim tconv --i 2 --k 3 --style flat --view scatter  # running sums fill the output
       convanim tconv --i 4 --k 3 --s 2 --view scatter --overlay overlap  # products per cell
+      convanim tconv --i 3 --k 3 --s 2 --cin 2 --cout 3 -o steps.json   # channels: the trace
     """
     _run(tconv_job(**params), quiet)
 
 
 def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
               overlay=None, **render) -> api.Job:
+    given = _channel_args(render)
+    ch = channels_of(kernel_size=kernel_size, **given)
+    kernel_size = ch.pop("kernel_size")
+    spec_channels = ch != {"in_channels": 1, "out_channels": 1, "groups": 1, "bias": False}
     if of_conv and input_size is None:
         raise SpecError("i: missing; with --of-conv, --i is the convolution's input size, "
                         "which the --input data (the transposed convolution's input) does not "
                         "give: add --i N (or H,W)")
     input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"),
-                                       render.get("weight_file"))
+                                       render.get("weight_file"), channels=spec_channels)
     job = _job(_tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
-                           of_conv, view), **render)
+                           of_conv, view, **ch), bias_file=given.get("bias_file"), **render)
     return _with_overlay(job, overlay, render.get("output"))
 
 
@@ -514,6 +610,7 @@ def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding
 @size_options(stride_default=None, weight=False)
 @click.option("--mode", type=click.Choice(["max", "avg"]), default="max", show_default=True,
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
+@channel_options(pooling=True)
 @render_options(weight=False)
 @quiet_option
 def pool(quiet, **params) -> None:
@@ -528,12 +625,14 @@ def pool(quiet, **params) -> None:
     _run(pool_job(**params), quiet)
 
 
-def pool_job(input_size, kernel_size, stride, padding, dilation, mode, **render) -> api.Job:
+def pool_job(input_size, kernel_size, stride, padding, dilation, mode, in_channels=None,
+             **render) -> api.Job:
     if render.get("weight_file"):
         raise SpecError("weight: pooling takes no weight; drop --weight")
+    cin = 1 if in_channels is None else in_channels
     input_size, kernel_size = sizes_of(input_size, kernel_size, render.get("input_file"), None,
-                                       pooling=True)
-    return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation), **render)
+                                       pooling=True, channels=cin != 1)
+    return _job(pool2d(mode, input_size, kernel_size, stride, padding, dilation, cin), **render)
 
 
 def grad_options(fn: Callable) -> Callable:
@@ -616,15 +715,16 @@ JOBS: dict[str, Callable[..., api.Job]] = {"conv": conv_job, "tconv": tconv_job,
 
 
 @cli.command(context_settings=CONTEXT)
-@size_options(from_data=False)
+@size_options(from_data=False, kernel_required=False)
 @click.option("--transposed", is_flag=True, help="Describe the transposed convolution.")
 @tconv_options
 @click.option("--grad", "backward", is_flag=True,
               help="Describe the convolution's backward pass: the shapes of dL/dy, dL/dx, dL/dw "
                    "and the equivalent conv_transpose2d / conv2d calls.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
+@channel_options
 def info(input_size, kernel_size, stride, padding, dilation, transposed, output_padding, of_conv,
-         view, as_json, backward=False) -> None:
+         view, as_json, backward=False, **channels) -> None:
     """Print the arithmetic: output size formula with the numbers, frames, unread cells, PyTorch call.
 
     \b
@@ -632,21 +732,32 @@ def info(input_size, kernel_size, stride, padding, dilation, transposed, output_
       convanim info --i 5 --k 3 --s 2 --p 1
       convanim info --transposed --i 3 --k 3 --s 2 --p 1 --op 1
       convanim info --i 5 --k 3 --s 2 --p 1 --grad
+      convanim info --i 5 --k 3 --cin 3 --cout 2 --bias   # shapes, parameters, the torch call
     """
+    if channels.get("bias_file") is not None:
+        raise SpecError("bias-file: info reads no data; use --bias")
+    ch = channels_of(kernel_size=kernel_size, **channels)
+    kernel_size = ch.pop("kernel_size")
+    if kernel_size is None:
+        raise SpecError("k: missing; give --k N (or H,W), or --pointwise")
+    one = ch == {"in_channels": 1, "out_channels": 1, "groups": 1, "bias": False}
+    if backward and not one:
+        raise SpecError("grad: the backward pass is described for one channel only; drop "
+                        "--cin, --cout, --groups, --depthwise and --bias")
     if backward:
         _info_grad(input_size, kernel_size, stride, padding, dilation, transposed,
                    output_padding, of_conv, view, as_json)
         return
     if transposed or of_conv:
         spec = _tconv_spec(input_size, kernel_size, stride, padding, dilation, output_padding,
-                           of_conv, view)
+                           of_conv, view, **ch)
     else:
         if output_padding is not None:
             raise SpecError("output_padding: only for a transposed convolution; add --transposed")
         if view != "gather":
             raise SpecError(f"view: got {view!r}; only for a transposed convolution; "
                             "add --transposed")
-        spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+        spec = conv2d(input_size, kernel_size, stride, padding, dilation, **ch)
     click.echo(json.dumps(info_dict(spec), indent=2) if as_json else info_text(spec))
 
 

@@ -32,6 +32,18 @@ def random_arrays(spec_input: Pair, spec_kernel: Pair | None, seed: int = 0):
     return x, w
 
 
+def random_channel_arrays(input_shape: tuple[int, ...], weight_shape: tuple[int, ...] | None,
+                          bias_shape: tuple[int, ...] | None, seed: int = 0):
+    """:func:`random_arrays` for channels: input 0..3, weight 0..2, then bias 0..2, drawn
+    in that order from one ``numpy.random.default_rng(seed)``; each of C_in maps of a
+    (1, H, W) input has the one-channel values of the same seed."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 4, size=input_shape).astype(np.float64)
+    w = None if weight_shape is None else rng.integers(0, 3, size=weight_shape).astype(np.float64)
+    b = None if bias_shape is None else rng.integers(0, 3, size=bias_shape).astype(np.float64)
+    return x, w, b
+
+
 IMAGE_RANGE = 3  # a .png becomes values 0..IMAGE_RANGE, the range of the random input
 
 
@@ -82,7 +94,7 @@ def check_file(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> int:
     return info.st_size
 
 
-def _load_npy(path: Path, what: str, size: int) -> np.ndarray:
+def _load_npy(path: Path, what: str, size: int, ndims: tuple[int, ...] = (2,)) -> np.ndarray:
     """A .npy whose header is checked (shape, type, the bytes it claims) before its data."""
     fmt = np.lib.format
     with open(path, "rb") as fp:
@@ -97,12 +109,15 @@ def _load_npy(path: Path, what: str, size: int) -> np.ndarray:
         if dtype.hasobject or dtype.kind not in "biuf":
             raise SpecError(f"{what} holds {dtype} values; expected real numbers")
         count = int(np.prod(shape, dtype=object))
-        if len(shape) != 2:
-            raise SpecError(f"{what} holds an array of shape {tuple(shape)}; expected a 2-D matrix")
+        if len(shape) not in ndims:
+            raise SpecError(f"{what} holds an array of shape {tuple(shape)}; expected "
+                            + ("a 2-D matrix" if ndims == (2,) else
+                               "a " + " or ".join(f"{n}-D" for n in ndims) + " array"))
         if count > MAX_ELEMENTS:
             raise SpecError(f"{what} claims {count:,} numbers; at most {MAX_ELEMENTS:,}")
         if count * dtype.itemsize > size - fp.tell():
-            raise SpecError(f"{what} is shorter than its header says (a {shape[0]}x{shape[1]} "
+            raise SpecError(f"{what} is shorter than its header says (a "
+                            f"{'x'.join(map(str, shape))} "
                             f"{dtype} array needs {count * dtype.itemsize:,} bytes of data)")
     try:
         return np.load(path, allow_pickle=False)
@@ -156,6 +171,56 @@ def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.nd
             f"{'input_size' if name == 'input' else 'kernel_size'} is {shape[0]}x{shape[1]}"
         )
     return arr
+
+
+def load_array(path: str | Path, name: str, shape: tuple[int, ...] | None = None,
+                rule: str = "") -> np.ndarray:
+    """A finite N-D float array for the channel engine: a .npy of ``len(shape)`` dimensions,
+    or a .csv / text / .png (or 2-D .npy) holding one map, taken as the array when
+    ``shape`` has one map, e.g. (1, H, W) or (1, 1, KH, KW); a bias (1-D) may be one row
+    or one column of text. ``rule`` says where ``shape`` comes from, for the one error when they disagree.
+    """
+    path = Path(path)
+    what = f"{name}: {str(path)!r}"
+    one_map = shape is not None and len(shape) > 2 and int(np.prod(shape[:-2])) == 1
+    ndims = (1, 2, 3, 4) if shape is None else (len(shape), 2) if one_map else (len(shape),)
+    if path.suffix.lower() == ".npy":
+        try:
+            size = check_file(path, what)
+            arr = _load_npy(path, what, size, ndims)
+        except FileNotFoundError:
+            raise SpecError(f"{name}: file {str(path)!r} does not exist") from None
+        except IsADirectoryError:
+            raise SpecError(f"{what} is a directory; expected a .npy file") from None
+        except PermissionError:
+            raise SpecError(f"{what} cannot be read (permission denied)") from None
+        if arr.dtype.kind not in "biuf":
+            raise SpecError(f"{what} holds {arr.dtype} values; expected real numbers")
+        arr = np.asarray(arr, dtype=np.float64)
+        if arr.size == 0:
+            raise SpecError(f"{what} holds no numbers; expected a non-empty array")
+        if not np.all(np.isfinite(arr)):
+            raise SpecError(f"{what} holds NaN or infinite values; all must be finite")
+        if one_map and arr.ndim == 2:  # one map, as a CSV would give it
+            arr = arr.reshape((1,) * (len(shape) - 2) + arr.shape)
+    else:
+        arr = load_matrix(path, name)
+        if shape is not None and len(shape) == 1 and 1 in arr.shape:
+            arr = arr.ravel()  # a bias as one row or one column
+        elif shape is not None and len(shape) > 2:
+            if int(np.prod(shape[:-2])) != 1:
+                raise SpecError(
+                    f"{what} holds one map ({arr.shape[0]}x{arr.shape[1]}), but {rule or 'the shape'} "
+                    f"is {_dims(shape)}; several maps come as a .npy of that shape")
+            arr = arr.reshape((1,) * (len(shape) - 2) + arr.shape)
+    if shape is not None and arr.shape != tuple(shape):
+        raise SpecError(f"{what} is {_dims(arr.shape)} but {rule or 'the shape'} is "
+                        f"{_dims(shape)}")
+    return arr
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if len(shape) > 1 else f"{shape[0]} values"
 
 
 def _parse_text(text: str, delimiter: str | None, what: str) -> np.ndarray:

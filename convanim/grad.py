@@ -69,6 +69,11 @@ def pool2d_grad(forward: Spec, wrt: str = "input", view: str = "scatter") -> Spe
 
 def grad_of(forward: Spec, wrt: str = "input", view: str | None = None) -> Spec:
     """:func:`conv2d_grad` or :func:`pool2d_grad`, each view defaulting to its first."""
+    if forward.channels:
+        raise SpecError("grad: the backward pass is drawn for one channel only; got "
+                        f"{forward.short_name()} (in_channels {forward.in_channels}, "
+                        f"out_channels {forward.out_channels}, groups {forward.groups}, "
+                        f"bias {forward.bias})")
     if forward.pooling:
         return pool2d_grad(forward, wrt, view or "scatter")
     return conv2d_grad(forward, wrt, view or "gather")

@@ -29,7 +29,11 @@ def torch_call(spec: Spec) -> str:
         arg = _torch_arg(name, value, default)
         if arg:
             args.append(arg)
-    cls = {"conv2d": "Conv2d(1, 1, ", "conv_transpose2d": "ConvTranspose2d(1, 1, ",
+    if spec.channels and not spec.pooling:
+        # Channels: every argument that the figure depends on is written out.
+        args += [f"groups={spec.groups}", f"bias={spec.bias}"]
+    ch = f"{spec.in_channels}, {spec.out_channels}, " if not spec.pooling else ""
+    cls = {"conv2d": f"Conv2d({ch or '1, 1, '}", "conv_transpose2d": f"ConvTranspose2d({ch or '1, 1, '}",
            "max_pool2d": "MaxPool2d(", "avg_pool2d": "AvgPool2d("}[spec.op]
     if spec.op == "avg_pool2d":
         args.append("count_include_pad=True")
@@ -58,6 +62,8 @@ def info_dict(spec: Spec) -> dict[str, Any]:
         "output_size": list(o), "frames": spec.n_steps, "axes": axes,
         "torch": torch_call(spec),
     }
+    if spec.channels:
+        doc.update(channel_info(spec))
     if spec.transposed:
         g = grid_map(spec)
         doc["equivalent_conv"] = {
@@ -70,6 +76,45 @@ def info_dict(spec: Spec) -> dict[str, Any]:
             "padded_input_size": list(g.size),
         }
     return doc
+
+
+def _dims(shape) -> str:
+    return "x".join(map(str, shape))
+
+
+def channel_info(spec: Spec) -> dict[str, Any]:
+    """Channels, groups, bias; the shapes of x, w, b, y (PyTorch's) and the parameter count."""
+    return {"in_channels": spec.in_channels, "out_channels": spec.out_channels,
+            "groups": spec.groups, "bias": spec.bias,
+            "shapes": {"x": list(spec.input_shape),
+                       "w": None if spec.weight_shape is None else list(spec.weight_shape),
+                       "b": None if spec.bias_shape is None else list(spec.bias_shape),
+                       "y": list(spec.output_shape)},
+            "parameters": spec.n_parameters}
+
+
+def channel_lines(spec: Spec) -> list[str]:
+    """The shapes in a line (x: 3x5x5, w: 2x3x3x3, b: 2, y: 2x3x3) and the parameter count."""
+    w = "none (pooling)" if spec.weight_shape is None else _dims(spec.weight_shape)
+    b = "none" if spec.bias_shape is None else _dims(spec.bias_shape)
+    lines = [f"shapes: x: {_dims(spec.input_shape)}, w: {w}, b: {b}, "
+             f"y: {_dims(spec.output_shape)}"]
+    if spec.pooling:
+        lines.append(f"channels: {spec.in_channels}, each pooled on its own; no parameters")
+        return lines
+    per_in, per_out = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    kh, kw = spec.kernel_size
+    lines.append(f"channels: in {spec.in_channels}, out {spec.out_channels}, groups "
+                 f"{spec.groups} ({per_in} input and {_count(per_out, 'output map', 'output maps')} "
+                 "per group); each "
+                 f"output value sums {'at most ' if spec.transposed else ''}"
+                 f"{per_in}x{kh}x{kw} products"
+                 + (" plus its bias" if spec.bias else ""))
+    wcount = spec.n_parameters - (spec.out_channels if spec.bias else 0)
+    lines.append(f"parameters: {spec.n_parameters} ({wcount} weights"
+                 + (f" + {_count(spec.out_channels, 'bias', 'biases')})" if spec.bias
+                    else ", no bias)"))
+    return lines
 
 
 def _n(p) -> str:
@@ -104,7 +149,13 @@ def info_text(spec: Spec) -> str:
         for axis in d["axes"]:
             lines.append(f"  {axis['axis']}: {axis['formula']}")
     lines.append(f"output: {_hw(spec.output_size)}")
-    lines.append(f"frames: {d['frames']} (one per {'input' if spec.view == 'scatter' else 'output'} cell)")
+    if spec.channels:
+        lines += channel_lines(spec)
+        lines.append(f"frames: {d['frames']} (one per output value: "
+                     f"{_count(spec.out_channels, 'map', 'maps')} x "
+                     f"{spec.output_size[0] * spec.output_size[1]} cells, map by map)")
+    else:
+        lines.append(f"frames: {d['frames']} (one per {'input' if spec.view == 'scatter' else 'output'} cell)")
     if not spec.transposed:
         ur, uc = spec.unread
         if ur or uc:

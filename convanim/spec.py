@@ -1,4 +1,4 @@
-"""Validated specifications of one 2-D operation, one channel.
+"""Validated specifications of one 2-D operation, with channels and groups as PyTorch.
 
 Shapes follow PyTorch. Per axis (H and W alike), with ``d`` the dilation:
 
@@ -22,11 +22,12 @@ padding cells in the divisor (``count_include_pad=True``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, Union
 
 from .names import Names
-from .params import Pair, PairLike, SpecError, fmt_pair, padding_arg, to_pair
+from .params import Pair, PairLike, SpecError, fmt_pair, padding_arg, short, to_pair
 
 Op = Literal["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d"]
 View = Literal["gather", "scatter"]
@@ -38,8 +39,11 @@ class Spec:
 
     Build it with :func:`conv2d`, :func:`conv_transpose2d` or :func:`pool2d`,
     which normalise and validate; the constructor trusts its arguments.
-    ``in_channels``, ``out_channels`` and ``groups`` are fixed at 1 for now and
-    keep the place of channels in the spec and the trace.
+    ``in_channels``, ``out_channels`` and ``groups`` as in ``torch.nn.Conv2d``; pooling
+    pools each of its ``in_channels`` maps on its own (out_channels = groups = in_channels).
+    ``bias`` adds b[co] to every value of output map co. With all of them 1 and no bias
+    (:attr:`channels` False) the one-channel engine (:mod:`convanim.engine`) runs it;
+    otherwise :mod:`convanim.channels`.
     """
 
     op: Op
@@ -53,9 +57,56 @@ class Spec:
     in_channels: int = 1
     out_channels: int = 1
     groups: int = 1
+    bias: bool = False
     # Set on the spec of a backward pass (convanim.grad): the forward pass it belongs to.
     # The fields above then describe the computation the engine runs for it.
     grad: "Grad | None" = None
+
+    @property
+    def channels(self) -> bool:
+        """Several maps, groups or a bias: the channel engine and the channel trace format."""
+        return (self.in_channels, self.out_channels, self.groups, self.bias) != (1, 1, 1, False)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """(C_in, H, W) with channels, else (H, W)."""
+        return (self.in_channels, *self.input_size) if self.channels else self.input_size
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """(C_out, OH, OW) with channels, else (OH, OW)."""
+        return (self.out_channels, *self.output_size) if self.channels else self.output_size
+
+    @property
+    def weight_shape(self) -> tuple[int, ...] | None:
+        """PyTorch's: (C_out, C_in/groups, KH, KW) for Conv2d, (C_in, C_out/groups, KH, KW)
+        for ConvTranspose2d; (KH, KW) with one channel; None for pooling."""
+        if self.pooling:
+            return None
+        if not self.channels:
+            return self.kernel_size
+        if self.transposed:
+            return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+
+    @property
+    def bias_shape(self) -> tuple[int] | None:
+        return (self.out_channels,) if self.bias else None
+
+    @property
+    def maps_per_step(self) -> int:
+        """Input maps one output value reads: in_channels/groups (1 when pooling)."""
+        return 1 if self.pooling else self.in_channels // self.groups
+
+    @property
+    def n_parameters(self) -> int:
+        """Weights and biases of the layer (0 for pooling)."""
+        if self.pooling:
+            return 0
+        count = 1
+        for n in self.weight_shape:
+            count *= n
+        return count + (self.out_channels if self.bias else 0)
 
     @property
     def transposed(self) -> bool:
@@ -120,7 +171,7 @@ class Spec:
     def n_steps(self) -> int:
         """Kernel placements: one per output cell (gather), one per input cell (scatter)."""
         h, w = self.input_size if self.view == "scatter" else self.output_size
-        return h * w
+        return h * w * (self.in_channels if self.view == "scatter" else self.out_channels)
 
     def short_name(self) -> str:
         """File-name stem with the parameters that differ from their defaults."""
@@ -138,6 +189,16 @@ class Spec:
         ):
             if value != default:
                 parts.append(f"{tag}{fmt_pair(value)}")
+        if self.pooling:
+            if self.in_channels != 1:
+                parts.append(f"c{self.in_channels}")
+        else:
+            for tag, value in (("cin", self.in_channels), ("cout", self.out_channels),
+                               ("g", self.groups)):
+                if value != 1:
+                    parts.append(f"{tag}{value}")
+            if self.bias:
+                parts.append("bias")
         if self.view != "gather":
             parts.append(self.view)
         return "_".join(parts)
@@ -195,6 +256,44 @@ def _resolve_padding(padding: PairLike, kernel: Pair, stride: Pair, dilation: Pa
     return (span[0] // 2, span[1] // 2)
 
 
+# Channels and groups at most this: far above what can be drawn, far below what a trace
+# of every product could hold (the limits on frames and products apply as well).
+MAX_CHANNELS = 4096
+
+
+def _count(value: object, name: str) -> int:
+    """A channel count or groups: a whole number 1..MAX_CHANNELS."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip()) if len(value.strip()) <= 12 else MAX_CHANNELS + 1
+        else:
+            raise SpecError(f"{name}: got {short(value)}; expected a whole number >= 1")
+    if not 1 <= value <= MAX_CHANNELS:
+        raise SpecError(f"{name}: got {value}; allowed: 1..{MAX_CHANNELS}")
+    return value
+
+
+def _divisors(n: int) -> list[int]:
+    return [g for g in range(1, n + 1) if n % g == 0]
+
+
+def _channels(in_channels, out_channels, groups, bias) -> tuple[int, int, int, bool]:
+    """PyTorch's rules: in_channels and out_channels divisible by groups."""
+    cin = _count(in_channels, "in_channels")
+    cout = _count(out_channels, "out_channels")
+    g = _count(groups, "groups")
+    if not isinstance(bias, bool):
+        raise SpecError(f"bias: got {short(bias)}; expected True or False")
+    for name, n in (("in_channels", cin), ("out_channels", cout)):
+        if n % g:
+            allowed = ", ".join(map(str, _divisors(math.gcd(cin, cout))))
+            raise SpecError(
+                f"groups: got {g}; {name} must be divisible by groups, as in PyTorch, and "
+                f"{name} is {n}; with in_channels {cin} and out_channels {cout} groups may "
+                f"be {allowed}")
+    return cin, cout, g, bias
+
+
 def _check_fits(spec: Spec) -> None:
     for axis, name in enumerate(("height", "width")):
         i, p = spec.input_size[axis], spec.padding[axis]
@@ -216,14 +315,20 @@ def conv2d(
     stride: PairLike = 1,
     padding: Union[PairLike, str] = 0,
     dilation: PairLike = 1,
+    in_channels: int = 1,
+    out_channels: int = 1,
+    groups: int = 1,
+    bias: bool = False,
 ) -> Spec:
-    """A validated ``torch.nn.Conv2d(1, 1, kernel_size, stride, padding, dilation)``."""
+    """A validated ``torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride,
+    padding, dilation, groups, bias)``; bias off by default (the one-channel figures)."""
+    cin, cout, g, b = _channels(in_channels, out_channels, groups, bias)
     i = to_pair(input_size, "input_size")
     k = to_pair(kernel_size, "kernel_size")
     s = to_pair(stride, "stride")
     d = to_pair(dilation, "dilation")
     p = _resolve_padding(padding, k, s, d)
-    spec = Spec("conv2d", i, k, s, p, d)
+    spec = Spec("conv2d", i, k, s, p, d, in_channels=cin, out_channels=cout, groups=g, bias=b)
     _check_fits(spec)
     return spec
 
@@ -235,8 +340,13 @@ def pool2d(
     stride: PairLike | None = None,
     padding: Union[PairLike, str] = 0,
     dilation: PairLike = 1,
+    in_channels: int = 1,
 ) -> Spec:
-    """max_pool2d / avg_pool2d; stride defaults to the kernel size, as in PyTorch."""
+    """max_pool2d / avg_pool2d; stride defaults to the kernel size, as in PyTorch.
+
+    ``in_channels`` maps are each pooled on their own (as PyTorch pools every channel).
+    """
+    c = _count(in_channels, "in_channels")
     if mode not in ("max", "avg"):
         raise SpecError(f"mode: got {mode!r}; allowed: max, avg")
     i = to_pair(input_size, "input_size")
@@ -254,7 +364,8 @@ def pool2d(
                 f"size on each axis, as PyTorch: here at most {k[0] // 2},{k[1] // 2} "
                 f"(kernel {fmt_pair(k, ',')})"
             )
-    spec = Spec(f"{mode}_pool2d", i, k, s, p, d)  # type: ignore[arg-type]
+    spec = Spec(f"{mode}_pool2d", i, k, s, p, d,  # type: ignore[arg-type]
+                in_channels=c, out_channels=c, groups=c)
     _check_fits(spec)
     if mode == "max":
         _check_windows_read_input(spec)
@@ -283,8 +394,14 @@ def conv_transpose2d(
     dilation: PairLike = 1,
     output_padding: PairLike = 0,
     view: str = "gather",
+    in_channels: int = 1,
+    out_channels: int = 1,
+    groups: int = 1,
+    bias: bool = False,
 ) -> Spec:
-    """A validated ``torch.nn.ConvTranspose2d(1, 1, ...)`` with its animation view."""
+    """A validated ``torch.nn.ConvTranspose2d(in_channels, out_channels, ...)`` with its
+    animation view; the weight is (in_channels, out_channels/groups, KH, KW)."""
+    cin, cout, g, b = _channels(in_channels, out_channels, groups, bias)
     i = to_pair(input_size, "input_size")
     k = to_pair(kernel_size, "kernel_size")
     s = to_pair(stride, "stride")
@@ -305,7 +422,11 @@ def conv_transpose2d(
             )
     if view not in ("gather", "scatter"):
         raise SpecError(f"view: got {view!r}; allowed: gather, scatter")
-    spec = Spec("conv_transpose2d", i, k, s, p, d, a, view)  # type: ignore[arg-type]
+    if view == "scatter" and (cin, cout, g, b) != (1, 1, 1, False):
+        raise SpecError("view: got 'scatter' with channels or a bias; only the gather view "
+                        "(one step per output value) has channels so far: use --view gather")
+    spec = Spec("conv_transpose2d", i, k, s, p, d, a, view,  # type: ignore[arg-type]
+                in_channels=cin, out_channels=cout, groups=g, bias=b)
     o = spec.output_size
     if min(o) < 1:
         raise SpecError(
@@ -318,11 +439,13 @@ def conv_transpose2d(
 def transpose_of(conv: Spec, view: str = "gather") -> Spec:
     """The transposed convolution that maps ``conv``'s output shape back to its input shape.
 
-    output_padding = (i + 2p - d(k-1) - 1) mod s per axis, so the shapes round-trip.
+    output_padding = (i + 2p - d(k-1) - 1) mod s per axis, so the shapes round-trip;
+    the channels swap (its input has the convolution's out_channels maps), groups and bias
+    stay.
     """
     if conv.op != "conv2d":
         raise SpecError(f"transpose_of: got a {conv.op} spec; expected conv2d")
     return conv_transpose2d(
         conv.output_size, conv.kernel_size, conv.stride, conv.padding, conv.dilation,
-        conv.unread, view,
+        conv.unread, view, conv.out_channels, conv.in_channels, conv.groups, conv.bias,
     )

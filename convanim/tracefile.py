@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .channels import ChannelTrace
 from .engine import Trace
 
 
@@ -20,8 +21,21 @@ def _matrix(a: np.ndarray | None) -> list[list[int | float]] | None:
     return None if a is None else [[_num(v) for v in row] for row in a]
 
 
-def trace_dict(t: Trace) -> dict[str, Any]:
-    """A plain-data view of ``t``: every step with its footprint, taps and value."""
+def _nested(a: np.ndarray | None):
+    """An array of any dimension as nested lists of numbers (whole numbers as ints)."""
+    if a is None:
+        return None
+    return [_num(v) for v in a] if a.ndim == 1 else [_nested(row) for row in a]
+
+
+def trace_dict(t: Trace | ChannelTrace) -> dict[str, Any]:
+    """A plain-data view of ``t``: every step with its footprint, taps and value.
+
+    A trace with channels (:class:`ChannelTrace`) has format 2 (:func:`_channel_dict`);
+    the one-channel document is unchanged and carries no "format" field (format 1).
+    """
+    if isinstance(t, ChannelTrace):
+        return _channel_dict(t)
     s = t.spec
     n = s.names
     scatter = s.view == "scatter"
@@ -73,6 +87,50 @@ def trace_dict(t: Trace) -> dict[str, Any]:
     return doc
 
 
+def _channel_dict(t: ChannelTrace) -> dict[str, Any]:
+    """Format 2: arrays of PyTorch's shapes and [c, r, c] cells.
+
+    "input" [C_in][H][W], "weight" the 4-D weight (null for pooling), "bias" [C_out] or
+    null, "output" [C_out][OH][OW]; each step's "output" [co, r, c], its "in_channels"
+    (the maps of its group), its "footprint" and "padding" as lower-grid cells [r, c]
+    (the same on each of those maps) and its taps with "input" [c, r, c], "weight" the
+    4-D index (pooling: the kernel offset [ky, kx]) and "output" [c, r, c].
+    """
+    s = t.spec
+    doc: dict[str, Any] = {"format": 2, **_header(s)}
+    doc["bias"] = _nested(t.bias)
+    g = t.grid
+    doc["grid"] = {"size": list(g.size), "origin": list(g.origin),
+                   "spacing": list(g.spacing), "slide": list(g.slide), "flipped": g.flip}
+    doc["input"] = _nested(t.input)
+    doc["weight"] = _nested(t.weight)
+    doc["output"] = _nested(t.output)
+    origin, sp, size = np.array(g.origin), np.array(g.spacing), np.array(s.input_size)
+    steps = []
+    for i in range(t.n_steps):
+        sl = t.taps(i)
+        foot = t.footprint(i)
+        rel = foot - origin
+        on_input = (np.all(rel % sp == 0, axis=1) & np.all(rel >= 0, axis=1)
+                    & np.all(rel // sp < size, axis=1))
+        maps = t.step_maps(i) if not s.pooling else range(int(t.anchor[i][0]),
+                                                          int(t.anchor[i][0]) + 1)
+        step: dict[str, Any] = {"output": [int(v) for v in t.anchor[i]],
+                                "in_channels": list(maps),
+                                "footprint": foot.tolist(), "padding": foot[~on_input].tolist()}
+        step["taps"] = [
+            {"input": [int(v) for v in a], "weight": [int(v) for v in b],
+             "output": [int(v) for v in c], "product": _num(v)}
+            for a, b, c, v in zip(t.tap_in[sl], t.tap_w[sl], t.tap_out[sl], t.tap_value[sl])
+        ]
+        step["value"] = _num(t.value(i))
+        if t.winner is not None:
+            step["winner"] = [int(v) for v in t.winner[i]]
+        steps.append(step)
+    doc["steps"] = steps
+    return doc
+
+
 def _header(s) -> dict[str, Any]:
     return {
         "op": s.op,
@@ -103,7 +161,7 @@ def _grad_header(s) -> dict[str, Any]:
     return doc
 
 
-def trace_json(t: Trace) -> str:
+def trace_json(t: Trace | ChannelTrace) -> str:
     # allow_nan=False: the file is always valid JSON (no Infinity/NaN); api.check_finite
     # refuses such values before any work, so this only guards the rule.
     return json.dumps(trace_dict(t), separators=(",", ":"), allow_nan=False) + "\n"

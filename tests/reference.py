@@ -109,3 +109,59 @@ def pool_backward(x, g, kh, kw, s, p, d, mode):
             if mode == "max" and where is not None:
                 dx[where[0]][where[1]] += float(g[oy][ox])
     return dx
+
+
+def conv2d_channel_products(cin, cout, groups, ih, iw, kh, kw, s, p, d):
+    """Every ((ci, iy, ix), (co, j, ky, kx), (co, oy, ox)) of Conv2d with groups, from
+    PyTorch's formula: out[co] = sum over the group's ci of w[co, ci - first] (*) x[ci]."""
+    per_in, per_out = cin // groups, cout // groups
+    oh, ow = conv_out(ih, kh, s[0], p[0], d[0]), conv_out(iw, kw, s[1], p[1], d[1])
+    prods = []
+    for co in range(cout):
+        first = (co // per_out) * per_in
+        for oy in range(oh):
+            for ox in range(ow):
+                for ci in range(first, first + per_in):
+                    for ky in range(kh):
+                        for kx in range(kw):
+                            iy = oy * s[0] + ky * d[0] - p[0]
+                            ix = ox * s[1] + kx * d[1] - p[1]
+                            if 0 <= iy < ih and 0 <= ix < iw:
+                                prods.append(((ci, iy, ix), (co, ci - first, ky, kx),
+                                              (co, oy, ox)))
+    return (cout, oh, ow), prods
+
+
+def tconv2d_channel_products(cin, cout, groups, ih, iw, kh, kw, s, p, d, a):
+    """Every ((ci, iy, ix), (ci, j, ky, kx), (co, oy, ox)) of ConvTranspose2d with groups:
+    out[co, iy*s + ky*d - p, ...] += x[ci, iy, ix] * w[ci, co - first co of the group, ky, kx]."""
+    per_in, per_out = cin // groups, cout // groups
+    oh = tconv_out(ih, kh, s[0], p[0], d[0], a[0])
+    ow = tconv_out(iw, kw, s[1], p[1], d[1], a[1])
+    prods = []
+    for ci in range(cin):
+        first = (ci // per_in) * per_out
+        for co in range(first, first + per_out):
+            for iy in range(ih):
+                for ix in range(iw):
+                    for ky in range(kh):
+                        for kx in range(kw):
+                            oy = iy * s[0] + ky * d[0] - p[0]
+                            ox = ix * s[1] + kx * d[1] - p[1]
+                            if 0 <= oy < oh and 0 <= ox < ow:
+                                prods.append(((ci, iy, ix), (ci, co - first, ky, kx),
+                                              (co, oy, ox)))
+    return (cout, oh, ow), prods
+
+
+def apply_channels(shape, prods, x, w, b=None):
+    """The output of channel products on nested lists, plus b[co] when given."""
+    out = [[[0.0] * shape[2] for _ in range(shape[1])] for _ in range(shape[0])]
+    for (ci, iy, ix), (e, f, ky, kx), (co, oy, ox) in prods:
+        out[co][oy][ox] += float(x[ci][iy][ix]) * float(w[e][f][ky][kx])
+    if b is not None:
+        for co in range(shape[0]):
+            for oy in range(shape[1]):
+                for ox in range(shape[2]):
+                    out[co][oy][ox] += float(b[co])
+    return out

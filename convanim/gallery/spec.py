@@ -15,7 +15,7 @@ import click
 
 from .. import __version__, api, data, fonts, writer
 from .. import formats as formats_table
-from ..commands import JOBS, TERMINAL, cli
+from ..commands import CHANNEL_KEYS, JOBS, TERMINAL, cli
 from ..escape import terminal
 from ..params import SpecError
 from .entry import DATA_FILES, DEFAULT_FORMATS, EXTRAS, Entry, FORMATS, GalleryError, MAX_SPEC_BYTES, NAME_RE, OWN, PICTURES, RESERVED, strip_file
@@ -336,7 +336,10 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
         param = next(p for p in cmd.params if p.name == pname)
         if key in fig or params.get(pname) != param.default:
             shown += _argv(param, value)  # type: ignore[arg-type]
-    resolved = {k: v for k, v in params.items() if k not in OWN}
+    # Channel options left at their defaults are not part of the digest: the figures
+    # drawn before they existed stay up to date.
+    resolved = {k: v for k, v in params.items() if k not in OWN
+                and not (k in CHANNEL_KEYS and v in (None, False))}
     for k in DATA_FILES:                         # the spec's folder is not part of the figure
         if isinstance(resolved.get(k), str):
             resolved[k] = Path(resolved[k]).name
