@@ -24,16 +24,15 @@ without channels (``spec.channels`` False) never comes here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
-from .engine import GridMap, _all_products, grid_map
+from .engine import Steps, _all_products, grid_map
 from .spec import Spec
 
 
 @dataclass(frozen=True, eq=False)
-class ChannelTrace:
+class ChannelTrace(Steps):
     """The recorded steps of a layer with channels, on concrete arrays.
 
     ``input`` (C_in, H, W), ``weight`` PyTorch's 4-D shape (None for pooling), ``bias``
@@ -58,24 +57,6 @@ class ChannelTrace:
     anchor: np.ndarray
     corner: np.ndarray
     winner: np.ndarray | None  # max pooling: input [c, r, c] chosen per step, -1s if padding
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.anchor)
-
-    @cached_property
-    def grid(self) -> GridMap:
-        return grid_map(self.spec)
-
-    def taps(self, step: int) -> slice:
-        return slice(int(self.step_start[step]), int(self.step_start[step + 1]))
-
-    def footprint(self, step: int) -> np.ndarray:
-        """(kh*kw, 2) lower-grid cells the placement covers on each map of its group."""
-        kh, kw = self.spec.kernel_size
-        dh, dw = self.spec.dilation
-        a, b = np.meshgrid(np.arange(kh) * dh, np.arange(kw) * dw, indexing="ij")
-        return self.corner[step] + np.stack([a.ravel(), b.ravel()], axis=1)
 
     def step_maps(self, step: int) -> range:
         """The input maps the step reads: its output map's group."""

@@ -52,8 +52,32 @@ def grid_map(spec: Spec) -> GridMap:
     return GridMap(size, p, (1, 1), spec.stride, False)  # type: ignore[arg-type]
 
 
+class Steps:
+    """What a trace has from its step arrays (``spec``, ``anchor``, ``corner``,
+    ``step_start``), for one channel and for many (:class:`channels.ChannelTrace`)."""
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.anchor)
+
+    @cached_property
+    def grid(self) -> GridMap:
+        return grid_map(self.spec)
+
+    def taps(self, step: int) -> slice:
+        return slice(int(self.step_start[step]), int(self.step_start[step + 1]))
+
+    def footprint(self, step: int) -> np.ndarray:
+        """(kh*kw, 2) lower-grid cells the placement covers (on each map of its group, with
+        channels), padding included, row-major offsets."""
+        kh, kw = self.spec.kernel_size
+        dh, dw = self.spec.dilation
+        a, b = np.meshgrid(np.arange(kh) * dh, np.arange(kw) * dw, indexing="ij")
+        return self.corner[step] + np.stack([a.ravel(), b.ravel()], axis=1)
+
+
 @dataclass(frozen=True, eq=False)
-class Trace:
+class Trace(Steps):
     """The recorded steps of one operation on concrete arrays.
 
     Taps are parallel int arrays, one entry per real product, sorted by step:
@@ -81,24 +105,6 @@ class Trace:
     # A backward pass (spec.grad): every array of it by trace-file name, the forward's
     # included ("input", "weight", "grad_output", and "grad_input" or "grad_weight").
     arrays: tuple[tuple[str, np.ndarray], ...] = ()
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.anchor)
-
-    @cached_property
-    def grid(self) -> GridMap:
-        return grid_map(self.spec)
-
-    def taps(self, step: int) -> slice:
-        return slice(int(self.step_start[step]), int(self.step_start[step + 1]))
-
-    def footprint(self, step: int) -> np.ndarray:
-        """(kh*kw, 2) cells the placement covers, padding included, row-major offsets."""
-        kh, kw = self.spec.kernel_size
-        dh, dw = self.spec.dilation
-        a, b = np.meshgrid(np.arange(kh) * dh, np.arange(kw) * dw, indexing="ij")
-        return self.corner[step] + np.stack([a.ravel(), b.ravel()], axis=1)
 
     def value(self, step: int) -> float:
         """The output value a gather step writes (its output cell's final value)."""
