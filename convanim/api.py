@@ -27,6 +27,8 @@ from .channels import ChannelTrace, channel_trace
 from .data import load_array, load_matrix, random_arrays, random_channel_arrays
 from .engine import Trace, trace
 from .flat import FlatLayout, flat_layout
+from .flat_channels import canvas_size as channel_canvas_size
+from .flat_channels import channel_flat_layout, check_channel_flat
 from .fonts import Face, resolve
 from .iso import IsoLayout, canvas_size, iso_layout
 from .matrix import matrix_figure
@@ -229,11 +231,17 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
     is a text or "auto" (parameters and the output-size formula).
     """
     check_texts(style, caption, title)
-    check_drawable(t.spec)
+    check_drawable(t.spec, style)
     title, caption = one_line(title), one_line(caption)
     flat = style == "flat"
     numbers = flat if numbers is None else numbers
     labels = flat if labels is None else labels
+    if flat and t.spec.channels:
+        if overlay is not None:
+            raise SpecError(f"overlay: got {overlay!r} with channels; the flat picture of "
+                            "channels has no overlay: drop --overlay")
+        return channel_flat_layout(t, cell, numbers=numbers, labels=labels, title=title,
+                                   caption=caption)
     if flat:
         return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption,
                            overlay=overlay)
@@ -241,14 +249,24 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
                       overlay=overlay)
 
 
-def check_drawable(spec: Spec) -> None:
-    """Pictures of channels are not drawn yet: refuse them, saying what works."""
-    if spec.channels:
+def check_drawable(spec: Spec, style: str = "iso", html: bool = False) -> None:
+    """Pictures of channels: the flat style of a conv2d only (not as a page); refuse the
+    others, saying what is drawn, and a layer beyond the flat picture's limits."""
+    if not spec.channels:
+        return
+    if style != "flat" or spec.op != "conv2d":
         raise SpecError(
-            f"channels: pictures of several channels, groups or a bias are not drawn yet "
-            f"(got in_channels {spec.in_channels}, out_channels {spec.out_channels}, groups "
-            f"{spec.groups}, bias {spec.bias}); write the trace with -o NAME.json, or see the "
-            "shapes with convanim info")
+            f"channels: of several channels, groups or a bias only the flat picture of conv2d "
+            f"is drawn (--style flat); got {spec.op} with style {style}, in_channels "
+            f"{spec.in_channels}, out_channels {spec.out_channels}, groups {spec.groups}, bias "
+            f"{spec.bias}; write the trace with -o NAME.json, or see the shapes with "
+            "convanim info")
+    if html:
+        page = formats.NAMES["html"]
+        others = ", ".join(s for s in formats.PICTURES if s != page)
+        raise SpecError(f"output: the {page} page does not show channels yet; write {others} "
+                        "(--style flat), or the trace with -o NAME.json")
+    check_channel_flat(spec)
 
 
 def one_line(text: str | None) -> str | None:
@@ -481,7 +499,7 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
         strip = writer.check_output(strip, (".png",))
     drawn = fmt.picture or frames_dir is not None or strip is not None
     if drawn:
-        check_drawable(t.spec)
+        check_drawable(t.spec, look.style, html=frame is None and fmt.name == "html")
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
                  limits.max_products, scale=look.scale)
     face = face_of(look) if drawn else None
@@ -628,16 +646,22 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
         raise SpecError(f"strip: needs a picture output ({', '.join(formats.PICTURES)}) to draw")
     drawn = bool(pictures) or job.frames_dir is not None
     if drawn:
-        check_drawable(job.spec)
+        check_drawable(job.spec, look.style,
+                       html=not still and any(formats.format_of(p).name == "html" for p in pictures))
         face_of(look)  # the font: given and readable, or found for every character
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
                  lim.max_products, scale=look.scale)
     if job.strip is not None and look.style == "iso":  # the iso canvas is known from the spec
         writer.check_strip(job.spec.n_steps, *canvas_size(job.spec, look.cell * look.scale))
+    # The flat picture of channels is larger than the iso picture of one map: its canvas.
+    size = (channel_canvas_size(job.spec, look.cell, look.labels is not False)
+            if drawn and job.spec.channels else canvas_size(job.spec, look.cell))
+    if drawn and job.spec.channels:
+        _check_canvas(job.spec, _times(size, look.scale), look.cell, lim.max_size, look.scale)
     held = [p for p in paths if formats.format_of(p).holds_frames and not still]
     if held:
-        w, h = _times(canvas_size(job.spec, look.cell), look.scale)
+        w, h = _times(size, look.scale)
         pixels = job.spec.n_steps * w * h
         if pixels > MAX_HELD_PIXELS:
             gb = pixels * (3.7 if held[0].suffix.lower() == ".png" else 2.4) / 1e9  # measured

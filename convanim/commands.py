@@ -488,7 +488,7 @@ def conv(quiet, **params) -> None:
       convanim conv --i 5 --k 3 --cin 3 --cout 2 --bias -o steps.json   # channels: the trace
 
     Channels (--cin, --cout, --groups, --depthwise, --pointwise, --bias) give the trace
-    (-o NAME.json) so far; their pictures are not drawn yet.
+    (-o NAME.json), and with --style flat the picture (up to 8 maps per group, 8 filters).
     """
     _run(conv_job(**params), quiet)
 

@@ -1,0 +1,340 @@
+"""Geometry of the flat picture of a convolution with channels (gather view, no Pillow).
+
+One row per input map of the current step's group: the padded input map, the
+kernel slice ``w[co, ci - first ci of the group]`` and that map's partial sum
+written out; then the line ``Σ = 4 + 7 + 2 + b(1) = 14`` (the partial sums plus the
+bias: the output value); then the output maps side by side, their cells filling
+filter by filter. The rows' grids are the same planes from step to step (every
+map of a layer has one shape); what a row shows (which map, which kernel slice)
+is text of the frame. Every number comes from the :class:`ChannelTrace`.
+
+A :class:`ChannelFlatLayout` is a :class:`convanim.flat.FlatLayout` (the same
+grids, fills, frame and overlay protocol), so :func:`convanim.scene.flat_scene`
+draws it and every backend with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+
+from .channels import ChannelTrace
+from .flat import OUTLINE_W, FlatCell, FlatLayout, FlatShapes, _extent, _front
+from .layout import (
+    PAD, REAL, VALUE_SIZE, Overlay, Plane, TextItem, add_bands, band_font, band_item, bands_of,
+    cell_text, grid_planes,
+)
+from .numbers import widest_texts
+from .text import SIGMA, TIMES, NumberFormat, elided, fmt_num, product_sum
+
+# Legible limits, measured: 8 rows of 7x7 maps (padding 1) and 8 output maps of 7x7 side
+# by side at the default cell (32 px) make a canvas of 2,106x3,005 px; 10x10 maps
+# 2,874x3,869, next to the 4,000 px canvas limit. More maps than these no longer fit a
+# screen at a readable size (the canvas limit still refuses large maps).
+MAX_MAPS = 8  # input maps per group (rows)
+MAX_FILTERS = 8  # output maps (side by side)
+SUM_CELLS = 10  # width of a row's partial-sum text, in cells
+
+
+def check_channel_flat(spec) -> None:
+    """Refuse, before any work, a layer with more maps than the picture shows legibly."""
+    maps, filters = spec.in_channels // spec.groups, spec.out_channels
+    if maps > MAX_MAPS or filters > MAX_FILTERS:
+        from .params import SpecError
+        raise SpecError(
+            f"channels: the flat picture draws up to {MAX_MAPS} input maps per group and "
+            f"{MAX_FILTERS} output maps (got {maps} maps per group and {filters} output "
+            "maps); write the trace with -o NAME.json, or see the shapes with convanim info")
+
+
+def canvas_size(spec, cell: float = 32.0, labels: bool = True) -> tuple[int, int]:
+    """(width, height) that :func:`channel_flat_layout` gives ``spec`` without title or
+    caption, from the spec alone: checked before the trace is made (a test checks that
+    the two agree)."""
+    (h, w), (ph, pw), (kh, kw) = spec.input_size, spec.padding, spec.kernel_size
+    margin, gap, font = cell * 0.7, max(cell * 1.2, 16.0), band_font(cell)
+    label_h = font * 1.8 if labels else 0.0
+    row_h = max(h + 2 * ph, kh) * cell
+    rows_w = margin + ((w + 2 * pw) + kw + SUM_CELLS) * cell + 2 * gap + margin
+    oh, ow = spec.output_size
+    outs_w = margin + spec.out_channels * (ow * cell + gap) - gap + margin
+    maps = spec.in_channels // spec.groups
+    height = (margin + maps * (label_h + row_h + gap / 2) + font * 1.8 + gap / 2 + label_h
+              + oh * cell + margin)
+    return int(np.ceil(max(rows_w, outs_w))), int(np.ceil(height))
+
+
+def _row(j: int, what: str) -> str:
+    return f"{what}{j}"
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelFlatLayout(FlatLayout):
+    """The flat picture of a :class:`ChannelTrace`: grids "in{j}", "k{j}" (row j) and
+    "out{co}"; ``sums`` the slot of each row's partial sum, ``total`` the Σ line's,
+    ``heads`` the label slots (row j's input and kernel) and ``labels`` whether to
+    write them."""
+
+    sums: tuple[tuple[float, float, float, float], ...] = ()
+    total: tuple[float, float, float, float] | None = None
+    heads: tuple[tuple[tuple[float, float, float, float], tuple[float, float, float, float]], ...] = ()
+    labels: bool = True
+    font: float = 14.0
+
+    @property
+    def scatter(self) -> bool:
+        return False
+
+    @property
+    def has_text(self) -> bool:
+        return self.numbers or self.labels or bool(self.static)
+
+    @cached_property
+    def _fmt(self) -> NumberFormat:
+        return NumberFormat.of(self.trace)
+
+    @cached_property
+    def _like(self) -> dict[str, str]:
+        return widest_texts(self.trace, self._fmt)
+
+    @cached_property
+    def partials(self) -> np.ndarray:
+        """(steps, maps per group): each step's sum of the products of each map of its group."""
+        t = self.trace
+        maps = t.spec.in_channels // t.spec.groups
+        step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
+        j = t.tap_in[:, 0] - (t.anchor[step_of_tap, 0] // (t.spec.out_channels // t.spec.groups)) * maps
+        out = np.zeros((t.n_steps, maps))
+        np.add.at(out, (step_of_tap, j), t.tap_value)
+        return out
+
+    @cached_property
+    def _made(self) -> dict:
+        """Text items made so far, by their arguments: a cell's text recurs from frame to frame."""
+        return {}
+
+    @cached_property
+    def _sum_fmt(self) -> NumberFormat:
+        f = self._fmt
+        return NumberFormat(f.input, f.weight, NumberFormat.decimals(self.partials))
+
+    def fresh(self, step: int) -> tuple[FlatCell, ...]:
+        """The output cell computed one step before, filled from this frame on."""
+        if step == 0:
+            return ()
+        co, r, c = (int(v) for v in self.trace.anchor[step - 1])
+        return ((f"out{co}", r, c, "output", False),)
+
+    def frame(self, step: int) -> FlatShapes:
+        t = self.trace
+        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
+        cells: list[FlatCell] = []
+        outlines = []
+        (r0, c0), (r1, c1) = _extent(foot)
+        for j in range(len(self.sums)):
+            p = self.grids[_row(j, "in")]
+            for a, b in foot:
+                kind = p.kind(a, b)
+                if kind in (REAL, PAD):
+                    cells.append((_row(j, "in"), a, b, "input_hl" if kind == REAL else "padding_hl",
+                                  False))
+            outlines.append(((p.corner(r0, c0), p.corner(r0, c1), p.corner(r1, c1),
+                              p.corner(r1, c0)), "line", OUTLINE_W))
+        co, r, c = (int(v) for v in t.anchor[step])
+        cells.append((f"out{co}", r, c, "output_hl", False))
+        return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step))
+
+    # Text -------------------------------------------------------------------------
+
+    def _num(self, kind: str, grid: str, r: int, c: int, value: float, colour: str,
+             on: str) -> tuple[TextItem, ...]:
+        key = (kind, grid, r, c, value, colour, on)
+        made = self._made
+        got = made.get(key)
+        if got is None:
+            got = made[key] = tuple(cell_text(kind, self.grids[grid], grid, r, c, value,
+                                              VALUE_SIZE, colour, on,
+                                              decimals=self._fmt.of_kind(kind),
+                                              like=self._like.get(kind)))
+        return got
+
+    def row_labels(self, step: int) -> list[TextItem]:
+        """Above row j: which input map it is and which kernel slice meets it."""
+        t = self.trace
+        co = int(t.anchor[step][0])
+        maps = t.step_maps(step)
+        h, w = t.spec.input_size
+        kh, kw = t.spec.kernel_size
+        p = t.spec.padding
+        pad = f", padding {p[0]}" if p[0] == p[1] and p != (0, 0) else (
+            f", padding {p[0]},{p[1]}" if p != (0, 0) else "")
+        items = []
+        for j, ci in enumerate(maps):
+            (a, b) = self.heads[j]
+            items.append(band_item("label", (f"x[{ci}] {h}{TIMES}{w}{pad}", f"x[{ci}]"),
+                                   *_xy(a), self.font))
+            items.append(band_item("label", (f"w[{co},{j}] {kh}{TIMES}{kw}", f"w[{co},{j}]"),
+                                   *_xy(b), self.font))
+        return items
+
+    def sum_texts(self, step: int) -> list[TextItem]:
+        """Each row's products and partial sum, then the Σ line: partial sums plus bias."""
+        t = self.trace
+        co = int(t.anchor[step][0])
+        maps = list(t.step_maps(step))
+        sl = t.taps(step)
+        ins, ws = t.tap_in[sl], t.tap_w[sl]
+        part = self.partials[step]
+        fs = self._sum_fmt
+        items = []
+        for j, ci in enumerate(maps):
+            on = ins[:, 0] == ci
+            xs = [float(t.input[a, b, c]) for a, b, c in ins[on]]
+            wv = [float(t.weight[tuple(i)]) for i in ws[on]]
+            x0, y0, x1, y1 = self.sums[j]
+            items.append(replace(band_item("sum", product_sum(xs, wv, float(part[j]), fs),
+                                           x0, x1, y0, y1, self.font),
+                                 where=(f"sum{j}", co, ci), value=float(part[j])))
+        terms = [fmt_num(v, fs.output) for v in part]
+        if t.bias is not None:
+            bdec = NumberFormat.decimals(t.bias)
+            terms.append(f"b({fmt_num(float(t.bias[co]), bdec)})")
+        x0, y0, x1, y1 = self.total
+        value = t.value(step)
+        forms = elided(terms, " + ", f"{SIGMA} = ", f" = {fmt_num(value, self._fmt.output)}")
+        items.append(replace(band_item("sum", forms, x0, x1, y0, y1, self.font),
+                             where=("total", co, step), value=value))
+        return items
+
+    def numbers_of(self, step: int) -> list[TextItem]:
+        """Input values of the group's maps (the footprint's highlighted), the kernel
+        slices' weights, the outputs computed so far and the current one."""
+        t = self.trace
+        co = int(t.anchor[step][0])
+        foot = {(int(r), int(c)) for r, c in t.footprint(step)}
+        g = t.grid
+        items: list[TextItem] = []
+        for j, ci in enumerate(t.step_maps(step)):
+            name = _row(j, "in")
+            p = self.grids[name]
+            for r, c in p.cells(REAL):
+                v = float(t.input[ci, (r - g.origin[0]) // g.spacing[0],
+                                  (c - g.origin[1]) // g.spacing[1]])
+                items += self._num("input", name, r, c, v, "text",
+                                   "input_hl" if (r, c) in foot else "input")
+            for r, c in p.cells(PAD):
+                items += self._num("padding", name, r, c, 0.0, "text_light",
+                                   "padding_hl" if (r, c) in foot else "background")
+            k = _row(j, "k")
+            for r, c in self.grids[k].cells(REAL):
+                items += self._num("kernel", k, r, c, float(t.weight[co, j, r, c]), "text",
+                                   "input_hl")
+        for n in range(step + 1):
+            o, r, c = (int(v) for v in t.anchor[n])
+            items += self._num("output", f"out{o}", r, c, t.value(n), "text",
+                               "output_hl" if n == step else "output")
+        return items
+
+    def overlay(self, step: int) -> Overlay:
+        items: list[TextItem] = []
+        if self.labels:
+            items += self.row_labels(step)
+        if self.numbers:
+            items += self.numbers_of(step) + self.sum_texts(step)
+        return Overlay(tuple(items) + self.static, ())
+
+
+def _xy(box):
+    x0, y0, x1, y1 = box
+    return x0, x1, y0, y1
+
+
+def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: bool = True,
+                        labels: bool = True, title: str | None = None,
+                        caption: tuple[str, ...] | str | None = None) -> ChannelFlatLayout:
+    """Rows of (input map, kernel slice, partial sum), the Σ line, the output maps."""
+    spec = trace.spec
+    check_channel_flat(spec)
+    low, up = grid_planes(trace, cell)
+    low = _front(low)
+    kernel = Plane(np.full(spec.kernel_size, REAL, dtype=np.uint8), (0, 0), (0.0, 0.0), cell,
+                   (1.0, 0.0), (0.0, 1.0))
+    up = _front(up)
+    maps, filters = spec.in_channels // spec.groups, spec.out_channels
+    margin = cell * 0.7
+    gap = max(cell * 1.2, 16.0)
+    font = band_font(cell)
+    label_h = font * 1.8 if labels else 0.0
+    in_h, in_w = low.shape[0] * cell, low.shape[1] * cell
+    k_h, k_w = kernel.shape[0] * cell, kernel.shape[1] * cell
+    row_h = max(in_h, k_h)
+    sum_w = SUM_CELLS * cell
+    sym = max(font * 1.3, 0.5 * cell)
+
+    def at(p: Plane, x: float, y: float) -> Plane:
+        c0 = p.corner(p.first[0], p.first[1])
+        return Plane(p.kinds, p.first, (p.origin[0] + x - c0[0], p.origin[1] + y - c0[1]),
+                     p.cell, p.u, p.v)
+
+    grids: dict[str, Plane] = {}
+    fills: dict[str, str] = {}
+    static: list[TextItem] = []
+    sums, heads = [], []
+    y = margin
+    for j in range(maps):
+        top = y + label_h
+        x = margin
+        grids[_row(j, "in")] = at(low, x, top + (row_h - in_h) / 2)
+        fills[_row(j, "in")] = "input"
+        head_in = (x - gap / 2 + 2, y, x + in_w + gap / 2 - 2, top)
+        static.append(band_item("symbol", (TIMES,), x + in_w + 2, x + in_w + gap - 2,
+                                top + row_h / 2 - sym, top + row_h / 2 + sym, sym))
+        x += in_w + gap
+        grids[_row(j, "k")] = at(kernel, x, top + (row_h - k_h) / 2)
+        fills[_row(j, "k")] = "input_hl"
+        heads.append((head_in, (x - gap / 2 + 2, y, x + k_w + gap / 2 - 2, top)))
+        static.append(band_item("symbol", ("=",), x + k_w + 2, x + k_w + gap - 2,
+                                top + row_h / 2 - sym, top + row_h / 2 + sym, sym))
+        x += k_w + gap
+        sums.append((x, top + row_h / 2 - font * 0.9, x + sum_w, top + row_h / 2 + font * 0.9))
+        y = top + row_h + gap / 2
+    rows_w = sums[0][2] + margin
+    total_y = y
+    y += font * 1.8 + gap / 2
+    out_top = y + label_h
+    x = margin
+    out_h, out_w = up.shape[0] * cell, up.shape[1] * cell
+    oh, ow = spec.output_size
+    for co in range(filters):
+        grids[f"out{co}"] = at(up, x, out_top)
+        fills[f"out{co}"] = "output_empty"
+        if labels:
+            static.append(band_item("label", (f"y[{co}] {oh}{TIMES}{ow}", f"y[{co}]"),
+                                    x - gap / 2 + 2, x + out_w + gap / 2 - 2, y, out_top, font))
+        x += out_w + gap
+    width = max(rows_w, x - gap + margin)
+    total = (margin / 2, total_y, width - margin / 2, total_y + font * 1.8)
+    height = out_top + out_h + margin
+    size = (int(np.ceil(width)), int(np.ceil(height)))
+    t_top, t_bottom = bands_of(trace, False, title, caption, (), ())
+    if t_top or t_bottom:
+        size, (bx, by), items = add_bands(size, cell, t_top, t_bottom)
+        grids = {k: Plane(p.kinds, p.first, (p.origin[0] + bx, p.origin[1] + by), p.cell, p.u, p.v)
+                 for k, p in grids.items()}
+        static = [_shift(i, bx, by) for i in static] + items
+
+        def box(b):
+            return (b[0] + bx, b[1] + by, b[2] + bx, b[3] + by)
+        sums = [box(b) for b in sums]
+        heads = [(box(a), box(b)) for a, b in heads]
+        total = box(total)
+    return ChannelFlatLayout(trace, grids, fills, size, numbers, tuple(static), None,
+                             sums=tuple(sums), total=total, heads=tuple(heads), labels=labels,
+                             font=font)
+
+
+def _shift(item: TextItem, dx: float, dy: float) -> TextItem:
+    return replace(item, centre=(item.centre[0] + dx, item.centre[1] + dy),
+                   slot=tuple((x + dx, y + dy) for x, y in item.slot))
