@@ -279,6 +279,30 @@ def per_frame(repeat: int, kind: str, sizes: list[int], cell: int) -> list[tuple
     return rows
 
 
+def channel_rows(repeat: int) -> list[tuple]:
+    """Flat style, conv --i 8 --k 3 --p 1: ms a frame (after the first, first <= 60) with one
+    map and with 3 input maps and 4 filters (issue 12: within 2x). Empty for a tree
+    without channels."""
+    from itertools import islice
+
+    rows = []
+    for label_, kw in (("1 map, 1 filter", {}), ("3 maps, 4 filters", {"in_channels": 3,
+                                                                         "out_channels": 4})):
+        try:
+            t = ca.trace_of(ca.conv2d(8, 3, 1, 1, **kw))
+        except TypeError:
+            return []
+        times = []
+        for _ in range(repeat):
+            it = ca.iter_frames(t, 32, style="flat")
+            next(it)
+            t0 = time.perf_counter()
+            n = sum(1 for _ in islice(it, 60))
+            times.append((time.perf_counter() - t0) / n * 1000)
+        rows.append((label_, t.n_steps, statistics.median(times)))
+    return rows
+
+
 def vector_rows(repeat: int) -> list[tuple]:
     """Per classic figure: animated SVG bytes and ms to make them, PDF still bytes and ms,
     the interactive page's bytes and ms (None for a tree without the HTML backend)."""
@@ -475,6 +499,15 @@ def main() -> None:
                              f"{ms / base:.2f}", f"{bpf:.0f}"])
         table(["i", *label("tree"), "frames", "canvas", "first frame ms", "ms/frame after",
                f"x i={grid[0]}", "GIF bytes/frame"], rows)
+
+    # -- Channels (this tree only: older trees have none) -------------------------------------
+    got = channel_rows(repeat)
+    if got:
+        print("\n## Channels, flat style: `conv --i 8 --k 3 --p 1 --style flat`, --cell 32 "
+              "(issue 12's target: 3 maps and 4 filters within 2x of one map)")
+        base = got[0][2]
+        table(["figure", "frames", "ms/frame after", "x one map"],
+              [[name, n, f"{ms:.2f}", f"{ms / base:.2f}"] for name, n, ms in got])
 
     # -- Vector output -------------------------------------------------------------------------
     print("\n## Vector output of the classic set: animated SVG (whole animation), PDF (frame 1), "
