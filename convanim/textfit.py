@@ -132,7 +132,8 @@ def fit(item: TextItem, face: Face | None = None) -> Placed | None:
                   (cx * ss - (l + r) / 2, cy * ss - (t + b) / 2))
 
 
-def _luminance(c: RGB) -> float:
+def luminance(c: RGB) -> float:
+    """WCAG relative luminance of a colour, 0..1."""
     def lin(v: float) -> float:
         v /= 255
         return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
@@ -141,7 +142,7 @@ def _luminance(c: RGB) -> float:
 
 def contrast(a: RGB, b: RGB) -> float:
     """WCAG contrast ratio of two colours, 1..21."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 

@@ -29,6 +29,7 @@ from ... import escape
 from ...engine import Trace
 from ...info import info_text
 from ...scene import Scene
+from ...textfit import contrast, luminance
 from ...theme import RGB
 from ..svg import animated_svg
 
@@ -60,20 +61,6 @@ def script_json(doc: object) -> str:
                                          allow_nan=False))
 
 
-def _luminance(rgb: RGB) -> float:
-    def lin(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (lin(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: RGB, b: RGB) -> float:
-    """The WCAG contrast ratio of two colours (1 to 21)."""
-    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
 def _hex(rgb: RGB) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
@@ -102,7 +89,7 @@ def page_colours(background: RGB) -> tuple[RGB, RGB, RGB]:
 def theme_css(background: RGB) -> str:
     """The page's colour variables for the figure's background (see :func:`page_colours`)."""
     fg, muted, accent = page_colours(background)
-    panel = "rgba(0,0,0,.05)" if _luminance(fg) < 0.5 else "rgba(255,255,255,.07)"
+    panel = "rgba(0,0,0,.05)" if luminance(fg) < 0.5 else "rgba(255,255,255,.07)"
     return (f":root{{--ca-bg:{_hex(background)};--ca-fg:{_hex(fg)};--ca-muted:{_hex(muted)};"
             f"--ca-accent:{_hex(accent)};--ca-panel:{panel}}}")
 
