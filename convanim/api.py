@@ -14,7 +14,6 @@ import math
 import os
 import shutil
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
@@ -38,6 +37,7 @@ from .backends import raster
 from .scale import scaled
 from .scene import Scene, scene_of
 from .spec import Spec
+from .text import one_line
 from .theme import CLASSIC, Theme, hex_rgb, theme_named
 
 DEFAULT_CELL = 32
@@ -267,14 +267,6 @@ def check_drawable(spec: Spec, style: str = "iso", html: bool = False) -> None:
         raise SpecError(f"output: the {page} page does not show channels yet; write {others} "
                         "(--style flat), or the trace with -o NAME.json")
     check_channel_flat(spec)
-
-
-def one_line(text: str | None) -> str | None:
-    """A title or caption as drawn: one line, control characters and line breaks as spaces
-    (text shaping refuses them, and a band holds one line)."""
-    if text is None:
-        return None
-    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
 
 
 def check_texts(style: str, caption: str | None, title: str | None) -> None:

@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .params import SpecError
+from .text import one_line
 from .values import cached_hash
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
@@ -189,11 +190,10 @@ BUNDLED = Face(str(BUNDLED_FILE), 0, ("DejaVu Sans Condensed", "DejaVu Sans"), "
 def needed(texts: Iterable[str | None]) -> frozenset[str]:
     """The characters to draw: those of ``texts`` and every one convanim writes itself.
 
-    Control and format characters and line separators are not glyphs (a newline breaks
-    a line), so no font is asked for them.
+    The text as it is drawn (:func:`text.one_line`): control and format characters and
+    line separators become spaces, so no font is asked for them.
     """
-    return PROGRAM_CHARS | frozenset(c for t in texts if t for c in t
-                                     if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
+    return PROGRAM_CHARS | frozenset(c for t in texts if t for c in one_line(t))
 
 
 def missing(face: Face, chars: Iterable[str]) -> list[str]:

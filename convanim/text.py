@@ -10,6 +10,7 @@ sigma where the short form names a sum.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -158,3 +159,15 @@ def spread(g: float, count: int, cells: int, fmt: NumberFormat = PLAIN) -> tuple
     (``cells`` of the window are input cells; the shares on padding are dropped)."""
     share = f"{fmt_num(g, fmt.input)}/{count} = {fmt_num(g / count, fmt.output)}"
     return (f"{share} to each of {cells} input cell{'s' if cells != 1 else ''}", share)
+
+
+# Control and format characters and line separators: not glyphs. Text shaping refuses
+# them, and a band holds one line, so they are drawn as spaces and need no font.
+NOT_DRAWN = ("Cc", "Cf", "Zl", "Zp")
+
+
+def one_line(text: str | None) -> str | None:
+    """A title or caption as drawn: one line, the characters of :data:`NOT_DRAWN` as spaces."""
+    if text is None:
+        return None
+    return "".join(" " if unicodedata.category(c) in NOT_DRAWN else c for c in text)
