@@ -41,9 +41,7 @@ def trace_dict(t: Trace | ChannelTrace) -> dict[str, Any]:
     scatter = s.view == "scatter"
     doc = _header(s) if s.grad is None else _grad_header(s)
     if not scatter:
-        g = t.grid
-        doc["grid"] = {"size": list(g.size), "origin": list(g.origin),
-                       "spacing": list(g.spacing), "slide": list(g.slide), "flipped": g.flip}
+        doc["grid"] = _grid(t.grid)
     if s.grad is None:
         doc["input"] = _matrix(t.input)
         doc["weight"] = _matrix(t.weight)
@@ -62,12 +60,7 @@ def trace_dict(t: Trace | ChannelTrace) -> dict[str, Any]:
             step: dict[str, Any] = {n.input: [int(v) for v in t.anchor[i]]}
             extra_key = "cropped"
         else:
-            g = t.grid
-            rel = foot - np.array(g.origin)
-            sp = np.array(g.spacing)
-            on_input = (np.all(rel % sp == 0, axis=1) & np.all(rel >= 0, axis=1)
-                        & np.all(rel // sp < np.array(s.input_size), axis=1))
-            outside = ~on_input
+            outside = ~_on_input(t, foot)
             step = {n.output: [int(v) for v in t.anchor[i]]}
             extra_key = "padding"
         step["footprint"] = foot.tolist()
@@ -99,20 +92,15 @@ def _channel_dict(t: ChannelTrace) -> dict[str, Any]:
     s = t.spec
     doc: dict[str, Any] = {"format": 2, **_header(s)}
     doc["bias"] = _nested(t.bias)
-    g = t.grid
-    doc["grid"] = {"size": list(g.size), "origin": list(g.origin),
-                   "spacing": list(g.spacing), "slide": list(g.slide), "flipped": g.flip}
+    doc["grid"] = _grid(t.grid)
     doc["input"] = _nested(t.input)
     doc["weight"] = _nested(t.weight)
     doc["output"] = _nested(t.output)
-    origin, sp, size = np.array(g.origin), np.array(g.spacing), np.array(s.input_size)
     steps = []
     for i in range(t.n_steps):
         sl = t.taps(i)
         foot = t.footprint(i)
-        rel = foot - origin
-        on_input = (np.all(rel % sp == 0, axis=1) & np.all(rel >= 0, axis=1)
-                    & np.all(rel // sp < size, axis=1))
+        on_input = _on_input(t, foot)
         maps = t.step_maps(i) if not s.pooling else range(int(t.anchor[i][0]),
                                                           int(t.anchor[i][0]) + 1)
         step: dict[str, Any] = {"output": [int(v) for v in t.anchor[i]],
@@ -129,6 +117,21 @@ def _channel_dict(t: ChannelTrace) -> dict[str, Any]:
         steps.append(step)
     doc["steps"] = steps
     return doc
+
+
+def _grid(g) -> dict[str, Any]:
+    """The gather view's lower grid (engine.GridMap), as both formats write it."""
+    return {"size": list(g.size), "origin": list(g.origin), "spacing": list(g.spacing),
+            "slide": list(g.slide), "flipped": g.flip}
+
+
+def _on_input(t, foot: np.ndarray) -> np.ndarray:
+    """Which lower-grid cells of a footprint are input cells (the rest: padding, zeros)."""
+    g = t.grid
+    rel = foot - np.array(g.origin)
+    sp = np.array(g.spacing)
+    return (np.all(rel % sp == 0, axis=1) & np.all(rel >= 0, axis=1)
+            & np.all(rel // sp < np.array(t.spec.input_size), axis=1))
 
 
 def _header(s) -> dict[str, Any]:
