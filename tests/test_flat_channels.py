@@ -1,7 +1,6 @@
 """The flat picture of a convolution with channels: rows per input map, the Σ line, the
 output maps; its numbers against the trace, its refusals, its golden frames."""
 
-import re
 
 import numpy as np
 import pytest
