@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import struct
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -134,7 +136,7 @@ def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.nd
     """
     path = Path(path)
     what = f"{name}: {str(path)!r}"
-    try:
+    with _reading(path, name, "a .npy, .csv or text file"):
         size = check_file(path, what)
         if path.suffix.lower() == ".png":
             arr = image_matrix(path, name)
@@ -144,27 +146,12 @@ def load_matrix(path: str | Path, name: str, shape: Pair | None = None) -> np.nd
             text = path.read_bytes()[:size].decode("utf-8")
             arr = _parse_text(text, "," if path.suffix.lower() == ".csv" or "," in text else None,
                               what)
-    except FileNotFoundError:
-        raise SpecError(f"{name}: file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise SpecError(f"{what} is a directory; expected a .npy, .csv or text file") from None
-    except PermissionError:
-        raise SpecError(f"{what} cannot be read (permission denied)") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{what} is not text; expected .npy, or .csv / text of numbers") from None
-    except OSError as err:
-        raise SpecError(f"{what} cannot be read ({err.strerror or err.__class__.__name__})") from None
-    if arr.dtype.kind not in "biuf":  # bool, ints, floats; not complex, strings or objects
-        raise SpecError(f"{what} holds {arr.dtype} values; expected real numbers")
-    arr = np.asarray(arr, dtype=np.float64)
-    if arr.size == 0:
-        raise SpecError(f"{what} holds no numbers; expected a non-empty 2-D matrix")
+    arr = _real(arr, what, "a non-empty 2-D matrix")
     if arr.ndim != 2:
         raise SpecError(
             f"{name}: {str(path)!r} holds an array of shape {arr.shape}; expected a 2-D matrix"
         )
-    if not np.all(np.isfinite(arr)):
-        raise SpecError(f"{name}: {str(path)!r} holds NaN or infinite values; all must be finite")
+    _finite(arr, what)
     if shape is not None and arr.shape != tuple(shape):
         raise SpecError(
             f"{name}: {str(path)!r} is {arr.shape[0]}x{arr.shape[1]} but the "
@@ -185,22 +172,12 @@ def load_array(path: str | Path, name: str, shape: tuple[int, ...] | None = None
     one_map = shape is not None and len(shape) > 2 and int(np.prod(shape[:-2])) == 1
     ndims = (1, 2, 3, 4) if shape is None else (len(shape), 2) if one_map else (len(shape),)
     if path.suffix.lower() == ".npy":
-        try:
+        # Only the errors of opening a file: what else the OS says goes up as it did.
+        with _reading(path, name, "a .npy file", other_errors=False):
             size = check_file(path, what)
             arr = _load_npy(path, what, size, ndims)
-        except FileNotFoundError:
-            raise SpecError(f"{name}: file {str(path)!r} does not exist") from None
-        except IsADirectoryError:
-            raise SpecError(f"{what} is a directory; expected a .npy file") from None
-        except PermissionError:
-            raise SpecError(f"{what} cannot be read (permission denied)") from None
-        if arr.dtype.kind not in "biuf":
-            raise SpecError(f"{what} holds {arr.dtype} values; expected real numbers")
-        arr = np.asarray(arr, dtype=np.float64)
-        if arr.size == 0:
-            raise SpecError(f"{what} holds no numbers; expected a non-empty array")
-        if not np.all(np.isfinite(arr)):
-            raise SpecError(f"{what} holds NaN or infinite values; all must be finite")
+        arr = _real(arr, what, "a non-empty array")
+        _finite(arr, what)
         if one_map and arr.ndim == 2:  # one map, as a CSV would give it
             arr = arr.reshape((1,) * (len(shape) - 2) + arr.shape)
     else:
@@ -217,6 +194,44 @@ def load_array(path: str | Path, name: str, shape: tuple[int, ...] | None = None
         raise SpecError(f"{what} is {_dims(arr.shape)} but {rule or 'the shape'} is "
                         f"{_dims(shape)}")
     return arr
+
+
+@contextlib.contextmanager
+def _reading(path: Path, name: str, expected: str, other_errors: bool = True) -> Iterator[None]:
+    """Errors of reading a data file as one-line SpecErrors; ``expected`` says what it
+    should be, ``other_errors`` maps the remaining OS and text-decoding errors too."""
+    what = f"{name}: {str(path)!r}"
+    try:
+        yield
+    except FileNotFoundError:
+        raise SpecError(f"{name}: file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise SpecError(f"{what} is a directory; expected {expected}") from None
+    except PermissionError:
+        raise SpecError(f"{what} cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        if not other_errors:
+            raise
+        raise SpecError(f"{what} is not text; expected .npy, or .csv / text of numbers") from None
+    except OSError as err:
+        if not other_errors:
+            raise
+        raise SpecError(f"{what} cannot be read ({err.strerror or err.__class__.__name__})") from None
+
+
+def _real(arr: np.ndarray, what: str, expected: str) -> np.ndarray:
+    """``arr`` as floats, when it holds real numbers and at least one (``expected``: what)."""
+    if arr.dtype.kind not in "biuf":  # bool, ints, floats; not complex, strings or objects
+        raise SpecError(f"{what} holds {arr.dtype} values; expected real numbers")
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.size == 0:
+        raise SpecError(f"{what} holds no numbers; expected {expected}")
+    return arr
+
+
+def _finite(arr: np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(arr)):
+        raise SpecError(f"{what} holds NaN or infinite values; all must be finite")
 
 
 def _dims(shape: tuple[int, ...]) -> str:
