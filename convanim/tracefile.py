@@ -65,12 +65,7 @@ def trace_dict(t: Trace | ChannelTrace) -> dict[str, Any]:
             extra_key = "padding"
         step["footprint"] = foot.tolist()
         step[extra_key] = foot[outside].tolist()
-        step["taps"] = [
-            {n.input: [int(a), int(b)], n.weight: [int(c), int(d)], n.output: [int(e), int(f)],
-             "product": _num(v)}
-            for (a, b), (c, d), (e, f), v in zip(t.tap_in[sl], t.tap_w[sl], t.tap_out[sl],
-                                                 t.tap_value[sl])
-        ]
+        step["taps"] = _taps(t, sl, (n.input, n.weight, n.output))
         if not scatter:
             step["value"] = _num(t.value(i))
         if t.winner is not None:
@@ -106,17 +101,22 @@ def _channel_dict(t: ChannelTrace) -> dict[str, Any]:
         step: dict[str, Any] = {"output": [int(v) for v in t.anchor[i]],
                                 "in_channels": list(maps),
                                 "footprint": foot.tolist(), "padding": foot[~on_input].tolist()}
-        step["taps"] = [
-            {"input": [int(v) for v in a], "weight": [int(v) for v in b],
-             "output": [int(v) for v in c], "product": _num(v)}
-            for a, b, c, v in zip(t.tap_in[sl], t.tap_w[sl], t.tap_out[sl], t.tap_value[sl])
-        ]
+        step["taps"] = _taps(t, sl, ("input", "weight", "output"))
         step["value"] = _num(t.value(i))
         if t.winner is not None:
             step["winner"] = [int(v) for v in t.winner[i]]
         steps.append(step)
     doc["steps"] = steps
     return doc
+
+
+def _taps(t, sl: slice, keys: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """The taps of one step: their input, weight and output cells under ``keys``, and
+    the product (cells [r, c] for one channel, [c, r, c] and a 4-D weight index for many)."""
+    k_in, k_w, k_out = keys
+    return [{k_in: [int(v) for v in a], k_w: [int(v) for v in b], k_out: [int(v) for v in c],
+             "product": _num(v)}
+            for a, b, c, v in zip(t.tap_in[sl], t.tap_w[sl], t.tap_out[sl], t.tap_value[sl])]
 
 
 def _grid(g) -> dict[str, Any]:
