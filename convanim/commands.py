@@ -21,7 +21,7 @@ import click
 from . import __version__, api, fonts, formats
 from .data import file_digest, load_array, load_matrix
 from .info import info_dict, info_text
-from .params import SpecError, short
+from .params import WHOLE, SpecError, short
 from .spec import conv2d, conv_transpose2d, pool2d, transpose_of
 from .theme import ROLES, THEMES, hex_rgb, parse_colour_args, theme_named
 
@@ -37,7 +37,7 @@ class Whole(click.IntRange):
 
     def convert(self, value, param, ctx):
         if isinstance(value, str):
-            if not re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            if not WHOLE.fullmatch(value.strip()):
                 self.fail(f"{short(value)} is not a whole number (digits only, e.g. 5)", param, ctx)
             if len(value.strip().lstrip("+-")) > 15:
                 self.fail(f"{short(value)} is too large (at most 15 digits)", param, ctx)

@@ -68,12 +68,17 @@ def to_pair(value: PairLike, name: str, *, minimum: int = 1) -> Pair:
     return (numbers[0], numbers[1])
 
 
+# A whole number as digits, optionally signed: the one rule for every integer a user types
+# (sizes here, the CLI's integer options in commands.Whole).
+WHOLE = re.compile(r"[+-]?\d+")
+
+
 def _whole(item: object) -> int | None:
     if isinstance(item, bool):
         return None
     if isinstance(item, int):
         return item
-    if isinstance(item, str) and re.fullmatch(r"[+-]?\d+", item):
+    if isinstance(item, str) and WHOLE.fullmatch(item):
         # Digits beyond the bound are not parsed (int() of 5,000 digits raises).
         return int(item) if len(item.lstrip("+-0")) <= 12 else (MAX_VALUE + 1) * (-1 if item.startswith("-") else 1)
     return None
