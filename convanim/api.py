@@ -397,36 +397,27 @@ def _layout_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
 
 # The layout and the scene of the last figure saved: a figure written as gif, svg and html
 # (one Job, or a gallery entry) builds them once, not once per file. Keyed by the trace
-# (an identity: Trace compares by identity) and the look; one entry, so nothing piles up.
+# (by identity) and the look, the scene by the layout (by identity), theme, font and
+# scale; one entry each, so nothing piles up.
 _last_picture: list = []
 _last_scene: list = []
 
 
 def _picture_of(t: Trace, look: Look) -> IsoLayout | FlatLayout:
-    key = (t, _look_key(look))
-    if _last_picture and _last_picture[0][0] is t and _last_picture[0][1] == key[1]:
+    if _last_picture and _last_picture[0][0] is t and _last_picture[0][1] == look:
         return _last_picture[0][2]
     picture = _layout_of(t, look)
-    _last_picture[:] = [(t, key[1], picture)]
+    _last_picture[:] = [(t, look, picture)]
     return picture
 
 
-def _scene_of(t: Trace, look: Look, picture, theme: Theme, face) -> Scene:
-    key = (_look_key(look), theme, face)
-    if _last_scene and _last_scene[0][0] is t and _last_scene[0][1] == key \
-            and _last_scene[0][2] is picture:
-        return _last_scene[0][3]
-    scene = scaled(scene_of(picture, theme, face), look.scale)
-    _last_scene[:] = [(t, key, picture, scene)]
+def _scene_of(picture, theme: Theme, face, scale: float) -> Scene:
+    key = (theme, face, scale)  # the picture (by identity) holds the rest of the look
+    if _last_scene and _last_scene[0][0] is picture and _last_scene[0][1] == key:
+        return _last_scene[0][2]
+    scene = scaled(scene_of(picture, theme, face), scale)
+    _last_scene[:] = [(picture, key, scene)]
     return scene
-
-
-def _look_key(look: Look):
-    try:
-        hash(look)
-    except TypeError:  # a Look holding something unhashable: never reused
-        return object()
-    return look
 
 
 def render(t: Trace, cell: float = DEFAULT_CELL, theme: Theme | str = CLASSIC,
@@ -502,7 +493,7 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
             picture = _picture_of(t, look)
             _check_canvas(t.spec, _times(picture.size, look.scale), look.cell, limits.max_size,
                           look.scale)
-        src = formats.Source(t, lambda: _scene_of(t, look, picture, theme, face),
+        src = formats.Source(t, lambda: _scene_of(picture, theme, face, look.scale),
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster
