@@ -149,6 +149,51 @@ def test_torch_agrees_when_installed(spec):
     assert np.allclose(channel_trace(spec, x, w, b).output, y[0].numpy())
 
 
+def _torch_output(torch, spec, x, w, b):
+    f = torch.nn.functional
+    tx, tw = torch.tensor(x)[None], torch.tensor(w)
+    tb = None if b is None else torch.tensor(b)
+    if spec.transposed:
+        y = f.conv_transpose2d(tx, tw, tb, stride=spec.stride, padding=spec.padding,
+                               output_padding=spec.output_padding, groups=spec.groups,
+                               dilation=spec.dilation)
+    else:
+        y = f.conv2d(tx, tw, tb, stride=spec.stride, padding=spec.padding,
+                     dilation=spec.dilation, groups=spec.groups)
+    return y[0].numpy()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(conv_channel_specs(), tconv_channel_specs()), st.integers(0, 2**16))
+def test_torch_agrees_on_random_channel_specs_when_installed(spec, seed):
+    torch = pytest.importorskip("torch")
+    x, w, b = _data(spec, seed)
+    y = _torch_output(torch, spec, x, w, b)
+    out = channel_trace(spec, x, w, b).output
+    assert out.shape == y.shape
+    assert np.array_equal(out, y)  # small integers: float64 sums are exact either way
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["max", "avg"]), st.integers(1, 3), st.integers(2, 7), st.integers(1, 3),
+       st.integers(1, 3), st.integers(0, 1), st.integers(1, 2), st.integers(0, 2**16))
+def test_torch_pooling_agrees_when_installed(mode, c, i, k, s, p, d, seed):
+    torch = pytest.importorskip("torch")
+    k, d = min(k, i), (1 if mode == "avg" else d)
+    p = min(p, k // 2)
+    try:
+        spec = ca.pool2d(mode, i, k, s, p, d, in_channels=c)
+    except ca.SpecError:  # no window fits, or a window on padding alone
+        return
+    x = np.random.default_rng(seed).integers(-5, 6, (c, i, i)).astype(float)
+    tx = torch.tensor(x)[None]
+    if mode == "max":
+        y = torch.nn.functional.max_pool2d(tx, k, s, p, d)
+    else:
+        y = torch.nn.functional.avg_pool2d(tx, k, s, p, count_include_pad=True)
+    assert np.allclose(channel_trace(spec, x).output, y[0].numpy())
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.one_of(conv_channel_specs(), tconv_channel_specs()), st.integers(0, 2**16))
 def test_one_channel_engine_agrees_on_one_channel(spec, seed):
