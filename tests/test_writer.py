@@ -375,6 +375,41 @@ def test_frames_of_two_runs_never_mix_and_only_our_files_go(tmp_path):
     assert all(np.asarray(Image.open(d / f"x_{n:04d}.png")).max() == 1 for n in range(1, 6))
 
 
+def _commit_after(barrier, d, n: int, side: int) -> None:
+    st = writer.Staging()
+    list(writer.tee_frames([Image.new("P", (side, side)) for _ in range(n)], d, "x", st))
+    barrier.wait()
+    st.commit()
+
+
+def test_two_processes_committing_frames_at_once_leave_one_run_whole(tmp_path):
+    """Two processes stage frames into one folder and commit at the same moment, many
+    times over: the folder always holds exactly one run's frames, never a mix (the runs
+    are told apart by the frames' size)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    d = tmp_path / "fr"
+    d.mkdir()
+    runs = {3: 9, 5: 4}  # frame side: frame count
+    for _ in range(12):
+        barrier = ctx.Barrier(2)
+        procs = [ctx.Process(target=_commit_after, args=(barrier, d, n, side))
+                 for side, n in runs.items()]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+            assert p.exitcode == 0
+        sides = set()
+        for f in d.iterdir():
+            with Image.open(f) as im:
+                sides.add(im.size[0])
+        assert len(sides) == 1
+        (side,) = sides
+        assert sorted(f.name for f in d.iterdir()) == [f"x_{k:04d}.png"
+                                                      for k in range(1, runs[side] + 1)]
+
+
 def netscape(data: bytes) -> bytes | None:
     """The NETSCAPE2.0 block of a GIF (its two count bytes follow the 3, 1), or None."""
     at = data.find(b"!\xff\x0bNETSCAPE2.0")
