@@ -317,17 +317,23 @@ def _start_render(tmp_path, extra=()):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129),
-                                             ("double SIGINT", 130)])
+                                             ("double SIGINT", 130), ("SIGINT storm", 130)])
 def test_a_signal_while_rendering_cleans_up_and_keeps_old_file(signame, status, tmp_path):
     """A real signal, sent once the child's temporary file exists (it is writing): the
     child exits 128 + the signal's number, quietly, leaving no temporary file, no frames
     folder and the previous file byte-identical. A second Ctrl-C right after the first
-    (during the cleanup) changes nothing."""
+    (during the cleanup) changes nothing, nor does a storm of them spread over the whole
+    cleanup (a signal every millisecond or so for 80 ms, so some land in every phase)."""
     proc, old = _start_render(tmp_path)
     if signame == "double SIGINT":
         proc.send_signal(signal.SIGINT)
         time.sleep(0.002)
         proc.send_signal(signal.SIGINT)
+    elif signame == "SIGINT storm":
+        end = time.monotonic() + 0.08
+        while time.monotonic() < end and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.001)
     else:
         proc.send_signal(getattr(signal, signame))
     out, err = proc.communicate(timeout=60)
