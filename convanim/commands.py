@@ -790,9 +790,13 @@ def _info_grad(input_size, kernel_size, stride, padding, dilation, transposed, o
 @click.option("--input", "input_file", metavar="FILE",
               help="Input matrix (.npy, .csv or whitespace-separated text).")
 @click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.")
+@click.option("--theme", "theme_name", default="classic", show_default=True, metavar="NAME",
+              help=f"Colours: {', '.join(THEMES)}.", shell_complete=_complete_from(THEMES))
+@click.option("--color", "colors", multiple=True, metavar="ROLE=#HEX",
+              help=f"Override one colour (repeatable); ROLE: {', '.join(ROLES)}.")
 @font_option
 def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vectors, values, cell,
-           output, seed, input_file, weight_file, font) -> None:
+           output, seed, input_file, weight_file, theme_name, colors, font) -> None:
     """Draw a convolution as a sparse matrix C: Y = C X (PNG, SVG or PDF).
 
     C has one row per output cell and one column per input cell (both flattened
@@ -806,17 +810,22 @@ def matrix(input_size, kernel_size, stride, padding, dilation, transpose, vector
       convanim matrix --i 4 --k 3 --transpose             # conv_matrix_T_i4_k3.png
       convanim matrix --i 4 --k 3 -o C.pdf                # vector, for a paper
       convanim matrix --i 5 --k 3 --s 2 --p 1 --values --no-vectors
+      convanim matrix --i 4 --k 3 --theme dark -o C_dark.svg
     """
     input_size, kernel_size = sizes_of(input_size, kernel_size, input_file, weight_file)
     spec = conv2d(input_size, kernel_size, stride, padding, dilation)
+    theme = theme_named(theme_name, parse_colour_args(colors))  # a bad colour before any work
     face = api.face_of(api.Look(font=font))
     stem = spec.short_name().replace("conv_", "conv_matrix_T_" if transpose else "conv_matrix_", 1)
+    if theme_name != "classic":
+        stem += "_" + theme_name
     stem += look_tag({"font": _font_digest(face) if font is not None else None,
+                      "colors": ",".join(colors) or None,
                       "values": values, "no_vectors": not vectors,
                       "cell": cell if cell != api.DEFAULT_CELL else None, "seed": seed or None,
                       "input": input_file, "weight": weight_file})
     path = api.matrix_output(output if output is not None else stem + formats.DEFAULT_STILL)
     t = api.trace_of(spec, seed=seed, input=input_file, weight=weight_file)
     written = api.save_matrix(t, path, transpose=transpose, vectors=vectors, values=values,
-                              cell=cell, font=face)
+                              cell=cell, theme=theme, font=face)
     click.echo(str(written))

@@ -195,6 +195,8 @@ def test_cli_writes_png(args, name, spec, transpose, vectors, capsys, tmp_path, 
     (["--i", "4", "--k", "3", "-o", "C.gif"], ".png"),
     (["--i", "4", "--k", "5"], "kernel_size"),
     (["--i", "4", "--k", "3", "--cell", "500"], "--cell"),
+    (["--i", "4", "--k", "3", "--theme", "neon"], "allowed: classic"),
+    (["--i", "4", "--k", "3", "--color", "bogus=#ff0000"], "unknown role 'bogus'"),
 ])
 def test_cli_errors_write_nothing(args, needle, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -202,3 +204,22 @@ def test_cli_errors_write_nothing(args, needle, capsys, tmp_path, monkeypatch):
     assert code == 2 and out == ""
     assert err.startswith("convanim: error: ") and err.count("\n") == 1 and needle in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_theme_and_colours_reach_the_picture(capsys, tmp_path, monkeypatch):
+    """--theme and --color colour the matrix as they colour the animations; each gets a
+    default name of its own."""
+    monkeypatch.chdir(tmp_path)
+    names = []
+    for extra in ([], ["--theme", "dark"], ["--theme", "dark", "--color", "input=#ff0000"]):
+        code, out, err = run(["matrix", "--i", "4", "--k", "3", *extra], capsys)
+        assert code == 0, err
+        names.append(out.strip())
+    assert names[0] == "conv_matrix_i4_k3.png" and names[1] == "conv_matrix_i4_k3_dark.png"
+    assert names[2].startswith("conv_matrix_i4_k3_dark_") and len(set(names)) == 3
+    pixels = [np.asarray(Image.open(tmp_path / n).convert("RGB")) for n in names]
+    from convanim.theme import theme_named
+    dark = theme_named("dark")
+    assert tuple(pixels[1][2, 2]) == dark.background != tuple(pixels[0][2, 2])
+    # The X vector's cells are a tint of the input colour: redder with input=#ff0000.
+    assert pixels[2][..., 0].astype(int).sum() > pixels[1][..., 0].astype(int).sum()
