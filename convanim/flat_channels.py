@@ -95,6 +95,54 @@ def _lower_shape(spec) -> tuple[int, int]:
     return out[0], out[1]
 
 
+def partial_sums(t: ChannelTrace) -> np.ndarray:
+    """(steps, maps per group): each step's sum of the products of each map of its group
+    (pooling: the step's max or mean, of its one map)."""
+    if t.spec.pooling:
+        return t.output[tuple(t.anchor.T)][:, None]
+    maps = t.spec.in_channels // t.spec.groups
+    step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
+    j = t.tap_in[:, 0] - (t.anchor[step_of_tap, 0] // (t.spec.out_channels // t.spec.groups)) * maps
+    out = np.zeros((t.n_steps, maps))
+    np.add.at(out, (step_of_tap, j), t.tap_value)
+    return out
+
+
+def sum_format(t: ChannelTrace, fmt: NumberFormat, partials: np.ndarray) -> NumberFormat:
+    """The rows' format: the figure's, the partial sums with the decimals they need."""
+    if t.spec.pooling:
+        return fmt
+    return NumberFormat(fmt.input, fmt.weight, NumberFormat.decimals(partials))
+
+
+def total_forms(t: ChannelTrace, step: int, part, fs: NumberFormat,
+                fmt: NumberFormat) -> tuple[str, ...]:
+    """The Σ line of a step, longest form first: 'Σ = 4 + 7 + 2 + b(1) = 14'."""
+    co = int(t.anchor[step][0])
+    terms = [fmt_num(v, fs.output) for v in part]
+    if t.bias is not None:
+        terms.append(f"b({fmt_num(float(t.bias[co]), NumberFormat.decimals(t.bias))})")
+    return elided(terms, " + ", f"{SIGMA} = ", f" = {fmt_num(t.value(step), fmt.output)}")
+
+
+def step_lines(t: ChannelTrace) -> list[str]:
+    """Each step's arithmetic as one line, as the picture writes it (longest form): the Σ
+    line, or for pooling the map's max or mean (the page's step line)."""
+    fmt = NumberFormat.of(t)
+    part = partial_sums(t)
+    fs = sum_format(t, fmt, part)
+    if not t.spec.pooling:
+        return [total_forms(t, n, part[n], fs, fmt)[0] for n in range(t.n_steps)]
+    kh, kw = t.spec.kernel_size
+    lines = []
+    for n in range(t.n_steps):
+        xs = [float(t.input[tuple(i)]) for i in t.tap_in[t.taps(n)]]
+        forms = (max_of(xs, t.value(n), fs) if t.spec.op == "max_pool2d"
+                 else mean_of(xs, kh * kw, t.value(n), fs))
+        lines.append(forms[0])
+    return lines
+
+
 def _row(j: int, what: str) -> str:
     return f"{what}{j}"
 
@@ -132,17 +180,7 @@ class ChannelFlatLayout(FlatLayout):
 
     @cached_property
     def partials(self) -> np.ndarray:
-        """(steps, maps per group): each step's sum of the products of each map of its group
-        (pooling: the step's max or mean, of its one map)."""
-        t = self.trace
-        if t.spec.pooling:
-            return t.output[tuple(t.anchor.T)][:, None]
-        maps = t.spec.in_channels // t.spec.groups
-        step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
-        j = t.tap_in[:, 0] - (t.anchor[step_of_tap, 0] // (t.spec.out_channels // t.spec.groups)) * maps
-        out = np.zeros((t.n_steps, maps))
-        np.add.at(out, (step_of_tap, j), t.tap_value)
-        return out
+        return partial_sums(self.trace)
 
     @cached_property
     def _made(self) -> dict:
@@ -151,10 +189,7 @@ class ChannelFlatLayout(FlatLayout):
 
     @cached_property
     def _sum_fmt(self) -> NumberFormat:
-        f = self._fmt
-        if self.trace.spec.pooling:
-            return f
-        return NumberFormat(f.input, f.weight, NumberFormat.decimals(self.partials))
+        return sum_format(self.trace, self._fmt, self.partials)
 
     def kernel_weight(self, step: int, j: int, r: int, c: int) -> tuple[int, int, int, int]:
         """The weight index drawn at cell (r, c) of row j's kernel slice in frame ``step``:
@@ -269,15 +304,10 @@ class ChannelFlatLayout(FlatLayout):
                                  where=(f"sum{j}", co, ci), value=float(part[j])))
         if self.total is None:  # pooling: each map alone, nothing to add up
             return items
-        terms = [fmt_num(v, fs.output) for v in part]
-        if t.bias is not None:
-            bdec = NumberFormat.decimals(t.bias)
-            terms.append(f"b({fmt_num(float(t.bias[co]), bdec)})")
         x0, y0, x1, y1 = self.total
-        value = t.value(step)
-        forms = elided(terms, " + ", f"{SIGMA} = ", f" = {fmt_num(value, self._fmt.output)}")
+        forms = total_forms(t, step, part, fs, self._fmt)
         items.append(replace(band_item("sum", forms, x0, x1, y0, y1, self.font),
-                             where=("total", co, step), value=value))
+                             where=("total", co, step), value=t.value(step)))
         return items
 
     def numbers_of(self, step: int) -> list[TextItem]:

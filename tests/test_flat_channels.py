@@ -154,8 +154,8 @@ def run(args, capsys):
       "-o", "a.gif"], f"and {MAX_FILTERS + 1} output maps)"),
     (["tconv", "--i", "3", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"(got {MAX_MAPS + 1} maps per group and 1 output maps)"),
-    (["conv", "--i", "5", "--k", "3", "--cin", "2", "--style", "flat", "-o", "a.html"],
-     "output: the .html page does not show channels yet"),
+    (["conv", "--i", "5", "--k", "3", "--cin", "2", "-o", "a.html"],
+     "only the flat picture is drawn (--style flat); got conv2d with style iso"),
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"the flat picture draws up to {MAX_MAPS} input maps per group and "
      f"{MAX_FILTERS} output maps (got {MAX_MAPS + 1} maps per group and 1 output maps)"),
