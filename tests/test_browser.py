@@ -384,3 +384,33 @@ def test_a_pooled_map_page(browser, pages):
     assert detail == f"y[{co}] ({r}, {c}) = {step_lines(t)[step]} of x[{co}]"
     assert step_lines(t)[step].endswith(f" = {_n(t.output[co, r, c])}")
     assert errors(browser) == []
+
+
+def test_a_channel_kernel_cell_shows_its_products_in_this_step(browser, pages):
+    """A weight of a row's kernel slice (a transposed convolution's, drawn flipped): the
+    products of the current step that use it, the input cells lit on that row's map."""
+    path, t = pages["ch_tconv"]
+    load(browser, path)
+    body = browser.find_element("css selector", "body")
+    step = 8  # output (1, 1) of map 0: stride 2, both (ky, kx) parities met
+    for _ in range(step):
+        body.send_keys("\ue014")
+    kh, kw = t.spec.kernel_size
+    g = t.grid
+    sl = t.taps(step)
+    for j, ci in enumerate(t.step_maps(step)):
+        on = np.flatnonzero(t.tap_in[sl][:, 0] == ci)
+        assert len(on)
+        n = on[0]
+        w = t.tap_w[sl][n]
+        r, c = kh - 1 - int(w[2]), kw - 1 - int(w[3])
+        got = hover(browser, f"k{j} {r} {c}")
+        uses = [m for m in on if tuple(t.tap_w[sl][m]) == tuple(w)]
+        assert got["self"] == [f"k{j} {r} {c}"]
+        assert sorted(got["tap"]) == cells(f"in{j}", [np.array(g.origin) + t.tap_in[sl][m][1:]
+                                                      * np.array(g.spacing) for m in uses])
+        terms = " + ".join(f"{_n(t.input[tuple(t.tap_in[sl][m])])}*{_n(t.weight[tuple(w)])}"
+                           for m in uses)
+        assert detail_text(browser) == (f"w[{', '.join(map(str, map(int, w)))}] = "
+                                        f"{_n(t.weight[tuple(w)])}: {terms} in this step")
+    assert errors(browser) == []

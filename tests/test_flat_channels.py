@@ -238,6 +238,9 @@ TCONVS = [
     ca.conv_transpose2d(3, 2, 1, 0, in_channels=4, out_channels=4, groups=2, bias=True),
     ca.conv_transpose2d((2, 3), (3, 2), (2, 1), (2, 0), in_channels=2, out_channels=2),
     ca.conv_transpose2d(3, 3, 1, 0, in_channels=3, out_channels=3, groups=3, dilation=2),
+    # padding beyond d(k-1): the stretched grid crops the input's border cells
+    ca.conv_transpose2d(4, 2, 1, 2, in_channels=2, out_channels=1),
+    ca.conv_transpose2d(3, 3, 2, 1, output_padding=1, in_channels=2, out_channels=2, bias=True),
 ]
 
 
