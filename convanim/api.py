@@ -250,18 +250,19 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
 
 
 def check_drawable(spec: Spec, style: str = "iso", html: bool = False) -> None:
-    """Pictures of channels: the flat style of a conv2d only (not as a page); refuse the
-    others, saying what is drawn, and a layer beyond the flat picture's limits."""
+    """Pictures of channels: the flat style (conv2d, conv_transpose2d in gather view, the
+    only view of channels, pooling; a page too); refuse the others, saying what is drawn, and a layer beyond
+    the flat picture's limits."""
     if not spec.channels:
         return
-    if style != "flat" or spec.op != "conv2d":
+    if style != "flat" or spec.grad is not None:
         raise SpecError(
-            f"channels: of several channels, groups or a bias only the flat picture of conv2d "
-            f"is drawn (--style flat); got {spec.op} with style {style}, in_channels "
+            f"channels: of several channels, groups or a bias only the flat picture is drawn "
+            f"(--style flat); got {spec.op} with style {style}, in_channels "
             f"{spec.in_channels}, out_channels {spec.out_channels}, groups {spec.groups}, bias "
             f"{spec.bias}; write the trace with -o NAME.json, or see the shapes with "
             "convanim info")
-    if html:
+    if html and style != "flat":
         page = formats.NAMES["html"]
         others = ", ".join(s for s in formats.PICTURES if s != page)
         raise SpecError(f"output: the {page} page does not show channels yet; write {others} "

@@ -215,7 +215,8 @@ def render_options(fn: Callable | None = None, *, weight: bool = True) -> Callab
         click.option("--input", "input_file", metavar="FILE",
                      help="Input matrix (.npy, .csv or whitespace-separated text), or a small "
                           ".png read as greyscale, scaled to 0..3 and rounded to whole numbers "
-                          "(its size must equal --i)."),
+                          "(its size must equal --i); with --cin 3 a colour .png gives its R, G, "
+                          "B maps, scaled alike."),
         click.option("--weight", "weight_file", metavar="FILE", help="Weight matrix, likewise.",
                      hidden=not weight),
         click.option("-o", "--output", metavar="PATH",

@@ -52,8 +52,32 @@ IMAGE_RANGE = 3  # a .png becomes values 0..IMAGE_RANGE, the range of the random
 def image_matrix(path: Path, name: str) -> np.ndarray:
     """A .png as a matrix: greyscale 0..255 scaled to 0..IMAGE_RANGE, rounded to whole numbers.
 
-    Whole numbers keep the drawn values short; white is IMAGE_RANGE, black 0.
+    Whole numbers keep the drawn values short; white is IMAGE_RANGE, black 0. A colour
+    image is taken as its grey (Pillow's luminance).
     """
+    grey, _ = _png(path, name, lambda im: (np.asarray(im.convert("L"), dtype=np.float64), None))
+    return np.round(grey / 255.0 * IMAGE_RANGE)
+
+
+# Pillow's modes of a PNG with colour: truecolour (with alpha) and palette images.
+COLOUR_MODES = ("RGB", "RGBA", "P", "PA")
+
+
+def image_maps(path: Path, name: str) -> tuple[np.ndarray, bool]:
+    """A .png as maps, each scaled as :func:`image_matrix` scales a grey image, and whether
+    it has colour: (3, H, W) R, G, B of a colour image (alpha dropped, a palette looked
+    up), (1, H, W) of a greyscale one."""
+    def read(im):
+        colour = im.mode in COLOUR_MODES
+        a = np.asarray(im.convert("RGB" if colour else "L"), dtype=np.float64)
+        return (np.moveaxis(a, 2, 0) if colour else a[None]), colour
+    maps, colour = _png(path, name, read)
+    return np.round(maps / 255.0 * IMAGE_RANGE), colour
+
+
+def _png(path: Path, name: str, read):
+    """``read`` of the opened image of a .png whose signature and IHDR size are checked
+    before any decoder sees it; a file Pillow cannot read as PNG is a SpecError."""
     from PIL import Image, UnidentifiedImageError
 
     what = f"{name}: {str(path)!r}"
@@ -73,10 +97,9 @@ def image_matrix(path: Path, name: str) -> np.ndarray:
         fp.seek(0)
         try:
             with Image.open(fp, formats=["PNG"]) as im:
-                grey = np.asarray(im.convert("L"), dtype=np.float64)
+                return read(im)
         except (UnidentifiedImageError, SyntaxError, EOFError, ValueError, OSError):
             raise SpecError(f"{what} is not a readable PNG image") from None
-    return np.round(grey / 255.0 * IMAGE_RANGE)
 
 
 def check_file(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> int:
@@ -180,6 +203,8 @@ def load_array(path: str | Path, name: str, shape: tuple[int, ...] | None = None
         _finite(arr, what)
         if one_map and arr.ndim == 2:  # one map, as a CSV would give it
             arr = arr.reshape((1,) * (len(shape) - 2) + arr.shape)
+    elif path.suffix.lower() == ".png" and shape is not None and len(shape) == 3 and shape[0] != 1:
+        arr = _png_maps(path, name, shape, rule)
     else:
         arr = load_matrix(path, name)
         if shape is not None and len(shape) == 1 and 1 in arr.shape:
@@ -194,6 +219,24 @@ def load_array(path: str | Path, name: str, shape: tuple[int, ...] | None = None
         raise SpecError(f"{what} is {_dims(arr.shape)} but {rule or 'the shape'} is "
                         f"{_dims(shape)}")
     return arr
+
+
+def _png_maps(path: Path, name: str, shape: tuple[int, ...], rule: str) -> np.ndarray:
+    """The maps of a .png for a (C, H, W) shape of several maps: a colour image gives 3
+    (R, G, B), so C must be 3; a greyscale one gives 1 (C 1 only)."""
+    what = f"{name}: {str(path)!r}"
+    with _reading(path, name, "a .png image"):
+        check_file(path, what)
+        maps, colour = image_maps(path, name)
+    if colour and shape[0] == 3:
+        return maps
+    h, w = maps.shape[1:]
+    kind = ("a colour PNG (3 maps: R, G, B" if colour else "a greyscale PNG (1 map") + f", {h}x{w})"
+    raise SpecError(
+        f"{what} is {kind}, but {rule or 'the shape'} is {_dims(shape)}; a PNG gives 3 maps "
+        "(R, G, B) when it has colour, 1 when it is grey (a colour PNG with one map is taken "
+        f"as grey): use --cin {3 if colour else 1}, "
+        + ("" if colour else "a colour PNG, ") + "or a .npy of shape " + _dims(shape))
 
 
 @contextlib.contextmanager

@@ -8,6 +8,12 @@ filter by filter. The rows' grids are the same planes from step to step (every
 map of a layer has one shape); what a row shows (which map, which kernel slice)
 is text of the frame. Every number comes from the :class:`ChannelTrace`.
 
+conv_transpose2d is drawn in its gather form, as :mod:`convanim.flat` draws one
+channel: each row's grid is the stretched input map, its kernel the slice
+``w[ci, co - first co of the group]`` (weight (C_in, C_out/G, KH, KW)) flipped.
+Pooling pools each map alone: one row (the map being pooled, window and its max or
+mean, the winner of max pooling outlined), no kernel and no Σ line.
+
 A :class:`ChannelFlatLayout` is a :class:`convanim.flat.FlatLayout` (the same
 grids, fills, frame and overlay protocol), so :func:`convanim.scene.flat_scene`
 draws it and every backend with it.
@@ -21,13 +27,17 @@ from functools import cached_property
 import numpy as np
 
 from .channels import ChannelTrace
+from .engine import grid_map
 from .flat import OUTLINE_W, FlatCell, FlatLayout, FlatShapes, _extent, _front
+from .info import grid_labels
 from .layout import (
-    PAD, REAL, VALUE_SIZE, Overlay, Plane, TextItem, add_bands, band_font, band_item, bands_of,
-    cell_text, grid_planes,
+    MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Plane, TextItem, add_bands, band_font, band_item,
+    bands_of, cell_slot, cell_text, grid_planes,
 )
 from .numbers import widest_texts
-from .text import SIGMA, TIMES, NumberFormat, elided, fmt_num, product_sum
+from .text import (
+    ARROW, SIGMA, TIMES, NumberFormat, elided, fmt_num, max_of, mean_of, product_sum,
+)
 
 # Legible limits, measured: 8 rows of 7x7 maps (padding 1) and 8 output maps of 7x7 side
 # by side at the default cell (32 px) make a canvas of 2,106x3,005 px; 10x10 maps
@@ -53,17 +63,84 @@ def canvas_size(spec, cell: float = 32.0, labels: bool = True) -> tuple[int, int
     """(width, height) that :func:`channel_flat_layout` gives ``spec`` without title or
     caption, from the spec alone: checked before the trace is made (a test checks that
     the two agree)."""
-    (h, w), (ph, pw), (kh, kw) = spec.input_size, spec.padding, spec.kernel_size
+    gh, gw = _lower_shape(spec)
+    kh, kw = spec.kernel_size
     margin, gap, font = cell * 0.7, max(cell * 1.2, 16.0), band_font(cell)
     label_h = font * 1.8 if labels else 0.0
-    row_h = max(h + 2 * ph, kh) * cell
-    rows_w = margin + ((w + 2 * pw) + kw + SUM_CELLS) * cell + 2 * gap + margin
+    if spec.pooling:  # no kernel grid: input map -> its max or mean
+        row_h = gh * cell
+        rows_w = margin + (gw + SUM_CELLS) * cell + gap + margin
+    else:
+        row_h = max(gh, kh) * cell
+        rows_w = margin + (gw + kw + SUM_CELLS) * cell + 2 * gap + margin
     oh, ow = spec.output_size
     outs_w = margin + spec.out_channels * (ow * cell + gap) - gap + margin
     maps = spec.in_channels // spec.groups
-    height = (margin + maps * (label_h + row_h + gap / 2) + font * 1.8 + gap / 2 + label_h
+    total_h = 0.0 if spec.pooling else font * 1.8 + gap / 2
+    height = (margin + maps * (label_h + row_h + gap / 2) + total_h + label_h
               + oh * cell + margin)
     return int(np.ceil(max(rows_w, outs_w))), int(np.ceil(height))
+
+
+def _lower_shape(spec) -> tuple[int, int]:
+    """Rows and columns of the drawn lower grid (:func:`convanim.layout.grid_planes`, gather
+    view): the swept grid, widened to the input cells it crops (a transposed convolution's
+    padding beyond d(k-1))."""
+    g = grid_map(spec)
+    out = []
+    for a in range(2):
+        first = min(0, g.origin[a])
+        last = max(g.size[a], g.origin[a] + (spec.input_size[a] - 1) * g.spacing[a] + 1)
+        out.append(last - first)
+    return out[0], out[1]
+
+
+def partial_sums(t: ChannelTrace) -> np.ndarray:
+    """(steps, maps per group): each step's sum of the products of each map of its group
+    (pooling: the step's max or mean, of its one map)."""
+    if t.spec.pooling:
+        return t.output[tuple(t.anchor.T)][:, None]
+    maps = t.spec.in_channels // t.spec.groups
+    step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
+    j = t.tap_in[:, 0] - (t.anchor[step_of_tap, 0] // (t.spec.out_channels // t.spec.groups)) * maps
+    out = np.zeros((t.n_steps, maps))
+    np.add.at(out, (step_of_tap, j), t.tap_value)
+    return out
+
+
+def sum_format(t: ChannelTrace, fmt: NumberFormat, partials: np.ndarray) -> NumberFormat:
+    """The rows' format: the figure's, the partial sums with the decimals they need."""
+    if t.spec.pooling:
+        return fmt
+    return NumberFormat(fmt.input, fmt.weight, NumberFormat.decimals(partials))
+
+
+def total_forms(t: ChannelTrace, step: int, part, fs: NumberFormat,
+                fmt: NumberFormat) -> tuple[str, ...]:
+    """The Σ line of a step, longest form first: 'Σ = 4 + 7 + 2 + b(1) = 14'."""
+    co = int(t.anchor[step][0])
+    terms = [fmt_num(v, fs.output) for v in part]
+    if t.bias is not None:
+        terms.append(f"b({fmt_num(float(t.bias[co]), NumberFormat.decimals(t.bias))})")
+    return elided(terms, " + ", f"{SIGMA} = ", f" = {fmt_num(t.value(step), fmt.output)}")
+
+
+def step_lines(t: ChannelTrace) -> list[str]:
+    """Each step's arithmetic as one line, as the picture writes it (longest form): the Σ
+    line, or for pooling the map's max or mean (the page's step line)."""
+    fmt = NumberFormat.of(t)
+    part = partial_sums(t)
+    fs = sum_format(t, fmt, part)
+    if not t.spec.pooling:
+        return [total_forms(t, n, part[n], fs, fmt)[0] for n in range(t.n_steps)]
+    kh, kw = t.spec.kernel_size
+    lines = []
+    for n in range(t.n_steps):
+        xs = [float(t.input[tuple(i)]) for i in t.tap_in[t.taps(n)]]
+        forms = (max_of(xs, t.value(n), fs) if t.spec.op == "max_pool2d"
+                 else mean_of(xs, kh * kw, t.value(n), fs))
+        lines.append(forms[0])
+    return lines
 
 
 def _row(j: int, what: str) -> str:
@@ -79,7 +156,9 @@ class ChannelFlatLayout(FlatLayout):
 
     sums: tuple[tuple[float, float, float, float], ...] = ()
     total: tuple[float, float, float, float] | None = None
-    heads: tuple[tuple[tuple[float, float, float, float], tuple[float, float, float, float]], ...] = ()
+    # (input label, kernel label) slots of each row; no kernel label when pooling
+    heads: tuple[tuple[tuple[float, float, float, float],
+                       tuple[float, float, float, float] | None], ...] = ()
     labels: bool = True
     font: float = 14.0
 
@@ -101,14 +180,7 @@ class ChannelFlatLayout(FlatLayout):
 
     @cached_property
     def partials(self) -> np.ndarray:
-        """(steps, maps per group): each step's sum of the products of each map of its group."""
-        t = self.trace
-        maps = t.spec.in_channels // t.spec.groups
-        step_of_tap = np.repeat(np.arange(t.n_steps), np.diff(t.step_start))
-        j = t.tap_in[:, 0] - (t.anchor[step_of_tap, 0] // (t.spec.out_channels // t.spec.groups)) * maps
-        out = np.zeros((t.n_steps, maps))
-        np.add.at(out, (step_of_tap, j), t.tap_value)
-        return out
+        return partial_sums(self.trace)
 
     @cached_property
     def _made(self) -> dict:
@@ -117,8 +189,20 @@ class ChannelFlatLayout(FlatLayout):
 
     @cached_property
     def _sum_fmt(self) -> NumberFormat:
-        f = self._fmt
-        return NumberFormat(f.input, f.weight, NumberFormat.decimals(self.partials))
+        return sum_format(self.trace, self._fmt, self.partials)
+
+    def kernel_weight(self, step: int, j: int, r: int, c: int) -> tuple[int, int, int, int]:
+        """The weight index drawn at cell (r, c) of row j's kernel slice in frame ``step``:
+        conv2d w[co, j, r, c]; conv_transpose2d (weight (C_in, C_out/G, KH, KW)) the slice
+        w[ci, co - first co of the group] flipped, as its gather form sweeps it."""
+        t = self.trace
+        co = int(t.anchor[step][0])
+        if not t.spec.transposed:
+            return co, j, r, c
+        per_out = t.spec.out_channels // t.spec.groups
+        kh, kw = t.spec.kernel_size
+        ci = t.step_maps(step)[j]
+        return ci, co % per_out, kh - 1 - r, kw - 1 - c
 
     def fresh(self, step: int) -> tuple[FlatCell, ...]:
         """The output cell computed one step before, filled from this frame on."""
@@ -171,12 +255,27 @@ class ChannelFlatLayout(FlatLayout):
         pad = f", padding {p[0]}" if p[0] == p[1] and p != (0, 0) else (
             f", padding {p[0]},{p[1]}" if p != (0, 0) else "")
         items = []
+        transposed = t.spec.transposed
+        if transposed:  # the stretched input's own words, with the map's name
+            x_label = grid_labels(t.spec)["input"]
+            x_name = t.spec.names.input_label
         for j, ci in enumerate(maps):
             (a, b) = self.heads[j]
-            items.append(band_item("label", (f"x[{ci}] {h}{TIMES}{w}{pad}", f"x[{ci}]"),
-                                   *_xy(a), self.font))
-            items.append(band_item("label", (f"w[{co},{j}] {kh}{TIMES}{kw}", f"w[{co},{j}]"),
-                                   *_xy(b), self.font))
+            if transposed:
+                forms = tuple(dict.fromkeys(f"x[{ci}]" + f[len(x_name):] for f in x_label))
+                items.append(band_item("label", forms + (f"x[{ci}]",), *_xy(a), self.font))
+            else:
+                items.append(band_item("label", (f"x[{ci}] {h}{TIMES}{w}{pad}", f"x[{ci}]"),
+                                       *_xy(a), self.font))
+            if b is None:  # pooling: no kernel slice
+                continue
+            if transposed:
+                lead = f"w[{ci},{co % (t.spec.out_channels // t.spec.groups)}]"
+                items.append(band_item("label", (f"{lead} {kh}{TIMES}{kw}, flipped",
+                                                 f"{lead} flipped", lead), *_xy(b), self.font))
+            else:
+                items.append(band_item("label", (f"w[{co},{j}] {kh}{TIMES}{kw}", f"w[{co},{j}]"),
+                                       *_xy(b), self.font))
         return items
 
     def sum_texts(self, step: int) -> list[TextItem]:
@@ -192,20 +291,23 @@ class ChannelFlatLayout(FlatLayout):
         for j, ci in enumerate(maps):
             on = ins[:, 0] == ci
             xs = [float(t.input[a, b, c]) for a, b, c in ins[on]]
-            wv = [float(t.weight[tuple(i)]) for i in ws[on]]
+            if t.spec.op == "max_pool2d":
+                forms = max_of(xs, float(part[j]), fs)
+            elif t.spec.op == "avg_pool2d":
+                kh, kw = t.spec.kernel_size
+                forms = mean_of(xs, kh * kw, float(part[j]), fs)
+            else:
+                wv = [float(t.weight[tuple(i)]) for i in ws[on]]
+                forms = product_sum(xs, wv, float(part[j]), fs)
             x0, y0, x1, y1 = self.sums[j]
-            items.append(replace(band_item("sum", product_sum(xs, wv, float(part[j]), fs),
-                                           x0, x1, y0, y1, self.font),
+            items.append(replace(band_item("sum", forms, x0, x1, y0, y1, self.font),
                                  where=(f"sum{j}", co, ci), value=float(part[j])))
-        terms = [fmt_num(v, fs.output) for v in part]
-        if t.bias is not None:
-            bdec = NumberFormat.decimals(t.bias)
-            terms.append(f"b({fmt_num(float(t.bias[co]), bdec)})")
+        if self.total is None:  # pooling: each map alone, nothing to add up
+            return items
         x0, y0, x1, y1 = self.total
-        value = t.value(step)
-        forms = elided(terms, " + ", f"{SIGMA} = ", f" = {fmt_num(value, self._fmt.output)}")
+        forms = total_forms(t, step, part, fs, self._fmt)
         items.append(replace(band_item("sum", forms, x0, x1, y0, y1, self.font),
-                             where=("total", co, step), value=value))
+                             where=("total", co, step), value=t.value(step)))
         return items
 
     def numbers_of(self, step: int) -> list[TextItem]:
@@ -228,8 +330,11 @@ class ChannelFlatLayout(FlatLayout):
                 items += self._num("padding", name, r, c, 0.0, "text_light",
                                    "padding_hl" if (r, c) in foot else "background")
             k = _row(j, "k")
+            if k not in self.grids:  # pooling
+                continue
             for r, c in self.grids[k].cells(REAL):
-                items += self._num("kernel", k, r, c, float(t.weight[co, j, r, c]), "text",
+                items += self._num("kernel", k, r, c,
+                                   float(t.weight[self.kernel_weight(step, j, r, c)]), "text",
                                    "input_hl")
         for n in range(step + 1):
             o, r, c = (int(v) for v in t.anchor[n])
@@ -237,13 +342,30 @@ class ChannelFlatLayout(FlatLayout):
                                "output_hl" if n == step else "output")
         return items
 
+    def winner_marks(self, step: int) -> list[Mark]:
+        """Max pooling: the input cell that won, outlined on its row (as the one-channel
+        picture marks it)."""
+        t = self.trace
+        if t.winner is None or t.winner[step][0] < 0:
+            return []
+        ci, wr, wc = (int(v) for v in t.winner[step])
+        j = ci - t.step_maps(step)[0]
+        g = t.grid
+        plane = self.grids[_row(j, "in")]
+        width = min(MARK_W, 0.06 * plane.cell)
+        slot = cell_slot(plane, g.origin[0] + wr * g.spacing[0], g.origin[1] + wc * g.spacing[1],
+                         clear=0.8 + width / 2, pad=0.0)
+        return [Mark(slot[1], "output", width)] if slot is not None else []
+
     def overlay(self, step: int) -> Overlay:
         items: list[TextItem] = []
         if self.labels:
             items += self.row_labels(step)
+        marks: list[Mark] = []
         if self.numbers:
             items += self.numbers_of(step) + self.sum_texts(step)
-        return Overlay(tuple(items) + self.static, ())
+            marks = self.winner_marks(step)
+        return Overlay(tuple(items) + self.static, tuple(marks))
 
 
 def _xy(box):
@@ -268,8 +390,9 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
     font = band_font(cell)
     label_h = font * 1.8 if labels else 0.0
     in_h, in_w = low.shape[0] * cell, low.shape[1] * cell
+    pooling = spec.pooling
     k_h, k_w = kernel.shape[0] * cell, kernel.shape[1] * cell
-    row_h = max(in_h, k_h)
+    row_h = in_h if pooling else max(in_h, k_h)
     sum_w = SUM_CELLS * cell
     sym = max(font * 1.3, 0.5 * cell)
 
@@ -289,20 +412,25 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
         grids[_row(j, "in")] = at(low, x, top + (row_h - in_h) / 2)
         fills[_row(j, "in")] = "input"
         head_in = (x - gap / 2 + 2, y, x + in_w + gap / 2 - 2, top)
-        static.append(band_item("symbol", (TIMES,), x + in_w + 2, x + in_w + gap - 2,
-                                top + row_h / 2 - sym, top + row_h / 2 + sym, sym))
+        static.append(band_item("symbol", (ARROW if pooling else TIMES,), x + in_w + 2,
+                                x + in_w + gap - 2, top + row_h / 2 - sym, top + row_h / 2 + sym,
+                                sym))
         x += in_w + gap
-        grids[_row(j, "k")] = at(kernel, x, top + (row_h - k_h) / 2)
-        fills[_row(j, "k")] = "input_hl"
-        heads.append((head_in, (x - gap / 2 + 2, y, x + k_w + gap / 2 - 2, top)))
-        static.append(band_item("symbol", ("=",), x + k_w + 2, x + k_w + gap - 2,
-                                top + row_h / 2 - sym, top + row_h / 2 + sym, sym))
-        x += k_w + gap
+        if pooling:
+            heads.append((head_in, None))
+        else:
+            grids[_row(j, "k")] = at(kernel, x, top + (row_h - k_h) / 2)
+            fills[_row(j, "k")] = "input_hl"
+            heads.append((head_in, (x - gap / 2 + 2, y, x + k_w + gap / 2 - 2, top)))
+            static.append(band_item("symbol", ("=",), x + k_w + 2, x + k_w + gap - 2,
+                                    top + row_h / 2 - sym, top + row_h / 2 + sym, sym))
+            x += k_w + gap
         sums.append((x, top + row_h / 2 - font * 0.9, x + sum_w, top + row_h / 2 + font * 0.9))
         y = top + row_h + gap / 2
     rows_w = sums[0][2] + margin
     total_y = y
-    y += font * 1.8 + gap / 2
+    if not pooling:
+        y += font * 1.8 + gap / 2
     out_top = y + label_h
     x = margin
     out_h, out_w = up.shape[0] * cell, up.shape[1] * cell
@@ -315,7 +443,7 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
                                     x - gap / 2 + 2, x + out_w + gap / 2 - 2, y, out_top, font))
         x += out_w + gap
     width = max(rows_w, x - gap + margin)
-    total = (margin / 2, total_y, width - margin / 2, total_y + font * 1.8)
+    total = None if pooling else (margin / 2, total_y, width - margin / 2, total_y + font * 1.8)
     height = out_top + out_h + margin
     size = (int(np.ceil(width)), int(np.ceil(height)))
     t_top, t_bottom = bands_of(trace, False, title, caption, (), ())
@@ -328,8 +456,8 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
         def box(b):
             return (b[0] + bx, b[1] + by, b[2] + bx, b[3] + by)
         sums = [box(b) for b in sums]
-        heads = [(box(a), box(b)) for a, b in heads]
-        total = box(total)
+        heads = [(box(a), None if b is None else box(b)) for a, b in heads]
+        total = None if total is None else box(total)
     return ChannelFlatLayout(trace, grids, fills, size, numbers, tuple(static), None,
                              sums=tuple(sums), total=total, heads=tuple(heads), labels=labels,
                              font=font)

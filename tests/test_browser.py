@@ -71,6 +71,10 @@ def pages(tmp_path_factory):
         ("scatter", ca.conv_transpose2d(3, 3, stride=2, padding=1, view="scatter"),
          {"style": "flat"}),
         ("hostile", ca.pool2d("max", 4, 2), {"title": HOSTILE, "caption": HOSTILE}),
+        ("ch_conv", ca.conv2d(4, 3, in_channels=2, out_channels=2, bias=True), {"style": "flat"}),
+        ("ch_tconv", ca.conv_transpose2d(3, 3, 2, 0, in_channels=4, out_channels=2, groups=2,
+                                         bias=True), {"style": "flat"}),
+        ("ch_pool", ca.pool2d("max", 4, 2, in_channels=3), {"style": "flat"}),
     ):
         t = ca.trace_of(spec, seed=1)
         path = ca.save(t, d / f"{name}.html", **look)
@@ -275,3 +279,138 @@ def test_gallery_pause_freezes_the_frame_and_step_moves_by_one(browser, tmp_path
         browser.switch_to.default_content()
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
             "features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+
+
+def _n(v: float) -> str:
+    """A number as the page writes it (its fmt): whole numbers bare, else up to 2 decimals."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def detail_text(browser) -> str:
+    return browser.execute_script("return document.querySelector('.ca-detail').textContent")
+
+
+@pytest.mark.parametrize("name", ["ch_conv", "ch_tconv"])
+def test_a_channel_page_steps_and_explains_an_output_value(browser, pages, name):
+    """The channel page: the slider steps through the frames (the shaded cells are the
+    scene's); an output value of the current filter lights its footprint and taps on each
+    row's map and its weights on each row's kernel slice, and the detail writes each map's
+    products and partial sum, the bias and the value, all the trace's."""
+    from convanim.flat_channels import step_lines
+    path, t = pages[name]
+    load(browser, path)
+    look = {"style": "flat"}
+    body = browser.find_element("css selector", "body")
+    slider = browser.find_element("css selector", ".ca-slider")
+    assert sorted(set(browser.execute_script(SHADED))) == expected_shaded(t, 0, **look)
+    body.send_keys("\ue014")
+    assert slider.get_attribute("value") == "1"
+    assert sorted(set(browser.execute_script(SHADED))) == expected_shaded(t, 1, **look)
+    body.send_keys("\ue010")  # End: the last filter's last value
+    last = t.n_steps - 1
+    assert slider.get_attribute("value") == str(last)
+    assert browser.find_element("css selector", ".ca-step").text == step_lines(t)[last]
+    co = int(t.anchor[last][0])
+    oh, ow = t.spec.output_size
+    g = t.grid
+    kh, kw = t.spec.kernel_size
+    group = list(t.step_maps(last))
+    for r, c in ((0, 0), (oh - 1, ow - 1), (1, 0)):
+        step = (co * oh + r) * ow + c
+        got = hover(browser, f"out{co} {r} {c}")
+        sl = t.taps(step)
+        assert got["self"] == [f"out{co} {r} {c}"]
+        assert sorted(got["foot"]) == sorted(cell for j in range(len(group))
+                                             for cell in cells(f"in{j}", t.footprint(step)))
+        want_tap, want_kern, parts = [], [], []
+        for j, ci in enumerate(group):
+            on = t.tap_in[sl][:, 0] == ci
+            ins, ws = t.tap_in[sl][on], t.tap_w[sl][on]
+            want_tap += cells(f"in{j}", np.array(g.origin) + ins[:, 1:] * np.array(g.spacing))
+            kern = ws[:, 2:] if not t.spec.transposed else [(kh - 1 - a, kw - 1 - b)
+                                                            for a, b in ws[:, 2:]]
+            want_kern += cells(f"k{j}", kern)
+            terms = [f"{_n(t.input[tuple(i)])}*{_n(t.weight[tuple(w)])}" for i, w in zip(ins, ws)]
+            parts.append(f"x[{ci}]: {' + '.join(terms) or '0'} = {_n(t.tap_value[sl][on].sum())}")
+        assert sorted(got["tap"]) == sorted(want_tap)
+        assert sorted(got["kern"]) == sorted(want_kern)
+        detail = detail_text(browser)
+        want = (f"y[{co}] ({r}, {c}) = " + "; ".join(parts) + f"; bias b({_n(t.bias[co])}); "
+                + step_lines(t)[step])
+        assert detail == want
+        assert detail.endswith(f" = {_n(t.output[co, r, c])}")
+    # An output value of another filter: its products, no weights lit (the drawn slices
+    # are this filter's), and, with groups, no maps lit when they are another group's.
+    other = 0
+    got = hover(browser, f"out{other} 0 0")
+    assert "kern" not in got
+    same_group = t.step_maps(0) == t.step_maps(last)
+    assert ("tap" in got) == same_group
+    detail = detail_text(browser)
+    assert detail.startswith(f"y[{other}] (0, 0) = x[{t.step_maps(0)[0]}]: ")
+    assert detail.endswith(f" = {_n(t.output[other, 0, 0])}"
+                           + ("" if same_group else " (its input maps are drawn from frame 1)"))
+    assert errors(browser) == []
+
+
+def test_a_channel_input_cell_lights_every_output_it_feeds(browser, pages):
+    path, t = pages["ch_conv"]
+    load(browser, path)
+    y, x = 1, 1
+    got = hover(browser, f"in1 {y} {x}")  # row 1 at frame 0: map 1
+    fed = t.tap_out[np.all(t.tap_in == (1, y, x), axis=1)]
+    assert len(fed) > 2 and len(set(fed[:, 0].tolist())) == 2  # both filters
+    assert sorted(got["dst"]) == sorted(f"out{a} {b} {c}" for a, b, c in fed)
+    detail = detail_text(browser)
+    assert detail.startswith(f"x[1] (1, 1) = {_n(t.input[1, 1, 1])} feeds {len(fed)} output values")
+    assert errors(browser) == []
+
+
+def test_a_pooled_map_page(browser, pages):
+    """Pooling: row 0 is the map being pooled; an output value shows its window's max."""
+    from convanim.flat_channels import step_lines
+    path, t = pages["ch_pool"]
+    load(browser, path)
+    body = browser.find_element("css selector", "body")
+    for _ in range(5):
+        body.send_keys("\ue014")
+    step = 5
+    co, r, c = (int(v) for v in t.anchor[step])
+    got = hover(browser, f"out{co} {r} {c}")
+    assert sorted(got["foot"]) == cells("in0", t.footprint(step))
+    assert sorted(got["tap"]) == cells("in0", t.tap_in[t.taps(step)][:, 1:])
+    detail = detail_text(browser)
+    assert detail == f"y[{co}] ({r}, {c}) = {step_lines(t)[step]} of x[{co}]"
+    assert step_lines(t)[step].endswith(f" = {_n(t.output[co, r, c])}")
+    assert errors(browser) == []
+
+
+def test_a_channel_kernel_cell_shows_its_products_in_this_step(browser, pages):
+    """A weight of a row's kernel slice (a transposed convolution's, drawn flipped): the
+    products of the current step that use it, the input cells lit on that row's map."""
+    path, t = pages["ch_tconv"]
+    load(browser, path)
+    body = browser.find_element("css selector", "body")
+    step = 8  # output (1, 1) of map 0: stride 2, both (ky, kx) parities met
+    for _ in range(step):
+        body.send_keys("\ue014")
+    kh, kw = t.spec.kernel_size
+    g = t.grid
+    sl = t.taps(step)
+    for j, ci in enumerate(t.step_maps(step)):
+        on = np.flatnonzero(t.tap_in[sl][:, 0] == ci)
+        assert len(on)
+        n = on[0]
+        w = t.tap_w[sl][n]
+        r, c = kh - 1 - int(w[2]), kw - 1 - int(w[3])
+        got = hover(browser, f"k{j} {r} {c}")
+        uses = [m for m in on if tuple(t.tap_w[sl][m]) == tuple(w)]
+        assert got["self"] == [f"k{j} {r} {c}"]
+        assert sorted(got["tap"]) == cells(f"in{j}", [np.array(g.origin) + t.tap_in[sl][m][1:]
+                                                      * np.array(g.spacing) for m in uses])
+        terms = " + ".join(f"{_n(t.input[tuple(t.tap_in[sl][m])])}*{_n(t.weight[tuple(w)])}"
+                           for m in uses)
+        assert detail_text(browser) == (f"w[{', '.join(map(str, map(int, w)))}] = "
+                                        f"{_n(t.weight[tuple(w)])}: {terms} in this step")
+    assert errors(browser) == []

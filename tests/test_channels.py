@@ -297,6 +297,10 @@ def in_tmp(tmp_path, monkeypatch):
     np.save(tmp_path / "w2.npy", np.ones((2, 2, 3, 3)))
     np.save(tmp_path / "b3.npy", np.ones(3))
     (tmp_path / "map.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
+    from PIL import Image
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (5, 4, 3), dtype=np.uint8), "RGB").save(tmp_path / "rgb.png")
+    Image.fromarray(rng.integers(0, 256, (5, 4), dtype=np.uint8), "L").save(tmp_path / "grey.png")
     return tmp_path
 
 
@@ -385,11 +389,20 @@ ERRORS = [
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--view", "scatter"],
      "view: got 'scatter' with channels", "use --view gather"),
     (["conv", "--i", "5", "--k", "3", "--cin", "3", "--cout", "2"],
-     "channels: of several channels, groups or a bias only the flat picture of conv2d", "-o NAME.json"),
+     "channels: of several channels, groups or a bias only the flat picture is drawn", "-o NAME.json"),
     (["conv", "--i", "5", "--k", "3", "--bias", "-o", "a.svg"],
-     "only the flat picture of conv2d is drawn (--style flat); got conv2d with style iso", "info"),
+     "only the flat picture is drawn (--style flat); got conv2d with style iso", "info"),
     (["pool", "--i", "4", "--k", "2", "--cin", "2", "-o", "p.json", "--frames", "fr"],
      "channels: of several channels, groups or a bias only the flat picture", "max_pool2d"),
+    (["conv", "--k", "3", "--cin", "3", "--input", "grey.png", "-o", "t.json"],
+     "input: 'grey.png' is a greyscale PNG (1 map, 5x4), but the input shape (in_channels, H, W) "
+     "is 3x5x4; a PNG gives 3 maps (R, G, B) when it has colour, 1 when it is grey",
+     "use --cin 1, a colour PNG, or a .npy of shape 3x5x4"),
+    (["conv", "--k", "3", "--cin", "2", "--input", "rgb.png", "-o", "t.json"],
+     "input: 'rgb.png' is a colour PNG (3 maps: R, G, B, 5x4), but the input shape "
+     "(in_channels, H, W) is 2x5x4", "use --cin 3, or a .npy of shape 2x5x4"),
+    (["conv", "--i", "4", "--k", "3", "--cin", "3", "--input", "rgb.png", "-o", "t.json"],
+     "input: 'rgb.png' is 3x5x4 but the input shape (in_channels, H, W) is 3x4x4", ""),
     (["conv", "--i", "5", "--k", "3", "--cin", "5000", "-o", "t.json"],
      "in_channels: got 5000; allowed: 1..4096", ""),
     (["info", "--i", "5", "--k", "3", "--cin", "2", "--grad"],
@@ -416,3 +429,29 @@ def test_limits_count_every_map_of_a_filter():
 def test_grad_refuses_channels():
     with pytest.raises(ca.SpecError, match="one channel only"):
         ca.grad_of(ca.conv2d(5, 3, in_channels=2))
+
+
+def test_a_colour_png_is_three_maps_a_grey_png_one(capsys, in_tmp):
+    """--cin 3: the R, G, B maps, each scaled as a grey image is (0..255 to 0..3, whole
+    numbers); --cin 1 keeps taking a colour PNG as its grey; a (C, H, W) .npy is C maps."""
+    from PIL import Image
+    from convanim.data import IMAGE_RANGE
+    rgb = np.asarray(Image.open("rgb.png"), dtype=np.float64)
+    for cmd in (["conv", "--k", "3", "--cin", "3", "--cout", "2"], ["pool", "--k", "2", "--cin", "3"]):
+        code, out, err = run([*cmd, "--input", "rgb.png", "-o", "t.json"], capsys)
+        assert code == 0, err
+        x = np.array(json.loads((in_tmp / "t.json").read_text())["input"])
+        assert x.shape == (3, 5, 4)
+        assert np.array_equal(x, np.round(np.moveaxis(rgb, 2, 0) / 255 * IMAGE_RANGE))
+        assert len(np.unique(x)) > 1
+    code, out, err = run(["conv", "--k", "3", "--input", "rgb.png", "-o", "g.json"], capsys)
+    assert code == 0, err
+    grey = np.asarray(Image.open("rgb.png").convert("L"), dtype=np.float64)
+    assert np.array_equal(np.array(json.loads((in_tmp / "g.json").read_text())["input"]),
+                          np.round(grey / 255 * IMAGE_RANGE))
+    code, out, err = run(["conv", "--k", "3", "--cin", "3", "--input", "x3.npy", "-o", "n.json"],
+                         capsys)
+    assert code == 0, err
+    assert np.array(json.loads((in_tmp / "n.json").read_text())["input"]).shape == (3, 5, 5)
+    t = ca.trace_of(ca.conv2d((5, 4), 3, in_channels=3), input="rgb.png")
+    assert np.array_equal(t.input, np.round(np.moveaxis(rgb, 2, 0) / 255 * IMAGE_RANGE))

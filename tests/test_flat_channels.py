@@ -141,14 +141,21 @@ def run(args, capsys):
 
 @pytest.mark.parametrize("args, head", [
     (["conv", "--i", "5", "--k", "3", "--cin", "3", "--cout", "2", "--bias", "-o", "a.gif"],
-     "channels: of several channels, groups or a bias only the flat picture of conv2d is drawn "
+     "channels: of several channels, groups or a bias only the flat picture is drawn "
      "(--style flat); got conv2d with style iso"),
+    (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--cout", "2", "-o", "a.gif"],
+     "only the flat picture is drawn (--style flat); got conv_transpose2d with style iso"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--cout", "2", "--style", "flat",
-      "-o", "a.gif"], "got conv_transpose2d with style flat"),
-    (["pool", "--i", "4", "--k", "2", "--cin", "2", "--style", "flat", "-o", "a.gif"],
-     "only the flat picture of conv2d is drawn"),
-    (["conv", "--i", "5", "--k", "3", "--cin", "2", "--style", "flat", "-o", "a.html"],
-     "output: the .html page does not show channels yet"),
+      "--view", "scatter", "-o", "a.gif"],
+     "view: got 'scatter' with channels or a bias; only the gather view"),
+    (["pool", "--i", "4", "--k", "2", "--cin", "2", "-o", "a.gif"],
+     "only the flat picture is drawn (--style flat); got max_pool2d with style iso"),
+    (["pool", "--i", "4", "--k", "2", "--cin", str(MAX_FILTERS + 1), "--style", "flat",
+      "-o", "a.gif"], f"and {MAX_FILTERS + 1} output maps)"),
+    (["tconv", "--i", "3", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
+      "-o", "a.gif"], f"(got {MAX_MAPS + 1} maps per group and 1 output maps)"),
+    (["conv", "--i", "5", "--k", "3", "--cin", "2", "-o", "a.html"],
+     "only the flat picture is drawn (--style flat); got conv2d with style iso"),
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"the flat picture draws up to {MAX_MAPS} input maps per group and "
      f"{MAX_FILTERS} output maps (got {MAX_MAPS + 1} maps per group and 1 output maps)"),
@@ -197,3 +204,178 @@ def test_a_canvas_too_large_is_refused_before_the_trace(monkeypatch):
     monkeypatch.setattr(ca.api, "trace_of", lambda *a, **k: pytest.fail("traced"))
     with pytest.raises(ca.api.LimitError, match="more than the limit of 4,000 px a side"):
         ca.api.run_job(ca.api.Job(spec, outputs=("a.gif",), look=ca.Look(style="flat")))
+
+
+# conv_transpose2d and pooling with channels ------------------------------------------------
+
+TCONV = ca.conv_transpose2d(3, 3, 2, in_channels=2, out_channels=3)
+POOL = ca.pool2d("max", 4, 2, in_channels=3)
+
+
+@pytest.mark.parametrize("spec, name", [(TCONV, "flat_tconv_i3_k3_s2_cin2_cout3"),
+                                        (POOL, "flat_maxpool_i4_k2_c3")])
+@pytest.mark.parametrize("n", [0, -1], ids=["first", "last"])
+def test_golden_tconv_and_pool_frames(spec, name, n, regen_golden):
+    frames = ca.render(ca.trace_of(spec), style="flat")
+    check_frame(f"{name}_{'first' if n == 0 else 'last'}", frames[n], regen_golden)
+
+
+@pytest.mark.parametrize("spec, frames", [
+    (TCONV, 3 * 7 * 7),
+    (ca.conv_transpose2d(3, 2, 1, 1, in_channels=4, out_channels=2, groups=2, bias=True),
+     2 * 2 * 2),
+    (POOL, 3 * 2 * 2),
+    (ca.pool2d("avg", 5, 3, 1, 1, in_channels=2), 2 * 5 * 5),
+], ids=lambda s: s.short_name() if hasattr(s, "short_name") else str(s))
+def test_frame_counts(spec, frames):
+    t = ca.trace_of(spec)
+    assert layout(t, style="flat").n_frames == frames == ca.scene(t, style="flat").n_frames
+
+
+TCONVS = [
+    TCONV,
+    ca.conv_transpose2d(3, 3, 2, 1, in_channels=2, out_channels=2, bias=True),
+    ca.conv_transpose2d(3, 2, 1, 0, in_channels=4, out_channels=4, groups=2, bias=True),
+    ca.conv_transpose2d((2, 3), (3, 2), (2, 1), (2, 0), in_channels=2, out_channels=2),
+    ca.conv_transpose2d(3, 3, 1, 0, in_channels=3, out_channels=3, groups=3, dilation=2),
+    # padding beyond d(k-1): the stretched grid crops the input's border cells
+    ca.conv_transpose2d(4, 2, 1, 2, in_channels=2, out_channels=1),
+    ca.conv_transpose2d(3, 3, 2, 1, output_padding=1, in_channels=2, out_channels=2, bias=True),
+]
+
+
+@pytest.mark.parametrize("spec", TCONVS, ids=lambda s: s.short_name())
+def test_tconv_every_number_drawn_is_the_trace(spec):
+    """Inputs on the stretched grid, the flipped kernel slices w[ci, co - first co], each
+    row's products and partial sum, the Σ line, the outputs so far: the trace's."""
+    t = ca.trace_of(spec, seed=5)
+    lay = layout(t, style="flat")
+    g = t.grid
+    per_out = spec.out_channels // spec.groups
+    kh, kw = spec.kernel_size
+    for step in range(t.n_steps):
+        co, r, c = (int(v) for v in t.anchor[step])
+        got = texts(t, step)
+        group = list(t.step_maps(step))
+        sl = t.taps(step)
+        for j, ci in enumerate(group):
+            ins = {op.cell[1:]: op.value for op in got if op.cell and op.cell[0] == f"in{j}"
+                   and op.kind == "input"}
+            h, w = spec.input_size
+            assert ins == {(g.origin[0] + a * g.spacing[0], g.origin[1] + b * g.spacing[1]):
+                           float(t.input[ci, a, b]) for a in range(h) for b in range(w)}
+            ks = {op.cell[1:]: op.value for op in got if op.cell and op.cell[0] == f"k{j}"}
+            assert ks == {(a, b): float(t.weight[ci, co % per_out, kh - 1 - a, kw - 1 - b])
+                          for a in range(kh) for b in range(kw)}
+            # Each product of the row: the input under a footprint cell times the kernel
+            # cell drawn there.
+            on = t.tap_in[sl][:, 0] == ci
+            foot = t.footprint(step)
+            for (ti, tw) in zip(t.tap_in[sl][on], t.tap_w[sl][on]):
+                cell = (g.origin[0] + ti[1] * g.spacing[0], g.origin[1] + ti[2] * g.spacing[1])
+                off = [n for n, f in enumerate(foot.tolist()) if tuple(f) == cell]
+                assert len(off) == 1
+                a, b = divmod(off[0], kw)
+                assert ks[(a, b)] == float(t.weight[tuple(tw)])
+            op = [op for op in got if op.cell == (f"sum{j}", co, ci)]
+            assert len(op) == 1
+            assert op[0].value == pytest.approx(float(t.tap_value[sl][on].sum()))
+            if ELLIPSIS not in op[0].text and not op[0].text.startswith(SIGMA):
+                terms = op[0].text.rsplit(" = ", 1)[0].split(" + ")
+                xs = [float(t.input[tuple(i)]) for i in t.tap_in[sl][on]]
+                ws = [float(t.weight[tuple(i)]) for i in t.tap_w[sl][on]]
+                if xs:
+                    assert [tuple(num(p.strip("()")) for p in term.split(TIMES))
+                            for term in terms] == list(zip(xs, ws))
+        total = [op for op in got if op.cell and op.cell[0] == "total"]
+        assert len(total) == 1 and total[0].value == float(t.output[co, r, c])
+        assert num(total[0].text.rsplit(" = ", 1)[1]) == pytest.approx(float(t.output[co, r, c]))
+        labels = {op.text for op in got if op.kind == "label"}
+        assert f"w[{group[0]},{co % per_out}] {kh}{TIMES}{kw}, flipped" in labels
+        outs = {op.cell: op.value for op in got if op.cell and op.cell[0].startswith("out")}
+        assert len(outs) == step + 1
+
+
+def test_tconv_drawn_outputs_are_torchs():
+    torch = pytest.importorskip("torch")
+    spec = ca.conv_transpose2d(3, 3, 2, 1, in_channels=4, out_channels=2, groups=2, bias=True)
+    t = ca.trace_of(spec, seed=2)
+    want = torch.nn.functional.conv_transpose2d(
+        torch.tensor(t.input[None]), torch.tensor(t.weight), torch.tensor(t.bias), stride=2,
+        padding=1, groups=2)[0].numpy()
+    got = texts(t, t.n_steps - 1)
+    outs = {op.cell: op.value for op in got if op.cell and op.cell[0].startswith("out")}
+    assert len(outs) == want.size
+    for (name, r, c), v in outs.items():
+        assert v == pytest.approx(float(want[int(name[3:]), r, c]))
+
+
+POOLS = [POOL, ca.pool2d("avg", 5, 3, 1, 1, in_channels=2), ca.pool2d("max", 5, 3, 2, 1, in_channels=4),
+         ca.pool2d("avg", (4, 5), (2, 3), in_channels=3)]
+
+
+@pytest.mark.parametrize("spec", POOLS, ids=lambda s: s.short_name())
+def test_pool_one_row_the_current_map(spec):
+    """One row, the map being pooled; its window's values and max or mean; no kernel and
+    no Σ line; the winner of max pooling outlined; the outputs so far."""
+    t = ca.trace_of(spec, seed=4)
+    lay = layout(t, style="flat")
+    assert not any(name.startswith("k") for name in lay.grids)
+    assert [n for n in lay.grids if n.startswith("in")] == ["in0"]
+    g = t.grid
+    kh, kw = spec.kernel_size
+    for step in range(t.n_steps):
+        co, r, c = (int(v) for v in t.anchor[step])
+        assert list(t.step_maps(step)) == [co]
+        got = texts(t, step)
+        ins = {op.cell[1:]: op.value for op in got if op.cell and op.cell[0] == "in0"
+               and op.kind == "input"}
+        h, w = spec.input_size
+        assert ins == {(g.origin[0] + a, g.origin[1] + b): float(t.input[co, a, b])
+                       for a in range(h) for b in range(w)}
+        assert not [op for op in got if op.cell and op.cell[0] == "total"]
+        sums = [op for op in got if op.cell and op.cell[0].startswith("sum")]
+        assert len(sums) == 1 and sums[0].cell == ("sum0", co, co)
+        assert sums[0].value == float(t.output[co, r, c])
+        xs = [float(t.input[tuple(i)]) for i in t.tap_in[t.taps(step)]]
+        text = sums[0].text
+        assert text.rsplit(" = ", 1)[1] == fmt_num(float(t.output[co, r, c]), lay._fmt.output)
+        if ELLIPSIS not in text:
+            if spec.op == "max_pool2d":
+                assert text.startswith("max(")
+                assert [num(v) for v in text[4:].rsplit(") = ", 1)[0].split(", ")] == xs
+                assert max(xs) == float(t.output[co, r, c])
+            else:
+                assert text.startswith("(") and f")/{kh * kw} = " in text
+                assert [num(v) for v in text[1:].rsplit(")/", 1)[0].split(" + ")] == (xs or [0])
+        labels = {op.text for op in got if op.kind == "label"}
+        assert any(s.startswith(f"x[{co}] ") for s in labels), labels
+        outs = {op.cell: op.value for op in got if op.cell and op.cell[0].startswith("out")}
+        assert len(outs) == step + 1
+        marks = lay.overlay(step).marks
+        if spec.op == "max_pool2d" and t.winner[step][0] >= 0:
+            wc, wr, wcol = (int(v) for v in t.winner[step])
+            assert wc == co and len(marks) == 1
+            assert float(t.input[wc, wr, wcol]) == float(t.output[co, r, c])
+            plane = lay.grids["in0"]
+            x0, y0 = plane.corner(g.origin[0] + wr, g.origin[1] + wcol)
+            x1, y1 = plane.corner(g.origin[0] + wr + 1, g.origin[1] + wcol + 1)
+            xs_m = [p[0] for p in marks[0].quad]
+            ys_m = [p[1] for p in marks[0].quad]
+            assert x0 < min(xs_m) and max(xs_m) < x1 and y0 < min(ys_m) and max(ys_m) < y1
+        else:
+            assert marks == ()
+
+
+@pytest.mark.parametrize("spec", TCONVS[1:] + POOLS[1:], ids=lambda s: s.short_name())
+@pytest.mark.parametrize("cell, labels", [(32, True), (17, False)])
+def test_canvas_size_of_tconv_and_pool(spec, cell, labels):
+    from convanim.flat_channels import canvas_size
+    lay = layout(ca.trace_of(spec), cell, style="flat", labels=labels)
+    assert canvas_size(spec, cell, labels) == lay.size
+
+
+def test_tconv_and_pool_svg(tmp_path):
+    for spec in (TCONV, POOL):
+        svg = ca.save(ca.trace_of(spec), tmp_path / f"{spec.short_name()}.svg", style="flat")
+        assert "flipped" in svg.read_text(encoding="utf-8") or spec.pooling

@@ -7,6 +7,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -153,3 +154,36 @@ def test_every_style_and_view_writes_a_page(tmp_path):
         path = ca.save(t, tmp_path / "x.html", **look)
         d = json.loads("".join(parsed(path.read_text()).data))
         assert d["frames"] == t.n_steps and d["view"] == spec.view
+
+
+@pytest.mark.parametrize("spec", [
+    ca.conv2d(4, 3, in_channels=2, out_channels=3, bias=True),
+    ca.conv_transpose2d(3, 3, 2, in_channels=4, out_channels=2, groups=2),
+    ca.pool2d("avg", 4, 2, in_channels=2),
+], ids=lambda s: s.short_name())
+def test_a_channel_page_has_the_trace_with_its_channel_axes(spec, tmp_path):
+    """The flat picture of channels as a page: x, w, y with their channel axes, each tap's
+    [ci, r, c, weight index, co, r, c], the rows' and output maps' grids, the Σ lines."""
+    from convanim.flat_channels import step_lines
+    t = ca.trace_of(spec, seed=2)
+    path = ca.save(t, tmp_path / "c.html", style="flat")
+    d = json.loads("".join(parsed(path.read_text()).data))
+    assert d["frames"] == t.n_steps
+    assert d["x"] == t.input.tolist()
+    assert np.allclose(np.array(d["y"]), t.output) and np.array(d["y"]).shape == t.output.shape
+    assert d["w"] == (None if t.weight is None else t.weight.tolist())
+    width = 6 + t.tap_w.shape[1]
+    assert d["ch"]["tw"] == t.tap_w.shape[1] and len(d["taps"]) == width * len(t.tap_value)
+    for n in (0, len(t.tap_value) - 1):
+        assert d["taps"][width * n:width * (n + 1)] == [
+            *map(int, t.tap_in[n]), *map(int, t.tap_w[n]), *map(int, t.tap_out[n])]
+    assert d["text"] == step_lines(t)
+    maps = spec.in_channels // spec.groups
+    want = ({f"in{j}" for j in range(maps)} | {f"out{co}" for co in range(spec.out_channels)}
+            | (set() if spec.pooling else {f"k{j}" for j in range(maps)}))
+    assert set(d["grids"]) == set(d["hit"]) == want
+    assert d["ch"]["maps"] == maps and d["ch"]["perOut"] == spec.out_channels // spec.groups
+    assert d["ch"]["bias"] == (None if t.bias is None else t.bias.tolist())
+    assert d["flip"] is spec.transposed
+    html = path.read_text()
+    assert f'max="{t.n_steps - 1}"' in html and step_lines(t)[0].split(" = ")[0] in html

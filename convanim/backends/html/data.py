@@ -13,6 +13,12 @@ Everything the page highlights or writes comes from here, so from the engine:
   (on the lower grid in gather view, on the output in scatter view).
 * ``text``: the arithmetic of each step, as the flat style writes it (its longest form).
 
+With channels (a :class:`convanim.channels.ChannelTrace`, the flat picture) the grids
+are ``in{j}`` and ``k{j}`` (row j: the j-th input map of the current step's group and
+its kernel slice) and ``out{co}``; ``x``, ``w``, ``y`` keep their channel axes; a tap is
+``[ci, r, c, <weight index>, co, r, c]`` with ``tw`` numbers of weight index (4, or 2
+kernel offsets for pooling), and ``ch`` says how maps are grouped.
+
 The script maps a tap's input cell onto the drawn input grid with ``origin`` and
 ``spacing`` (gather view: the lower grid) and its weight onto the drawn kernel with
 ``flip`` (the gather view of a transposed convolution shows the kernel flipped).
@@ -24,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ...channels import ChannelTrace
 from ...engine import Trace
 from ...flat import step_text
 from ...scene import Scene, Shape
@@ -40,6 +47,11 @@ def _round(v: float) -> float | int:
 def _num(v: float) -> float | int:
     v = float(v)
     return int(v) if v.is_integer() else v
+
+
+def _nums(a: np.ndarray) -> list:
+    """An array of any rank as nested lists of :func:`_num`."""
+    return [_num(v) for v in a] if a.ndim == 1 else [_nums(b) for b in a]
 
 
 def _quads(scene: Scene) -> tuple[dict[tuple, tuple], set[tuple]]:
@@ -94,6 +106,18 @@ def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[s
     g = t.grid
     grids = grid_geometry(scene)
     taps = np.concatenate([t.tap_in, t.tap_w, t.tap_out], axis=1).astype(int)
+    if isinstance(t, ChannelTrace):
+        from ...flat_channels import step_lines
+        text = step_lines(t)
+        per_in, per_out = s.in_channels // s.groups, s.out_channels // s.groups
+        ch = {"cin": s.in_channels, "cout": s.out_channels, "groups": s.groups, "maps": per_in,
+              "perOut": per_out, "tw": int(t.tap_w.shape[1]),
+              "bias": None if t.bias is None else [_num(v) for v in t.bias]}
+        hit = sorted(grids)
+    else:
+        text = [step_text(t, n)[0] for n in range(t.n_steps)]
+        ch = None
+        hit = [name for name in HIT_ORDER if name in grids]
     return {
         "op": s.op, "view": s.view, "frames": scene.n_frames, "ms": duration,
         # Plays in all, as for every animated format (0: forever).
@@ -103,15 +127,16 @@ def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[s
         "origin": list(g.origin) if gather else [0, 0],
         "spacing": list(g.spacing) if gather else [1, 1],
         "flip": bool(gather and g.flip),
-        "x": [[_num(v) for v in row] for row in t.input],
-        "w": None if t.weight is None else [[_num(v) for v in row] for row in t.weight],
-        "y": [[_num(v) for v in row] for row in t.output],
+        "x": _nums(t.input),
+        "w": None if t.weight is None else _nums(t.weight),
+        "y": _nums(t.output),
         "start": [int(v) for v in t.step_start],
         "corner": [int(v) for v in t.corner.ravel()],
         "taps": [int(v) for v in taps.ravel()],
         "p": [_num(v) for v in t.tap_value],
         "winner": None if t.winner is None else [int(v) for v in t.winner.ravel()],
-        "text": [step_text(t, n)[0] for n in range(t.n_steps)],
+        "text": text,
         "grids": grids,
-        "hit": [name for name in HIT_ORDER if name in grids],
+        "hit": hit,
+        "ch": ch,
     }

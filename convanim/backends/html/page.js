@@ -35,7 +35,8 @@
     stepLine.textContent = D.text[k] || "";
     root.setAttribute("data-frame", String(k));
     // A kernel cell's explanation is about the current step: redo it for the new one.
-    if (shown && shown.indexOf("kernel ") === 0) {
+    // With channels every row's map and slice depend on the step too.
+    if (shown && (D.ch || shown.indexOf("kernel ") === 0)) {
       var again = shown.split(" ");
       shown = null;
       select([again[0], +again[1], +again[2]]);
@@ -204,6 +205,84 @@
     return name("kernel", r, c) + (ts.length ? ": " + ts.map(term).join(" + ") + " in this step" : ": no product in this step");
   }
 
+  // Channels (the flat picture): rows in{j} / k{j} show the j-th map of the current step's
+  // group and its kernel slice; out{co} are the output maps. A tap is
+  // [ci, r, c, <tw weight-index numbers>, co, r, c].
+  var C = D.ch, S = C ? 6 + C.tw : 6, OH = D.osize[0];
+  function chStep(co, r, c) { return (co * OH + r) * ow + c; }
+  function chGroup(co) { return Math.floor(co / C.perOut); }
+  function chCo(s) { return Math.floor(s / (OH * ow)); }
+  function chTaps(s) { var out = []; for (var t = D.start[s]; t < D.start[s + 1]; t++) out.push(t); return out; }
+  function chIn(t) { return [D.origin[0] + T[S * t + 1] * D.spacing[0], D.origin[1] + T[S * t + 2] * D.spacing[1]]; }
+  function chKern(t) {
+    var a = T[S * t + 1 + C.tw], b = T[S * t + 2 + C.tw];  // the last two weight indices
+    return D.flip ? [K[0] - 1 - a, K[1] - 1 - b] : [a, b];
+  }
+  function chX(t) { return D.x[T[S * t]][T[S * t + 1]][T[S * t + 2]]; }
+  function chW(t) {
+    if (!D.w) return null;
+    var i = S * t + 3;
+    return D.w[T[i]][T[i + 1]][T[i + 2]][T[i + 3]];
+  }
+  function chOut(t) { var i = S * t + 3 + C.tw; return [T[i], T[i + 1], T[i + 2]]; }
+  function chRow(ci, co) { return ci - chGroup(co) * C.maps; }  // pooling: groups = maps, row 0
+  function chTerm(t) { var w = chW(t); return w === null ? fmt(chX(t)) : fmt(chX(t)) + "*" + fmt(w); }
+  function explainChannel(cell) {
+    var grid = cell[0], r = cell[1], c = cell[2], cur = chCo(frame), s, ts, i;
+    if (grid.indexOf("out") === 0) {
+      var co = +grid.slice(3);
+      s = chStep(co, r, c); ts = chTaps(s);
+      var drawn = chGroup(co) === chGroup(cur), own = co === cur;
+      if (drawn) {
+        for (var j = 0; j < C.maps; j++) footprint(s, "in" + j);
+        ts.forEach(function (t) {
+          var row = chRow(T[S * t], co), p = chIn(t);
+          mark("in" + row, p[0], p[1], "tap");
+          if (own && D.w) { var k = chKern(t); mark("k" + row, k[0], k[1], "kern"); }
+        });
+      }
+      mark(grid, r, c, "self");
+      var head = "y[" + co + "] (" + r + ", " + c + ") = ";
+      var where = drawn ? "" : " (its input maps are drawn from frame " + (chStep(co, 0, 0) + 1) + ")";
+      if (!D.w) return head + D.text[s] + " of x[" + co + "]" + where;
+      var parts = [];
+      for (var ci = chGroup(co) * C.maps; ci < (chGroup(co) + 1) * C.maps; ci++) {
+        var mine = ts.filter(function (t) { return T[S * t] === ci; }), sum = 0;
+        mine.forEach(function (t) { sum += D.p[t]; });
+        parts.push("x[" + ci + "]: " + (mine.length ? mine.map(chTerm).join(" + ") : "0") + " = " + fmt(sum));
+      }
+      var bias = C.bias ? "; bias b(" + fmt(C.bias[co]) + ")" : "";
+      return head + parts.join("; ") + bias + "; " + D.text[s] + where;
+    }
+    var row = +grid.slice(grid.indexOf("in") === 0 ? 2 : 1);
+    var ci0 = C.tw === 2 ? cur : chGroup(cur) * C.maps + row;  // the map the row shows now
+    if (grid.indexOf("in") === 0) {
+      var y = (r - D.origin[0]) / D.spacing[0], x = (c - D.origin[1]) / D.spacing[1];
+      mark(grid, r, c, "self");
+      if (y % 1 || x % 1 || y < 0 || x < 0 || y >= D.isize[0] || x >= D.isize[1]) {
+        return "x[" + ci0 + "] " + name(grid, r, c).slice(grid.length + 1) +
+          (D.spacing[0] > 1 || D.spacing[1] > 1 ? " is a zero inserted by the transposed convolution" : " is padding");
+      }
+      ts = [];
+      for (var t = 0; t < D.p.length; t++) if (T[S * t] === ci0 && T[S * t + 1] === y && T[S * t + 2] === x) ts.push(t);
+      var list = [];
+      ts.forEach(function (t) {
+        var o = chOut(t);
+        mark("out" + o[0], o[1], o[2], "dst");
+        list.push("y[" + o[0] + "] (" + o[1] + ", " + o[2] + "): " + chTerm(t) + (D.w ? " = " + fmt(D.p[t]) : ""));
+      });
+      return "x[" + ci0 + "] (" + y + ", " + x + ") = " + fmt(D.x[ci0][y][x]) + " feeds " + ts.length +
+        " output value" + (ts.length === 1 ? "" : "s") + (list.length ? ": " + list.join("; ") : "");
+    }
+    // A kernel slice (row j): the products of the current step that use this weight.
+    ts = chTaps(frame).filter(function (t) { var k = chKern(t); return T[S * t] === ci0 && k[0] === r && k[1] === c; });
+    mark(grid, r, c, "self");
+    ts.forEach(function (t) { var p = chIn(t); mark("in" + row, p[0], p[1], "tap"); });
+    if (!ts.length) return "kernel slice of row " + row + " (" + r + ", " + c + "): no product in this step";
+    var wi = [0, 1, 2, 3].map(function (k) { return T[S * ts[0] + 3 + k]; });
+    return "w[" + wi.join(", ") + "] = " + fmt(chW(ts[0])) + ": " + ts.map(chTerm).join(" + ") + " in this step";
+  }
+
   var shown = null;
   function select(cell) {
     var key = cell ? cell.join(" ") : null;
@@ -212,7 +291,7 @@
     while (layer.firstChild) layer.removeChild(layer.firstChild);
     root.setAttribute("data-selected", key || "");
     if (!cell) { detail.textContent = hintText; detail.classList.remove("ca-on"); return; }
-    detail.textContent = (pinned ? "pinned (Escape clears): " : "") + explain(cell);
+    detail.textContent = (pinned ? "pinned (Escape clears): " : "") + (C ? explainChannel(cell) : explain(cell));
     detail.classList.add("ca-on");
   }
   function pin(cell) { pinned = cell; root.setAttribute("data-pinned", cell ? cell.join(" ") : ""); select(cell); }
