@@ -486,9 +486,11 @@ def conv(quiet, **params) -> None:
       convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark
       convanim conv --i 5 --k 3 --color input=#268bd2 --color output=#2aa198
       convanim conv --i 5 --k 3 --cin 3 --cout 2 --bias -o steps.json   # channels: the trace
+      convanim conv --i 5 --k 3 --cin 3 --depthwise -o dw.gif   # channels: stacks of maps
 
     Channels (--cin, --cout, --groups, --depthwise, --pointwise, --bias) give the trace
-    (-o NAME.json), and with --style flat the picture (up to 8 maps per group, 8 filters).
+    (-o NAME.json) and the pictures: iso, the maps as stacks of planes (up to 8 input maps,
+    8 filters; no --numbers), and --style flat (up to 8 maps per group, 8 filters).
     """
     _run(conv_job(**params), quiet)
 

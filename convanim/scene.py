@@ -131,6 +131,7 @@ class Scene:
     # The fresh shapes of one frame alone, without the rest of it (see still()).
     fresh_of: Callable[[int], tuple[Op, ...]] = field(default=lambda step: (), repr=False)
     line_width: float = 1.0  # of the connecting lines (a scaled scene's are wider)
+    colours: tuple[RGB, ...] = ()  # shape colours beyond the theme's (the filters' of channels)
 
     @property
     def background(self) -> RGB:
@@ -221,6 +222,10 @@ def scene_of(picture: Layout | MatrixFigure, theme: Theme = CLASSIC,
         return matrix_scene(picture, theme, face)
     if isinstance(picture, FlatLayout):
         return flat_scene(picture, theme, face)
+    from .iso_channels import ChannelIsoLayout  # its scene module imports this one
+    if isinstance(picture, ChannelIsoLayout):
+        from .channel_scene import channel_iso_scene
+        return channel_iso_scene(picture, theme, face)
     return iso_scene(picture, theme, face)
 
 

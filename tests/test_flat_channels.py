@@ -140,13 +140,13 @@ def run(args, capsys):
 
 
 @pytest.mark.parametrize("args, head", [
-    (["conv", "--i", "5", "--k", "3", "--cin", "3", "--cout", "2", "--bias", "-o", "a.gif"],
-     "channels: of several channels, groups or a bias only the flat picture of conv2d is drawn "
-     "(--style flat); got conv2d with style iso"),
+    (["tconv", "--i", "3", "--k", "3", "--cin", "3", "--cout", "2", "--bias", "-o", "a.gif"],
+     "channels: of several channels, groups or a bias only the pictures of conv2d are drawn "
+     "(iso and --style flat); got conv_transpose2d with style iso"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--cout", "2", "--style", "flat",
       "-o", "a.gif"], "got conv_transpose2d with style flat"),
     (["pool", "--i", "4", "--k", "2", "--cin", "2", "--style", "flat", "-o", "a.gif"],
-     "only the flat picture of conv2d is drawn"),
+     "only the pictures of conv2d are drawn"),
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "--style", "flat", "-o", "a.html"],
      "output: the .html page does not show channels yet"),
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",

@@ -25,17 +25,18 @@ BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
 # drawing its shapes again, which was half the drawing time of a frame.
 STILL_PIXELS = 6 << 20
 
-def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
-    """cover(x, y) -> 0..1: how much of each pixel the parallelogram a-b-c-d (in order) covers.
+def _parallelogram_cover(*corners: Point):
+    """cover(x, y) -> 0..1: how much of each pixel the convex polygon of ``corners`` (in
+    order: a parallelogram a-b-c-d, or the outline of a stack of planes) covers.
 
     Signed distance to the nearest edge, in pixels, clipped to a one-pixel ramp:
     the same anti-aliasing as a box-filtered edge, without drawing anything.
     """
-    pts = np.array([a, b, c, d], dtype=np.float64)
+    pts = np.array(corners, dtype=np.float64)
     centre = pts.mean(axis=0)
     edges = []
-    for i in range(4):
-        p, q = pts[i], pts[(i + 1) % 4]
+    for i in range(len(pts)):
+        p, q = pts[i], pts[(i + 1) % len(pts)]
         n = np.array([q[1] - p[1], p[0] - q[0]])
         n /= np.hypot(*n) or 1.0
         if np.dot(centre - p, n) < 0:
@@ -54,14 +55,15 @@ def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
 class Canvas:
     """The tiled picture: palette indices of the still image, and a tile painter."""
 
-    def __init__(self, size: tuple[int, int], theme: Theme, text: bool = False):
+    def __init__(self, size: tuple[int, int], theme: Theme, text: bool = False,
+                 extra: tuple[RGB, ...] = ()):
         self.w, self.h = size
         self.ncols = -(-self.w // TILE)
         self.nrows = -(-self.h // TILE)
         self.theme = theme
-        self.to_palette = PaletteMap(palette_colours(theme, text))
+        self.to_palette = PaletteMap(palette_colours(theme, text, extra))
         # A transparent background: palette index 0 (the matte) is clear.
-        self.alpha = palette_alpha(theme, text) if theme.transparent else None
+        self.alpha = palette_alpha(theme, text, extra) if theme.transparent else None
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
         self._kept: tuple[Ops, Image.Image] | None = None
 

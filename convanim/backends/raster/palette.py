@@ -10,15 +10,25 @@ from PIL import Image
 from ...theme import RGB, Theme
 
 
-def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
+def _base(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[RGB]:
+    """The palette's first entries: the theme's shape colours, ``extra`` ones (a scene's
+    own, :attr:`convanim.scene.Scene.colours`), then with ``text`` the text colours."""
+    shapes = theme.colours()
+    shapes += [c for c in dict.fromkeys(tuple(c) for c in extra) if c not in shapes]
+    texts = [c for c in theme.text_colours() if c not in shapes] if text else []
+    return shapes + texts
+
+
+def palette_colours(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -> np.ndarray:
     """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair.
 
     ``text`` adds the text colours (for pictures with numbers or captions), so
-    text and its anti-aliased edges against every fill are in the palette.
+    text and its anti-aliased edges against every fill are in the palette;
+    ``extra`` colours join the theme's (fewer blends of each pair are left then).
     At most 255 entries are distinct: the last repeats the first, so no pixel maps
     to it and a GIF can use it as its transparent index (writer.write_gif).
     """
-    base = theme.colours() + (theme.text_colours() if text else [])
+    base = _base(theme, text, extra)
     pairs = list(combinations(base, 2))
     steps = max(1, (255 - len(base)) // max(1, len(pairs)))
     colours = [tuple(c) for c in base]
@@ -31,17 +41,17 @@ def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
     return np.array(colours, dtype=np.int32)
 
 
-def palette_alpha(theme: Theme, text: bool = False) -> np.ndarray:
+def palette_alpha(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -> np.ndarray:
     """(256, 4) RGBA of each entry of :func:`palette_colours` for a transparent background.
 
     The background (entry 0) is clear; a blend of the background and colour X at t
     is X at opacity t, so an anti-aliased edge fades into whatever page is behind
     it; every other entry is opaque.
     """
-    rgb = palette_colours(theme, text)
+    rgb = palette_colours(theme, text, extra)
     out = np.concatenate([rgb, np.full((256, 1), 255)], axis=1).astype(np.uint8)
     out[0, 3] = 0
-    base = theme.colours() + (theme.text_colours() if text else [])
+    base = _base(theme, text, extra)
     pairs = list(combinations(base, 2))
     steps = max(1, (255 - len(base)) // max(1, len(pairs)))
     at = len(base)

@@ -1,0 +1,392 @@
+"""Geometry of the iso picture of a convolution with channels (gather view, no Pillow).
+
+The input maps lie one above the other as a stack of planes (a block), map 0 on
+top; the output maps make a second stack above it, map 0 on top. Every map of a
+stack is the same plane lifted by ``gap`` px per level, so a lower map shows the
+band along its front edges that the map above leaves free. A frame shades the
+footprint on each input map of the step's group (the cells seen of it), outlines
+the filter as a block over the footprint from the group's lowest map to its top
+one, fills the output cell on its map, and draws the four lines from the
+footprint on the group's top map to the output cell.
+
+Hidden parts: a cell of a lower map is drawn only where the map above does not
+cover it (:func:`visible`), so shading stays under the maps above it; the block's
+outline and the output cell's outline are drawn over everything (seen through the
+maps, as the edges of a wire box), so the block and the cell show wherever they are.
+Every cell drawn comes from the :class:`ChannelTrace`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+
+from .channels import ChannelTrace
+from .info import grid_labels
+from .layout import (
+    EMPTY, PAD, REAL, Picture, Plane, Point, TextItem, add_bands, band_font, band_item,
+    grid_planes, moved, text_width,
+)
+from .text import TIMES, NumberFormat, fmt_num
+
+# Legible limits, as for the flat picture (convanim.flat_channels): 8 maps of 7x7 with
+# padding 1 and 8 output maps of 7x7 make a 1,100x2,500 px canvas at the default cell;
+# more planes in a stack leave each one too thin a band to be read.
+MAX_MAPS = 8  # input maps in the stack
+MAX_FILTERS = 8  # output maps in the stack
+LIFT = 0.42  # a map's lift above the one below, per px of the plane's drawn height
+MIN_LIFT = 0.6  # ... and at least this many cells
+BLOCK_W = 2.5  # px, the filter block's and the output cell's outlines
+# Half of the grid line (convanim.scene.GRID_W, 1.6 px): a shaded cell is filled this far
+# inside its edges and inside the edge of the map above, so the still grid lines stay whole.
+HALF_LINE = 0.8
+
+Poly = tuple[Point, ...]
+
+
+def check_channel_iso(spec) -> None:
+    """Refuse, before any work, a layer with more maps than the stacks show legibly."""
+    maps, filters = spec.in_channels, spec.out_channels
+    if maps > MAX_MAPS or filters > MAX_FILTERS:
+        from .params import SpecError
+        raise SpecError(
+            f"channels: the iso picture stacks up to {MAX_MAPS} input maps and {MAX_FILTERS} "
+            f"output maps (got {maps} input maps and {filters} output maps); use --style flat "
+            "(up to 8 maps per group), write the trace with -o NAME.json, or see the shapes "
+            "with convanim info")
+
+
+@dataclass(frozen=True)
+class ChannelIsoShapes:
+    """What one frame shows: ``lower`` (ci, r, c, kind, pieces) the footprint cells seen on
+    the group's maps; ``block`` the outlines of the filter block; ``cell`` (co, r, c, pieces)
+    the output cell and ``cell_quad`` its whole outline; the four connecting lines."""
+
+    lower: tuple[tuple[int, int, int, int, tuple[Poly, ...]], ...]
+    block: tuple[Poly, ...]
+    cell: tuple[int, int, int, tuple[Poly, ...]]
+    cell_quad: Poly
+    lines: tuple[tuple[Point, Point], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelIsoLayout(Picture):
+    """The iso picture of a :class:`ChannelTrace`: ``maps[ci]`` the input planes,
+    ``outs[co]`` the output planes, ``gaps`` each stack's lift per level (px)."""
+
+    trace: ChannelTrace
+    maps: tuple[Plane, ...]
+    outs: tuple[Plane, ...]
+    gaps: tuple[float, float]
+    size: tuple[int, int]
+    numbers: bool = False
+    static: tuple[TextItem, ...] = ()
+    formula: tuple[float, float, float, float] | None = None  # the per-frame text's band
+    font: float = 14.0
+
+    @property
+    def has_text(self) -> bool:
+        return self.formula is not None or bool(self.static)
+
+    @cached_property
+    def _fmt(self) -> NumberFormat:
+        return NumberFormat.of(self.trace)
+
+    @cached_property
+    def _visible(self) -> dict:
+        return {}
+
+    def seen(self, stack: str, index: int, r: int, c: int) -> tuple[Poly, ...]:
+        """The pieces of cell (r, c) of map ``index`` of ``stack`` ("in"/"out") not hidden
+        by the map above it (map 0 is on top: nothing hides it)."""
+        key = (stack, index, r, c)
+        got = self._visible.get(key)
+        if got is None:
+            planes = self.maps if stack == "in" else self.outs
+            above = planes[index - 1] if index else None
+            got = self._visible[key] = visible(inset(planes[index].quad(r, c), HALF_LINE), above,
+                                               HALF_LINE)
+        return got
+
+    def frame(self, step: int) -> ChannelIsoShapes:
+        t = self.trace
+        kh, kw = t.spec.kernel_size
+        dh, dw = t.spec.dilation
+        maps = t.step_maps(step)
+        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
+        lower = []
+        for ci in maps:
+            p = self.maps[ci]
+            for r, c in foot:
+                kind = p.kind(r, c)
+                if kind in (REAL, PAD):
+                    lower.append((ci, r, c, kind, self.seen("in", ci, r, c)))
+        r0, c0 = (int(v) for v in t.corner[step])
+        r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
+        top, bottom = self.maps[maps[0]], self.maps[maps[-1]]
+
+        def box(p: Plane) -> Poly:
+            return (p.corner(r0, c0), p.corner(r0, c1), p.corner(r1, c1), p.corner(r1, c0))
+
+        block = [box(self.maps[ci]) for ci in maps]
+        if len(maps) > 1:  # the block's silhouette: from the lowest map's box to the top one's
+            block.append(hull(box(bottom) + box(top)))
+        co, r, c = (int(v) for v in t.anchor[step])
+        out = self.outs[co]
+        lines = tuple((top.corner((r0, r1)[i], (c0, c1)[j]), out.corner(r + i, c + j))
+                      for i, j in ((0, 0), (0, 1), (1, 0), (1, 1)))
+        return ChannelIsoShapes(tuple(lower), tuple(block),
+                                (co, r, c, self.seen("out", co, r, c)), out.quad(r, c), lines)
+
+    def cover(self) -> Poly:
+        """The output stack's outline, under which the connecting lines pass."""
+        pts = [q for p in self.outs for q in _corners(p)]
+        return hull(tuple(pts))
+
+    def text(self, step: int) -> tuple[TextItem, ...]:
+        """The frame's line: which output value, from which maps and filter, with the bias."""
+        if self.formula is None:
+            return self.static
+        t = self.trace
+        co, r, c = (int(v) for v in t.anchor[step])
+        maps = t.step_maps(step)
+        xs = f"x[{maps[0]}]" if len(maps) == 1 else f"x[{maps[0]}..{maps[-1]}]"
+        bias = f" + b[{co}]" if t.bias is not None else ""
+        value = fmt_num(t.value(step), self._fmt.output)
+        forms = (f"y[{co},{r},{c}] = \u03a3 {xs} \u2217 w[{co}]{bias} = {value}",
+                 f"y[{co},{r},{c}] = {value}")
+        x0, y0, x1, y1 = self.formula
+        return self.static + (band_item("label", forms, x0, x1, y0, y1, self.font),)
+
+
+def _corners(p: Plane) -> Poly:
+    (fr, fc), (h, w) = p.first, p.shape
+    return (p.corner(fr, fc), p.corner(fr, fc + w), p.corner(fr + h, fc + w), p.corner(fr + h, fc))
+
+
+def hull(pts: Poly) -> Poly:
+    """The convex hull of ``pts``, clockwise on screen (monotone chain)."""
+    ps = sorted(set((round(x, 9), round(y, 9)) for x, y in pts))
+    if len(ps) < 3:
+        return tuple(ps)
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list = []
+    upper: list = []
+    for p in ps:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(ps):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return tuple(lower[:-1] + upper[:-1])
+
+
+def _clip(poly: Poly, a: Point, b: Point, side: float) -> Poly:
+    """The part of convex ``poly`` on the ``side`` (sign of the cross product) of line a-b."""
+    def s(p):
+        return ((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])) * side
+
+    out = []
+    n = len(poly)
+    for i in range(n):
+        p, q = poly[i], poly[(i + 1) % n]
+        sp, sq = s(p), s(q)
+        if sp >= 0:
+            out.append(p)
+        if (sp >= 0) != (sq >= 0):
+            t = sp / (sp - sq)
+            out.append((p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t))
+    return tuple(out)
+
+
+def _area(poly: Poly) -> float:
+    return abs(sum(poly[i][0] * poly[(i + 1) % len(poly)][1] - poly[(i + 1) % len(poly)][0] * poly[i][1]
+                   for i in range(len(poly)))) / 2
+
+
+def inset(poly: Poly, d: float) -> Poly:
+    """Convex ``poly`` with every edge moved ``d`` px inwards."""
+    n = len(poly)
+    cx, cy = sum(p[0] for p in poly) / n, sum(p[1] for p in poly) / n
+    lines = []
+    for i in range(n):
+        a, b = poly[i], poly[(i + 1) % n]
+        lines.append(_moved_line(a, b, d, (cx, cy)))
+    out = []
+    for i in range(n):
+        (p, u), (q, v) = lines[i - 1], lines[i]
+        den = u[0] * v[1] - u[1] * v[0]
+        t = ((q[0] - p[0]) * v[1] - (q[1] - p[1]) * v[0]) / den
+        out.append((p[0] + u[0] * t, p[1] + u[1] * t))
+    return tuple(out)
+
+
+def _moved_line(a: Point, b: Point, d: float, towards: Point):
+    """Line a-b moved ``d`` px towards the point ``towards`` (away from it when d < 0):
+    (a point on it, its direction)."""
+    ux, uy = b[0] - a[0], b[1] - a[1]
+    n = float(np.hypot(ux, uy)) or 1.0
+    nx, ny = -uy / n, ux / n
+    if (towards[0] - a[0]) * nx + (towards[1] - a[1]) * ny < 0:
+        nx, ny = -nx, -ny
+    return (a[0] + nx * d, a[1] + ny * d), (ux, uy)
+
+
+def visible(quad: Poly, above: Plane | None, clear: float = 0.0) -> tuple[Poly, ...]:
+    """The pieces of ``quad`` (a cell of a map) that the plane ``above`` (the same plane
+    lifted straight up) leaves in sight: the parts below either of its two lower edges,
+    kept ``clear`` px off them.
+
+    A map further up is lifted more, and what it covers the nearer one covers too
+    (the planes are convex and lifted along one line), so the map just above decides.
+    """
+    if above is None:
+        return (quad,)
+    left, top, right, bottom = _corners(above)  # screen: left, top, right and bottom corners
+    pieces = []
+    for a, b in ((left, bottom), (bottom, right)):
+        p, u = _moved_line(a, b, -clear, top)  # the edge moved off the plane above
+        a, b = p, (p[0] + u[0], p[1] + u[1])
+        piece = _clip(quad, a, b, -_side(a, b, top))
+        if len(piece) >= 3 and _area(piece) > 0.05:
+            pieces.append(piece)
+    # Below the left edge and below the right edge overlap near the bottom corner: the
+    # overlap is drawn twice, in one colour, which changes nothing.
+    return tuple(pieces)
+
+
+def _side(a: Point, b: Point, p: Point) -> float:
+    v = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+    return 1.0 if v > 0 else -1.0
+
+
+# Placing ---------------------------------------------------------------------------
+
+def lift(plane: Plane, cell: float) -> float:
+    """A map's lift above the one below it in a stack of ``plane``s, px."""
+    x0, y0, x1, y1 = plane.extent()
+    return max(MIN_LIFT * cell, LIFT * (y1 - y0))
+
+
+def _arrange(low: Plane, up: Plane, cin: int, cout: int, cell: float, label_w: float):
+    """Both stacks on one canvas: (maps, outs, gaps, size). Map 0 of each stack on top;
+    the output stack centred over the input stack, a small gap above it; ``label_w`` px
+    kept free left of the planes for the maps' names."""
+    margin = cell * 0.7
+    gl, gu = lift(low, cell), lift(up, cell)
+    lx0, ly0, lx1, ly1 = low.extent()
+    ux0, uy0, ux1, uy1 = up.extent()
+    in_top = ly0 - (cin - 1) * gl  # top of the input stack's top map
+    dx = (lx0 + lx1) / 2 - (ux0 + ux1) / 2
+    dy = in_top - cell * 0.35 - uy1  # the output stack's lowest map, above the input stack
+    out_top = uy0 + dy - (cout - 1) * gu
+    x0 = min(lx0, ux0 + dx) - margin - label_w
+    y0 = min(in_top, out_top) - margin
+    x1 = max(lx1, ux1 + dx) + margin
+    y1 = ly1 + margin
+    maps = tuple(moved(low, -x0, -(cin - 1 - ci) * gl - y0) for ci in range(cin))
+    outs = tuple(moved(up, dx - x0, dy - (cout - 1 - co) * gu - y0) for co in range(cout))
+    size = (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
+    return maps, outs, (gl, gu), size
+
+
+def _labels(spec, labels: bool, cell: float):
+    """(width kept for the maps' names, the bands above and below) of the picture."""
+    if not labels:
+        return 0.0, [], []
+    names = grid_labels(spec)
+    font = band_font(cell)
+    width = text_width((f"x[{max(spec.in_channels, spec.out_channels) - 1}]",), font) + font
+
+    def stacked(forms, n, size):  # 'input 5×5, padding 1' -> 'input 3×5×5, padding 1'
+        hw = f"{size[0]}{TIMES}{size[1]}"
+        return tuple(f.replace(hw, f"{n}{TIMES}{hw}", 1) for f in forms)
+
+    top = [("label", stacked(names["output"], spec.out_channels, spec.output_size))]
+    bottom = [("label", stacked(names["input"], spec.in_channels, spec.input_size)),
+              ("formula", ("y[0,0,0] = \u03a3 x[0..7] \u2217 w[0] + b[0] = -000.00",))]
+    return width, top, bottom
+
+
+def _bands(size, cell, top, bottom):
+    """add_bands, with the frame's formula band kept as an empty slot (its text changes)."""
+    size, shift, items = add_bands(size, cell, top, bottom)
+    formula = None
+    kept = []
+    for item in items:
+        if item.kind == "formula":
+            xs, ys = [p[0] for p in item.slot], [p[1] for p in item.slot]
+            formula = (min(xs), min(ys), max(xs), max(ys))
+        else:
+            kept.append(item)
+    return size, shift, kept, formula
+
+
+def _stack_label(plane: Plane, text: str, width: float, font: float) -> TextItem:
+    """The map's name, left of its left corner."""
+    x, y = _corners(plane)[0]
+    return band_item("label", (text,), x - width, x - font * 0.3, y - font * 0.9, y + font * 0.9, font)
+
+
+def channel_iso_layout(trace: ChannelTrace, cell: float = 32.0, *, labels: bool = False,
+                       title: str | None = None,
+                       caption: tuple[str, ...] | str | None = None) -> ChannelIsoLayout:
+    """The two stacks of ``trace``'s maps; ``labels`` names the stacks and each map and
+    writes each frame's output value as a formula; ``title`` / ``caption`` as for iso."""
+    spec = trace.spec
+    check_channel_iso(spec)
+    low, up = grid_planes(trace, cell)
+    label_w, top, bottom = _labels(spec, labels, cell)
+    maps, outs, gaps, size = _arrange(low, up, spec.in_channels, spec.out_channels, cell, label_w)
+    font = band_font(cell)
+    static: list[TextItem] = []
+    if labels:
+        static += [_stack_label(p, f"x[{ci}]", label_w, font) for ci, p in enumerate(maps)]
+        static += [_stack_label(p, f"y[{co}]", label_w, font) for co, p in enumerate(outs)]
+    if title:
+        top = [("title", (title,))] + top
+    if caption:
+        from .info import caption_auto
+        forms = caption_auto(spec) if caption == "auto" else (
+            (caption,) if isinstance(caption, str) else tuple(caption))
+        bottom = bottom + [("caption", forms)]
+    formula = None
+    if top or bottom:
+        size, (bx, by), items, formula = _bands(size, cell, top, bottom)
+        maps = tuple(moved(p, bx, by) for p in maps)
+        outs = tuple(moved(p, bx, by) for p in outs)
+        static = [replace(i, centre=(i.centre[0] + bx, i.centre[1] + by),
+                          slot=tuple((x + bx, y + by) for x, y in i.slot)) for i in static] + items
+    return ChannelIsoLayout(trace, maps, outs, gaps, size, False, tuple(static), formula, font)
+
+
+def canvas_size(spec, cell: float = 32.0, labels: bool = False) -> tuple[int, int]:
+    """(width, height) that :func:`channel_iso_layout` gives ``spec`` without title or
+    caption, from the spec alone, before the trace is made (a test checks the two agree).
+    Mirrors :func:`convanim.layout.grid_planes`' boxes as :func:`convanim.iso.canvas_size`
+    does."""
+    from .engine import grid_map
+
+    gm = grid_map(spec)
+    i = spec.input_size
+    last = tuple(o + (ii - 1) * sp + 1 for o, ii, sp in zip(gm.origin, i, gm.spacing))
+    first = (min(0, gm.origin[0]), min(0, gm.origin[1]))
+    end = (max(gm.size[0], last[0]), max(gm.size[1], last[1]))
+
+    def plane(shape, at):
+        return Plane(np.broadcast_to(np.uint8(EMPTY), tuple(shape)), tuple(at), (0.0, 0.0), cell)
+
+    low = plane((end[0] - first[0], end[1] - first[1]), first)
+    up = plane(spec.output_size, (0, 0))
+    label_w, top, bottom = _labels(spec, labels, cell)
+    size = _arrange(low, up, spec.in_channels, spec.out_channels, cell, label_w)[3]
+    if top or bottom:
+        size = _bands(size, cell, top, bottom)[0]
+    return size
