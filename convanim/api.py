@@ -265,14 +265,15 @@ def check_channel_iso_look(numbers: bool | None, overlay: str | None) -> None:
 
 
 def check_drawable(spec: Spec, style: str = "iso", html: bool = False) -> None:
-    """Pictures of channels: the iso and flat styles of a conv2d (not as a page); refuse
-    the others, saying what is drawn, and a layer beyond the picture's limits."""
+    """Pictures of channels: the iso picture of every op, the flat one of a conv2d (not as
+    a page); refuse the others, saying what is drawn, and a layer beyond the limits."""
     if not spec.channels:
         return
-    if spec.op != "conv2d":
+    if spec.op != "conv2d" and style != "iso":
         raise SpecError(
-            f"channels: of several channels, groups or a bias only the pictures of conv2d "
-            f"are drawn (iso and --style flat); got {spec.op} with style {style}, in_channels "
+            f"channels: of several channels, groups or a bias the flat picture is drawn for "
+            f"conv2d only (the iso picture for every op); got {spec.op} with style {style}, "
+            f"in_channels "
             f"{spec.in_channels}, out_channels {spec.out_channels}, groups {spec.groups}, bias "
             f"{spec.bias}; write the trace with -o NAME.json, or see the shapes with "
             "convanim info")

@@ -490,7 +490,8 @@ def conv(quiet, **params) -> None:
 
     Channels (--cin, --cout, --groups, --depthwise, --pointwise, --bias) give the trace
     (-o NAME.json) and the pictures: iso, the maps as stacks of planes (up to 8 input maps,
-    8 filters; no --numbers), and --style flat (up to 8 maps per group, 8 filters).
+    8 filters; no --numbers; tconv and pool --cin too), and --style flat (up to 8 maps per
+    group, 8 filters).
     """
     _run(conv_job(**params), quiet)
 
@@ -587,6 +588,7 @@ def tconv(quiet, **params) -> None:
       convanim tconv --i 2 --k 3 --style flat --view scatter  # running sums fill the output
       convanim tconv --i 4 --k 3 --s 2 --view scatter --overlay overlap  # products per cell
       convanim tconv --i 3 --k 3 --s 2 --cin 2 --cout 3 -o steps.json   # channels: the trace
+      convanim tconv --i 3 --k 3 --s 2 --cin 2 --cout 3 -o tc.gif   # channels: stacks of maps
     """
     _run(tconv_job(**params), quiet)
 
@@ -623,6 +625,7 @@ def pool(quiet, **params) -> None:
       convanim pool --i 5 --k 3 --s 1 --mode max
       convanim pool --i 6 --k 2 --mode avg -o avg.gif
       convanim pool --i 5 --k 3 --s 1 --style flat            # max(...) per step, winner marked
+      convanim pool --i 5 --k 3 --s 2 --cin 3 -o maps.gif      # each map pooled on its own
     """
     _run(pool_job(**params), quiet)
 

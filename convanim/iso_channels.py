@@ -152,11 +152,20 @@ class ChannelIsoLayout(Picture):
         t = self.trace
         co, r, c = (int(v) for v in t.anchor[step])
         maps = t.step_maps(step)
-        xs = f"x[{maps[0]}]" if len(maps) == 1 else f"x[{maps[0]}..{maps[-1]}]"
+        span = f"{maps[0]}" if len(maps) == 1 else f"{maps[0]}..{maps[-1]}"
         bias = f" + b[{co}]" if t.bias is not None else ""
         value = fmt_num(t.value(step), self._fmt.output)
-        forms = (f"y[{co},{r},{c}] = \u03a3 {xs} \u2217 w[{co}]{bias} = {value}",
-                 f"y[{co},{r},{c}] = {value}")
+        y = f"y[{co},{r},{c}]"
+        if t.spec.pooling:  # each map pooled on its own: output map co from input map co
+            how = {"max_pool2d": "max", "avg_pool2d": "mean"}[t.spec.op]
+            forms = (f"{y} = {how} of x[{span}] under the window = {value}", f"{y} = {value}")
+        else:
+            # conv2d's filter co is w[co]; conv_transpose2d's is w[maps of the group, co's
+            # rank in its group] (weight (C_in, C_out/groups, KH, KW)), flipped over the
+            # stretched input.
+            per_out = t.spec.out_channels // t.spec.groups
+            w = f"w[{span},{co % per_out}] flipped" if t.spec.transposed else f"w[{co}]"
+            forms = (f"{y} = \u03a3 x[{span}] \u2217 {w}{bias} = {value}", f"{y} = {value}")
         x0, y0, x1, y1 = self.formula
         return self.static + (band_item("label", forms, x0, x1, y0, y1, self.font),)
 

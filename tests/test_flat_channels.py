@@ -140,13 +140,14 @@ def run(args, capsys):
 
 
 @pytest.mark.parametrize("args, head", [
-    (["tconv", "--i", "3", "--k", "3", "--cin", "3", "--cout", "2", "--bias", "-o", "a.gif"],
-     "channels: of several channels, groups or a bias only the pictures of conv2d are drawn "
-     "(iso and --style flat); got conv_transpose2d with style iso"),
+    (["tconv", "--i", "3", "--k", "3", "--cin", "3", "--cout", "2", "--bias", "--style", "flat",
+      "-o", "a.gif"],
+     "channels: of several channels, groups or a bias the flat picture is drawn for conv2d "
+     "only (the iso picture for every op); got conv_transpose2d with style flat"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--cout", "2", "--style", "flat",
       "-o", "a.gif"], "got conv_transpose2d with style flat"),
     (["pool", "--i", "4", "--k", "2", "--cin", "2", "--style", "flat", "-o", "a.gif"],
-     "only the pictures of conv2d are drawn"),
+     "the flat picture is drawn for conv2d only"),
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "--style", "flat", "-o", "a.html"],
      "output: the .html page does not show channels yet"),
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
