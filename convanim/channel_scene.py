@@ -5,7 +5,7 @@ padding filled with the background), then the output maps the same way, empty.
 Persistent: each output value's cell, filled in its filter's colour from its step
 on. A frame: the footprint's cells seen on the group's maps, the filter block's
 outline in the filter's colour and the output cell's outline, over every map; the
-connecting lines pass under the output stack (the scene's cover).
+connecting lines pass under the output map they end on (cut in the layout).
 
 Each filter has its own colour, derived from the theme (:func:`filter_colours`):
 the theme's kernel colour turned round the colour wheel, so it keeps the theme's
@@ -18,9 +18,9 @@ from __future__ import annotations
 import colorsys
 
 from .fonts import Face
-from .iso_channels import BLOCK_W, ChannelIsoLayout
+from .iso_channels import BLOCK_W, MAX_FILTERS, ChannelIsoLayout
 from .layout import PAD, REAL
-from .scene import Frame, Scene, Shape, _Overlay, _title, plane_ops
+from .scene import GRID_W, Frame, Scene, Shape, _Overlay, _title, plane_ops
 from .theme import CLASSIC, RGB, Theme
 
 # Turns of the colour wheel from the theme's kernel colour, filter by filter: the first
@@ -37,7 +37,7 @@ def filter_colours(theme: Theme, n: int) -> tuple[RGB, ...]:
     for k in range(n):
         if s < 0.15:  # a grey theme: greys between its kernel's and its line's lightness
             lo, hi = sorted((l, sum(theme.line) / 765))
-            v = hi - (hi - lo) * (k + 1) / (n + 1)
+            v = hi - (hi - lo) * (k + 1) / (MAX_FILTERS + 1)  # the same for any n
             rgb = (v, v, v)
         else:
             rgb = colorsys.hls_to_rgb((h + HUES[k % len(HUES)]) % 1.0, l, max(s, 0.55))
@@ -68,9 +68,22 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
             made[key] = tuple(Shape(p, fill=fill, role=role, cell=cell) for p in polys)
         return made[key]
 
-    def outline(key, poly, colour: RGB, role: str) -> Shape:
+    dash = layout.maps[0].cell / 2  # a dashed piece's length: the grid's dashes, about
+
+    def edge(e, colour: RGB, role: str) -> tuple[Shape, ...]:
+        """A seen edge solid and wide; a hidden one dashed, as thin as the grid's lines."""
+        key = (e, role)  # the same edge in another filter's block has another colour
         if key not in made:
-            made[key] = Shape(tuple(poly), stroke=colour, width=BLOCK_W, role=role)
+            a, b, hidden = e
+            if not hidden:
+                made[key] = (Shape((a, b), stroke=colour, width=BLOCK_W, closed=False,
+                                   role=role),)
+            else:
+                n = max(1, round(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 / dash))
+                pts = [(a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n)
+                       for k in range(n + 1)]
+                made[key] = tuple(Shape((pts[k], pts[k + 1]), stroke=colour, width=GRID_W,
+                                        dashed=True, closed=False, role=role) for k in range(n))
         return made[key]
 
     def fresh_of(step: int) -> tuple[Shape, ...]:
@@ -88,12 +101,18 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
             role = "input_hl" if kind == REAL else "padding_hl"
             over += pieces(("in", ci, r, c, kind), polys, getattr(theme, role), role,
                            (f"in{ci}", r, c))
-        over += [outline(("block", co, poly), poly, colours[co], f"filter{co}")
-                 for poly in s.block]
-        over.append(outline(("cell", s.cell_quad), s.cell_quad, theme.line, "line"))
+        # Hidden edges first: a seen edge is drawn over a hidden one where they meet.
+        for hidden in (True, False):
+            for e in s.block:
+                if e[2] == hidden:
+                    over += edge(e, colours[co], f"filter{co}")
+            for e in s.cell_edges:
+                if e[2] == hidden:
+                    over += edge(e, theme.line, "line")
         texts = overlay(layout.text(step)) if layout.has_text else ()
         return Frame(fresh=fresh_of(step), over=tuple(over), texts=texts, lines=s.lines)
 
+    # No cover: each frame's lines come cut where they pass under their output map.
     return Scene(layout.size, theme, tuple(low), (), layout.n_frames, frame_of, theme.connector,
-                 layout.cover(), layout.has_text, title=_title(layout), face=face,
+                 None, layout.has_text, title=_title(layout), face=face,
                  fresh_of=fresh_of, colours=colours)

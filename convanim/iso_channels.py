@@ -1,19 +1,22 @@
 """Geometry of the iso picture of a convolution with channels (gather view, no Pillow).
 
 The input maps lie one above the other as a stack of planes (a block), map 0 on
-top; the output maps make a second stack above it, map 0 on top. Every map of a
-stack is the same plane lifted by ``gap`` px per level, so a lower map shows the
-band along its front edges that the map above leaves free. A frame shades the
+top: each is the same plane lifted by ``gaps[0]`` px per level, so a lower map shows
+the band along its front edges that the map above leaves free. The output maps make
+a second stack above it, map 0 on top, each clear of the next (``gaps[1]``), so that
+every output value is seen where it is written. A frame shades the
 footprint on each input map of the step's group (the cells seen of it), outlines
 the filter as a block over the footprint from the group's lowest map to its top
 one, fills the output cell on its map, and draws the four lines from the
 footprint on the group's top map to the output cell.
 
 Hidden parts: a cell of a lower map is drawn only where the map above does not
-cover it (:func:`visible`), so shading stays under the maps above it; the block's
-outline and the output cell's outline are drawn over everything (seen through the
-maps, as the edges of a wire box), so the block and the cell show wherever they are.
-Every cell drawn comes from the :class:`ChannelTrace`.
+cover it (:func:`visible`), so shading stays under the maps above it. The block's
+edges (its footprint box on each map of the group and its four upright edges) and
+the output cell's outline are drawn over everything, as in a technical drawing:
+solid where seen, dashed where a map above hides them (:func:`split`), so the block
+and the cell show wherever they are and read as behind what covers them. Every cell
+drawn comes from the :class:`ChannelTrace`.
 """
 
 from __future__ import annotations
@@ -36,14 +39,17 @@ from .text import TIMES, NumberFormat, fmt_num
 # more planes in a stack leave each one too thin a band to be read.
 MAX_MAPS = 8  # input maps in the stack
 MAX_FILTERS = 8  # output maps in the stack
-LIFT = 0.42  # a map's lift above the one below, per px of the plane's drawn height
+LIFT = 0.42  # an input map's lift above the one below, per px of the plane's drawn height
 MIN_LIFT = 0.6  # ... and at least this many cells
+STACK_GAP = 0.35  # cells between the stacks, and between output maps: each output map is
+# seen whole (its cells fill as they are computed, and an overlapped one would hide them)
 BLOCK_W = 2.5  # px, the filter block's and the output cell's outlines
 # Half of the grid line (convanim.scene.GRID_W, 1.6 px): a shaded cell is filled this far
 # inside its edges and inside the edge of the map above, so the still grid lines stay whole.
 HALF_LINE = 0.8
 
 Poly = tuple[Point, ...]
+Edge = tuple[Point, Point, bool]  # a segment, and whether a map above hides it
 
 
 def check_channel_iso(spec) -> None:
@@ -61,13 +67,13 @@ def check_channel_iso(spec) -> None:
 @dataclass(frozen=True)
 class ChannelIsoShapes:
     """What one frame shows: ``lower`` (ci, r, c, kind, pieces) the footprint cells seen on
-    the group's maps; ``block`` the outlines of the filter block; ``cell`` (co, r, c, pieces)
-    the output cell and ``cell_quad`` its whole outline; the four connecting lines."""
+    the group's maps; ``block`` the filter block's edges; ``cell`` (co, r, c, pieces) the
+    output cell and ``cell_edges`` its outline; the four connecting lines."""
 
     lower: tuple[tuple[int, int, int, int, tuple[Poly, ...]], ...]
-    block: tuple[Poly, ...]
+    block: tuple[Edge, ...]
     cell: tuple[int, int, int, tuple[Poly, ...]]
-    cell_quad: Poly
+    cell_edges: tuple[Edge, ...]
     lines: tuple[tuple[Point, Point], ...]
 
 
@@ -98,6 +104,17 @@ class ChannelIsoLayout(Picture):
     def _visible(self) -> dict:
         return {}
 
+    @cached_property
+    def _hulls(self) -> dict:
+        """(stack, k) -> the outline of maps 0..k-1 of the stack (what hides map k), or None."""
+        out: dict = {}
+        for name, planes in (("in", self.maps), ("out", self.outs)):
+            pts: list = []
+            for k, p in enumerate(planes):
+                out[(name, k)] = hull(tuple(pts)) if pts else None
+                pts += _corners(p)
+        return out
+
     def seen(self, stack: str, index: int, r: int, c: int) -> tuple[Poly, ...]:
         """The pieces of cell (r, c) of map ``index`` of ``stack`` ("in"/"out") not hidden
         by the map above it (map 0 is on top: nothing hides it)."""
@@ -125,25 +142,30 @@ class ChannelIsoLayout(Picture):
                     lower.append((ci, r, c, kind, self.seen("in", ci, r, c)))
         r0, c0 = (int(v) for v in t.corner[step])
         r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
-        top, bottom = self.maps[maps[0]], self.maps[maps[-1]]
+        top = self.maps[maps[0]]
 
         def box(p: Plane) -> Poly:
             return (p.corner(r0, c0), p.corner(r0, c1), p.corner(r1, c1), p.corner(r1, c0))
 
-        block = [box(self.maps[ci]) for ci in maps]
-        if len(maps) > 1:  # the block's silhouette: from the lowest map's box to the top one's
-            block.append(hull(box(bottom) + box(top)))
+        hulls = self._hulls
+        block: list[Edge] = []
+        for ci in maps:  # the footprint's box on each map, hidden by the maps above it
+            block += _outline(box(self.maps[ci]), hulls[("in", ci)])
+        for ci in maps[:-1]:  # the upright edges, level by level: map ci to the one below
+            upper, lower_box = box(self.maps[ci]), box(self.maps[ci + 1])
+            for k in range(4):
+                block += split(lower_box[k], upper[k], hulls[("in", ci + 1)])
         co, r, c = (int(v) for v in t.anchor[step])
         out = self.outs[co]
-        lines = tuple((top.corner((r0, r1)[i], (c0, c1)[j]), out.corner(r + i, c + j))
-                      for i, j in ((0, 0), (0, 1), (1, 0), (1, 1)))
+        # The lines pass under the output map they end on (as under the one-channel iso's
+        # upper plane), over every other map: cut here, as the cover differs per frame.
+        lines = tuple((a, b) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
+                      for a, b, hidden in split(top.corner((r0, r1)[i], (c0, c1)[j]),
+                                                out.corner(r + i, c + j), _corners(out))
+                      if not hidden)
         return ChannelIsoShapes(tuple(lower), tuple(block),
-                                (co, r, c, self.seen("out", co, r, c)), out.quad(r, c), lines)
-
-    def cover(self) -> Poly:
-        """The output stack's outline, under which the connecting lines pass."""
-        pts = [q for p in self.outs for q in _corners(p)]
-        return hull(tuple(pts))
+                                (co, r, c, self.seen("out", co, r, c)),
+                                tuple(_outline(out.quad(r, c), hulls[("out", co)])), lines)
 
     def text(self, step: int) -> tuple[TextItem, ...]:
         """The frame's line: which output value, from which maps and filter, with the bias."""
@@ -168,6 +190,50 @@ class ChannelIsoLayout(Picture):
             forms = (f"{y} = \u03a3 x[{span}] \u2217 {w}{bias} = {value}", f"{y} = {value}")
         x0, y0, x1, y1 = self.formula
         return self.static + (band_item("label", forms, x0, x1, y0, y1, self.font),)
+
+
+def split(p0: Point, p1: Point, poly: Poly | None) -> list[Edge]:
+    """Segment p0-p1 in pieces, each marked hidden when inside convex ``poly`` (None:
+    nothing hides it); the pieces in order from p0 (Cyrus-Beck)."""
+    if poly is None:
+        return [(p0, p1, False)]
+    n = len(poly)
+    cx, cy = sum(p[0] for p in poly) / n, sum(p[1] for p in poly) / n
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    t0, t1 = 0.0, 1.0
+    for i in range(n):
+        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
+        nx, ny = by - ay, ax - bx
+        if (cx - ax) * nx + (cy - ay) * ny > 0:
+            nx, ny = -nx, -ny  # outwards
+        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny
+        den = dx * nx + dy * ny
+        if den == 0:
+            if num > 0:
+                return [(p0, p1, False)]
+            continue
+        t = -num / den
+        if den < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+    if t1 - t0 <= 1e-9:
+        return [(p0, p1, False)]
+
+    def at(t):
+        return (p0[0] + dx * t, p0[1] + dy * t)
+
+    out = []
+    if t0 > 1e-9:
+        out.append((p0, at(t0), False))
+    out.append((at(t0), at(t1), True))
+    if t1 < 1 - 1e-9:
+        out.append((at(t1), p1, False))
+    return out
+
+
+def _outline(poly: Poly, hidden: Poly | None) -> list[Edge]:
+    return [e for i in range(len(poly)) for e in split(poly[i], poly[(i + 1) % len(poly)], hidden)]
 
 
 def _corners(p: Plane) -> Poly:
@@ -256,7 +322,7 @@ def visible(quad: Poly, above: Plane | None, clear: float = 0.0) -> tuple[Poly, 
     A map further up is lifted more, and what it covers the nearer one covers too
     (the planes are convex and lifted along one line), so the map just above decides.
     """
-    if above is None:
+    if above is None or not _meets(quad, _corners(above)):
         return (quad,)
     left, top, right, bottom = _corners(above)  # screen: left, top, right and bottom corners
     pieces = []
@@ -271,6 +337,20 @@ def visible(quad: Poly, above: Plane | None, clear: float = 0.0) -> tuple[Poly, 
     return tuple(pieces)
 
 
+def _meets(quad: Poly, poly: Poly) -> bool:
+    """Do the convex polygons overlap? (No edge of either separates them.)"""
+    for a, b in ((quad, poly), (poly, quad)):
+        for i in range(len(a)):
+            p, q = a[i], a[(i + 1) % len(a)]
+            side = _side(p, q, a[(i + 2) % len(a)])
+
+            def s(v):
+                return ((q[0] - p[0]) * (v[1] - p[1]) - (q[1] - p[1]) * (v[0] - p[0])) * side
+            if all(s(v) <= 1e-9 for v in b):
+                return False
+    return True
+
+
 def _side(a: Point, b: Point, p: Point) -> float:
     v = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
     return 1.0 if v > 0 else -1.0
@@ -278,9 +358,12 @@ def _side(a: Point, b: Point, p: Point) -> float:
 
 # Placing ---------------------------------------------------------------------------
 
-def lift(plane: Plane, cell: float) -> float:
-    """A map's lift above the one below it in a stack of ``plane``s, px."""
+def lift(plane: Plane, cell: float, apart: bool = False) -> float:
+    """A map's lift above the one below it in a stack of ``plane``s, px; ``apart``: clear
+    of it, as far as the output stack is from the input stack."""
     x0, y0, x1, y1 = plane.extent()
+    if apart:
+        return (y1 - y0) + STACK_GAP * cell
     return max(MIN_LIFT * cell, LIFT * (y1 - y0))
 
 
@@ -289,12 +372,12 @@ def _arrange(low: Plane, up: Plane, cin: int, cout: int, cell: float, label_w: f
     the output stack centred over the input stack, a small gap above it; ``label_w`` px
     kept free left of the planes for the maps' names."""
     margin = cell * 0.7
-    gl, gu = lift(low, cell), lift(up, cell)
+    gl, gu = lift(low, cell), lift(up, cell, apart=True)
     lx0, ly0, lx1, ly1 = low.extent()
     ux0, uy0, ux1, uy1 = up.extent()
     in_top = ly0 - (cin - 1) * gl  # top of the input stack's top map
     dx = (lx0 + lx1) / 2 - (ux0 + ux1) / 2
-    dy = in_top - cell * 0.35 - uy1  # the output stack's lowest map, above the input stack
+    dy = in_top - cell * STACK_GAP - uy1  # the output stack's lowest map, above the input stack
     out_top = uy0 + dy - (cout - 1) * gu
     x0 = min(lx0, ux0 + dx) - margin - label_w
     y0 = min(in_top, out_top) - margin

@@ -25,18 +25,17 @@ BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
 # drawing its shapes again, which was half the drawing time of a frame.
 STILL_PIXELS = 6 << 20
 
-def _parallelogram_cover(*corners: Point):
-    """cover(x, y) -> 0..1: how much of each pixel the convex polygon of ``corners`` (in
-    order: a parallelogram a-b-c-d, or the outline of a stack of planes) covers.
+def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
+    """cover(x, y) -> 0..1: how much of each pixel the parallelogram a-b-c-d (in order) covers.
 
     Signed distance to the nearest edge, in pixels, clipped to a one-pixel ramp:
     the same anti-aliasing as a box-filtered edge, without drawing anything.
     """
-    pts = np.array(corners, dtype=np.float64)
+    pts = np.array([a, b, c, d], dtype=np.float64)
     centre = pts.mean(axis=0)
     edges = []
-    for i in range(len(pts)):
-        p, q = pts[i], pts[(i + 1) % len(pts)]
+    for i in range(4):
+        p, q = pts[i], pts[(i + 1) % 4]
         n = np.array([q[1] - p[1], p[0] - q[0]])
         n /= np.hypot(*n) or 1.0
         if np.dot(centre - p, n) < 0:
