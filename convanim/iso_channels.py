@@ -243,7 +243,7 @@ def _corners(p: Plane) -> Poly:
 
 def hull(pts: Poly) -> Poly:
     """The convex hull of ``pts``, clockwise on screen (monotone chain)."""
-    ps = sorted(set((round(x, 9), round(y, 9)) for x, y in pts))
+    ps = sorted({(round(x, 9), round(y, 9)) for x, y in pts})
     if len(ps) < 3:
         return tuple(ps)
 
@@ -343,10 +343,8 @@ def _meets(quad: Poly, poly: Poly) -> bool:
         for i in range(len(a)):
             p, q = a[i], a[(i + 1) % len(a)]
             side = _side(p, q, a[(i + 2) % len(a)])
-
-            def s(v):
-                return ((q[0] - p[0]) * (v[1] - p[1]) - (q[1] - p[1]) * (v[0] - p[0])) * side
-            if all(s(v) <= 1e-9 for v in b):
+            if all(((q[0] - p[0]) * (v[1] - p[1]) - (q[1] - p[1]) * (v[0] - p[0])) * side <= 1e-9
+                   for v in b):
                 return False
     return True
 
@@ -361,7 +359,7 @@ def _side(a: Point, b: Point, p: Point) -> float:
 def lift(plane: Plane, cell: float, apart: bool = False) -> float:
     """A map's lift above the one below it in a stack of ``plane``s, px; ``apart``: clear
     of it, as far as the output stack is from the input stack."""
-    x0, y0, x1, y1 = plane.extent()
+    _, y0, _, y1 = plane.extent()
     if apart:
         return (y1 - y0) + STACK_GAP * cell
     return max(MIN_LIFT * cell, LIFT * (y1 - y0))

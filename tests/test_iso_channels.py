@@ -9,13 +9,12 @@ from PIL import Image
 import convanim as ca
 from convanim.api import layout
 from convanim.backends.raster.palette import palette_alpha, palette_colours
-from convanim.channel_scene import filter_colours
 from convanim.cli import main
 from convanim.iso_channels import (
-    MAX_FILTERS, MAX_MAPS, ChannelIsoLayout, canvas_size, hull, inset, visible,
+    MAX_FILTERS, MAX_MAPS, ChannelIsoLayout, canvas_size, hull, inset, split, visible,
 )
 from convanim.layout import PAD, REAL, Plane
-from convanim.scene import Shape
+from convanim.scene import Shape, filter_colours
 from convanim.theme import CLASSIC, DARK, THEMES
 
 from golden import check_frame, diff_fraction
@@ -209,6 +208,16 @@ def test_a_top_map_is_seen_whole_and_a_covered_cell_not_at_all():
     assert all(_inside(quad, x, y) for x, y in small)
 
 
+def test_split_marks_the_part_inside_as_hidden():
+    square = ((0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0))
+    assert split((-5.0, 5.0), (15.0, 5.0), square) == [
+        ((-5.0, 5.0), (0.0, 5.0), False), ((0.0, 5.0), (10.0, 5.0), True),
+        ((10.0, 5.0), (15.0, 5.0), False)]
+    assert split((2.0, 2.0), (3.0, 3.0), square) == [((2.0, 2.0), (3.0, 3.0), True)]
+    assert split((-5.0, -5.0), (-1.0, 20.0), square) == [((-5.0, -5.0), (-1.0, 20.0), False)]
+    assert split((-5.0, 5.0), (15.0, 5.0), None) == [((-5.0, 5.0), (15.0, 5.0), False)]
+
+
 # Refusals, before any work -----------------------------------------------------------
 
 @pytest.mark.parametrize("args, head", [
@@ -228,7 +237,7 @@ def test_a_top_map_is_seen_whole_and_a_covered_cell_not_at_all():
 ])
 def test_refusals_one_line_nothing_written(args, head, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(args, capsys)
+    code, _, err = run(args, capsys)
     assert code == 2 and err.count("\n") == 1 and head in err, err
     assert list(tmp_path.iterdir()) == []
 
@@ -276,7 +285,7 @@ def test_gif_svg_pdf_png_are_written(tmp_path):
     text = svg.read_text(encoding="utf-8")
     assert text.startswith("<svg") or "<svg" in text[:500]
     for c in filter_colours(CLASSIC, 4):
-        assert ("#%02x%02x%02x" % c) in text.lower()
+        assert "#{:02x}{:02x}{:02x}".format(*c) in text.lower()
     assert "y[1,0,0]" in text  # the frame's formula
     pdf = ca.save(t, tmp_path / "a.pdf", frame=7)
     assert pdf.read_bytes().startswith(b"%PDF")
