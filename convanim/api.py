@@ -654,12 +654,15 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
                  lim.max_products, scale=look.scale)
-    if job.strip is not None and look.style == "iso":  # the iso canvas is known from the spec
+    if job.strip is not None and look.style == "iso" and not job.spec.channels:
+        # the iso canvas is known from the spec
         writer.check_strip(job.spec.n_steps, *canvas_size(job.spec, look.cell * look.scale))
     # A picture of channels is larger than the iso picture of one map: its canvas.
     if drawn and job.spec.channels and look.style == "iso":
         check_channel_iso_look(look.numbers, look.overlay)
         size = channel_iso_canvas_size(job.spec, look.cell, look.labels is True)
+        if job.strip is not None:
+            writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
     elif drawn and job.spec.channels:
         size = channel_canvas_size(job.spec, look.cell, look.labels is not False)
     else:

@@ -44,8 +44,8 @@ MIN_LIFT = 0.6  # ... and at least this many cells
 STACK_GAP = 0.35  # cells between the stacks, and between output maps: each output map is
 # seen whole (its cells fill as they are computed, and an overlapped one would hide them)
 BLOCK_W = 2.5  # px, the filter block's and the output cell's outlines
-# Half of the grid line (convanim.scene.GRID_W, 1.6 px): a shaded cell is filled this far
-# inside its edges and inside the edge of the map above, so the still grid lines stay whole.
+# Half of the grid line (convanim.scene.GRID_W, 1.6 px): a shaded cell is filled up to this
+# far from the edge of the map above, so that map's edge line stays whole.
 HALF_LINE = 0.8
 
 Poly = tuple[Point, ...]
@@ -117,14 +117,26 @@ class ChannelIsoLayout(Picture):
 
     def seen(self, stack: str, index: int, r: int, c: int) -> tuple[Poly, ...]:
         """The pieces of cell (r, c) of map ``index`` of ``stack`` ("in"/"out") not hidden
-        by the map above it (map 0 is on top: nothing hides it)."""
+        by the map above it (map 0 is on top: nothing hides it), kept clear of its edge line."""
+        return self._seen(stack, index, r, c)[0]
+
+    def seen_edges(self, stack: str, index: int, r: int, c: int) -> tuple[tuple[Point, Point], ...]:
+        """The parts of the cell's four edges in sight, to stroke over its fill (as a
+        highlighted cell of the one-channel iso is: fill and edge lines, no seam between)."""
+        return self._seen(stack, index, r, c)[1]
+
+    def _seen(self, stack: str, index: int, r: int, c: int):
         key = (stack, index, r, c)
         got = self._visible.get(key)
         if got is None:
             planes = self.maps if stack == "in" else self.outs
             above = planes[index - 1] if index else None
-            got = self._visible[key] = visible(inset(planes[index].quad(r, c), HALF_LINE), above,
-                                               HALF_LINE)
+            quad = planes[index].quad(r, c)
+            cover = None if above is None else inset(_corners(above), -HALF_LINE)
+            edges = tuple((a, b) for i in range(4)
+                          for a, b, hidden in split(quad[i], quad[(i + 1) % 4], cover)
+                          if not hidden)
+            got = self._visible[key] = (visible(quad, above, HALF_LINE), edges)
         return got
 
     def frame(self, step: int) -> ChannelIsoShapes:

@@ -449,9 +449,15 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
 
     made: dict = {}  # a shape, made once: cells recur from frame to frame
 
-    def pieces(key, polys, fill: RGB, role: str, cell) -> tuple[Shape, ...]:
+    def shaded(stack: str, k: int, r: int, c: int, fill: RGB, role: str) -> tuple[Shape, ...]:
+        """A cell filled where it is seen, then its edges in sight stroked over the fill."""
+        key = (stack, k, r, c, role)
         if key not in made:
-            made[key] = tuple(Shape(p, fill=fill, role=role, cell=cell) for p in polys)
+            name = (f"{stack}{k}", r, c)
+            made[key] = tuple(
+                [Shape(p, fill=fill, role=role, cell=name) for p in layout.seen(stack, k, r, c)]
+                + [Shape((a, b), stroke=theme.line, width=GRID_W, closed=False, role="line")
+                   for a, b in layout.seen_edges(stack, k, r, c)])
         return made[key]
 
     dash = layout.maps[0].cell / 2  # a dashed piece's length: the grid's dashes, about
@@ -474,8 +480,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
 
     def fresh_of(step: int) -> tuple[Shape, ...]:
         co, r, c = (int(v) for v in t.anchor[step])
-        return pieces(("out", co, r, c), layout.seen("out", co, r, c), colours[co],
-                      f"filter{co}", (f"out{co}", r, c))
+        return shaded("out", co, r, c, colours[co], f"filter{co}")
 
     overlay = _Overlay(theme, face)
 
@@ -485,8 +490,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         over: list = []
         for ci, r, c, kind, polys in s.lower:
             role = "input_hl" if kind == REAL else "padding_hl"
-            over += pieces(("in", ci, r, c, kind), polys, getattr(theme, role), role,
-                           (f"in{ci}", r, c))
+            over += shaded("in", ci, r, c, getattr(theme, role), role)
         # Hidden edges first: a seen edge is drawn over a hidden one where they meet.
         for hidden in (True, False):
             for e in s.block:

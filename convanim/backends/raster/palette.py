@@ -19,20 +19,37 @@ def _base(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[RGB]:
     return shapes + texts
 
 
+def _ramps(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[tuple[RGB, RGB, int]]:
+    """(a, b, steps): the blends of the palette after its first entries, in order.
+
+    Every pair of the theme's colours, as many steps each as fit. An ``extra`` colour is
+    blended only with the colours it is drawn next to (background, grid line, the maps'
+    fills and highlights, the connecting lines), three steps to the grid line and one to
+    the others, so that the theme's own pairs keep two or more steps with 8 extra colours.
+    """
+    base = _base(theme, text, extra)
+    own = [c for c in base if c not in theme.colours() and c not in theme.text_colours()]
+    partners = list(dict.fromkeys((theme.background, theme.line, theme.output_empty,
+                                   theme.input, theme.input_hl, theme.padding_hl,
+                                   theme.connector)))
+    more = [(p, e, 3 if p == theme.line else 1) for e in own for p in partners]
+    pairs = list(combinations([c for c in base if c not in own], 2))
+    room = 255 - len(base) - sum(n for _, _, n in more)
+    steps = max(1, room // max(1, len(pairs)))
+    return [(a, b, steps) for a, b in pairs] + more
+
+
 def palette_colours(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -> np.ndarray:
     """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair.
 
     ``text`` adds the text colours (for pictures with numbers or captions), so
     text and its anti-aliased edges against every fill are in the palette;
-    ``extra`` colours join the theme's (fewer blends of each pair are left then).
+    ``extra`` colours join the theme's, blended with their neighbours (:func:`_ramps`).
     At most 255 entries are distinct: the last repeats the first, so no pixel maps
     to it and a GIF can use it as its transparent index (writer.write_gif).
     """
-    base = _base(theme, text, extra)
-    pairs = list(combinations(base, 2))
-    steps = max(1, (255 - len(base)) // max(1, len(pairs)))
-    colours = [tuple(c) for c in base]
-    for a, b in pairs:
+    colours = [tuple(c) for c in _base(theme, text, extra)]
+    for a, b, steps in _ramps(theme, text, extra):
         for n in range(1, steps + 1):
             t = n / (steps + 1)
             colours.append(tuple(round(x + (y - x) * t) for x, y in zip(a, b)))
@@ -52,10 +69,8 @@ def palette_alpha(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ())
     out = np.concatenate([rgb, np.full((256, 1), 255)], axis=1).astype(np.uint8)
     out[0, 3] = 0
     base = _base(theme, text, extra)
-    pairs = list(combinations(base, 2))
-    steps = max(1, (255 - len(base)) // max(1, len(pairs)))
     at = len(base)
-    for a, b in pairs:
+    for a, b, steps in _ramps(theme, text, extra):
         for n in range(1, steps + 1):
             if at < 255 and a == base[0]:
                 out[at, :3], out[at, 3] = b, round(255 * n / (steps + 1))
