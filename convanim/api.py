@@ -30,6 +30,8 @@ from .flat_channels import canvas_size as channel_canvas_size
 from .flat_channels import channel_flat_layout, check_channel_flat
 from .fonts import Face, resolve
 from .iso import IsoLayout, canvas_size, iso_layout
+from .iso_channels import canvas_size as channel_iso_canvas_size
+from .iso_channels import channel_iso_layout, check_channel_iso
 from .matrix import matrix_figure
 from .overlap import check_overlay
 from .params import SpecError
@@ -242,6 +244,9 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
                             "channels has no overlay: drop --overlay")
         return channel_flat_layout(t, cell, numbers=numbers, labels=labels, title=title,
                                    caption=caption)
+    if t.spec.channels:
+        check_channel_iso_look(numbers, overlay)
+        return channel_iso_layout(t, cell, labels=labels, title=title, caption=caption)
     if flat:
         return flat_layout(t, cell, numbers=numbers, labels=labels, title=title, caption=caption,
                            overlay=overlay)
@@ -249,25 +254,39 @@ def layout(t: Trace, cell: float = DEFAULT_CELL, style: str = "iso", numbers: bo
                       overlay=overlay)
 
 
+def check_channel_iso_look(numbers: bool | None, overlay: str | None) -> None:
+    """The iso picture of channels draws no numbers and no overlay: say so before any work."""
+    if numbers:
+        raise SpecError("numbers: the iso picture of channels has no numbers in its cells; "
+                        "use --style flat for the values, or drop --numbers")
+    if overlay is not None:
+        raise SpecError(f"overlay: got {overlay!r} with channels; the iso picture of channels "
+                        "has no overlay: drop --overlay")
+
+
 def check_drawable(spec: Spec, style: str = "iso", html: bool = False) -> None:
-    """Pictures of channels: the flat style (conv2d, conv_transpose2d in gather view, the
-    only view of channels, pooling; a page too); refuse the others, saying what is drawn, and a layer beyond
-    the flat picture's limits."""
+    """Pictures of channels: the iso and the flat picture of every op (conv2d,
+    conv_transpose2d in the gather view, the only view of channels, pooling), and the
+    page of the flat one; refuse the others, saying what is drawn, and a layer beyond
+    the limits."""
     if not spec.channels:
         return
-    if style != "flat" or spec.grad is not None:
+    if spec.grad is not None:
         raise SpecError(
-            f"channels: of several channels, groups or a bias only the flat picture is drawn "
-            f"(--style flat); got {spec.op} with style {style}, in_channels "
+            f"channels: the backward pass is drawn for one channel only; got the gradient of "
+            f"{spec.op} with in_channels "
             f"{spec.in_channels}, out_channels {spec.out_channels}, groups {spec.groups}, bias "
             f"{spec.bias}; write the trace with -o NAME.json, or see the shapes with "
             "convanim info")
     if html and style != "flat":
         page = formats.NAMES["html"]
         others = ", ".join(s for s in formats.PICTURES if s != page)
-        raise SpecError(f"output: the {page} page does not show channels yet; write {others} "
-                        "(--style flat), or the trace with -o NAME.json")
-    check_channel_flat(spec)
+        raise SpecError(f"output: the {page} page shows channels in the flat picture only; "
+                        f"add --style flat, or write {others} of the iso picture")
+    if style == "iso":
+        check_channel_iso(spec)
+    else:
+        check_channel_flat(spec)
 
 
 def check_texts(style: str, caption: str | None, title: str | None) -> None:
@@ -636,11 +655,19 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,
                  lim.max_products, scale=look.scale)
-    if job.strip is not None and look.style == "iso":  # the iso canvas is known from the spec
+    if job.strip is not None and look.style == "iso" and not job.spec.channels:
+        # the iso canvas is known from the spec
         writer.check_strip(job.spec.n_steps, *canvas_size(job.spec, look.cell * look.scale))
-    # The flat picture of channels is larger than the iso picture of one map: its canvas.
-    size = (channel_canvas_size(job.spec, look.cell, look.labels is not False)
-            if drawn and job.spec.channels else canvas_size(job.spec, look.cell))
+    # A picture of channels is larger than the iso picture of one map: its canvas.
+    if drawn and job.spec.channels and look.style == "iso":
+        check_channel_iso_look(look.numbers, look.overlay)
+        size = channel_iso_canvas_size(job.spec, look.cell, look.labels is True)
+        if job.strip is not None:
+            writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
+    elif drawn and job.spec.channels:
+        size = channel_canvas_size(job.spec, look.cell, look.labels is not False)
+    else:
+        size = canvas_size(job.spec, look.cell)
     if drawn and job.spec.channels:
         _check_canvas(job.spec, _times(size, look.scale), look.cell, lim.max_size, look.scale)
     held = [p for p in paths if formats.format_of(p).holds_frames and not still]

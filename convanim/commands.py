@@ -487,9 +487,12 @@ def conv(quiet, **params) -> None:
       convanim conv --i 5 --k 3 --s 2 --p 1 --numbers --caption auto --theme dark
       convanim conv --i 5 --k 3 --color input=#268bd2 --color output=#2aa198
       convanim conv --i 5 --k 3 --cin 3 --cout 2 --bias -o steps.json   # channels: the trace
+      convanim conv --i 5 --k 3 --cin 3 --depthwise -o dw.gif   # channels: stacks of maps
 
     Channels (--cin, --cout, --groups, --depthwise, --pointwise, --bias) give the trace
-    (-o NAME.json), and with --style flat the picture (up to 8 maps per group, 8 filters).
+    (-o NAME.json) and the pictures, of tconv and pool --cin too: iso, the maps as stacks
+    of planes (up to 8 input maps, 8 filters; no --numbers), and --style flat, a row per
+    map with its products and the sum (up to 8 maps per group, 8 filters; also as .html).
     """
     _run(conv_job(**params), quiet)
 
@@ -586,6 +589,7 @@ def tconv(quiet, **params) -> None:
       convanim tconv --i 2 --k 3 --style flat --view scatter  # running sums fill the output
       convanim tconv --i 4 --k 3 --s 2 --view scatter --overlay overlap  # products per cell
       convanim tconv --i 3 --k 3 --s 2 --cin 2 --cout 3 -o steps.json   # channels: the trace
+      convanim tconv --i 3 --k 3 --s 2 --cin 2 --cout 3 -o tc.gif   # channels: stacks of maps
     """
     _run(tconv_job(**params), quiet)
 
@@ -622,6 +626,7 @@ def pool(quiet, **params) -> None:
       convanim pool --i 5 --k 3 --s 1 --mode max
       convanim pool --i 6 --k 2 --mode avg -o avg.gif
       convanim pool --i 5 --k 3 --s 1 --style flat            # max(...) per step, winner marked
+      convanim pool --i 5 --k 3 --s 2 --cin 3 -o maps.gif      # each map pooled on its own
     """
     _run(pool_job(**params), quiet)
 

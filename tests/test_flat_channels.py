@@ -140,22 +140,15 @@ def run(args, capsys):
 
 
 @pytest.mark.parametrize("args, head", [
-    (["conv", "--i", "5", "--k", "3", "--cin", "3", "--cout", "2", "--bias", "-o", "a.gif"],
-     "channels: of several channels, groups or a bias only the flat picture is drawn "
-     "(--style flat); got conv2d with style iso"),
-    (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--cout", "2", "-o", "a.gif"],
-     "only the flat picture is drawn (--style flat); got conv_transpose2d with style iso"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--cout", "2", "--style", "flat",
       "--view", "scatter", "-o", "a.gif"],
      "view: got 'scatter' with channels or a bias; only the gather view"),
-    (["pool", "--i", "4", "--k", "2", "--cin", "2", "-o", "a.gif"],
-     "only the flat picture is drawn (--style flat); got max_pool2d with style iso"),
     (["pool", "--i", "4", "--k", "2", "--cin", str(MAX_FILTERS + 1), "--style", "flat",
       "-o", "a.gif"], f"and {MAX_FILTERS + 1} output maps)"),
     (["tconv", "--i", "3", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"(got {MAX_MAPS + 1} maps per group and 1 output maps)"),
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "-o", "a.html"],
-     "only the flat picture is drawn (--style flat); got conv2d with style iso"),
+     "output: the .html page shows channels in the flat picture only; add --style flat"),
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"the flat picture draws up to {MAX_MAPS} input maps per group and "
      f"{MAX_FILTERS} output maps (got {MAX_MAPS + 1} maps per group and 1 output maps)"),

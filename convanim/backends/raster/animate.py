@@ -199,7 +199,7 @@ def frames(scene: Scene, changed: bool = False) -> Iterator[Image.Image]:
     if scene.crisp:
         yield picture(scene)
         return
-    canvas = Canvas(scene.size, scene.theme, text=scene.has_text)
+    canvas = Canvas(scene.size, scene.theme, text=scene.has_text, extra=scene.colours)
     for image in _animate(canvas, scene):
         if not changed:
             del image.info[CHANGED]
@@ -219,7 +219,7 @@ def frame_image(scene: Scene, step: int) -> Image.Image:
         shapes.add(op)
     for op in still.texts:
         texts.add(op)
-    canvas = Canvas(scene.size, scene.theme, text=scene.has_text)
+    canvas = Canvas(scene.size, scene.theme, text=scene.has_text, extra=scene.colours)
     canvas.paint(canvas.base, canvas.bands(), [shapes, texts])
     lines = still.connectors  # whole: the raster hides them under the cover itself
     cover = _parallelogram_cover(*scene.cover) if scene.cover else (lambda x, y: 0.0)

@@ -54,14 +54,15 @@ def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
 class Canvas:
     """The tiled picture: palette indices of the still image, and a tile painter."""
 
-    def __init__(self, size: tuple[int, int], theme: Theme, text: bool = False):
+    def __init__(self, size: tuple[int, int], theme: Theme, text: bool = False,
+                 extra: tuple[RGB, ...] = ()):
         self.w, self.h = size
         self.ncols = -(-self.w // TILE)
         self.nrows = -(-self.h // TILE)
         self.theme = theme
-        self.to_palette = PaletteMap(palette_colours(theme, text))
+        self.to_palette = PaletteMap(palette_colours(theme, text, extra))
         # A transparent background: palette index 0 (the matte) is clear.
-        self.alpha = palette_alpha(theme, text) if theme.transparent else None
+        self.alpha = palette_alpha(theme, text, extra) if theme.transparent else None
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
         self._kept: tuple[Ops, Image.Image] | None = None
 

@@ -10,19 +10,46 @@ from PIL import Image
 from ...theme import RGB, Theme
 
 
-def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
+def _base(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[RGB]:
+    """The palette's first entries: the theme's shape colours, ``extra`` ones (a scene's
+    own, :attr:`convanim.scene.Scene.colours`), then with ``text`` the text colours."""
+    shapes = theme.colours()
+    shapes += [c for c in dict.fromkeys(tuple(c) for c in extra) if c not in shapes]
+    texts = [c for c in theme.text_colours() if c not in shapes] if text else []
+    return shapes + texts
+
+
+def _ramps(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[tuple[RGB, RGB, int]]:
+    """(a, b, steps): the blends of the palette after its first entries, in order.
+
+    Every pair of the theme's colours, as many steps each as fit. An ``extra`` colour is
+    blended only with the colours it is drawn next to (background, grid line, the maps'
+    fills and highlights, the connecting lines), three steps to the grid line and one to
+    the others, so that the theme's own pairs keep two or more steps with 8 extra colours.
+    """
+    base = _base(theme, text, extra)
+    own = [c for c in base if c not in theme.colours() and c not in theme.text_colours()]
+    partners = list(dict.fromkeys((theme.background, theme.line, theme.output_empty,
+                                   theme.input, theme.input_hl, theme.padding_hl,
+                                   theme.connector)))
+    more = [(p, e, 3 if p == theme.line else 1) for e in own for p in partners]
+    pairs = list(combinations([c for c in base if c not in own], 2))
+    room = 255 - len(base) - sum(n for _, _, n in more)
+    steps = max(1, room // max(1, len(pairs)))
+    return [(a, b, steps) for a, b in pairs] + more
+
+
+def palette_colours(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -> np.ndarray:
     """(256, 3) palette: the theme's colours, then evenly spaced blends of each pair.
 
     ``text`` adds the text colours (for pictures with numbers or captions), so
-    text and its anti-aliased edges against every fill are in the palette.
+    text and its anti-aliased edges against every fill are in the palette;
+    ``extra`` colours join the theme's, blended with their neighbours (:func:`_ramps`).
     At most 255 entries are distinct: the last repeats the first, so no pixel maps
     to it and a GIF can use it as its transparent index (writer.write_gif).
     """
-    base = theme.colours() + (theme.text_colours() if text else [])
-    pairs = list(combinations(base, 2))
-    steps = max(1, (255 - len(base)) // max(1, len(pairs)))
-    colours = [tuple(c) for c in base]
-    for a, b in pairs:
+    colours = [tuple(c) for c in _base(theme, text, extra)]
+    for a, b, steps in _ramps(theme, text, extra):
         for n in range(1, steps + 1):
             t = n / (steps + 1)
             colours.append(tuple(round(x + (y - x) * t) for x, y in zip(a, b)))
@@ -31,21 +58,19 @@ def palette_colours(theme: Theme, text: bool = False) -> np.ndarray:
     return np.array(colours, dtype=np.int32)
 
 
-def palette_alpha(theme: Theme, text: bool = False) -> np.ndarray:
+def palette_alpha(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -> np.ndarray:
     """(256, 4) RGBA of each entry of :func:`palette_colours` for a transparent background.
 
     The background (entry 0) is clear; a blend of the background and colour X at t
     is X at opacity t, so an anti-aliased edge fades into whatever page is behind
     it; every other entry is opaque.
     """
-    rgb = palette_colours(theme, text)
+    rgb = palette_colours(theme, text, extra)
     out = np.concatenate([rgb, np.full((256, 1), 255)], axis=1).astype(np.uint8)
     out[0, 3] = 0
-    base = theme.colours() + (theme.text_colours() if text else [])
-    pairs = list(combinations(base, 2))
-    steps = max(1, (255 - len(base)) // max(1, len(pairs)))
+    base = _base(theme, text, extra)
     at = len(base)
-    for a, b in pairs:
+    for a, b, steps in _ramps(theme, text, extra):
         for n in range(1, steps + 1):
             if at < 255 and a == base[0]:
                 out[at, :3], out[at, 3] = b, round(255 * n / (steps + 1))

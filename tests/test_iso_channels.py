@@ -1,0 +1,326 @@
+"""The iso picture of channels: stacks of maps, the filter block, the output stack; what
+each frame shades against the trace, the hidden parts, its refusals, its canvas from the
+spec, every backend, its golden frames."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import convanim as ca
+from convanim.api import layout
+from convanim.backends.raster.palette import palette_alpha, palette_colours
+from convanim.cli import main
+from convanim.iso_channels import (
+    MAX_FILTERS, MAX_MAPS, ChannelIsoLayout, canvas_size, hull, inset, split, visible,
+)
+from convanim.layout import PAD, REAL, Plane
+from convanim.scene import Shape, filter_colours
+from convanim.theme import CLASSIC, DARK, THEMES
+
+from golden import check_frame, diff_fraction
+
+CONV = ca.conv2d(5, 3, in_channels=3, out_channels=2)
+DEPTHWISE = ca.conv2d(5, 3, in_channels=3, out_channels=3, groups=3)
+GROUPS = ca.conv2d(6, 3, 1, 1, in_channels=4, out_channels=4, groups=2, bias=True)
+TCONV = ca.conv_transpose2d(3, 3, 2, in_channels=2, out_channels=3)
+POOL = ca.pool2d("max", 5, 3, 2, 0, 1, 3)
+SPECS = [CONV, DEPTHWISE, GROUPS, TCONV, POOL,
+         ca.conv2d((5, 7), (3, 2), (2, 1), (1, 0), 2, in_channels=2, out_channels=3, bias=True),
+         ca.conv2d(5, 1, in_channels=3, out_channels=4)]  # pointwise
+IDS = [s.short_name() for s in SPECS]
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    return exc.value.code, *capsys.readouterr()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_one_frame_per_output_value(spec):
+    t = ca.trace_of(spec)
+    lay = layout(t)
+    assert isinstance(lay, ChannelIsoLayout)
+    oh, ow = spec.output_size
+    assert lay.n_frames == spec.out_channels * oh * ow == t.n_steps
+    assert len(ca.render(t)) == t.n_steps
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
+    t = ca.trace_of(spec, seed=2)
+    lay = layout(t)
+    sc = ca.scene(t)
+    per_out = spec.out_channels // spec.groups
+    for step in range(t.n_steps):
+        co, r, c = (int(v) for v in t.anchor[step])
+        maps = list(t.step_maps(step))
+        assert maps == list(range(co // per_out * (spec.in_channels // spec.groups),
+                                  (co // per_out + 1) * (spec.in_channels // spec.groups)))
+        foot = {(int(a), int(b)) for a, b in t.footprint(step)}
+        want = {(ci, a, b) for ci in maps for a, b in foot
+                if lay.maps[ci].kind(a, b) in (REAL, PAD)}
+        s = lay.frame(step)
+        assert {(ci, a, b) for ci, a, b, _, _ in s.lower} == want
+        # What the scene shades: those cells, on those maps, where they are seen; every
+        # cell of a group's top map when no map above it is outside the group.
+        f = sc.frame(step)
+        shaded = {op.cell for op in f.over if isinstance(op, Shape) and op.fill is not None}
+        names = {(f"in{ci}", a, b) for ci, a, b in want}
+        assert shaded <= names
+        if maps[0] == 0:
+            assert {n for n in names if n[0] == "in0"} <= shaded
+        # The output cell, filled from this step on, on its own map.
+        filled = {op.cell for op in f.fresh if op.fill is not None}
+        assert filled == {(f"out{co}", r, c)}  # output maps are apart: each cell seen whole
+        assert {op.stroke for op in f.fresh if op.fill is None} == {CLASSIC.line}
+        # The lines run from the footprint's corners on the group's top map to the cell's.
+        top, out = lay.maps[maps[0]], lay.outs[co]
+        r0, c0 = (int(v) for v in t.corner[step])
+        kh, kw = spec.kernel_size
+        dh, dw = spec.dilation
+        r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
+        # Each stops where it passes under the output map it ends on (or at the cell's
+        # corner, on the map's front edges), on its way to the cell's corner.
+        want = [(top.corner((r0, r1)[i], (c0, c1)[j]), out.corner(r + i, c + j))
+                for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))]
+        assert [a for a, _ in f.lines] == [a for a, _ in want]
+        edge = hull(tuple(out.corner(a, b) for a in (0, spec.output_size[0])
+                          for b in (0, spec.output_size[1])))
+        for (a, b), (_, end) in zip(f.lines, want):
+            u = ((b[0] - a[0]) * (end[1] - a[1]) - (b[1] - a[1]) * (end[0] - a[0]))
+            assert abs(u) < 1e-6 * max(1.0, np.hypot(end[0] - a[0], end[1] - a[1]) ** 2)
+            assert 0 < np.hypot(b[0] - a[0], b[1] - a[1]) <= np.hypot(end[0] - a[0],
+                                                                    end[1] - a[1]) + 1e-9
+            assert min(abs(u) for u in _edge_distances(edge, b)) < 1e-6
+
+
+def _edge_distances(poly, p):
+    """Distances of ``p`` from the lines of the edges of ``poly``."""
+    out = []
+    for i in range(len(poly)):
+        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % len(poly)]
+        out.append(((bx - ax) * (p[1] - ay) - (by - ay) * (p[0] - ax)) / np.hypot(bx - ax, by - ay))
+    return out
+
+
+def test_depthwise_each_step_shades_exactly_its_own_map():
+    t = ca.trace_of(DEPTHWISE)
+    lay = layout(t)
+    for step in range(t.n_steps):
+        co = int(t.anchor[step][0])
+        assert {ci for ci, *_ in lay.frame(step).lower} == {co}
+        # One map: the block is its footprint's box, no upright edges (the box's edges run
+        # along the grid, never straight up the screen).
+        edges = lay.frame(step).block
+        assert edges and all(abs(a[0] - b[0]) > 1e-6 for a, b, _ in edges)
+
+
+def test_pooling_pools_each_map_alone():
+    t = ca.trace_of(POOL)
+    lay = layout(t)
+    for step in range(t.n_steps):
+        assert {ci for ci, *_ in lay.frame(step).lower} == {int(t.anchor[step][0])}
+
+
+def test_filter_colours_are_distinct_and_the_themes_own():
+    for theme in THEMES.values():
+        cs = filter_colours(theme, MAX_FILTERS)
+        assert len(set(cs)) == MAX_FILTERS
+        assert not set(cs) & set(theme.colours())
+        assert filter_colours(theme, 3) == cs[:3]  # a filter keeps its colour
+
+
+def test_each_output_map_fills_in_its_filters_colour():
+    t = ca.trace_of(CONV)
+    sc = ca.scene(t)
+    colours = filter_colours(CLASSIC, 2)
+    assert sc.colours == colours
+    for step in range(t.n_steps):
+        co = int(t.anchor[step][0])
+        assert {op.fill for op in sc.fresh_of(step) if op.fill is not None} == {colours[co]}
+        blocks = [op for op in sc.frame(step).over if op.role == f"filter{co}"]
+        assert blocks and all(op.stroke == colours[co] for op in blocks)
+
+
+def test_the_raster_palette_holds_the_filter_colours_exactly():
+    theme = CLASSIC
+    assert np.array_equal(palette_colours(theme, True), palette_colours(theme, True, ()))
+    extra = filter_colours(theme, 8)
+    pal = [tuple(c) for c in palette_colours(theme, True, extra)]
+    assert all(c in pal for c in extra) and len(pal) == 256
+    assert palette_alpha(theme.with_transparent(), True, extra).shape == (256, 4)
+    # In a frame, the output cell just computed is painted in its filter's own colour.
+    t = ca.trace_of(CONV)
+    frame = ca.render(t)[10].convert("RGB")
+    co = int(t.anchor[10][0])
+    got = {c for _, c in frame.getcolors(1 << 20)}
+    assert extra[0] in got and extra[co] in got
+
+
+# The hidden parts ------------------------------------------------------------------
+
+def _plane(origin, shape=(4, 5), cell=30.0):
+    return Plane(np.full(shape, REAL, dtype=np.uint8), (0, 0), origin, cell)
+
+
+def _inside(poly, x, y) -> bool:
+    """Is (x, y) inside convex ``poly`` (either orientation)?"""
+    sign = 0
+    for i in range(len(poly)):
+        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % len(poly)]
+        cr = (bx - ax) * (y - ay) - (by - ay) * (x - ax)
+        if cr != 0:
+            if sign and (cr > 0) != (sign > 0):
+                return False
+            sign = cr
+    return True
+
+
+@pytest.mark.parametrize("lift", [12.0, 40.0, 75.0])
+def test_visible_is_the_cell_less_the_plane_above(lift):
+    """Sampled points: a cell's pieces hold exactly its points outside the map above."""
+    below, above = _plane((50.0, 200.0)), _plane((50.0, 200.0 - lift))
+    outline = hull(tuple(above.corner(r, c) for r in (0, 4) for c in (0, 5)))
+    rng = np.random.default_rng(0)
+    for r in range(4):
+        for c in range(5):
+            quad = below.quad(r, c)
+            pieces = visible(quad, above)
+            xs, ys = zip(*quad)
+            for x, y in zip(rng.uniform(min(xs), max(xs), 200), rng.uniform(min(ys), max(ys), 200)):
+                if not _inside(quad, x, y):
+                    continue
+                seen = any(_inside(p, x, y) for p in pieces)
+                hidden = _inside(outline, x, y)
+                assert seen != hidden or min(abs(x - px) + abs(y - py)
+                                             for px, py in outline) < 1e-6
+
+
+def test_a_top_map_is_seen_whole_and_a_covered_cell_not_at_all():
+    top = _plane((50.0, 100.0))
+    quad = top.quad(1, 1)
+    assert visible(quad, None) == (quad,)
+    below = _plane((50.0, 110.0))
+    assert visible(below.quad(0, 4), top) == ()  # the back corner, under the map above
+    assert visible(below.quad(3, 0), top) != ()  # the front corner shows
+    small = inset(quad, 0.8)
+    assert all(_inside(quad, x, y) for x, y in small)
+
+
+def test_split_marks_the_part_inside_as_hidden():
+    square = ((0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0))
+    assert split((-5.0, 5.0), (15.0, 5.0), square) == [
+        ((-5.0, 5.0), (0.0, 5.0), False), ((0.0, 5.0), (10.0, 5.0), True),
+        ((10.0, 5.0), (15.0, 5.0), False)]
+    assert split((2.0, 2.0), (3.0, 3.0), square) == [((2.0, 2.0), (3.0, 3.0), True)]
+    assert split((-5.0, -5.0), (-1.0, 20.0), square) == [((-5.0, -5.0), (-1.0, 20.0), False)]
+    assert split((-5.0, 5.0), (15.0, 5.0), None) == [((-5.0, 5.0), (15.0, 5.0), False)]
+
+
+# Refusals, before any work -----------------------------------------------------------
+
+@pytest.mark.parametrize("args, head", [
+    (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "-o", "a.gif"],
+     f"channels: the iso picture stacks up to {MAX_MAPS} input maps and {MAX_FILTERS} output "
+     f"maps (got {MAX_MAPS + 1} input maps and 1 output maps)"),
+    (["conv", "--i", "5", "--k", "3", "--cin", "2", "--cout", str(MAX_FILTERS + 1), "-o",
+      "a.gif"], f"(got 2 input maps and {MAX_FILTERS + 1} output maps)"),
+    (["pool", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "-o", "a.svg"],
+     f"stacks up to {MAX_MAPS} input maps"),
+    (["conv", "--i", "5", "--k", "3", "--cin", "2", "--numbers", "-o", "a.gif"],
+     "numbers: the iso picture of channels has no numbers in its cells"),
+    (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--overlay", "overlap", "-o", "a.gif"],
+     "overlay"),
+    (["conv", "--i", "5", "--k", "3", "--cin", "2", "-o", "a.html"],
+     "output: the .html page shows channels in the flat picture only; add --style flat"),
+])
+def test_refusals_one_line_nothing_written(args, head, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(args, capsys)
+    assert code == 2 and err.count("\n") == 1 and head in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_beyond_the_limits_is_refused_before_the_trace(monkeypatch):
+    spec = ca.conv2d(5, 3, in_channels=2, out_channels=MAX_FILTERS + 1)
+    with pytest.raises(ca.SpecError, match=f"up to {MAX_MAPS} input maps and {MAX_FILTERS}"):
+        ca.api.check_drawable(spec, "iso")
+    monkeypatch.setattr(ca.api, "trace_of", lambda *a, **k: pytest.fail("traced"))
+    with pytest.raises(ca.SpecError, match=f"up to {MAX_MAPS} input maps"):
+        ca.api.run_job(ca.api.Job(spec, outputs=("a.gif",)))
+    # The stacks' canvas, from the spec: 8 maps of 40x40 are over 4,000 px tall (the one-map
+    # iso canvas of the same spec is not).
+    big = ca.conv2d(40, 3, in_channels=8, out_channels=8)
+    assert max(ca.iso.canvas_size(big)) < ca.api.MAX_SIZE < max(canvas_size(big))
+    free = ca.api.Limits(max_frames=None, max_products=None)
+    with pytest.raises(ca.api.LimitError, match="more than the limit of 4,000 px a side"):
+        ca.api.run_job(ca.api.Job(big, outputs=("a.gif",), limits=free))
+
+
+def test_the_limits_draw():
+    spec = ca.conv2d(7, 3, 1, 1, in_channels=MAX_MAPS, out_channels=MAX_FILTERS, bias=True)
+    t = ca.trace_of(spec)
+    lay = layout(t, labels=True)
+    assert max(lay.size) <= ca.api.MAX_SIZE
+    sc = ca.scene(t, labels=True)
+    sc.frame(t.n_steps - 1)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("cell, labels", [(32, False), (17, True)])
+def test_canvas_size_from_the_spec_is_the_layouts(spec, cell, labels):
+    lay = layout(ca.trace_of(spec), cell, labels=labels)
+    assert canvas_size(spec, cell, labels) == lay.size
+
+
+# Every backend -------------------------------------------------------------------------
+
+def test_gif_svg_pdf_png_are_written(tmp_path):
+    t = ca.trace_of(GROUPS)
+    gif = ca.save(t, tmp_path / "a.gif", labels=True, caption="auto")
+    with Image.open(gif) as im:
+        assert im.n_frames == t.n_steps
+    svg = ca.save(t, tmp_path / "a.svg", labels=True)
+    text = svg.read_text(encoding="utf-8")
+    assert text.startswith("<svg") or "<svg" in text[:500]
+    for c in filter_colours(CLASSIC, 4):
+        assert "#{:02x}{:02x}{:02x}".format(*c) in text.lower()
+    assert "y[1,0,0]" in text  # the frame's formula
+    pdf = ca.save(t, tmp_path / "a.pdf", frame=7)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    png = ca.save(t, tmp_path / "a.png", frame=7)
+    with Image.open(png) as im:
+        assert im.size == layout(t).size
+
+
+def test_a_still_frame_is_the_animations():
+    t = ca.trace_of(CONV)
+    frames = ca.render(t)
+    sc = ca.scene(t)
+    from convanim.backends.raster import frame_image
+    for step in (0, 9, t.n_steps - 1):
+        assert diff_fraction(frame_image(sc, step), frames[step]) <= 0.002
+
+
+def test_scaled_and_themed():
+    t = ca.trace_of(DEPTHWISE)
+    one = ca.render(t)[4]
+    two = ca.render(t, scale=2)[4]
+    assert two.size == (one.size[0] * 2, one.size[1] * 2)
+    dark = ca.render(t, theme="dark")[13].convert("RGB")  # map 1's fifth value
+    assert int(t.anchor[13][0]) == 1
+    assert filter_colours(DARK, 3)[1] in {c for _, c in dark.getcolors(1 << 20)}
+
+
+# Golden frames -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, spec, step, look", [
+    ("iso_conv_i5_k3_cin3_cout2_9", CONV, 9, {}),
+    ("iso_conv_i5_k3_cin3_depthwise_13", DEPTHWISE, 13, {}),
+    ("iso_conv_i6_k3_p1_cin4_cout4_g2_bias_labels_40", GROUPS, 40, {"labels": True}),
+    ("iso_tconv_i3_k3_s2_cin2_cout3_73", TCONV, 73, {}),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_golden_channel_frames(name, spec, step, look, regen_golden):
+    frames = ca.render(ca.trace_of(spec), **look)
+    check_frame(name, frames[step], regen_golden)
