@@ -231,6 +231,24 @@ def caption_auto(spec: Spec) -> tuple[str, ...]:
     return (f"{params} \u2192 {formula}", f"{params} \u2192 o={_pair_picture(o, True)}")
 
 
+def caption_bands(spec: Spec) -> list[tuple[str, tuple[str, ...]]]:
+    """The bands of ``--caption auto``: with channels, groups or a bias first the shapes
+    and the parameter count ('x: 3×5×5, w: 2×3×3×3, b: 2, y: 2×3×3; 56 parameters') and
+    the torch call, then (always) :func:`caption_auto`."""
+    bands = []
+    if spec.channels:
+        def dims(shape) -> str:
+            return "\u00d7".join(map(str, shape))
+        named = [("x", spec.input_shape), ("w", spec.weight_shape), ("b", spec.bias_shape),
+                 ("y", spec.output_shape)]
+        shapes = ", ".join(f"{n}: {dims(sh)}" for n, sh in named if sh is not None)
+        count = ("no parameters" if spec.pooling else
+                 f"{spec.n_parameters} parameter{'s' if spec.n_parameters != 1 else ''}")
+        bands.append(("caption", (f"{shapes}; {count}", shapes)))
+        bands.append(("caption", (torch_call(spec), torch_call(spec).replace("torch.nn.", ""))))
+    return bands + [("caption", caption_auto(spec))]
+
+
 def _pair_picture(p: Pair, size: bool = False) -> str:
     """A parameter pair as the pictures write it: '5'; a size '5×7', any other '(2,1)'."""
     if p[0] == p[1]:

@@ -454,11 +454,11 @@ def channel_iso_layout(trace: ChannelTrace, cell: float = 32.0, *, labels: bool 
         static += [_stack_label(p, f"y[{co}]", label_w, font) for co, p in enumerate(outs)]
     if title:
         top = [("title", (title,))] + top
-    if caption:
-        from .info import caption_auto
-        forms = caption_auto(spec) if caption == "auto" else (
-            (caption,) if isinstance(caption, str) else tuple(caption))
-        bottom = bottom + [("caption", forms)]
+    if caption == "auto":
+        from .info import caption_bands
+        bottom = bottom + caption_bands(spec)
+    elif caption:
+        bottom = bottom + [("caption", (caption,) if isinstance(caption, str) else tuple(caption))]
     formula = None
     if top or bottom:
         size, (bx, by), items, formula = _bands(size, cell, top, bottom)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import Trace
-from .info import caption_auto, grid_labels
+from .info import caption_bands, grid_labels
 from .text import fmt_num
 from .values import cached_hash
 
@@ -362,10 +362,10 @@ def bands_of(trace: Trace, labels: bool, title: str | None, caption, above: tupl
     if labels:
         top += [("label", names[g]) for g in above]
         bottom += [("label", names[g]) for g in below]
-    if caption:
-        forms = caption_auto(trace.spec) if caption == "auto" else (
-            (caption,) if isinstance(caption, str) else tuple(caption))
-        bottom.append(("caption", forms))
+    if caption == "auto":
+        bottom += caption_bands(trace.spec)
+    elif caption:
+        bottom.append(("caption", (caption,) if isinstance(caption, str) else tuple(caption)))
     return top, bottom
 
 

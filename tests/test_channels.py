@@ -451,3 +451,21 @@ def test_a_colour_png_is_three_maps_a_grey_png_one(capsys, in_tmp):
     assert np.array(json.loads((in_tmp / "n.json").read_text())["input"]).shape == (3, 5, 5)
     t = ca.trace_of(ca.conv2d((5, 4), 3, in_channels=3), input="rgb.png")
     assert np.array_equal(t.input, np.round(np.moveaxis(rgb, 2, 0) / 255 * IMAGE_RANGE))
+
+
+def test_caption_auto_states_the_shapes_parameters_and_torch_call():
+    from convanim.info import caption_auto, caption_bands
+    spec = ca.conv2d(5, 3, in_channels=3, out_channels=2, bias=True)
+    bands = caption_bands(spec)
+    assert [k for k, _ in bands] == ["caption"] * 3
+    assert bands[0][1][0] == "x: 3\u00d75\u00d75, w: 2\u00d73\u00d73\u00d73, b: 2, y: 2\u00d73\u00d73; 56 parameters"
+    assert bands[1][1][0] == "torch.nn.Conv2d(3, 2, kernel_size=3, groups=1, bias=True)"
+    assert bands[2][1] == caption_auto(spec)
+    pool = caption_bands(ca.pool2d("max", 5, 3, 2, in_channels=3))
+    assert pool[0][1][0] == "x: 3\u00d75\u00d75, y: 3\u00d72\u00d72; no parameters"
+    assert caption_bands(ca.conv2d(5, 3)) == [("caption", caption_auto(ca.conv2d(5, 3)))]
+    # The bands reach both pictures.
+    t = ca.trace_of(spec)
+    for style in ("iso", "flat"):
+        texts = [f for item in ca.layout(t, style=style, caption="auto").static for f in item.texts]
+        assert bands[0][1][0] in texts and bands[1][1][0] in texts, style
