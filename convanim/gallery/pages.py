@@ -27,8 +27,21 @@ def _shape(entry: Entry) -> str:
     if entry.spec is None:
         return ""
     s = entry.spec
-    return (f"{s.input_size[0]}x{s.input_size[1]} &rarr; {s.output_size[0]}x{s.output_size[1]}, "
-            f"{s.n_steps} frames")
+    if s.channels:  # the maps too: 3x5x5 -> 2x3x3
+        shape_in, shape_out = "x".join(map(str, s.input_shape)), "x".join(map(str, s.output_shape))
+    else:
+        shape_in = f"{s.input_size[0]}x{s.input_size[1]}"
+        shape_out = f"{s.output_size[0]}x{s.output_size[1]}"
+    return f"{shape_in} &rarr; {shape_out}, {s.n_steps} frames"
+
+
+def _steppable(entry: Entry) -> bool:
+    """An animation that a page could show (the index then hints at adding "html")."""
+    if entry.spec is None or "--frame" in entry.args:
+        return False
+    args = entry.args
+    style = args[args.index("--style") + 1] if "--style" in args[:-1] else "iso"
+    return not entry.spec.channels or style == "flat"  # channels: the flat page only
 
 
 def _image(entry: Entry) -> str | None:
@@ -48,7 +61,7 @@ def index_html(entries: Sequence[Entry], manifest: dict[str, dict], spec_name: s
         cards.append(gp.Card(
             e.name, e.command_line, html.unescape(_shape(e)), tuple(formula(e)), e.outputs,
             rec is not None, pages[0] if pages else None, _image(e),
-            wide=e.command == "matrix", animated=e.spec is not None and "--frame" not in e.args))
+            wide=e.command == "matrix", animated=_steppable(e)))
     return gp.index_html(cards, gp.Run(spec_name, command, interrupted))
 
 
