@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 
+from .. import formats as formats_table
 from .entry import Entry
 from .manifest import read_manifest, up_to_date, write_manifest
 from .pages import write_index
@@ -77,6 +78,9 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
                         tick.update(1, call[2])
             else:
                 workers = min(jobs or os.cpu_count() or 1, len(calls))
+                # Forked workers inherit what is imported now: once, not once per worker.
+                formats_table.preload({f for e in todo for f in e.formats})
+                import numpy.random  # noqa: F401 - the seeded data of every trace
                 with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start) as pool:
                     pending = {pool.submit(_worker_render, *call) for call in calls}
                     try:
