@@ -59,13 +59,12 @@ def frame_runs(seqs: Sequence[Sequence], ordered: bool = True) -> list[tuple[obj
     known: dict[tuple[int, int], bool] = {}  # (earlier node, later node) -> conflict
     boxes: dict[int, tuple] = {}  # id(item) -> _box(item): items recur in many frames
     for s, seq in enumerate(seqs):
-        seen = set()
         buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
         for pos, item in enumerate(seq):
-            if item in seen:
-                continue
-            seen.add(item)
+            # One hash of the item a frame (a frozen op hashes all its fields each time).
             nid = open_run.get(item)
+            if nid is not None and nodes[nid][2] == s + 1:
+                continue  # already placed in this frame
             if nid is None or nodes[nid][2] != s:
                 nid = len(nodes)
                 nodes.append([item, s, s + 1])

@@ -51,7 +51,7 @@ Pt = tuple[int, int]  # a point in tenths of a pixel
 
 
 def pt(p) -> Pt:
-    return (tenths(p[0]), tenths(p[1]))
+    return (math.floor(p[0] * 10 + 0.5), math.floor(p[1] * 10 + 0.5))  # tenths(), inlined
 
 
 def path_data(subpaths: Iterable[tuple[Sequence[Pt], bool]]) -> str:
