@@ -13,6 +13,7 @@ and time; (issue 13) the same as interactive pages (.html), bytes and ms a frame
     python benchmarks/bench.py                      # this tree, medians of 5
     python benchmarks/bench.py --quick              # fewer repeats and sizes (< 3 minutes)
     python benchmarks/bench.py --before ../old      # every row for that tree too, alternated
+    python benchmarks/bench.py --gallery --repeat 9 # the classic set through the gallery only
 
 The machine is shared and noisy: every figure is the median of --repeat runs,
 and with --before the two trees take turns run by run. CPU time is user +
@@ -371,6 +372,9 @@ def main() -> None:
     ap.add_argument("--before", metavar="TREE",
                     help="another checkout (e.g. the commit before a change): every row "
                          "is measured for it too, the two trees taking turns")
+    ap.add_argument("--gallery", action="store_true",
+                    help="only the classic set through `convanim gallery` (its first table "
+                         "and the strips): a minute or two, for work on the gallery")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:  # one in-process row for another tree (see in_tree)
@@ -446,6 +450,9 @@ def main() -> None:
             rows.append([*label(name), level, f"{sum(r[2] for r in got):.0f}",
                          f"{sum(r[3] for r in got):.0f}", f"{sum(r[4] for r in got):,}"])
         table([*label("tree"), "zlib level", "wall ms", "CPU ms", "bytes"], rows)
+
+    if args.gallery:
+        return
 
     print("\n## Bytes and canvas per animation (default cell)")
     gifsicle = shutil.which("gifsicle")

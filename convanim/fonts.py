@@ -227,6 +227,8 @@ def resolve(texts: Iterable[str | None], font: str | os.PathLike | Face | None =
     chars = needed(texts)
     if font is not None:
         face = parse_font(font, base)
+        if face == BUNDLED and chars <= BUNDLED_SURE:
+            return face  # a job's font resolved before (the bundled one): no font file read
         lacks = missing(face, chars)
         if lacks:
             raise FontError(f"font: {face.spec} has no glyph for {describe(lacks)}; "

@@ -128,6 +128,30 @@ STILLS = tuple(s for s, f in FORMATS.items() if f.still)
 RASTER_ANIMATIONS = tuple(s for s, f in FORMATS.items() if f.animation and f.raster)
 
 
+# The modules each gallery format's writer imports when first called (numpy.ma: np.unique,
+# in the raster palette, imports it on its first call; numpy 2). See preload.
+_RASTER = ("numpy.ma",)
+BACKENDS = {
+    "gif": _RASTER, "webp": _RASTER + ("PIL.WebPImagePlugin",), "png": _RASTER,
+    "strip": _RASTER, "frames": _RASTER,
+    "svg": ("convanim.backends.svg",),
+    "html": ("convanim.backends.svg", "convanim.backends.html", "convanim.backends.html.data"),
+    "pdf": ("convanim.backends.pdf",), "json": ("convanim.tracefile",),
+}
+
+
+def preload(names: Iterable[str]) -> None:
+    """Import the writers of the formats ``names`` (gallery names: "gif", "svg", ...) now.
+
+    For a process about to fork workers (the gallery): imported once here, the forked
+    workers share them instead of each importing them on its first figure.
+    """
+    import importlib
+
+    for module in dict.fromkeys(m for n in names for m in BACKENDS.get(n, ())):
+        importlib.import_module(module)
+
+
 def format_of(path: str | os.PathLike) -> Format:
     return FORMATS[Path(path).suffix.lower()]
 

@@ -315,3 +315,16 @@ def test_gallery_font_is_relative_to_the_spec(tmp_path):
     assert any(m.startswith("entry a: key font: font: got") and "no such file" in m
                for m in err.value.messages)
 
+
+
+def test_the_bundled_face_resolved_again_reads_no_font_file(monkeypatch):
+    # A job's font is resolved once to a Face; checking it again (the gallery checks each
+    # figure, then renders it) for convanim's own text must not read the font's cmap.
+    def no_read(face):
+        raise AssertionError(f"read the cmap of {face.spec}")
+
+    monkeypatch.setattr(fonts, "charset", no_read)
+    assert resolve((None, "Stride 2"), bundled()) == bundled()
+    assert api.face_of(api.Look(font=bundled(), title="Padding p = 1")) == bundled()
+    with pytest.raises(AssertionError):  # a text beyond what the bundled font surely has
+        resolve(("\u4e2d",), bundled())

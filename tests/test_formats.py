@@ -218,3 +218,20 @@ def test_scene_text_keeps_the_forms_tried():
     sc = ca.scene(t, style="flat", cell=12)
     (sum_op,) = [op for op in sc.frame(0).texts if getattr(op, "kind", "") == "sum"]
     assert len(sum_op.forms) > 1 and sum_op.text in sum_op.forms and sum_op.text != sum_op.forms[0]
+
+
+def test_preload_knows_every_gallery_format_and_imports_its_writer():
+    import sys
+
+    from convanim import gallery
+
+    assert set(gallery.FORMATS) <= set(formats.BACKENDS)  # a new format gets its modules
+    formats.preload(["svg", "html", "gif"])
+    for name in ("convanim.backends.svg", "convanim.backends.html", "numpy.ma"):
+        assert name in sys.modules
+    with pytest.raises(ModuleNotFoundError):
+        formats.BACKENDS["test"] = ("convanim.no_such_backend",)
+        try:
+            formats.preload(["test"])
+        finally:
+            del formats.BACKENDS["test"]

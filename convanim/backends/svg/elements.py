@@ -169,29 +169,27 @@ class Writer:
         """A polygon; a closed cell as a ``<use>`` of a shared outline, placed at its
         first corner (the outline from the exact offsets of the corners, so that the
         congruent cells of a grid share one)."""
-        pts = [pt(p) for p in points]
-        if closed and cell and len(pts) >= 3:
-            x0, y0 = pts[0]
+        if closed and cell and len(points) >= 3:
+            x0, y0 = pt(points[0])
             (fx, fy) = points[0]
             d = path_data([([pt((x - fx, y - fy)) for x, y in points], True)])
             if d not in self.defs:
                 self.defs[d] = _name(len(self.defs))
             return ("use", cls, f'{cell} href="#{self.defs[d]}" x="{fmt_tenths(x0)}" y="{fmt_tenths(y0)}"/>')
-        return ("path", cls, f'{cell} d="{path_data([(pts, closed)])}"/>')
+        return ("path", cls, f'{cell} d="{path_data([([pt(p) for p in points], closed)])}"/>')
 
     def shape(self, op: Shape) -> list[El]:
         cls = self.styles.of_shape(op)
         if self.crisp:
             return [self._crisp_shape(op, cls)]
-        pts = [pt(p) for p in op.points]
         cell = _cell_attr(op)
         if op.dashed and op.stroke is not None:
-            if op.closed and len(pts) >= 3:
+            if op.closed and len(op.points) >= 3:
                 return [self._dashed_closed(op, cls, cell)]
             # An open dashed polyline: each edge its own dashed run.
             parts = []
             if op.fill is not None:
-                d = path_data([(pts, True)])
+                d = path_data([([pt(p) for p in op.points], True)])
                 parts.append(("path", cls, f' style="stroke:none"{cell} d="{d}"/>'))
             for p0, p1 in zip(op.points, op.points[1:]):
                 parts.append(self._dashed_runs(cls, op.width, [(p0, p1)]))

@@ -19,13 +19,15 @@ def _box(op) -> tuple[float, float, float, float]:
     return (min(xs) - r, min(ys) - r, max(xs) + r, max(ys) + r)
 
 
-def _conflict(a, b) -> bool:
-    """Does the order of ``a`` and ``b`` change the picture?
+def _conflict(a, b, ba=None, bb=None) -> bool:
+    """Does the order of ``a`` and ``b`` change the picture? (``ba``, ``bb``: their boxes,
+    when known.)
 
     Not when they are apart, nor for two cells of one grid stroked alike: each
     draws the edge they share in the same way, whichever comes last.
     """
-    ba, bb = _box(a), _box(b)
+    ba = _box(a) if ba is None else ba
+    bb = _box(b) if bb is None else bb
     if ba[0] >= bb[2] or bb[0] >= ba[2] or ba[1] >= bb[3] or bb[1] >= ba[3]:
         return False
     if (isinstance(a, Shape) and isinstance(b, Shape) and a.cell is not None
@@ -55,14 +57,14 @@ def frame_runs(seqs: Sequence[Sequence], ordered: bool = True) -> list[tuple[obj
     succ: list[set] = []
     indeg: list[int] = []
     known: dict[tuple[int, int], bool] = {}  # (earlier node, later node) -> conflict
+    boxes: dict[int, tuple] = {}  # id(item) -> _box(item): items recur in many frames
     for s, seq in enumerate(seqs):
-        seen = set()
         buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
         for pos, item in enumerate(seq):
-            if item in seen:
-                continue
-            seen.add(item)
+            # One hash of the item a frame (a frozen op hashes all its fields each time).
             nid = open_run.get(item)
+            if nid is not None and nodes[nid][2] == s + 1:
+                continue  # already placed in this frame
             if nid is None or nodes[nid][2] != s:
                 nid = len(nodes)
                 nodes.append([item, s, s + 1])
@@ -74,14 +76,18 @@ def frame_runs(seqs: Sequence[Sequence], ordered: bool = True) -> list[tuple[obj
                 nodes[nid][2] = s + 1
             if not ordered:
                 continue
-            x0, y0, x1, y1 = _box(item)
+            box = boxes.get(id(item))
+            if box is None:
+                box = boxes[id(item)] = _box(item)
+            x0, y0, x1, y1 = box
             cells = [(tx, ty) for tx in range(int(x0 // TILE), int(x1 // TILE) + 1)
                      for ty in range(int(y0 // TILE), int(y1 // TILE) + 1)]
             earlier = {u for c in cells for u in buckets[c]}
             for u in earlier:
                 pair = (u, nid)
                 if pair not in known:
-                    known[pair] = _conflict(nodes[u][0], item)
+                    other = nodes[u][0]
+                    known[pair] = _conflict(other, item, boxes[id(other)], box)
                 if known[pair] and nid not in succ[u]:
                     succ[u].add(nid)
                     indeg[nid] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from ...escape import xml_text as escape  # noqa: F401 - the SVG backend's escaping
@@ -12,6 +13,7 @@ def tenths(v: float) -> int:
     return math.floor(v * 10 + 0.5)
 
 
+@lru_cache(maxsize=1 << 16)  # the same coordinates recur in every frame of a figure
 def fmt_tenths(v: int) -> str:
     """A number held in tenths, as short text: 727 -> "72.7", 1230 -> "123", -5 -> "-.5"."""
     sign = "-" if v < 0 else ""
@@ -49,7 +51,7 @@ Pt = tuple[int, int]  # a point in tenths of a pixel
 
 
 def pt(p) -> Pt:
-    return (tenths(p[0]), tenths(p[1]))
+    return (math.floor(p[0] * 10 + 0.5), math.floor(p[1] * 10 + 0.5))  # tenths(), inlined
 
 
 def path_data(subpaths: Iterable[tuple[Sequence[Pt], bool]]) -> str:
@@ -96,14 +98,20 @@ def path_data(subpaths: Iterable[tuple[Sequence[Pt], bool]]) -> str:
             dx, dy = p[0] - cur[0], p[1] - cur[1]
             if dx == 0 and dy == 0:
                 continue
-            options = []
+            # The shortest form (a repeated command costs no letter), "l" among equals;
+            # in the order h H / v V, l L, the first of equal keys, as min() takes it.
             if dy == 0:
-                options += [("h", (dx,)), ("H", (p[0],))]
+                options = (("h", (dx,)), ("H", (p[0],)), ("l", (dx, dy)), ("L", p))
             elif dx == 0:
-                options += [("v", (dy,)), ("V", (p[1],))]
-            options += [("l", (dx, dy)), ("L", p)]
-            cmd, nums = min(options, key=lambda o: (len("".join(fmt_tenths(n) for n in o[1]))
-                                                    + (o[0] != implicit), o[0] != "l"))
+                options = (("v", (dy,)), ("V", (p[1],)), ("l", (dx, dy)), ("L", p))
+            else:
+                options = (("l", (dx, dy)), ("L", p))
+            best = None
+            for cmd_, nums_ in options:
+                k = (sum(len(fmt_tenths(n)) for n in nums_) + (cmd_ != implicit), cmd_ != "l")
+                if best is None or k < best[0]:
+                    best = (k, cmd_, nums_)
+            _, cmd, nums = best
             emit(cmd, nums, cmd if cmd in "lLhHvV" else implicit)
             cur = p
         if closed:
