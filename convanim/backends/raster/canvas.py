@@ -64,6 +64,7 @@ class Canvas:
         self.alpha = palette_alpha(theme, text) if theme.transparent else None
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
         self._kept: tuple[Ops, Image.Image] | None = None
+        self._stamps: dict[int, tuple[Text, np.ndarray]] = {}  # see stamp
 
     def keep(self, layer: Ops) -> None:
         """Draw ``layer`` once over the whole canvas, when it fits STILL_PIXELS; rectangles
@@ -73,9 +74,13 @@ class Canvas:
             _draw_ops(ImageDraw.Draw(img), layer, range(len(layer.ops)), 0, 0)
             self._kept = (layer, img)
 
+    def kept(self, layers: list[Ops]) -> bool:
+        """Does painting ``layers`` start from the kept drawing of the first (see keep)?"""
+        return self._kept is not None and bool(layers) and layers[0] is self._kept[0]
+
     def paint(self, out: np.ndarray, rects, layers: list[Ops]) -> None:
         """Draw ``layers`` in order into each rectangle (x0, y0, x1, y1) and store palette indices."""
-        kept = self._kept is not None and bool(layers) and layers[0] is self._kept[0]
+        kept = self.kept(layers)
         for x0, y0, x1, y1 in rects:
             picks = [(layer, idx) for layer in (layers[1:] if kept else layers)
                      if len(idx := layer.overlapping(x0, y0, x1, y1))]
@@ -134,10 +139,15 @@ class Canvas:
         y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
         if x1 <= x0 or y1 <= y0:
             return None
-        mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
-        ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
-                                  font=_font(round(t.size * SS), t.face), fill=255)
-        alpha = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
+        # A text is restamped in frame after frame as the lines sweep over it: its
+        # coverage is made once (keyed by the object, kept alive so its id stays its).
+        hit = self._stamps.get(id(t))
+        if hit is None:
+            mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
+            ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
+                                      font=_font(round(t.size * SS), t.face), fill=255)
+            hit = self._stamps[id(t)] = (t, np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0)
+        alpha = hit[1]
         out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
         return (x0, y0, x1, y1)
 
