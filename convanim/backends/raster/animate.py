@@ -57,8 +57,9 @@ def line_tiles(lines) -> set:
     return ops.tiles(1 << 30, 1 << 30)
 
 
-# Canvas px around a shape's box that anti-aliasing and glyph edges may reach (as Ops.tiles).
-PAD = 2
+# Canvas px around an operation's box that its pixels may reach: one, as Ops.overlapping
+# takes it (a text's box is already a pixel wider than its rectangle).
+PAD = 1
 # What a rectangle costs besides its pixels, in canvas px of area: its margin is counted
 # apart; this is the per-rectangle work (the layers' box tests, the crop, the reduction).
 RECT_COST = 1024
@@ -119,7 +120,7 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
     """Frames as the still picture plus the rectangles that each frame's operations touch.
 
     Z-order as in :mod:`convanim.scene`. Text that stays put for two frames and is
-    not over a moving shape is painted into the still picture, and painted out again
+    not on a moving shape is painted into the still picture, and painted out again
     when it goes, so a frame redraws only what changes: the boxes of its moving
     shapes and texts, joined into a few rectangles.
     """
@@ -138,13 +139,19 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
     # With it the pixels it can change (a rectangle) and the tiles it touches.
     op_cache: dict[int, tuple[object, Ops, Box | None]] = {}
 
+    # A shape the scene makes anew each frame (the window's outline) is found by value.
+    by_value: dict = {}
+
     def drawn(e) -> tuple[object, Ops, Box | None]:
         hit = op_cache.get(id(e))
         if hit is None:
-            ops = Ops()
-            ops.add(e)
-            ops.tiles(canvas.ncols, canvas.nrows)
-            hit = op_cache[id(e)] = (e, ops, op_rect(ops, w, h))
+            same = by_value.get(e)
+            if same is None:
+                ops = Ops()
+                ops.add(e)
+                ops.tiles(canvas.ncols, canvas.nrows)
+                same = by_value[e] = (ops, op_rect(ops, w, h))
+            hit = op_cache[id(e)] = (e, *same)
         return hit
 
     def ops_of(elements) -> tuple[Ops, list]:
@@ -199,7 +206,6 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
         return op_cache[i][1].tiles(canvas.ncols, canvas.nrows)
 
     canvas.keep(low)
-    canvas.paint(canvas.base, canvas.bands(), [low, persist, high])
     previous: set = set()  # the last frame's texts
     moving: set = set()  # the last frame's texts drawn with it, not in the still picture
     hidden: set = set()  # texts in the still picture that the frame has not, under its shapes
@@ -230,13 +236,22 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
         gone += [i for i in hidden if i not in current]
         hidden = {i for i in gone if _inside(op_cache[i][2], moving_r)}
         gone = [i for i in set(gone) if i not in hidden]
-        # Text over a moving shape is drawn with the frame anyway: into the still
+        # Text on a moving shape is drawn with the frame anyway: into the still
         # picture goes only what the frame leaves alone (the window's numbers move on).
         stay = moving & current
-        moving_tiles = under.tiles(canvas.ncols, canvas.nrows) | over.tiles(canvas.ncols, canvas.nrows)
-        settled = [i for i in stay
-                   if not _meets(op_cache[i][2], moving_r, tiles_of(i), moving_tiles)]
-        if fresh.ops or gone or settled:
+        settled = [i for i in stay if not _inside(op_cache[i][2], moving_r)]
+        if not step:
+            # The still picture is painted with the first frame's text that is not on
+            # its moving shapes: static text is drawn once, with it, not twice.
+            settled = [i for i in ids if not _inside(op_cache[i][2], moving_r)]
+            persist.extend(fresh)
+            for i in settled:
+                in_base[i] = next(entered)
+                for tile in tiles_of(i):
+                    base_tiles[tile].add(i)
+            canvas.paint(canvas.base, canvas.bands(), [low, persist, high, ops_of_ids(settled)],
+                         whole=True)
+        elif fresh.ops or gone or settled:
             persist.extend(fresh)
             rects = list(fresh_r)
             for i in gone:
@@ -301,14 +316,6 @@ def _inside(rect: Box | None, rects: list) -> bool:
     """Is ``rect`` within one of ``rects``?"""
     return rect is None or any(r[0] <= rect[0] and r[1] <= rect[1] and rect[2] <= r[2]
                                and rect[3] <= r[3] for r in rects)
-
-
-def _meets(rect: Box | None, rects: list, tiles, moving_tiles) -> bool:
-    """Does ``rect`` (tiles ``tiles``) overlap any of ``rects`` (tiles ``moving_tiles``)?"""
-    if rect is None or not (tiles & moving_tiles):
-        return False
-    return any(r is not None and r[0] < rect[2] and rect[0] < r[2] and r[1] < rect[3]
-               and rect[1] < r[3] for r in rects)
 
 
 def frames(scene: Scene, changed: bool = False) -> Iterator[Image.Image]:
