@@ -86,7 +86,7 @@ def merge_rects(rects) -> list[Box]:
     """Rectangles covering ``rects``, neighbours joined where one rectangle costs less to
     paint than two (see _cost). Painting a rectangle writes its final pixels, so the
     rectangles may overlap: what matters is how much is drawn."""
-    todo = sorted(set(r for r in rects if r is not None))
+    todo = sorted({r for r in rects if r is not None})
     m, k0 = MARGIN, RECT_COST
     while True:
         out: list[list] = []  # [x0, y0, x1, y1, cost]
@@ -108,15 +108,7 @@ def merge_rects(rects) -> list[Box]:
             return todo
 
 
-class Counts:
-    """How much drawing the frames took: rectangles painted and their operations drawn,
-    per frame (tests check that the work of a frame does not grow with the grid)."""
-
-    def __init__(self) -> None:
-        self.frames: list[dict[str, int]] = []
-
-
-def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iterator[Image.Image]:
+def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
     """Frames as the still picture plus the rectangles that each frame's operations touch.
 
     Z-order as in :mod:`convanim.scene`. Text that stays put for two frames and is
@@ -174,7 +166,6 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
     in_base: dict[int, int] = {}
     base_tiles: dict = defaultdict(set)
     entered = count()
-    work = {"rects": 0, "ops": 0, "texts": 0}
 
     def in_rect(index, rect: Box, extra=None) -> set:
         x0, y0, x1, y1 = rect
@@ -186,20 +177,11 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
                     found |= extra.get((tx, ty), _NONE)
         return found
 
-    def paint(out, rect: Box, layers: list[Ops]) -> None:
-        canvas.paint(out, [rect], layers)
-        if counts is not None:
-            work["rects"] += 1
-            x0, y0, x1, y1 = rect
-            for layer in layers[1:] if canvas.kept(layers) else layers:
-                work["ops"] += len(layer.overlapping(x0, y0, x1, y1))
-            work["texts"] += len(layers[-1].overlapping(x0, y0, x1, y1))
-
     def repaint_base(rects) -> list[Box]:
         rects = merge_rects(rects)
         for rect in rects:
             texts = sorted(in_rect(base_tiles, rect), key=in_base.__getitem__)
-            paint(canvas.base, rect, [low, persist, high, ops_of_ids(texts)])
+            canvas.paint(canvas.base, [rect], [low, persist, high, ops_of_ids(texts)])
         return rects
 
     def tiles_of(i: int):
@@ -277,8 +259,8 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
         found = [in_rect(base_tiles, rect, moving_texts) & current for rect in touched]
         pos = _positions(ids, set().union(*found))  # the frame's own order of its texts
         for rect, texts in zip(touched, found):
-            paint(frame, rect, [low, under, persist, high, over,
-                                ops_of_ids(sorted(texts, key=pos.__getitem__))])
+            canvas.paint(frame, [rect], [low, under, persist, high, over,
+                                         ops_of_ids(sorted(texts, key=pos.__getitem__))])
         touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover, scene.line_width))
         if f.lines:
             # Text stays on top: restamp the items a connecting line crosses.
@@ -290,13 +272,9 @@ def _animate(canvas: Canvas, scene: Scene, counts: Counts | None = None) -> Iter
                 e = op_cache[i][0]
                 if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in f.lines):
                     touched.append(canvas.stamp(frame, e))
-                    work["texts"] += 1
         touched = [b for b in touched if b is not None]
         previous = current
         box = _union(changed_boxes + touched) if step else None
-        if counts is not None:
-            counts.frames.append(dict(work))
-            work.update(rects=0, ops=0, texts=0)
         yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
 
 
