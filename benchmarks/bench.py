@@ -13,7 +13,7 @@ and time; (issue 13) the same as interactive pages (.html), bytes and ms a frame
     python benchmarks/bench.py                      # this tree, medians of 5
     python benchmarks/bench.py --quick              # fewer repeats and sizes (< 3 minutes)
     python benchmarks/bench.py --before ../old      # every row for that tree too, alternated
-    python benchmarks/bench.py --gallery --repeat 9 # the classic set through the gallery only
+    python benchmarks/bench.py --only classic --repeat 9  # the classic set through the gallery only
 
 The machine is shared and noisy: every figure is the median of --repeat runs,
 and with --before the two trees take turns run by run. CPU time is user +
@@ -75,6 +75,7 @@ PER_FRAME = {
     "scatter": ("tconv --i N --k 3 --view scatter",
                 lambda i: ca.conv_transpose2d(i, 3, view="scatter"), {}),
 }
+SECTIONS = ("classic", "long", "per-frame", "channels", "vector", "shell")
 LONG_RUN = ["conv", "--i", "32", "--k", "3", "--p", "1", "--style", "flat"]  # 1,024 frames
 
 
@@ -280,6 +281,28 @@ def per_frame(repeat: int, kind: str, sizes: list[int], cell: int) -> list[tuple
     return rows
 
 
+def long_split(repeat: int) -> list[tuple[int, float, float]]:
+    """The long render in-process, one row: (frames, CPU s drawing them, CPU s drawing and
+    writing the GIF), medians of ``repeat``; the frames as the command draws them (with where
+    they changed, for the GIF writer)."""
+    from convanim import writer
+    from convanim.backends import raster
+
+    spec = ca.conv2d(32, 3, 1, 1)
+    t = ca.trace_of(spec)
+    draw, both = [], []
+    for _ in range(repeat):
+        c0 = time.process_time()
+        for _f in raster.frames(ca.scene(t, ca.Look(style="flat")), changed=True):
+            pass
+        c1 = time.process_time()
+        writer.write_gif(io.BytesIO(), raster.frames(ca.scene(t, ca.Look(style="flat")),
+                                                     changed=True))
+        both.append(time.process_time() - c1)
+        draw.append(c1 - c0)
+    return [(spec.n_steps, statistics.median(draw), statistics.median(both))]
+
+
 def channel_rows(repeat: int) -> list[tuple]:
     """Flat style, conv --i 8 --k 3 --p 1: ms a frame (after the first, first <= 60) with one
     map and with 3 input maps and 4 filters (issue 12: within 2x). Empty for a tree
@@ -372,9 +395,8 @@ def main() -> None:
     ap.add_argument("--before", metavar="TREE",
                     help="another checkout (e.g. the commit before a change): every row "
                          "is measured for it too, the two trees taking turns")
-    ap.add_argument("--gallery", action="store_true",
-                    help="only the classic set through `convanim gallery` (its first table "
-                         "and the strips): a minute or two, for work on the gallery")
+    ap.add_argument("--only", metavar="SECTIONS",
+                    help="comma-separated sections to run, of: " + ", ".join(SECTIONS))
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:  # one in-process row for another tree (see in_tree)
@@ -382,6 +404,9 @@ def main() -> None:
         print(json.dumps(globals()[name](*json.loads(call))))
         return
     repeat = 2 if args.quick else args.repeat
+    only = set(SECTIONS if not args.only else args.only.split(","))
+    if only - set(SECTIONS):
+        ap.error(f"--only: got {args.only}; sections are {', '.join(SECTIONS)}")
     trees = [("now", ROOT)] + ([("before", Path(args.before).resolve())] if args.before else [])
     many = len(trees) > 1
     for _, tree in trees:
@@ -394,11 +419,26 @@ def main() -> None:
 
     # -- The classic set -----------------------------------------------------------------------
     default = default_formats()
+    if "classic" in only:
+        classic_section(trees, repeat, args.quick, default, label, many)
+    if "long" in only:
+        long_section(trees, repeat, args.quick, label)
+    if "per-frame" in only:
+        per_frame_section(trees, repeat, args.quick, label)
+    if "channels" in only:
+        channels_section(trees, repeat, label)
+    if "vector" in only:
+        vector_section(trees, repeat, many)
+    if "shell" in only:
+        shell_section(trees, repeat, label)
+
+
+def classic_section(trees, repeat, quick, default, label, many) -> None:
     sets = [default]
     if "strip" in default:
         sets.append([f for f in default if f != "strip"])
     sets.append(["gif"])
-    if not args.quick:
+    if not quick:
         sets.append(["gif", "frames"])
     print("\n## Classic set: 15 animations (322 frames), `convanim gallery --force`, whole process")
     print(f"(default formats: {' + '.join(default)}; CPU = user + system of the gallery and its "
@@ -451,9 +491,6 @@ def main() -> None:
                          f"{sum(r[3] for r in got):.0f}", f"{sum(r[4] for r in got):,}"])
         table([*label("tree"), "zlib level", "wall ms", "CPU ms", "bytes"], rows)
 
-    if args.gallery:
-        return
-
     print("\n## Bytes and canvas per animation (default cell)")
     gifsicle = shutil.which("gifsicle")
     first = gifs[trees[0][0]]
@@ -474,8 +511,11 @@ def main() -> None:
     if not gifsicle:
         print("(gifsicle not installed: no `gifsicle -O3` column)")
 
-    # -- One long render through the command line ----------------------------------------------
-    long_runs = 1 if args.quick else repeat
+
+
+def long_section(trees, repeat, quick, label) -> None:
+    """One long render through the command line, and its drawing and GIF writing apart."""
+    long_runs = 1 if quick else repeat
     print(f"\n## A long render from the shell: `convanim {' '.join(LONG_RUN)}` (1,024 frames), "
           f"median of {long_runs}")
     runs = {name: [] for name, _ in trees}
@@ -488,9 +528,16 @@ def main() -> None:
         wall, cpu = median_pair(runs[name])
         rows.append([*label(name), f"{wall:.2f}", f"{cpu:.2f}", f"{wall / 1024 * 1000:.1f}"])
     table([*label("tree"), "wall s", "CPU s", "ms a frame (wall)"], rows)
+    print("\nThe same in-process: drawing the frames alone, then drawing and writing the GIF "
+          "(process CPU s; the GIF writer's share is the difference)")
+    split = rows_of(trees, long_runs, "long_split")
+    table([*label("tree"), "drawing CPU s", "ms a frame", "drawing + GIF CPU s", "GIF CPU s"],
+          [[*label(name), f"{d:.2f}", f"{d / n * 1000:.1f}", f"{g:.2f}", f"{g - d:.2f}"]
+           for name, _ in trees for n, d, g in split[name]])
 
-    # -- Per-frame cost ------------------------------------------------------------------------
-    sizes = [4, 16, 32] if args.quick else [4, 8, 16, 32, 64]
+
+def per_frame_section(trees, repeat, quick, label) -> None:
+    sizes = [4, 16, 32] if quick else [4, 8, 16, 32, 64]
     cases = [("iso", 32, sizes), ("iso", 8, sizes)] + [
         (kind, 32, [4, 16, 32]) for kind in ("flat", "numbers", "scatter")]
     for kind, cell, grid in cases:
@@ -507,16 +554,23 @@ def main() -> None:
         table(["i", *label("tree"), "frames", "canvas", "first frame ms", "ms/frame after",
                f"x i={grid[0]}", "GIF bytes/frame"], rows)
 
-    # -- Channels (this tree only: older trees have none) -------------------------------------
-    got = channel_rows(repeat)
-    if got:
-        print("\n## Channels, flat style: `conv --i 8 --k 3 --p 1 --style flat`, --cell 32 "
-              "(issue 12's target: 3 maps and 4 filters within 2x of one map)")
-        base = got[0][2]
-        table(["figure", "frames", "ms/frame after", "x one map"],
-              [[name, n, f"{ms:.2f}", f"{ms / base:.2f}"] for name, n, ms in got])
 
-    # -- Vector output -------------------------------------------------------------------------
+
+def channels_section(trees, repeat, label) -> None:
+    """Channels (a tree without them has no rows)."""
+    got = rows_of(trees, repeat, "channel_rows")
+    print("\n## Channels, flat style: `conv --i 8 --k 3 --p 1 --style flat`, --cell 32 "
+          "(issue 12's target: 3 maps and 4 filters within 2x of one map)")
+    rows = []
+    for name, _ in trees:
+        if got[name]:
+            base = got[name][0][2]
+            rows += [[n_, *label(name), n, f"{ms:.2f}", f"{ms / base:.2f}"]
+                     for n_, n, ms in got[name]]
+    table(["figure", *label("tree"), "frames", "ms/frame after", "x one map"], rows)
+
+
+def vector_section(trees, repeat, many) -> None:
     print("\n## Vector output of the classic set: animated SVG (whole animation), PDF (frame 1), "
           "the interactive page (-o fig.html, scene included)")
     vectors = rows_of(trees, repeat, "vector_rows")
@@ -542,6 +596,9 @@ def main() -> None:
                "SVG / ref", "PDF bytes", "PDF ms", "HTML bytes", "HTML ms", "HTML ms/frame"],
               rows)
 
+
+
+def shell_section(trees, repeat, label) -> None:
     print("\n## One command from the shell")
     rows = []
     shell = {name: [] for name, _ in trees}

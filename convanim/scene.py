@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from operator import itemgetter, not_
 from typing import Callable, Iterator, Union
 
 from .flat import FlatLayout
@@ -281,6 +283,7 @@ def mark_op(mark: Mark, theme: Theme) -> Shape:
 
 
 _UNSEEN = object()
+_SECOND = itemgetter(1)
 
 
 class _Overlay:
@@ -293,18 +296,19 @@ class _Overlay:
         self.by_id: dict = {}  # id -> (element, operation): the element kept, so the id stays its
 
     def __call__(self, elements) -> tuple[Op, ...]:
-        out = []
-        for e in elements:
-            hit = self.by_id.get(id(e))
-            if hit is None:
-                op = self.known.get(e, _UNSEEN)
-                if op is _UNSEEN:
-                    op = self.known[e] = (mark_op(e, self.theme) if isinstance(e, Mark)
-                                          else text_op(e, self.theme, self.face))
-                hit = self.by_id[id(e)] = (e, op)
-            if hit[1] is not None:
-                out.append(hit[1])
-        return tuple(out)
+        # A frame hands every number of the picture, nearly all seen before: the lookups
+        # run in C (map), and only the new elements in Python.
+        elements = elements if isinstance(elements, (list, tuple)) else list(elements)
+        hits = list(map(self.by_id.get, map(id, elements)))
+        for k in compress(range(len(hits)), map(not_, hits)):  # the misses (None)
+            e = elements[k]
+            op = self.known.get(e, _UNSEEN)
+            if op is _UNSEEN:
+                op = self.known[e] = (mark_op(e, self.theme) if isinstance(e, Mark)
+                                      else text_op(e, self.theme, self.face))
+            hits[k] = self.by_id[id(e)] = (e, op)
+        # Operations are dataclasses without a length: always true; a dropped text is None.
+        return tuple(filter(None, map(_SECOND, hits)))
 
 
 # The overlap view ------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from itertools import count
+from itertools import compress, count
 from typing import Iterator
 
 from PIL import Image, ImageDraw
@@ -12,7 +13,7 @@ from ...changed import CHANGED, Changed
 from ...layout import Point
 from ...scene import Frame, Scene, Text
 from ...textfit import font as _font
-from .canvas import Canvas, _parallelogram_cover
+from .canvas import MARGIN, Canvas, _parallelogram_cover
 from .ops import TILE, Box, Ops
 
 
@@ -56,14 +57,67 @@ def line_tiles(lines) -> set:
     return ops.tiles(1 << 30, 1 << 30)
 
 
-def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
-    """Frames as the still picture plus the tiles that each frame's operations touch.
+# Canvas px around an operation's box that its pixels may reach: one, as Ops.overlapping
+# takes it (a text's box is already a pixel wider than its rectangle).
+PAD = 1
+# What a rectangle costs besides its pixels, in canvas px of area: its margin is counted
+# apart; this is the per-rectangle work (the layers' box tests, the crop, the reduction).
+RECT_COST = 1024
 
-    Z-order as in :mod:`convanim.scene`. Text that stays put for two frames is
-    painted into the still picture, and painted out again when it goes, so a
-    frame redraws only what changes.
+
+def op_rect(ops: Ops, w: int, h: int) -> Box | None:
+    """The whole pixels that ``ops`` can change on a w x h canvas, or None (off the canvas)."""
+    if not ops.boxes:
+        return None
+    x0 = min(b[0] for b in ops.boxes)
+    y0 = min(b[1] for b in ops.boxes)
+    x1 = max(b[2] for b in ops.boxes)
+    y1 = max(b[3] for b in ops.boxes)
+    r = (max(0, math.floor(x0) - PAD), max(0, math.floor(y0) - PAD),
+         min(w, math.ceil(x1) + PAD), min(h, math.ceil(y1) + PAD))
+    return r if r[0] < r[2] and r[1] < r[3] else None
+
+
+def _cost(r: Box) -> int:
+    return (r[2] - r[0] + MARGIN) * (r[3] - r[1] + MARGIN) + RECT_COST
+
+
+def merge_rects(rects) -> list[Box]:
+    """Rectangles covering ``rects``, neighbours joined where one rectangle costs less to
+    paint than two (see _cost). Painting a rectangle writes its final pixels, so the
+    rectangles may overlap: what matters is how much is drawn."""
+    todo = sorted({r for r in rects if r is not None})
+    m, k0 = MARGIN, RECT_COST
+    while True:
+        out: list[list] = []  # [x0, y0, x1, y1, cost]
+        joined = False
+        for x0, y0, x1, y1 in todo:
+            c = (x1 - x0 + m) * (y1 - y0 + m) + k0
+            for q in out:
+                ux0, uy0 = min(q[0], x0), min(q[1], y0)
+                ux1, uy1 = max(q[2], x1), max(q[3], y1)
+                uc = (ux1 - ux0 + m) * (uy1 - uy0 + m) + k0
+                if uc <= q[4] + c:
+                    q[:] = (ux0, uy0, ux1, uy1, uc)
+                    joined = True
+                    break
+            else:
+                out.append([x0, y0, x1, y1, c])
+        todo = sorted((q[0], q[1], q[2], q[3]) for q in out)
+        if not joined:
+            return todo
+
+
+def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
+    """Frames as the still picture plus the rectangles that each frame's operations touch.
+
+    Z-order as in :mod:`convanim.scene`. Text that stays put for two frames and is
+    not on a moving shape is painted into the still picture, and painted out again
+    when it goes, so a frame redraws only what changes: the boxes of its moving
+    shapes and texts, joined into a few rectangles.
     """
     run = next(_RUNS)
+    w, h = canvas.w, canvas.h
     low, high = Ops(), Ops()
     for op in scene.low:
         low.add(op)
@@ -74,22 +128,31 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
     # Each operation's drawing, made once (cells and text recur), by the object's id:
     # the scene hands out one object per value, so ids tell them apart at the cost
     # of an int hash, and the entry keeps the object alive so its id is not reused.
-    op_cache: dict[int, tuple[object, Ops]] = {}
+    # With it the pixels it can change (a rectangle) and the tiles it touches.
+    op_cache: dict[int, tuple[object, Ops, Box | None]] = {}
 
-    def drawn(e) -> Ops:
+    # A shape the scene makes anew each frame (the window's outline) is found by value.
+    by_value: dict = {}
+
+    def drawn(e) -> tuple[object, Ops, Box | None]:
         hit = op_cache.get(id(e))
         if hit is None:
-            ops = Ops()
-            ops.add(e)
-            ops.tiles(canvas.ncols, canvas.nrows)
-            hit = op_cache[id(e)] = (e, ops)
-        return hit[1]
+            same = by_value.get(e)
+            if same is None:
+                ops = Ops()
+                ops.add(e)
+                ops.tiles(canvas.ncols, canvas.nrows)
+                same = by_value[e] = (ops, op_rect(ops, w, h))
+            hit = op_cache[id(e)] = (e, *same)
+        return hit
 
-    def ops_of(elements) -> Ops:
-        out = Ops()
+    def ops_of(elements) -> tuple[Ops, list]:
+        out, rects = Ops(), []
         for e in elements:
-            out.extend(drawn(e))
-        return out
+            _, ops, rect = drawn(e)
+            out.extend(ops)
+            rects.append(rect)
+        return out, rects
 
     def ops_of_ids(ids) -> Ops:
         out = Ops()
@@ -114,8 +177,8 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
                     found |= extra.get((tx, ty), _NONE)
         return found
 
-    def repaint_base(tiles) -> list[Box]:
-        rects = canvas.tile_rects(tiles)
+    def repaint_base(rects) -> list[Box]:
+        rects = merge_rects(rects)
         for rect in rects:
             texts = sorted(in_rect(base_tiles, rect), key=in_base.__getitem__)
             canvas.paint(canvas.base, [rect], [low, persist, high, ops_of_ids(texts)])
@@ -125,61 +188,87 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
         return op_cache[i][1].tiles(canvas.ncols, canvas.nrows)
 
     canvas.keep(low)
-    canvas.paint(canvas.base, canvas.bands(), [low, persist, high])
-    previous: set = set()
+    previous: set = set()  # the last frame's texts
+    moving: set = set()  # the last frame's texts drawn with it, not in the still picture
+    hidden: set = set()  # texts in the still picture that the frame has not, under its shapes
     touched: list[Box] = []  # where the last frame differs from the still picture
     for step in range(scene.n_frames):
         f: Frame = scene.frame(step)
-        under, over, fresh = ops_of(f.under), ops_of(f.over), ops_of(f.fresh)
+        (under, under_r), (over, over_r) = ops_of(f.under), ops_of(f.over)
+        fresh, fresh_r = ops_of(f.fresh)
+        moving_r = [r for r in under_r + over_r if r is not None]
         # This frame differs from the last only where either differs from the still
         # picture, or where the still picture itself changes.
         changed_boxes = list(touched)
         touched = []
+        # A frame lists all its text (the numbers of every cell), most of it the last
+        # frame's: only set operations (in C) go over the whole list.
         ids = list(map(id, f.texts))
         current = set(ids)
-        new = current - op_cache.keys()
-        if new:
-            for e in f.texts:
-                if id(e) in new:
+        appeared = current - previous
+        if appeared:
+            unknown = {i for i in appeared if i not in op_cache}
+            if unknown:
+                for e in compress(f.texts, map(unknown.__contains__, ids)):
                     drawn(e)
-        gone = in_base.keys() - current
-        settled = (current & previous) - in_base.keys()
-        pos = dict(zip(ids, range(len(ids))))  # the frame's own order of its texts
-        if fresh.ops or gone or settled:
+        # Text of the still picture that this frame has not: painted out, unless it lies
+        # under this frame's moving shapes, which repaint it without that text; then it
+        # stays, hidden (a window's cells have their plain numbers back when it moves on).
+        gone = [i for i in (previous - current) if i in in_base]
+        gone += [i for i in hidden if i not in current]
+        hidden = {i for i in gone if _inside(op_cache[i][2], moving_r)}
+        gone = [i for i in set(gone) if i not in hidden]
+        # Text on a moving shape is drawn with the frame anyway: into the still
+        # picture goes only what the frame leaves alone (the window's numbers move on).
+        stay = moving & current
+        settled = [i for i in stay if not _inside(op_cache[i][2], moving_r)]
+        if not step:
+            # The still picture is painted with the first frame's text that is not on
+            # its moving shapes: static text is drawn once, with it, not twice.
+            settled = [i for i in ids if not _inside(op_cache[i][2], moving_r)]
             persist.extend(fresh)
-            tiles = set(fresh.tiles(canvas.ncols, canvas.nrows))
+            for i in settled:
+                in_base[i] = next(entered)
+                for tile in tiles_of(i):
+                    base_tiles[tile].add(i)
+            canvas.paint(canvas.base, canvas.bands(), [low, persist, high, ops_of_ids(settled)],
+                         whole=True)
+        elif fresh.ops or gone or settled:
+            persist.extend(fresh)
+            rects = list(fresh_r)
             for i in gone:
                 del in_base[i]
                 for tile in tiles_of(i):
                     base_tiles[tile].discard(i)
-                tiles |= tiles_of(i)
-            for i in sorted(settled, key=pos.__getitem__):  # in the frame's order, as drawn
+                rects.append(op_cache[i][2])
+            for i in in_order(ids, settled):  # in the frame's order, as drawn
                 in_base[i] = next(entered)
                 for tile in tiles_of(i):
                     base_tiles[tile].add(i)
-                tiles |= tiles_of(i)
-            changed_boxes += repaint_base(tiles)
-        moving_tiles: dict = defaultdict(set)
-        dirty = set()
-        for i in current - in_base.keys():
+                rects.append(op_cache[i][2])
+            changed_boxes += repaint_base(rects)
+        moving = (stay - in_base.keys()) | {i for i in appeared if i not in in_base}
+        moving_texts: dict = defaultdict(set)
+        dirty = list(moving_r)
+        for i in moving:
             for tile in tiles_of(i):
-                moving_tiles[tile].add(i)
-                dirty.add(tile)
-        for layer in (under, over):
-            dirty |= layer.tiles(canvas.ncols, canvas.nrows)
+                moving_texts[tile].add(i)
+            dirty.append(op_cache[i][2])
         frame = canvas.base.copy()
-        touched = canvas.tile_rects(dirty)
-        for rect in touched:
-            texts = sorted(in_rect(base_tiles, rect, moving_tiles), key=pos.__getitem__)
-            canvas.paint(frame, [rect], [low, under, persist, high, over, ops_of_ids(texts)])
+        touched = merge_rects(dirty)
+        found = [in_rect(base_tiles, rect, moving_texts) & current for rect in touched]
+        pos = _positions(ids, set().union(*found))  # the frame's own order of its texts
+        for rect, texts in zip(touched, found):
+            canvas.paint(frame, [rect], [low, under, persist, high, over,
+                                         ops_of_ids(sorted(texts, key=pos.__getitem__))])
         touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover, scene.line_width))
         if f.lines:
             # Text stays on top: restamp the items a connecting line crosses.
             near: set = set()
             for tile in line_tiles(f.lines):
                 near |= base_tiles.get(tile, _NONE)
-                near |= moving_tiles.get(tile, _NONE)
-            for i in sorted(near, key=pos.__getitem__):
+                near |= moving_texts.get(tile, _NONE)
+            for i in in_order(ids, near & current):
                 e = op_cache[i][0]
                 if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in f.lines):
                     touched.append(canvas.stamp(frame, e))
@@ -187,6 +276,24 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
         previous = current
         box = _union(changed_boxes + touched) if step else None
         yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
+
+
+def in_order(ids: list, wanted) -> list:
+    """The ids of ``wanted`` in the order of ``ids`` (one pass in C over the list)."""
+    if not wanted:
+        return []
+    wanted = wanted if isinstance(wanted, (set, frozenset)) else set(wanted)
+    return list(compress(ids, map(wanted.__contains__, ids)))
+
+
+def _positions(ids: list, wanted: set) -> dict:
+    return {i: n for n, i in enumerate(in_order(ids, wanted))}
+
+
+def _inside(rect: Box | None, rects: list) -> bool:
+    """Is ``rect`` within one of ``rects``?"""
+    return rect is None or any(r[0] <= rect[0] and r[1] <= rect[1] and rect[2] <= r[2]
+                               and rect[3] <= r[3] for r in rects)
 
 
 def frames(scene: Scene, changed: bool = False) -> Iterator[Image.Image]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -24,6 +26,9 @@ BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
 # this many supersampled pixels (24 MB): a rectangle then copies it instead of
 # drawing its shapes again, which was half the drawing time of a frame.
 STILL_PIXELS = 6 << 20
+# Past that, the bottom layer is kept tile by tile as frames need them: a tile is
+# (TILE * SS)^2 px, 150 KB; a window sweeps along rows, so the last 160 (24 MB) suffice.
+KEPT_TILES = 160
 
 def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
     """cover(x, y) -> 0..1: how much of each pixel the parallelogram a-b-c-d (in order) covers.
@@ -65,33 +70,83 @@ class Canvas:
         self.alpha = palette_alpha(theme, text, extra) if theme.transparent else None
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
         self._kept: tuple[Ops, Image.Image] | None = None
+        self._stamps: dict[int, tuple[Text, np.ndarray]] = {}  # see stamp
 
     def keep(self, layer: Ops) -> None:
-        """Draw ``layer`` once over the whole canvas, when it fits STILL_PIXELS; rectangles
-        whose first layer it is start from a copy of it."""
+        """Keep ``layer`` drawn, supersampled: rectangles whose first layer it is start
+        from a copy of it instead of drawing its shapes again. Drawn once over the whole
+        canvas when that fits STILL_PIXELS; on a larger canvas tile by tile, as the
+        rectangles need them, the last KEPT_TILES tiles kept."""
         if self.w * self.h * SS * SS <= STILL_PIXELS:
             img = Image.new("RGB", (self.w * SS, self.h * SS), self.theme.background)
             _draw_ops(ImageDraw.Draw(img), layer, range(len(layer.ops)), 0, 0)
             self._kept = (layer, img)
+        else:
+            self._kept = (layer, None)
+            self._kept_tiles = OrderedDict()
 
-    def paint(self, out: np.ndarray, rects, layers: list[Ops]) -> None:
-        """Draw ``layers`` in order into each rectangle (x0, y0, x1, y1) and store palette indices."""
-        kept = self._kept is not None and bool(layers) and layers[0] is self._kept[0]
-        for x0, y0, x1, y1 in rects:
-            picks = [(layer, idx) for layer in (layers[1:] if kept else layers)
-                     if len(idx := layer.overlapping(x0, y0, x1, y1))]
-            # Room left of and above the rectangle, in whole canvas pixels, so that
-            # lines and text start inside the image (polygons are clipped at its edge).
-            mx = my = MARGIN
-            for layer, idx in picks:
+    def _kept_tile(self, tx: int, ty: int) -> Image.Image:
+        """Tile (tx, ty) of the kept layer, supersampled: drawn as a rectangle is (with
+        room left of and above it, cut away), so its pixels are those of the whole."""
+        tiles = self._kept_tiles
+        img = tiles.get((tx, ty))
+        if img is not None:
+            tiles.move_to_end((tx, ty))
+            return img
+        layer = self._kept[0]
+        x0, y0 = tx * TILE, ty * TILE
+        x1, y1 = min(x0 + TILE, self.w), min(y0 + TILE, self.h)
+        idx = layer.overlapping(x0, y0, x1, y1)
+        mx, my = self._margins([(layer, idx)], x0, y0)
+        img = Image.new("RGB", ((x1 - x0 + mx) * SS, (y1 - y0 + my) * SS), self.theme.background)
+        _draw_ops(ImageDraw.Draw(img), layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
+        img = tiles[(tx, ty)] = img.crop((mx * SS, my * SS, img.width, img.height))
+        if len(tiles) > KEPT_TILES:
+            tiles.popitem(last=False)
+        return img
+
+    def _kept_crop(self, box) -> Image.Image:
+        """The kept layer's supersampled pixels in ``box``; black past the canvas's edge."""
+        if self._kept[1] is not None:
+            return self._kept[1].crop(box)
+        sx0, sy0, sx1, sy1 = box
+        out = Image.new("RGB", (sx1 - sx0, sy1 - sy0), (0, 0, 0))
+        t = TILE * SS
+        for ty in range(max(sy0, 0) // t, (min(sy1, self.h * SS) - 1) // t + 1):
+            for tx in range(max(sx0, 0) // t, (min(sx1, self.w * SS) - 1) // t + 1):
+                out.paste(self._kept_tile(tx, ty), (tx * t - sx0, ty * t - sy0))
+        return out
+
+    @staticmethod
+    def _margins(picks, x0: int, y0: int) -> tuple[int, int]:
+        # Room left of and above a rectangle, in whole canvas pixels, so that lines and
+        # text start inside the image (polygons are clipped at its edge).
+        mx = my = MARGIN
+        for layer, idx in picks:
+            if len(idx):
                 sx, sy = layer.starts()[idx].min(axis=0)  # lines and text; inf for polygons
                 if sx < x0:
                     mx = max(mx, int(np.ceil(x0 - sx)) + 1)
                 if sy < y0:
                     my = max(my, int(np.ceil(y0 - sy)) + 1)
+        return mx, my
+
+    def kept(self, layers: list[Ops]) -> bool:
+        """Does painting ``layers`` start from the kept drawing of the first (see keep)?"""
+        return self._kept is not None and bool(layers) and layers[0] is self._kept[0]
+
+    def paint(self, out: np.ndarray, rects, layers: list[Ops], whole: bool = False) -> None:
+        """Draw ``layers`` in order into each rectangle (x0, y0, x1, y1) and store palette
+        indices. ``whole``: the rectangles cover the canvas (the still picture's bands),
+        drawn without the kept tiles, which would all be drawn for it at once."""
+        kept = self.kept(layers) and not (whole and self._kept[1] is None)
+        for x0, y0, x1, y1 in rects:
+            picks = [(layer, idx) for layer in (layers[1:] if kept else layers)
+                     if len(idx := layer.overlapping(x0, y0, x1, y1))]
+            mx, my = self._margins(picks, x0, y0)
             if kept:
                 # Past the canvas's left or top edge the copy is black: margin, cut away below.
-                img = self._kept[1].crop(((x0 - mx) * SS, (y0 - my) * SS, x1 * SS, y1 * SS))
+                img = self._kept_crop(((x0 - mx) * SS, (y0 - my) * SS, x1 * SS, y1 * SS))
             else:
                 img = Image.new("RGB", ((x1 - x0 + mx) * SS, (y1 - y0 + my) * SS),
                                 self.theme.background)
@@ -135,10 +190,15 @@ class Canvas:
         y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
         if x1 <= x0 or y1 <= y0:
             return None
-        mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
-        ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
-                                  font=_font(round(t.size * SS), t.face), fill=255)
-        alpha = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
+        # A text is restamped in frame after frame as the lines sweep over it: its
+        # coverage is made once (keyed by the object, kept alive so its id stays its).
+        hit = self._stamps.get(id(t))
+        if hit is None:
+            mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
+            ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
+                                      font=_font(round(t.size * SS), t.face), fill=255)
+            hit = self._stamps[id(t)] = (t, np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0)
+        alpha = hit[1]
         out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
         return (x0, y0, x1, y1)
 

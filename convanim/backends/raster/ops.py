@@ -102,14 +102,11 @@ class Ops:
 
         Polygons are clipped where they leave the image, so they get +inf here.
         """
-        if self._starts is None or len(self._starts) != len(self.ops):
-            self._starts = np.array(self._start_list, dtype=np.float64).reshape(-1, 2)
+        self._starts = _grown(self._starts, self._start_list, 2)
         return self._starts
 
     def overlapping(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-        if self._arr is None or len(self._arr) != len(self.boxes):
-            self._arr = np.array(self.boxes, dtype=np.float64).reshape(-1, 4)
-        b = self._arr
+        b = self._arr = _grown(self._arr, self.boxes, 4)
         pad = 1.0  # anti-aliasing reaches one pixel past a shape
         return np.flatnonzero((b[:, 0] - pad < x1) & (b[:, 2] + pad > x0)
                               & (b[:, 1] - pad < y1) & (b[:, 3] + pad > y0))
@@ -124,6 +121,14 @@ class Ops:
                 (ax, ay), (bx, by) = op[1]
                 ax, ay, bx, by = ax / SS, ay / SS, bx / SS, by / SS
                 n = int(max(abs(bx - ax), abs(by - ay)) // (TILE / 4)) + 2
+                if n > 8:  # a long line (the connecting lines): the same walk, in numpy
+                    t = np.arange(n) / (n - 1)
+                    x, y = ax + (bx - ax) * t, ay + (by - ay) * t
+                    for dx in (-2.0, 2.0):
+                        for dy in (-2.0, 2.0):
+                            out.update(zip(((x + dx) // TILE).astype(int).tolist(),
+                                           ((y + dy) // TILE).astype(int).tolist()))
+                    continue
                 for k in range(n):
                     t = k / (n - 1)
                     x, y = ax + (bx - ax) * t, ay + (by - ay) * t
@@ -137,6 +142,17 @@ class Ops:
         tiles = {(tx, ty) for tx, ty in out if 0 <= tx < ncols and 0 <= ty < nrows}
         self._tiles = ((ncols, nrows), tiles)
         return tiles
+
+
+def _grown(arr: np.ndarray | None, rows: list, width: int) -> np.ndarray:
+    """``rows`` as an (n, width) array, given ``arr`` made from the first of them: Ops only
+    grow (the persistent layer by a cell a frame), so only the new rows are converted,
+    not the whole list again each frame."""
+    if arr is not None and len(arr) == len(rows):
+        return arr
+    if arr is None or len(arr) > len(rows):
+        return np.array(rows, dtype=np.float64).reshape(-1, width)
+    return np.concatenate([arr, np.array(rows[len(arr):], dtype=np.float64).reshape(-1, width)])
 
 
 def _clip_poly(pts: list, axis: int) -> list:

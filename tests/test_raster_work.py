@@ -1,0 +1,164 @@
+"""How much the raster draws per frame (issue 15): drawing operations counted, not timed.
+
+A frame repaints only where it changes: static text (titles, the kernel's weights,
+the numbers of cells the window is not on) is drawn once, into the still picture,
+and the work of a frame does not grow with the grid.
+"""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import convanim as ca
+from convanim.backends import raster
+from convanim.backends.raster import canvas as canvas_mod
+from convanim.backends.raster import ops as ops_mod
+from convanim.flat import flat_layout
+from convanim.iso import iso_layout
+from convanim.layout import REAL
+from convanim.scene import plane_ops
+from convanim.theme import CLASSIC
+
+
+class Tally:
+    """Per frame: the operations drawn (shapes, lines, texts) and each text drawn, by
+    (string, place), counted by wrapping the painter's drawing call."""
+
+    def __init__(self, monkeypatch):
+        self.ops = 0
+        self.texts: Counter = Counter()
+        draw_ops = canvas_mod._draw_ops
+
+        def counting_draw_ops(draw, layer, idx, ox, oy):
+            self.ops += len(idx)
+            for i in idx:
+                op = layer.ops[i]
+                if op[0] == "t":  # ("t", [(x, y)], text, ...): its place, supersampled
+                    self.texts[(op[2], op[1][0])] += 1
+            return draw_ops(draw, layer, idx, ox, oy)
+
+        monkeypatch.setattr(canvas_mod, "_draw_ops", counting_draw_ops)
+
+    def frames(self, frames):
+        """(ops drawn, texts drawn Counter) for each frame of the iterator ``frames``."""
+        out = []
+        for _ in frames:
+            out.append((self.ops, self.texts))
+            self.ops, self.texts = 0, Counter()
+        return out
+
+
+def work(monkeypatch, spec, **look):
+    tally = Tally(monkeypatch)
+    return tally.frames(ca.iter_frames(ca.trace_of(spec), 32, **look))
+
+
+def after_first(per_frame):
+    return per_frame[1:]
+
+
+def test_static_text_of_the_flat_picture_is_drawn_once(monkeypatch):
+    # The kernel's title and weights and the * and = between the grids never change and
+    # nothing moves over them: painted with the still picture, never again (the old
+    # painter redrew them with every 64-px tile that a moving shape touched).
+    spec = ca.conv2d(6, 3, 1, 1)
+    per_frame = work(monkeypatch, spec, style="flat")
+    total = sum((texts for _, texts in per_frame), Counter())
+    later = sum((texts for _, texts in after_first(per_frame)), Counter())
+    fixed = [k for k in total if k[0] in ("kernel 3×3", "*", "=")]
+    assert len(fixed) == 3
+    kernel = {str(int(v)) for v in ca.trace_of(spec).weight.ravel()}
+    lay = flat_layout(ca.trace_of(spec), 32)
+    x0, y0, x1, y1 = (v * ops_mod.SS for v in lay.grids["kernel"].extent())
+    weights = [k for k in total if k[0] in kernel and x0 <= k[1][0] <= x1 and y0 <= k[1][1] <= y1]
+    assert len(weights) == 9
+    for key in fixed + weights:
+        assert total[key] == 1 and later[key] == 0, (key, total[key])
+    # Titles next to a grid are drawn again only while a moving shape is beside them.
+    for title in ("input 6×6, padding 1", "output 6×6"):
+        (key,) = [k for k in total if k[0] == title]
+        assert total[key] <= 1 + 6, (title, total[key])  # the still + the first row's steps
+    # The step's sum line is the only long text, drawn once a frame.
+    sums = [k for k in later if "=" in k[0] and len(k[0]) > 1]
+    assert len(sums) == len(per_frame) - 1 and all(later[k] == 1 for k in sums)
+
+
+@pytest.mark.parametrize("look", [{"style": "flat"}, {"numbers": True}],
+                         ids=["flat", "numbers"])
+def test_text_drawn_per_frame_is_what_changes(monkeypatch, look):
+    # A frame draws the window's texts, the output cell's, the sum line and what
+    # touches them: a few dozen, whatever the grid (a text both in the still picture's
+    # repaint and in the frame's, or in two overlapping rectangles, is drawn twice).
+    for i in (6, 16):
+        per_frame = after_first(work(monkeypatch, ca.conv2d(i, 3, 1, 1), **look))
+        for ops, texts in per_frame:
+            assert sum(texts.values()) <= 45
+            assert max(texts.values(), default=0) <= 2
+
+
+@pytest.mark.parametrize("look", [{"style": "flat"}, {"numbers": True}, {}],
+                         ids=["flat", "numbers", "iso"])
+def test_work_per_frame_does_not_grow_with_the_grid(monkeypatch, look):
+    # The same window moving over a 4x4 or a 16x16 input (a canvas past the size whose
+    # bottom layer is kept whole): each frame draws about as many operations (medians
+    # over the frames after the first).
+    def median_ops(i):
+        per_frame = after_first(work(monkeypatch, ca.conv2d(i, 3, 1, 1), **look))
+        return float(np.median([ops for ops, _ in per_frame]))
+
+    small, large = median_ops(4), median_ops(16)
+    assert large <= 1.3 * small, (small, large)
+
+
+def test_scatter_work_per_frame_does_not_grow_with_the_grid(monkeypatch):
+    def median_ops(i):
+        spec = ca.conv_transpose2d(i, 3, view="scatter")
+        return float(np.median([ops for ops, _ in after_first(work(monkeypatch, spec))]))
+
+    small, large = median_ops(4), median_ops(16)
+    assert large <= 1.3 * small, (small, large)
+
+
+def _layers(lay, theme):
+    lower, upper = raster.Ops(), raster.Ops()
+    for op in plane_ops(lay.lower, {REAL: (theme.input, "input")}, theme, "input"):
+        lower.add(op)
+    for op in plane_ops(lay.upper, {REAL: (theme.output, "output")}, theme, "output"):
+        upper.add(op)
+    return lower, upper
+
+
+@pytest.mark.parametrize("spec", [ca.conv2d(5, 3, 1, 2), ca.transpose_of(ca.conv2d(6, 3, 2, 1))],
+                         ids=lambda s: s.short_name())
+def test_any_rectangle_draws_what_the_bands_draw(spec):
+    # Frames repaint rectangles of any size and place (the boxes of what moves), not
+    # tiles: each must draw the same pixels as the still picture's bands.
+    lay = iso_layout(ca.trace_of(spec), cell=32)
+    canvas = raster.Canvas(lay.size, CLASSIC)
+    layers = list(_layers(lay, CLASSIC))
+    bands = np.zeros((canvas.h, canvas.w), np.uint8)
+    canvas.paint(bands, canvas.bands(), layers)
+    rng = np.random.default_rng(15)
+    for _ in range(40):
+        x0, y0 = int(rng.integers(0, canvas.w - 1)), int(rng.integers(0, canvas.h - 1))
+        x1 = int(rng.integers(x0 + 1, min(canvas.w, x0 + 150) + 1))
+        y1 = int(rng.integers(y0 + 1, min(canvas.h, y0 + 150) + 1))
+        rect = np.zeros_like(bands)
+        canvas.paint(rect, [(x0, y0, x1, y1)], layers)
+        assert np.array_equal(rect[y0:y1, x0:x1], bands[y0:y1, x0:x1]), (x0, y0, x1, y1)
+
+
+def test_merged_rectangles_cover_the_boxes():
+    from convanim.backends.raster.animate import merge_rects
+
+    rng = np.random.default_rng(3)
+    boxes = []
+    for _ in range(60):
+        x0, y0 = int(rng.integers(0, 500)), int(rng.integers(0, 500))
+        boxes.append((x0, y0, x0 + int(rng.integers(1, 40)), y0 + int(rng.integers(1, 40))))
+    merged = merge_rects(boxes + [None])
+    assert len(merged) < len(boxes)
+    for b in boxes:
+        assert any(m[0] <= b[0] and m[1] <= b[1] and b[2] <= m[2] and b[3] <= m[3]
+                   for m in merged), b
