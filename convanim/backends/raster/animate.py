@@ -140,8 +140,7 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
             same = by_value.get(e)
             if same is None:
                 ops = Ops()
-                ops.add(e)
-                ops.tiles(canvas.ncols, canvas.nrows)
+                ops.add(e)  # its tiles are walked when asked for: only texts need them
                 same = by_value[e] = (ops, op_rect(ops, w, h))
             hit = op_cache[id(e)] = (e, *same)
         return hit
