@@ -667,7 +667,8 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
         if job.strip is not None:
             writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
     elif drawn and job.spec.channels:
-        size = channel_canvas_size(job.spec, look.cell, look.labels is not False)
+        size = channel_canvas_size(job.spec, look.cell, look.labels is not False,
+                                   look.numbers is not False)
         if job.strip is not None:  # the flat canvas is known from the spec too
             writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
     else:
