@@ -513,6 +513,8 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
             picture = _picture_of(t, look)
             _check_canvas(t.spec, _times(picture.size, look.scale), look.cell, limits.max_size,
                           look.scale)
+            if strip is not None:  # refused now, not after every frame is drawn
+                writer.check_strip(t.spec.n_steps, *_times(picture.size, look.scale))
         src = formats.Source(t, lambda: _scene_of(picture, theme, face, look.scale),
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
@@ -665,7 +667,10 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
         if job.strip is not None:
             writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
     elif drawn and job.spec.channels:
-        size = channel_canvas_size(job.spec, look.cell, look.labels is not False)
+        size = channel_canvas_size(job.spec, look.cell, look.labels is not False,
+                                   look.numbers is not False)
+        if job.strip is not None:  # the flat canvas is known from the spec too
+            writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
     else:
         size = canvas_size(job.spec, look.cell)
     if drawn and job.spec.channels:

@@ -59,7 +59,8 @@ def check_channel_flat(spec) -> None:
             "maps); write the trace with -o NAME.json, or see the shapes with convanim info")
 
 
-def canvas_size(spec, cell: float = 32.0, labels: bool = True) -> tuple[int, int]:
+def canvas_size(spec, cell: float = 32.0, labels: bool = True,
+                numbers: bool = True) -> tuple[int, int]:
     """(width, height) that :func:`channel_flat_layout` gives ``spec`` without title or
     caption, from the spec alone: checked before the trace is made (a test checks that
     the two agree)."""
@@ -67,16 +68,18 @@ def canvas_size(spec, cell: float = 32.0, labels: bool = True) -> tuple[int, int
     kh, kw = spec.kernel_size
     margin, gap, font = cell * 0.7, max(cell * 1.2, 16.0), band_font(cell)
     label_h = font * 1.8 if labels else 0.0
+    # Without numbers no sums are written: no "=" (or arrow), no room for them, no Σ line.
+    sum_w = (SUM_CELLS * cell + gap) if numbers else 0.0
     if spec.pooling:  # no kernel grid: input map -> its max or mean
         row_h = gh * cell
-        rows_w = margin + (gw + SUM_CELLS) * cell + gap + margin
+        rows_w = margin + gw * cell + sum_w + margin
     else:
         row_h = max(gh, kh) * cell
-        rows_w = margin + (gw + kw + SUM_CELLS) * cell + 2 * gap + margin
+        rows_w = margin + (gw + kw) * cell + gap + sum_w + margin
     oh, ow = spec.output_size
     outs_w = margin + spec.out_channels * (ow * cell + gap) - gap + margin
     maps = spec.in_channels // spec.groups
-    total_h = 0.0 if spec.pooling else font * 1.8 + gap / 2
+    total_h = 0.0 if spec.pooling or not numbers else font * 1.8 + gap / 2
     height = (margin + maps * (label_h + row_h + gap / 2) + total_h + label_h
               + oh * cell + margin)
     return int(np.ceil(max(rows_w, outs_w))), int(np.ceil(height))
@@ -152,7 +155,8 @@ class ChannelFlatLayout(FlatLayout):
     """The flat picture of a :class:`ChannelTrace`: grids "in{j}", "k{j}" (row j) and
     "out{co}"; ``sums`` the slot of each row's partial sum, ``total`` the Σ line's,
     ``heads`` the label slots (row j's input and kernel) and ``labels`` whether to
-    write them."""
+    write them. Without ``numbers`` the sums' slots are empty (zero wide) and there is no
+    Σ line: nothing is written there."""
 
     sums: tuple[tuple[float, float, float, float], ...] = ()
     total: tuple[float, float, float, float] | None = None
@@ -393,7 +397,7 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
     pooling = spec.pooling
     k_h, k_w = kernel.shape[0] * cell, kernel.shape[1] * cell
     row_h = in_h if pooling else max(in_h, k_h)
-    sum_w = SUM_CELLS * cell
+    sum_w = SUM_CELLS * cell if numbers else 0.0
     sym = max(font * 1.3, 0.5 * cell)
 
     def at(p: Plane, x: float, y: float) -> Plane:
@@ -412,24 +416,27 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
         grids[_row(j, "in")] = at(low, x, top + (row_h - in_h) / 2)
         fills[_row(j, "in")] = "input"
         head_in = (x - gap / 2 + 2, y, x + in_w + gap / 2 - 2, top)
-        static.append(band_item("symbol", (ARROW if pooling else TIMES,), x + in_w + 2,
-                                x + in_w + gap - 2, top + row_h / 2 - sym, top + row_h / 2 + sym,
-                                sym))
-        x += in_w + gap
+        if numbers or not pooling:  # pooling's arrow points at the max or mean written
+            static.append(band_item("symbol", (ARROW if pooling else TIMES,), x + in_w + 2,
+                                    x + in_w + gap - 2, top + row_h / 2 - sym,
+                                    top + row_h / 2 + sym, sym))
+        x += in_w + (gap if numbers or not pooling else 0.0)
         if pooling:
             heads.append((head_in, None))
         else:
             grids[_row(j, "k")] = at(kernel, x, top + (row_h - k_h) / 2)
             fills[_row(j, "k")] = "input_hl"
             heads.append((head_in, (x - gap / 2 + 2, y, x + k_w + gap / 2 - 2, top)))
-            static.append(band_item("symbol", ("=",), x + k_w + 2, x + k_w + gap - 2,
-                                    top + row_h / 2 - sym, top + row_h / 2 + sym, sym))
-            x += k_w + gap
+            x += k_w
+            if numbers:  # "=" and the sum after it; without numbers a row ends at its kernel
+                static.append(band_item("symbol", ("=",), x + 2, x + gap - 2,
+                                        top + row_h / 2 - sym, top + row_h / 2 + sym, sym))
+                x += gap
         sums.append((x, top + row_h / 2 - font * 0.9, x + sum_w, top + row_h / 2 + font * 0.9))
         y = top + row_h + gap / 2
     rows_w = sums[0][2] + margin
     total_y = y
-    if not pooling:
+    if not pooling and numbers:  # the Σ line is numbers only
         y += font * 1.8 + gap / 2
     out_top = y + label_h
     x = margin
@@ -443,7 +450,8 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
                                     x - gap / 2 + 2, x + out_w + gap / 2 - 2, y, out_top, font))
         x += out_w + gap
     width = max(rows_w, x - gap + margin)
-    total = None if pooling else (margin / 2, total_y, width - margin / 2, total_y + font * 1.8)
+    total = (None if pooling or not numbers
+             else (margin / 2, total_y, width - margin / 2, total_y + font * 1.8))
     height = out_top + out_h + margin
     size = (int(np.ceil(width)), int(np.ceil(height)))
     t_top, t_bottom = bands_of(trace, False, title, caption, (), ())

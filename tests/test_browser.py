@@ -414,3 +414,86 @@ def test_a_channel_kernel_cell_shows_its_products_in_this_step(browser, pages):
         assert detail_text(browser) == (f"w[{', '.join(map(str, map(int, w)))}] = "
                                         f"{_n(t.weight[tuple(w)])}: {terms} in this step")
     assert errors(browser) == []
+
+
+def hover_at(browser, grid: str, r: int, c: int) -> dict:
+    """Move the pointer to the centre of cell (r, c) of ``grid`` from the page's own corner
+    map (a padding or inserted-zero cell has no element of its own to move to)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    dx, dy = browser.execute_script("""
+      const D = JSON.parse(document.getElementById('ca-data').textContent);
+      const g = D.grids[arguments[0]], r = arguments[1] + 0.5, c = arguments[2] + 0.5;
+      const svg = document.querySelector('.ca-figure svg'), m = svg.getScreenCTM();
+      const p = svg.createSVGPoint();
+      p.x = g.o[0] + c * g.u[0] + r * g.v[0]; p.y = g.o[1] + c * g.u[1] + r * g.v[1];
+      const q = p.matrixTransform(m), box = svg.getBoundingClientRect();
+      return [q.x - (box.left + box.width / 2), q.y - (box.top + box.height / 2)];""",
+        grid, r, c)
+    svg = browser.find_element("css selector", ".ca-figure svg")
+    ActionChains(browser).move_to_element_with_offset(svg, int(round(dx)), int(round(dy))).perform()
+    return browser.execute_script(HIGHLIGHT)
+
+
+def test_a_channel_padding_or_inserted_zero_cell_is_explained(browser, pages):
+    """Review item 7: the lower grid's cells that are no input value (the stretched map's
+    border and the zeros between its values) are in the page's data and say what they are."""
+    path, t = pages["ch_tconv"]
+    load(browser, path)
+    hint = detail_text(browser)
+    g = t.grid
+    # (0, 0) is the gather form's padding; origin + (0, 1) lies between x[.., 0, 0] and
+    # x[.., 0, 1]: a zero the stride inserts.
+    pad = (0, 0)
+    zero = (g.origin[0], g.origin[1] + 1)
+    assert g.spacing == (2, 2) and g.origin[0] > 0
+    ci = t.step_maps(0)[1]
+    got = hover_at(browser, "in1", *pad)
+    assert got["self"] == ["in1 0 0"]
+    assert detail_text(browser) == ("in1 (0, 0) of x[%d]: padding, a 0 around the stretched map; "
+                                    "its products add nothing to any output value" % ci)
+    got = hover_at(browser, "in1", *zero)
+    assert got["self"] == [f"in1 {zero[0]} {zero[1]}"]
+    assert detail_text(browser) == (
+        f"in1 ({zero[0]}, {zero[1]}) of x[{ci}]: a zero inserted between input values by the "
+        "transposed convolution (stride 2, 2); its products add nothing to any output value")
+    assert detail_text(browser) != hint
+    # A real cell still says its value.
+    got = hover_at(browser, "in1", g.origin[0], g.origin[1])
+    assert detail_text(browser).startswith(f"x[{ci}] (0, 0) = {_n(t.input[ci, 0, 0])} feeds ")
+    assert errors(browser) == []
+
+
+def test_a_one_channel_padding_cell_is_explained(browser, pages):
+    """The one-channel page does the same: a conv2d's padding is padding, not an inserted zero."""
+    path, t = pages["iso"]
+    load(browser, path)
+    hover_at(browser, "input", 0, 0)
+    assert detail_text(browser) == ("input (0, 0): padding, a 0 around the map; its products "
+                                    "add nothing to any output value")
+    assert errors(browser) == []
+
+
+def test_a_channel_kernel_cell_without_a_product_gives_its_weight(browser, pages):
+    """Review item 7: a weight of a row's slice that meets no input value in this step
+    still names its weight index and value (frame 1 of the stride-2 tconv: the window at
+    output (0, 0) meets one input value per map)."""
+    path, t = pages["ch_tconv"]
+    load(browser, path)
+    kh, kw = t.spec.kernel_size
+    sl = t.taps(0)
+    co = int(t.anchor[0][0])
+    per_out = t.spec.out_channels // t.spec.groups
+    for j, ci in enumerate(t.step_maps(0)):
+        used = {(kh - 1 - int(w[2]), kw - 1 - int(w[3]))
+                for i, w in zip(t.tap_in[sl], t.tap_w[sl]) if i[0] == ci}
+        free = [(r, c) for r in range(kh) for c in range(kw) if (r, c) not in used]
+        assert free
+        r, c = free[0]
+        got = hover(browser, f"k{j} {r} {c}")
+        assert got["self"] == [f"k{j} {r} {c}"] and "tap" not in got
+        w = (ci, co % per_out, kh - 1 - r, kw - 1 - c)
+        assert detail_text(browser) == (
+            f"w[{', '.join(map(str, w))}] = {_n(t.weight[w])} (row {j} ({r}, {c})): no product "
+            "in this step, it meets only padding or inserted zeros")
+    assert errors(browser) == []

@@ -186,10 +186,11 @@ def test_a_layer_beyond_the_limits_is_refused_before_the_trace(monkeypatch):
     ca.conv2d(9, 3, 2, 0, in_channels=4, out_channels=2, groups=2),
     ca.conv2d(3, 1, in_channels=2, out_channels=8)], ids=lambda s: s.short_name())
 @pytest.mark.parametrize("cell, labels", [(32, True), (17, False)])
-def test_canvas_size_from_the_spec_is_the_layouts(spec, cell, labels):
+@pytest.mark.parametrize("numbers", [True, False])
+def test_canvas_size_from_the_spec_is_the_layouts(spec, cell, labels, numbers):
     from convanim.flat_channels import canvas_size
-    lay = layout(ca.trace_of(spec), cell, style="flat", labels=labels)
-    assert canvas_size(spec, cell, labels) == lay.size
+    lay = layout(ca.trace_of(spec), cell, style="flat", labels=labels, numbers=numbers)
+    assert canvas_size(spec, cell, labels, numbers) == lay.size
 
 
 def test_a_canvas_too_large_is_refused_before_the_trace(monkeypatch):
@@ -362,10 +363,34 @@ def test_pool_one_row_the_current_map(spec):
 
 @pytest.mark.parametrize("spec", TCONVS[1:] + POOLS[1:], ids=lambda s: s.short_name())
 @pytest.mark.parametrize("cell, labels", [(32, True), (17, False)])
-def test_canvas_size_of_tconv_and_pool(spec, cell, labels):
+@pytest.mark.parametrize("numbers", [True, False])
+def test_canvas_size_of_tconv_and_pool(spec, cell, labels, numbers):
     from convanim.flat_channels import canvas_size
-    lay = layout(ca.trace_of(spec), cell, style="flat", labels=labels)
-    assert canvas_size(spec, cell, labels) == lay.size
+    lay = layout(ca.trace_of(spec), cell, style="flat", labels=labels, numbers=numbers)
+    assert canvas_size(spec, cell, labels, numbers) == lay.size
+
+
+# Review item 9: without numbers no sum is written, so a row must not end in "=" (or
+# pooling's arrow) and no room is kept for the sums or the Σ line.
+@pytest.mark.parametrize("spec", [SPEC, TCONVS[1], POOLS[1]], ids=lambda s: s.short_name())
+def test_without_numbers_rows_end_at_their_kernel(spec):
+    t = ca.trace_of(spec)
+    on = layout(t, 32, style="flat", numbers=True)
+    off = layout(t, 32, style="flat", numbers=False)
+    symbols = [i.texts[0] for i in off.static if i.kind == "symbol"]
+    assert "=" not in symbols and "\u2192" not in symbols
+    assert symbols == ([] if spec.pooling else ["\u00d7"] * len(off.sums))
+    assert off.total is None
+    assert off.size[0] < on.size[0] and off.size[1] <= on.size[1]
+    if not spec.pooling:
+        assert off.size[1] < on.size[1]  # no Σ line
+    for j in range(len(off.sums)):  # each row's (empty) sum slot starts where it ends
+        last = off.grids[f"k{j}" if not spec.pooling else f"in{j}"]
+        (r0, c0), (h, w) = last.first, last.shape
+        x_end = max(last.corner(r, c)[0] for r in (r0, r0 + h) for c in (c0, c0 + w))
+        assert off.sums[j][0] == pytest.approx(x_end) and off.sums[j][2] == off.sums[j][0]
+    items = off.overlay(0).texts
+    assert not [i for i in items if i.kind == "sum"]
 
 
 def test_tconv_and_pool_svg(tmp_path):

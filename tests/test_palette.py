@@ -95,3 +95,44 @@ def test_the_command_starts_no_blas_threads_and_a_program_keeps_its_own(tmp_path
         out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
                              text=True, check=True).stdout
         assert out.strip() == expected, name
+
+
+# Review item 2: the connecting lines are blended at thirds (canvas.LINE_LEVELS); on a
+# transparent background with extra colours (the filters of channels) each third must map
+# to the connector at that opacity, not to an opaque blend of some other pair.
+# Without extra colours the palettes are kept as they were: only classic without text
+# (5 steps a pair) holds thirds there.
+@pytest.mark.parametrize("name, text, n", [("classic", False, 0)] + [
+    (name, text, n) for name in THEMES for text in (False, True) for n in (1, 2, 5, 8)])
+def test_line_thirds_over_a_transparent_background_are_the_connector_at_partial_alpha(
+        name, text, n):
+    from convanim.backends.raster.palette import LINE_LEVELS, palette_alpha
+    from convanim.scene import filter_colours
+    theme = theme_named(name).with_transparent()
+    extra = tuple(filter_colours(theme, n)) if n else ()
+    m = PaletteMap(palette_colours(theme, text, extra))
+    alpha = palette_alpha(theme, text, extra)
+    for k in range(1, LINE_LEVELS):
+        at = int(m.blend(np.zeros(1, dtype=np.int64), theme.connector,
+                         np.array([k / LINE_LEVELS]))[0])
+        assert tuple(alpha[at]) == (*theme.connector, round(255 * k / LINE_LEVELS)), (k, at)
+
+
+def test_line_edges_of_eight_filters_on_a_transparent_background_keep_alpha(tmp_path):
+    """The reviewer's figure: the lines' edges are the connector at alpha, as with 2 filters."""
+    import convanim as ca
+    from convanim.theme import CLASSIC
+    counts = {}
+    for cout, frame in ((2, 14), (8, 60)):
+        path = tmp_path / f"t{cout}.png"
+        t = ca.trace_of(ca.conv2d(5, 3, in_channels=3 if cout == 8 else 2, out_channels=cout))
+        ca.save(t, path, frame=frame, transparent=True)
+        from PIL import Image
+        with Image.open(path) as im:
+            a = np.asarray(im.convert("RGBA")).reshape(-1, 4)
+        edge = (a[:, :3] == CLASSIC.connector).all(axis=1) & (a[:, 3] > 0) & (a[:, 3] < 255)
+        counts[cout] = int(edge.sum())
+        # the opaque halo colours the reviewer found on the old palette
+        for halo in ((174, 188, 190, 255), (106, 112, 113, 255)):
+            assert int((a == halo).all(axis=1).sum()) < 10, (cout, halo)
+    assert counts[2] > 100 and counts[8] > 2 * counts[2], counts

@@ -154,3 +154,34 @@ def test_strip_grid_is_read_from_the_text_chunks_without_decoding(tmp_path, monk
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     assert writer.read_strip_grid(written.path) == written
     assert (written.columns, written.rows, written.frames) == (2, 2, 4)
+
+
+def _no_drawing(monkeypatch):
+    """Make any frame drawing fail, so a check must come before it to be seen."""
+    def drawn(*a, **k):
+        raise AssertionError("a frame was drawn before the strip was checked")
+    monkeypatch.setattr(api.raster, "frames", drawn)
+
+
+# A flat channel figure whose strip is too large (196 frames of a tall canvas): review item 6.
+_BIG_FLAT = dict(in_channels=3, out_channels=4, bias=True, padding=1)
+
+
+def test_save_refuses_a_flat_channel_strip_before_any_frame(tmp_path, monkeypatch):
+    t = ca.trace_of(ca.conv2d(7, 3, **_BIG_FLAT))
+    _no_drawing(monkeypatch)
+    with pytest.raises(SpecError, match="strip: 196 frames"):
+        ca.save(t, tmp_path / "x.gif", style="flat", strip=tmp_path / "x.png")
+    assert not list(tmp_path.glob("x.*"))
+
+
+def test_run_job_refuses_a_flat_channel_strip_before_the_trace(tmp_path, monkeypatch):
+    def traced(*a, **k):
+        raise AssertionError("traced before the strip was checked")
+    monkeypatch.setattr(api, "trace_of", traced)
+    _no_drawing(monkeypatch)
+    job = api.Job(ca.conv2d(7, 3, **_BIG_FLAT), outputs=(str(tmp_path / "x.gif"),),
+                  look=api.Look(style="flat"), strip=str(tmp_path / "x.png"))
+    with pytest.raises(SpecError, match="strip: 196 frames"):
+        api.run_job(job)
+    assert not list(tmp_path.glob("x.*"))

@@ -5,7 +5,10 @@ Everything the page highlights or writes comes from here, so from the engine:
 * ``grids``: for each grid the scene draws (``input``, ``kernel``, ``output``), the
   screen position of its cell corners, ``corner(r, c) = o + c*u + r*v`` (SVG user
   units), read off the cells' own quads in the scene, and ``cells``, the cells a
-  pointer can pick (those the still picture draws), flattened ``[r0, c0, r1, c1, ...]``.
+  pointer can pick (those the still picture draws), flattened ``[r0, c0, r1, c1, ...]``;
+  in gather view the lower grids (``input``, ``in{j}``) also list their padding cells
+  and the zeros a transposed convolution inserts (drawn as empty cells, no quad of
+  their own), so the page can say what they are.
   ``hit`` lists the grids top-most first, for the pointer.
 * ``taps``: every product of the trace, flattened ``[in_r, in_c, w_r, w_c, out_r,
   out_c, ...]`` in the trace's coordinates, with ``p`` their values and ``start``
@@ -96,6 +99,24 @@ def grid_geometry(scene: Scene) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _is_lower(grid: str) -> bool:
+    return grid == "input" or (grid.startswith("in") and grid[2:].isdigit())
+
+
+def add_empty_cells(grids: dict[str, dict[str, Any]], swept: tuple[int, int]) -> None:
+    """Give each lower grid every cell of the swept grid (rows and columns from 0 to
+    ``swept``) it lacks: its padding and inserted zeros, the cells the scene draws as
+    outlines only. The corner map is affine, so their geometry is the grid's own."""
+    for name, g in grids.items():
+        if not _is_lower(name):
+            continue
+        have = set(zip(g["cells"][0::2], g["cells"][1::2]))
+        for r in range(swept[0]):
+            for c in range(swept[1]):
+                if (r, c) not in have:
+                    g["cells"] += [r, c]
+
+
 def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[str, Any]:
     """The document the page's script reads (see the module docstring)."""
     s = t.spec
@@ -105,6 +126,8 @@ def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[s
     gather = s.view != "scatter"
     g = t.grid
     grids = grid_geometry(scene)
+    if gather:
+        add_empty_cells(grids, tuple(g.size))
     taps = np.concatenate([t.tap_in, t.tap_w, t.tap_out], axis=1).astype(int)
     if isinstance(t, ChannelTrace):
         from ...flat_channels import step_lines

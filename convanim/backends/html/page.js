@@ -159,6 +159,16 @@
     for (var a = 0; a < K[0]; a++) for (var b = 0; b < K[1]; b++) mark(grid, r0 + a * D.d[0], c0 + b * D.d[1], "foot");
   }
   function term(t) { var w = wOf(t); return w === null ? fmt(xOf(t)) : fmt(xOf(t)) + "*" + fmt(w); }
+  // A cell of the lower grid (gather view) that is no input value: what it is, or null.
+  function emptyCell(r, c) {
+    var y = (r - D.origin[0]) / D.spacing[0], x = (c - D.origin[1]) / D.spacing[1];
+    var inside = y >= 0 && x >= 0 && y <= D.isize[0] - 1 && x <= D.isize[1] - 1;
+    if (!(y % 1 || x % 1 || !inside)) return null;
+    if (inside) return "a zero inserted between input values by the transposed convolution (stride " +
+      D.spacing.join(", ") + "); its products add nothing to any output value";
+    return "padding, a 0 around the " + (D.spacing[0] > 1 || D.spacing[1] > 1 ? "stretched " : "") +
+      "map; its products add nothing to any output value";
+  }
   function name(grid, r, c) { return grid + " (" + r + ", " + c + ")"; }
 
   // An output cell: where it comes from. An input cell: where it goes.
@@ -187,9 +197,8 @@
     if (grid === "input") {  // gather: the drawn cell is on the lower grid
       var y = (r - D.origin[0]) / D.spacing[0], x = (c - D.origin[1]) / D.spacing[1];
       mark("input", r, c, "self");
-      if (y % 1 || x % 1 || y < 0 || x < 0 || y >= D.isize[0] || x >= D.isize[1]) {
-        return name("input", r, c) + " is a zero inserted by the transposed convolution";
-      }
+      var empty = emptyCell(r, c);
+      if (empty) return name("input", r, c) + ": " + empty;
       ts = tapsWhere(0, y, x);
       ts.forEach(function (t) { mark("output", T[6 * t + 4], T[6 * t + 5], "dst"); });
       var parts = [];
@@ -259,10 +268,8 @@
     if (grid.indexOf("in") === 0) {
       var y = (r - D.origin[0]) / D.spacing[0], x = (c - D.origin[1]) / D.spacing[1];
       mark(grid, r, c, "self");
-      if (y % 1 || x % 1 || y < 0 || x < 0 || y >= D.isize[0] || x >= D.isize[1]) {
-        return "x[" + ci0 + "] " + name(grid, r, c).slice(grid.length + 1) +
-          (D.spacing[0] > 1 || D.spacing[1] > 1 ? " is a zero inserted by the transposed convolution" : " is padding");
-      }
+      var empty = emptyCell(r, c);
+      if (empty) return name(grid, r, c) + " of x[" + ci0 + "]: " + empty;
       ts = [];
       for (var t = 0; t < D.p.length; t++) if (T[S * t] === ci0 && T[S * t + 1] === y && T[S * t + 2] === x) ts.push(t);
       var list = [];
@@ -278,7 +285,13 @@
     ts = chTaps(frame).filter(function (t) { var k = chKern(t); return T[S * t] === ci0 && k[0] === r && k[1] === c; });
     mark(grid, r, c, "self");
     ts.forEach(function (t) { var p = chIn(t); mark("in" + row, p[0], p[1], "tap"); });
-    if (!ts.length) return "kernel slice of row " + row + " (" + r + ", " + c + "): no product in this step";
+    if (!ts.length) {
+      // The weight the row's slice shows here (flat_channels.kernel_weight): conv2d
+      // w[co, row, r, c]; conv_transpose2d w[ci, co % perOut] flipped.
+      var wk = D.flip ? [ci0, cur % C.perOut, K[0] - 1 - r, K[1] - 1 - c] : [cur, row, r, c];
+      return "w[" + wk.join(", ") + "] = " + fmt(D.w[wk[0]][wk[1]][wk[2]][wk[3]]) + " (row " + row +
+        " (" + r + ", " + c + ")): no product in this step, it meets only padding or inserted zeros";
+    }
     var wi = [0, 1, 2, 3].map(function (k) { return T[S * ts[0] + 3 + k]; });
     return "w[" + wi.join(", ") + "] = " + fmt(chW(ts[0])) + ": " + ts.map(chTerm).join(" + ") + " in this step";
   }

@@ -13,13 +13,13 @@ from ...scene import Text
 from ...textfit import font as _font
 from ...theme import RGB, Theme
 from .ops import SS, TILE, Box, Ops, _draw_ops
-from .palette import PaletteMap, palette_alpha, palette_colours
+from .palette import LINE_LEVELS, PaletteMap, palette_alpha, palette_colours
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
 # GIF's bytes; fewer shades repeat more, so LZW packs them tighter (classic set:
 # 1.85 MB -> 1.63 MB). A third is two steps of the palette's ramps (palette_colours),
 # and at 4x zoom the lines look as smooth as with every shade; halves show banding.
-LINE_LEVELS = 3
+# (LINE_LEVELS is defined with the palette, whose ramps must hold these opacities.)
 MARGIN = 16  # canvas px drawn left of and above each rectangle, then cut away
 BAND_PIXELS = 1 << 22  # supersampled pixels drawn at once for the still picture
 # The bottom layer (the lower grid) is kept drawn, supersampled, for canvases up to

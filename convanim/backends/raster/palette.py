@@ -9,6 +9,9 @@ from PIL import Image
 
 from ...theme import RGB, Theme
 
+# The opacities the connecting lines are blended at: 1/3 and 2/3 (canvas.Canvas.lines).
+LINE_LEVELS = 3
+
 
 def _base(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[RGB]:
     """The palette's first entries: the theme's shape colours, ``extra`` ones (a scene's
@@ -26,6 +29,10 @@ def _ramps(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[tuple[RGB, 
     blended only with the colours it is drawn next to (background, grid line, the maps'
     fills and highlights, the connecting lines), three steps to the grid line and one to
     the others, so that the theme's own pairs keep two or more steps with 8 extra colours.
+    With extra colours and a transparent background, the background's ramp to the
+    connecting lines' colour holds the lines' opacities exactly (steps + 1 a multiple
+    of :data:`LINE_LEVELS`): else a line's edge maps to the nearest opaque blend of
+    some other pair, a light halo on the page, not to the line's colour at partial alpha.
     """
     base = _base(theme, text, extra)
     own = [c for c in base if c not in theme.colours() and c not in theme.text_colours()]
@@ -36,7 +43,16 @@ def _ramps(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> list[tuple[RGB, 
     pairs = list(combinations([c for c in base if c not in own], 2))
     room = 255 - len(base) - sum(n for _, _, n in more)
     steps = max(1, room // max(1, len(pairs)))
-    return [(a, b, steps) for a, b in pairs] + more
+    line = (theme.background, theme.connector)
+    line_steps = steps
+    if theme.transparent and own and line in pairs and (steps + 1) % LINE_LEVELS:
+        # Up to the next multiple if the palette has room for it, else down (at least
+        # LINE_LEVELS - 1 steps). Other palettes are left as they were: on an opaque
+        # background the nearest blend is a near colour, not a change of opacity.
+        up = -(-(steps + 1) // LINE_LEVELS) * LINE_LEVELS - 1
+        down = max(LINE_LEVELS - 1, (steps + 1) // LINE_LEVELS * LINE_LEVELS - 1)
+        line_steps = up if room - steps * len(pairs) >= up - steps else down
+    return [(a, b, line_steps if (a, b) == line else steps) for a, b in pairs] + more
 
 
 def palette_colours(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -> np.ndarray:
