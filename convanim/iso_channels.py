@@ -170,11 +170,13 @@ class ChannelIsoLayout(Picture):
         co, r, c = (int(v) for v in t.anchor[step])
         out = self.outs[co]
         # The lines pass under the output map they end on (as under the one-channel iso's
-        # upper plane), over every other map: cut here, as the cover differs per frame.
-        lines = tuple((a, b) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
-                      for a, b, hidden in split(top.corner((r0, r1)[i], (c0, c1)[j]),
-                                                out.corner(r + i, c + j), _corners(out))
-                      if not hidden)
+        # upper plane) and under the input maps above the group's top map (opaque: they
+        # hide a line from a lower map's footprint as they hide the block's edges), over
+        # every other map: cut here, as the cover differs per frame.
+        covers = (_corners(out),) + tuple(_corners(p) for p in self.maps[:maps[0]])
+        lines = tuple(piece for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
+                      for piece in unhidden(top.corner((r0, r1)[i], (c0, c1)[j]),
+                                            out.corner(r + i, c + j), covers))
         return ChannelIsoShapes(tuple(lower), tuple(block),
                                 (co, r, c, self.seen("out", co, r, c)),
                                 tuple(_outline(out.quad(r, c), hulls[("out", co)])), lines)
@@ -242,6 +244,15 @@ def split(p0: Point, p1: Point, poly: Poly | None) -> list[Edge]:
     if t1 < 1 - 1e-9:
         out.append((at(t1), p1, False))
     return out
+
+
+def unhidden(p0: Point, p1: Point, covers: tuple[Poly, ...]) -> list[tuple[Point, Point]]:
+    """The parts of segment p0-p1 outside every convex polygon of ``covers`` (each map
+    on its own: their union is not convex), in order from p0."""
+    pieces = [(p0, p1)]
+    for poly in covers:
+        pieces = [(a, b) for p, q in pieces for a, b, hidden in split(p, q, poly) if not hidden]
+    return pieces
 
 
 def _outline(poly: Poly, hidden: Poly | None) -> list[Edge]:

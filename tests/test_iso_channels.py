@@ -80,19 +80,42 @@ def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
         kh, kw = spec.kernel_size
         dh, dw = spec.dilation
         r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
-        # Each stops where it passes under the output map it ends on (or at the cell's
-        # corner, on the map's front edges), on its way to the cell's corner.
+        # Each is drawn where it is seen: outside the output map it ends on and outside
+        # every input map above the group's top map (they hide a lower map's lines as they
+        # hide the block's edges); the pieces lie on the corner-to-corner line.
         want = [(top.corner((r0, r1)[i], (c0, c1)[j]), out.corner(r + i, c + j))
                 for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))]
-        assert [a for a, _ in f.lines] == [a for a, _ in want]
-        edge = hull(tuple(out.corner(a, b) for a in (0, spec.output_size[0])
-                          for b in (0, spec.output_size[1])))
-        for (a, b), (_, end) in zip(f.lines, want):
-            u = ((b[0] - a[0]) * (end[1] - a[1]) - (b[1] - a[1]) * (end[0] - a[0]))
-            assert abs(u) < 1e-6 * max(1.0, np.hypot(end[0] - a[0], end[1] - a[1]) ** 2)
-            assert 0 < np.hypot(b[0] - a[0], b[1] - a[1]) <= np.hypot(end[0] - a[0],
-                                                                    end[1] - a[1]) + 1e-9
-            assert min(abs(u) for u in _edge_distances(edge, b)) < 1e-6
+        covers = [hull(tuple(pl.corner(a, b) for a in (pl.first[0], pl.first[0] + pl.shape[0])
+                             for b in (pl.first[1], pl.first[1] + pl.shape[1])))
+                  for pl in (out,) + lay.maps[:maps[0]]]
+
+        def inside(p):
+            return any(max(_edge_distances(cv, p)) < -1e-6 or min(_edge_distances(cv, p)) > 1e-6
+                       for cv in covers)
+
+        for a0, a1 in want:
+            mine = [(a, b) for a, b in f.lines if _on_line(a0, a1, a) and _on_line(a0, a1, b)]
+            assert mine, "every line shows somewhere (its last part runs onto the output map's front)"
+            for a, b in mine:
+                assert not inside(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+            for u in np.linspace(0.01, 0.99, 41):  # a point of the line in sight is drawn
+                p = (a0[0] + (a1[0] - a0[0]) * u, a0[1] + (a1[1] - a0[1]) * u)
+                if not inside(p):
+                    assert any(_between(a, b, p) for a, b in mine)
+        assert len(f.lines) == sum(1 for a, b in f.lines
+                                   if any(_on_line(a0, a1, a) for a0, a1 in want))
+        if maps[0] == 0:  # nothing above the group: each line from its footprint corner
+            assert [a for a, _ in f.lines] == [a for a, _ in want]
+
+
+def _on_line(a0, a1, p):
+    u = (a1[0] - a0[0]) * (p[1] - a0[1]) - (a1[1] - a0[1]) * (p[0] - a0[0])
+    return abs(u) < 1e-6 * max(1.0, np.hypot(a1[0] - a0[0], a1[1] - a0[1]) ** 2)
+
+
+def _between(a, b, p, tol=1e-6):
+    return (min(a[0], b[0]) - tol <= p[0] <= max(a[0], b[0]) + tol
+            and min(a[1], b[1]) - tol <= p[1] <= max(a[1], b[1]) + tol)
 
 
 def _edge_distances(poly, p):
