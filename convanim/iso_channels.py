@@ -442,9 +442,10 @@ def _bands(size, cell, top, bottom):
     return size, shift, kept, formula
 
 
-def _stack_label(plane: Plane, text: str, width: float, font: float) -> TextItem:
-    """The map's name, left of its left corner."""
-    x, y = _corners(plane)[0]
+def _stack_label(plane: Plane, text: str, x: float, width: float, font: float) -> TextItem:
+    """The map's name at the height of its left corner, ending at ``x``: left of every
+    plane, where no connecting line passes (a line joins two points of planes)."""
+    y = _corners(plane)[0][1]
     return band_item("label", (text,), x - width, x - font * 0.3, y - font * 0.9, y + font * 0.9, font)
 
 
@@ -461,8 +462,9 @@ def channel_iso_layout(trace: ChannelTrace, cell: float = 32.0, *, labels: bool 
     font = band_font(cell)
     static: list[TextItem] = []
     if labels:
-        static += [_stack_label(p, f"x[{ci}]", label_w, font) for ci, p in enumerate(maps)]
-        static += [_stack_label(p, f"y[{co}]", label_w, font) for co, p in enumerate(outs)]
+        x = min(_corners(p)[0][0] for p in maps + outs)
+        static += [_stack_label(p, f"x[{ci}]", x, label_w, font) for ci, p in enumerate(maps)]
+        static += [_stack_label(p, f"y[{co}]", x, label_w, font) for co, p in enumerate(outs)]
     if title:
         top = [("title", (title,))] + top
     if caption == "auto":

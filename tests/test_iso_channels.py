@@ -347,3 +347,18 @@ def test_scaled_and_themed():
 def test_golden_channel_frames(name, spec, step, look, regen_golden):
     frames = ca.render(ca.trace_of(spec), **look)
     check_frame(name, frames[step], regen_golden)
+
+
+@pytest.mark.parametrize("spec", [CONV, GROUPS, TCONV, POOL], ids=lambda s: s.short_name())
+def test_no_line_crosses_a_map_name(spec):
+    """The names x[i] / y[i] sit left of every plane, where no connecting line passes."""
+    t = ca.trace_of(spec)
+    lay = layout(t, labels=True)
+    names = [i for i in lay.static if i.texts[0][:2] in ("x[", "y[")]
+    assert len(names) == spec.in_channels + spec.out_channels
+    for step in range(t.n_steps):
+        for a, b in lay.frame(step).lines:
+            for item in names:
+                x0 = min(x for x, _ in item.slot)
+                x1 = max(x for x, _ in item.slot)
+                assert min(a[0], b[0]) > x1 or max(a[0], b[0]) < x0, (step, item.texts)
