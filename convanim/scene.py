@@ -418,16 +418,30 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = Non
 HUES = (0.5, 0.17, 0.83, 0.33, 0.67, 0.08, 0.58, 0.92)
 
 
+# A grey theme's filters: steps from its lightest grey (0) to its darkest (7), filter by
+# filter, so that neighbouring maps differ by 4 or 5 steps (and any two by one at least).
+GREY_STEPS = (3, 7, 2, 6, 1, 5, 0, 4)
+GREY_CLEAR = (0.2, 0.1)  # lightness kept off the line colour and off the maps' colours
+
+
+def _lightness(c: RGB) -> float:
+    return sum(c) / 765
+
+
 def filter_colours(theme: Theme, n: int) -> tuple[RGB, ...]:
     """``n`` distinct colours, one per filter, from ``theme``'s kernel colour (input_hl)."""
     r, g, b = (v / 255 for v in theme.input_hl)
     h, l, s = colorsys.rgb_to_hls(r, g, b)
     l = min(max(l, 0.45), 0.65)  # a dark kernel colour turned to orange is brown: lighter
+    # Greys as far apart as the picture allows: dark enough to show as filled on the
+    # empty output maps and for the block's edges to show on the input maps, light enough
+    # for the grid lines to show on them.
+    lo = _lightness(theme.line) + GREY_CLEAR[0]
+    hi = min(_lightness(theme.input), _lightness(theme.output_empty)) - GREY_CLEAR[1]
     out: list[RGB] = []
     for k in range(n):
-        if s < 0.15:  # a grey theme: greys between its kernel's and its line's lightness
-            lo, hi = sorted((l, sum(theme.line) / 765))
-            v = hi - (hi - lo) * (k + 1) / (MAX_FILTERS + 1)  # the same for any n
+        if s < 0.15:  # a grey theme: greys spread between its line's and its maps' lightness
+            v = hi - (hi - lo) * GREY_STEPS[k % len(GREY_STEPS)] / (len(GREY_STEPS) - 1)
             rgb = (v, v, v)
         else:
             rgb = colorsys.hls_to_rgb((h + HUES[k % len(HUES)]) % 1.0, l, max(s, 0.55))

@@ -154,6 +154,18 @@ def test_filter_colours_are_distinct_and_the_themes_own():
         assert filter_colours(theme, 3) == cs[:3]  # a filter keeps its colour
 
 
+def test_print_filter_greys_are_far_apart_and_off_the_lines_and_maps():
+    """--theme print: 8 greys told apart (neighbouring maps by 4 steps or more), each far
+    from the grid line's grey (the lines show on a filled cell) and darker than the maps
+    (a filled cell shows on its map, the block's edges on the input maps)."""
+    theme = THEMES["print"]
+    vs = [sum(c) / 3 for c in filter_colours(theme, MAX_FILTERS)]
+    line, maps = sum(theme.line) / 3, min(sum(theme.input), sum(theme.output_empty)) / 3
+    assert min(abs(a - b) for i, a in enumerate(vs) for b in vs[i + 1:]) >= 14
+    assert min(abs(a - b) for a, b in zip(vs, vs[1:])) >= 55
+    assert min(vs) - line >= 45 and maps - max(vs) >= 24
+
+
 def test_each_output_map_fills_in_its_filters_colour():
     t = ca.trace_of(CONV)
     sc = ca.scene(t)
