@@ -43,10 +43,17 @@ LIFT = 0.42  # an input map's lift above the one below, per px of the plane's dr
 MIN_LIFT = 0.6  # ... and at least this many cells
 STACK_GAP = 0.35  # cells between the stacks, and between output maps: each output map is
 # seen whole (its cells fill as they are computed, and an overlapped one would hide them)
-BLOCK_W = 2.5  # px, the filter block's and the output cell's outlines
+BLOCK_W = 2.5  # px at the default cell (32 px), the filter block's and the output cell's outlines
 # Half of the grid line (convanim.scene.GRID_W, 1.6 px): a shaded cell is filled up to this
 # far from the edge of the map above, so that map's edge line stays whole.
 HALF_LINE = 0.8
+
+
+def block_width(cell: float) -> float:
+    """The block's and the output cell's outline width at ``cell`` px: BLOCK_W at the
+    default cell, thinner with smaller cells (the bands between maps shrink with the
+    cell, and a fixed width covered them), never thinner than a grid line."""
+    return min(BLOCK_W, max(2 * HALF_LINE, BLOCK_W * cell / 32.0))
 
 Poly = tuple[Point, ...]
 Edge = tuple[Point, Point, bool]  # a segment, and whether a map above hides it

@@ -27,7 +27,7 @@ from typing import Callable, Iterator, Union
 from .flat import FlatLayout
 from .fonts import Face
 from .iso import IsoLayout
-from .iso_channels import BLOCK_W, MAX_FILTERS, ChannelIsoLayout
+from .iso_channels import MAX_FILTERS, ChannelIsoLayout, block_width
 from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem
 from .matrix import SUP_T, Label, MatrixFigure
 from .overlap import shade as overlap_shade
@@ -479,6 +479,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         return made[key]
 
     dash = layout.maps[0].cell / 2  # a dashed piece's length: the grid's dashes, about
+    block_w = block_width(layout.maps[0].cell)
 
     def edge(e, colour: RGB, role: str) -> tuple[Shape, ...]:
         """A seen edge solid and wide; a hidden one dashed, as thin as the grid's lines."""
@@ -486,7 +487,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         if key not in made:
             a, b, hidden = e
             if not hidden:
-                made[key] = (Shape((a, b), stroke=colour, width=BLOCK_W, closed=False,
+                made[key] = (Shape((a, b), stroke=colour, width=block_w, closed=False,
                                    role=role),)
             else:
                 n = max(1, round(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 / dash))

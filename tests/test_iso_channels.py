@@ -374,3 +374,18 @@ def test_no_line_crosses_a_map_name(spec):
                 x0 = min(x for x, _ in item.slot)
                 x1 = max(x for x, _ in item.slot)
                 assert min(a[0], b[0]) > x1 or max(a[0], b[0]) < x0, (step, item.texts)
+
+
+def test_the_block_outline_thins_with_the_cell():
+    """The block's and the output cell's seen edges: 2.5 px at the default cell, thinner
+    with small cells (a fixed width covered the bands between maps), never below a grid line."""
+    from convanim.scene import GRID_W
+    widths = {}
+    for cell in (32, 24, 12):
+        t = ca.trace_of(CONV)
+        sc = ca.scene(t, cell=cell)
+        f = sc.frame(5)
+        widths[cell] = {op.width for op in f.over if op.role == "filter0" and not op.dashed}
+    assert widths[32] == {2.5}
+    assert len(widths[24]) == 1 and GRID_W < widths[24].pop() < 2.5
+    assert widths[12] == {GRID_W}
