@@ -21,16 +21,17 @@ drawn comes from the :class:`ChannelTrace`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from .channels import ChannelTrace
+from .flat_channels import flat_draws
 from .info import grid_labels
 from .layout import (
     EMPTY, PAD, REAL, Picture, Plane, Point, TextItem, add_bands, band_font, band_item,
-    grid_planes, moved, text_width,
+    bands_of, check_maps, grid_planes, moved, shifted, text_width,
 )
 from .text import TIMES, NumberFormat, fmt_num
 
@@ -60,15 +61,10 @@ Edge = tuple[Point, Point, bool]  # a segment, and whether a map above hides it
 
 
 def check_channel_iso(spec) -> None:
-    """Refuse, before any work, a layer with more maps than the stacks show legibly."""
-    maps, filters = spec.in_channels, spec.out_channels
-    if maps > MAX_MAPS or filters > MAX_FILTERS:
-        from .params import SpecError
-        raise SpecError(
-            f"channels: the iso picture stacks up to {MAX_MAPS} input maps and {MAX_FILTERS} "
-            f"output maps (got {maps} input maps and {filters} output maps); use --style flat "
-            "(up to 8 maps per group), write the trace with -o NAME.json, or see the shapes "
-            "with convanim info")
+    """Refuse, before any work, a layer with more maps than the stacks show legibly;
+    suggest the flat picture only when it draws them (it takes a group's maps)."""
+    check_maps(spec, "the iso picture stacks", MAX_MAPS, MAX_FILTERS, per_group=False,
+               fix="--style flat" if flat_draws(spec) else "")
 
 
 @dataclass(frozen=True)
@@ -472,20 +468,14 @@ def channel_iso_layout(trace: ChannelTrace, cell: float = 32.0, *, labels: bool 
         x = min(_corners(p)[0][0] for p in maps + outs)
         static += [_stack_label(p, f"x[{ci}]", x, label_w, font) for ci, p in enumerate(maps)]
         static += [_stack_label(p, f"y[{co}]", x, label_w, font) for co, p in enumerate(outs)]
-    if title:
-        top = [("title", (title,))] + top
-    if caption == "auto":
-        from .info import caption_bands
-        bottom = bottom + caption_bands(spec)
-    elif caption:
-        bottom = bottom + [("caption", (caption,) if isinstance(caption, str) else tuple(caption))]
+    t_top, t_bottom = bands_of(trace, False, title, caption, (), ())  # title, caption
+    top, bottom = t_top + top, bottom + t_bottom
     formula = None
     if top or bottom:
         size, (bx, by), items, formula = _bands(size, cell, top, bottom)
         maps = tuple(moved(p, bx, by) for p in maps)
         outs = tuple(moved(p, bx, by) for p in outs)
-        static = [replace(i, centre=(i.centre[0] + bx, i.centre[1] + by),
-                          slot=tuple((x + bx, y + by) for x, y in i.slot)) for i in static] + items
+        static = [shifted(i, bx, by) for i in static] + items
     return ChannelIsoLayout(trace, maps, outs, gaps, size, False, tuple(static), formula, font)
 
 

@@ -27,7 +27,7 @@ from typing import Callable, Iterator, Union
 from .flat import FlatLayout
 from .fonts import Face
 from .iso import IsoLayout
-from .iso_channels import MAX_FILTERS, ChannelIsoLayout, block_width
+from .iso_channels import ChannelIsoLayout, block_width
 from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem
 from .matrix import SUP_T, Label, MatrixFigure
 from .overlap import shade as overlap_shade

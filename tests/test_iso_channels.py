@@ -258,11 +258,16 @@ def test_split_marks_the_part_inside_as_hidden():
 @pytest.mark.parametrize("args, head", [
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "-o", "a.gif"],
      f"channels: the iso picture stacks up to {MAX_MAPS} input maps and {MAX_FILTERS} output "
-     f"maps (got {MAX_MAPS + 1} input maps and 1 output maps)"),
+     f"maps (got {MAX_MAPS + 1} input maps and 1 output map); write the trace with -o "
+     "NAME.json, or see the shapes with convanim info"),  # flat refuses them too: not offered
+    (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--cout", "3", "--groups",
+      "3", "-o", "a.gif"], f"(got {MAX_MAPS + 1} input maps and 3 output maps); use --style "
+     "flat, write the trace"),  # 3 maps a group: the flat picture draws them
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "--cout", str(MAX_FILTERS + 1), "-o",
       "a.gif"], f"(got 2 input maps and {MAX_FILTERS + 1} output maps)"),
     (["pool", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "-o", "a.svg"],
-     f"stacks up to {MAX_MAPS} input maps"),
+     f"channels: the iso picture stacks up to {MAX_MAPS} maps when pooling (got "
+     f"{MAX_MAPS + 1}); write the trace"),
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "--numbers", "-o", "a.gif"],
      "numbers: the iso picture of channels has no numbers in its cells"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--overlay", "overlap", "-o", "a.gif"],
@@ -389,3 +394,10 @@ def test_the_block_outline_thins_with_the_cell():
     assert widths[32] == {2.5}
     assert len(widths[24]) == 1 and GRID_W < widths[24].pop() < 2.5
     assert widths[12] == {GRID_W}
+
+
+def test_the_frames_limit_counts_output_values_with_channels():
+    with pytest.raises(ca.api.LimitError, match=r"has 18 frames \(one per output value\)"):
+        ca.api.check_limits(CONV, max_frames=10)
+    with pytest.raises(ca.api.LimitError, match=r"has 9 frames \(one per kernel placement\)"):
+        ca.api.check_limits(ca.conv2d(5, 3), max_frames=5)
