@@ -31,7 +31,7 @@ from .flat_channels import flat_draws
 from .info import grid_labels
 from .layout import (
     EMPTY, PAD, REAL, Picture, Plane, Point, TextItem, add_bands, band_font, band_item,
-    bands_of, check_maps, grid_planes, moved, shifted, text_width,
+    bands_of, check_maps, grid_planes, moved, shifted, split, text_width,
 )
 from .text import TIMES, NumberFormat, fmt_num
 
@@ -69,13 +69,14 @@ def check_channel_iso(spec) -> None:
 
 @dataclass(frozen=True)
 class ChannelIsoShapes:
-    """What one frame shows: ``lower`` (ci, r, c, kind, pieces) the footprint cells seen on
-    the group's maps; ``block`` the filter block's edges; ``cell`` (co, r, c, pieces) the
-    output cell and ``cell_edges`` its outline; the four connecting lines."""
+    """What one frame shows: ``lower`` (ci, r, c, kind) the footprint cells on the group's
+    maps (what of each is seen: :meth:`ChannelIsoLayout.seen`); ``block`` the filter
+    block's edges; ``cell`` (co, r, c) the output cell and ``cell_edges`` its outline;
+    the parts of the four connecting lines in sight."""
 
-    lower: tuple[tuple[int, int, int, int, tuple[Poly, ...]], ...]
+    lower: tuple[tuple[int, int, int, int], ...]
     block: tuple[Edge, ...]
-    cell: tuple[int, int, int, tuple[Poly, ...]]
+    cell: tuple[int, int, int]
     cell_edges: tuple[Edge, ...]
     lines: tuple[tuple[Point, Point], ...]
 
@@ -90,7 +91,6 @@ class ChannelIsoLayout(Picture):
     outs: tuple[Plane, ...]
     gaps: tuple[float, float]
     size: tuple[int, int]
-    numbers: bool = False
     static: tuple[TextItem, ...] = ()
     formula: tuple[float, float, float, float] | None = None  # the per-frame text's band
     font: float = 14.0
@@ -154,7 +154,7 @@ class ChannelIsoLayout(Picture):
             for r, c in foot:
                 kind = p.kind(r, c)
                 if kind in (REAL, PAD):
-                    lower.append((ci, r, c, kind, self.seen("in", ci, r, c)))
+                    lower.append((ci, r, c, kind))
         r0, c0 = (int(v) for v in t.corner[step])
         r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
         top = self.maps[maps[0]]
@@ -180,8 +180,7 @@ class ChannelIsoLayout(Picture):
         lines = tuple(piece for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
                       for piece in unhidden(top.corner((r0, r1)[i], (c0, c1)[j]),
                                             out.corner(r + i, c + j), covers))
-        return ChannelIsoShapes(tuple(lower), tuple(block),
-                                (co, r, c, self.seen("out", co, r, c)),
+        return ChannelIsoShapes(tuple(lower), tuple(block), (co, r, c),
                                 tuple(_outline(out.quad(r, c), hulls[("out", co)])), lines)
 
     def text(self, step: int) -> tuple[TextItem, ...]:
@@ -207,46 +206,6 @@ class ChannelIsoLayout(Picture):
             forms = (f"{y} = \u03a3 x[{span}] \u2217 {w}{bias} = {value}", f"{y} = {value}")
         x0, y0, x1, y1 = self.formula
         return self.static + (band_item("label", forms, x0, x1, y0, y1, self.font),)
-
-
-def split(p0: Point, p1: Point, poly: Poly | None) -> list[Edge]:
-    """Segment p0-p1 in pieces, each marked hidden when inside convex ``poly`` (None:
-    nothing hides it); the pieces in order from p0 (Cyrus-Beck)."""
-    if poly is None:
-        return [(p0, p1, False)]
-    n = len(poly)
-    cx, cy = sum(p[0] for p in poly) / n, sum(p[1] for p in poly) / n
-    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
-    t0, t1 = 0.0, 1.0
-    for i in range(n):
-        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
-        nx, ny = by - ay, ax - bx
-        if (cx - ax) * nx + (cy - ay) * ny > 0:
-            nx, ny = -nx, -ny  # outwards
-        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny
-        den = dx * nx + dy * ny
-        if den == 0:
-            if num > 0:
-                return [(p0, p1, False)]
-            continue
-        t = -num / den
-        if den < 0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
-    if t1 - t0 <= 1e-9:
-        return [(p0, p1, False)]
-
-    def at(t):
-        return (p0[0] + dx * t, p0[1] + dy * t)
-
-    out = []
-    if t0 > 1e-9:
-        out.append((p0, at(t0), False))
-    out.append((at(t0), at(t1), True))
-    if t1 < 1 - 1e-9:
-        out.append((at(t1), p1, False))
-    return out
 
 
 def unhidden(p0: Point, p1: Point, covers: tuple[Poly, ...]) -> list[tuple[Point, Point]]:
@@ -476,7 +435,7 @@ def channel_iso_layout(trace: ChannelTrace, cell: float = 32.0, *, labels: bool 
         maps = tuple(moved(p, bx, by) for p in maps)
         outs = tuple(moved(p, bx, by) for p in outs)
         static = [shifted(i, bx, by) for i in static] + items
-    return ChannelIsoLayout(trace, maps, outs, gaps, size, False, tuple(static), formula, font)
+    return ChannelIsoLayout(trace, maps, outs, gaps, size, tuple(static), formula, font)
 
 
 def canvas_size(spec, cell: float = 32.0, labels: bool = False) -> tuple[int, int]:

@@ -458,3 +458,46 @@ def check_maps(spec, picture: str, max_in: int, max_out: int, per_group: bool,
     how = f"use {fix}, write" if fix else "write"
     raise SpecError(f"channels: {head}; {how} the trace with -o NAME.json, or see the "
                     "shapes with convanim info")
+
+
+def split(p0: Point, p1: Point, poly: tuple[Point, ...] | None
+          ) -> list[tuple[Point, Point, bool]]:
+    """Segment p0-p1 in pieces, each marked hidden when inside convex ``poly`` (None:
+    nothing hides it); the pieces in order from p0 (Cyrus-Beck). The one clipping of
+    the pictures: lines under a cover (convanim.scene.outside), the iso channel
+    picture's hidden edges and lines."""
+    if poly is None:
+        return [(p0, p1, False)]
+    n = len(poly)
+    cx, cy = sum(p[0] for p in poly) / n, sum(p[1] for p in poly) / n
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    t0, t1 = 0.0, 1.0
+    for i in range(n):
+        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
+        nx, ny = by - ay, ax - bx
+        if (cx - ax) * nx + (cy - ay) * ny > 0:
+            nx, ny = -nx, -ny  # outwards
+        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny
+        den = dx * nx + dy * ny
+        if den == 0:
+            if num > 0:
+                return [(p0, p1, False)]
+            continue
+        t = -num / den
+        if den < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+    if t1 - t0 <= 1e-9:
+        return [(p0, p1, False)]
+
+    def at(t):
+        return (p0[0] + dx * t, p0[1] + dy * t)
+
+    out = []
+    if t0 > 1e-9:
+        out.append((p0, at(t0), False))
+    out.append((at(t0), at(t1), True))
+    if t1 < 1 - 1e-9:
+        out.append((at(t1), p1, False))
+    return out

@@ -28,7 +28,7 @@ from .flat import FlatLayout
 from .fonts import Face
 from .iso import IsoLayout
 from .iso_channels import ChannelIsoLayout, block_width
-from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem
+from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem, split
 from .matrix import SUP_T, Label, MatrixFigure
 from .overlap import shade as overlap_shade
 from .overlap import step_counts
@@ -182,37 +182,8 @@ class Still:
 
 
 def outside(p0: Point, p1: Point, poly: tuple[Point, ...]) -> list[tuple[Point, Point]]:
-    """The parts of segment p0-p1 outside the convex polygon ``poly`` (Cyrus-Beck)."""
-    n = len(poly)
-    cx = sum(p[0] for p in poly) / n
-    cy = sum(p[1] for p in poly) / n
-    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
-    t0, t1 = 0.0, 1.0
-    for i in range(n):
-        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
-        nx, ny = by - ay, ax - bx  # a normal of the edge
-        if (cx - ax) * nx + (cy - ay) * ny > 0:
-            nx, ny = -nx, -ny  # make it point outwards
-        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny  # > 0: p0 outside this edge
-        den = dx * nx + dy * ny
-        if den == 0:
-            if num > 0:
-                return [(p0, p1)]  # parallel to the edge and outside it: all outside
-            continue
-        t = -num / den
-        if den < 0:
-            t0 = max(t0, t)  # entering
-        else:
-            t1 = min(t1, t)  # leaving
-        if t0 >= t1:
-            return [(p0, p1)]
-    at = lambda t: (p0[0] + dx * t, p0[1] + dy * t)  # noqa: E731
-    pieces = []
-    if t0 > 0:
-        pieces.append((p0, at(t0)))
-    if t1 < 1:
-        pieces.append((at(t1), p1))
-    return pieces
+    """The parts of segment p0-p1 outside the convex polygon ``poly`` (:func:`split`)."""
+    return [(a, b) for a, b, hidden in split(p0, p1, poly) if not hidden]
 
 
 Layout = Union[IsoLayout, FlatLayout, ChannelIsoLayout]
@@ -507,7 +478,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         s = layout.frame(step)
         co = s.cell[0]
         over: list = []
-        for ci, r, c, kind, polys in s.lower:
+        for ci, r, c, kind in s.lower:
             role = "input_hl" if kind == REAL else "padding_hl"
             over += shaded("in", ci, r, c, getattr(theme, role), role)
         # Hidden edges first: a seen edge is drawn over a hidden one where they meet.

@@ -61,7 +61,7 @@ def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
         want = {(ci, a, b) for ci in maps for a, b in foot
                 if lay.maps[ci].kind(a, b) in (REAL, PAD)}
         s = lay.frame(step)
-        assert {(ci, a, b) for ci, a, b, _, _ in s.lower} == want
+        assert {(ci, a, b) for ci, a, b, _ in s.lower} == want
         # What the scene shades: those cells, on those maps, where they are seen; every
         # cell of a group's top map when no map above it is outside the group.
         f = sc.frame(step)
