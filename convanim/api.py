@@ -73,7 +73,8 @@ def check_limits(what: Spec | Trace, cell: float = DEFAULT_CELL,
     n = spec.n_steps
     if max_frames is not None and n > max_frames:
         raise LimitError(
-            f"frames: {spec.short_name()} has {n:,} frames (one per kernel placement), more "
+            f"frames: {spec.short_name()} has {n:,} frames (one per "
+            f"{'output value' if spec.channels else 'kernel placement'}), more "
             f"than the limit of {max_frames:,}; allow it with --max-frames {n}"
         )
     kh, kw = spec.kernel_size

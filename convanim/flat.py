@@ -20,7 +20,7 @@ from .engine import Trace
 from .info import grid_labels
 from .layout import (
     CROP, EMPTY, MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Picture, Plane, Point, TextItem,
-    add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
+    add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, shifted, with_legend,
 )
 from .overlap import Overlap, overlap_of
 from .numbers import Numbers
@@ -282,7 +282,7 @@ def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, label
     if t_top or t_bottom:
         size, (bx, by), items = add_bands(size, cell, t_top, t_bottom)
         placed = {k: moved(p, bx, by) for k, p in placed.items()}
-        static = [_shift(i, bx, by) for i in static] + items
+        static = [shifted(i, bx, by) for i in static] + items
         if sum_box is not None:
             sum_box = (sum_box[0] + bx, sum_box[1] + by, sum_box[2] + bx, sum_box[3] + by)
     if overlay is None:
@@ -296,8 +296,3 @@ def flat_layout(trace: Trace, cell: float = 32.0, *, numbers: bool = True, label
     static += legend_texts(legend, ov)
     return FlatLayout(trace, placed, fills, size, numbers, tuple(static), sum_box, ov, legend)
 
-
-def _shift(item: TextItem, dx: float, dy: float) -> TextItem:
-    from dataclasses import replace
-    return replace(item, centre=(item.centre[0] + dx, item.centre[1] + dy),
-                   slot=tuple((x + dx, y + dy) for x, y in item.slot))

@@ -32,7 +32,7 @@ from .flat import OUTLINE_W, FlatCell, FlatLayout, FlatShapes, _extent, _front
 from .info import grid_labels
 from .layout import (
     MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Plane, TextItem, add_bands, band_font, band_item,
-    bands_of, cell_slot, cell_text, grid_planes,
+    bands_of, cell_slot, cell_text, check_maps, grid_planes, shifted,
 )
 from .numbers import widest_texts
 from .text import (
@@ -50,13 +50,12 @@ SUM_CELLS = 10  # width of a row's partial-sum text, in cells
 
 def check_channel_flat(spec) -> None:
     """Refuse, before any work, a layer with more maps than the picture shows legibly."""
-    maps, filters = spec.in_channels // spec.groups, spec.out_channels
-    if maps > MAX_MAPS or filters > MAX_FILTERS:
-        from .params import SpecError
-        raise SpecError(
-            f"channels: the flat picture draws up to {MAX_MAPS} input maps per group and "
-            f"{MAX_FILTERS} output maps (got {maps} maps per group and {filters} output "
-            "maps); write the trace with -o NAME.json, or see the shapes with convanim info")
+    check_maps(spec, "the flat picture draws", MAX_MAPS, MAX_FILTERS, per_group=True)
+
+
+def flat_draws(spec) -> bool:
+    """Does the flat picture draw ``spec``'s maps?"""
+    return spec.in_channels // spec.groups <= MAX_MAPS and spec.out_channels <= MAX_FILTERS
 
 
 def canvas_size(spec, cell: float = 32.0, labels: bool = True,
@@ -459,7 +458,7 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
         size, (bx, by), items = add_bands(size, cell, t_top, t_bottom)
         grids = {k: Plane(p.kinds, p.first, (p.origin[0] + bx, p.origin[1] + by), p.cell, p.u, p.v)
                  for k, p in grids.items()}
-        static = [_shift(i, bx, by) for i in static] + items
+        static = [shifted(i, bx, by) for i in static] + items
 
         def box(b):
             return (b[0] + bx, b[1] + by, b[2] + bx, b[3] + by)
@@ -470,7 +469,3 @@ def channel_flat_layout(trace: ChannelTrace, cell: float = 32.0, *, numbers: boo
                              sums=tuple(sums), total=total, heads=tuple(heads), labels=labels,
                              font=font)
 
-
-def _shift(item: TextItem, dx: float, dy: float) -> TextItem:
-    return replace(item, centre=(item.centre[0] + dx, item.centre[1] + dy),
-                   slot=tuple((x + dx, y + dy) for x, y in item.slot))

@@ -21,16 +21,17 @@ drawn comes from the :class:`ChannelTrace`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from .channels import ChannelTrace
+from .flat_channels import flat_draws
 from .info import grid_labels
 from .layout import (
     EMPTY, PAD, REAL, Picture, Plane, Point, TextItem, add_bands, band_font, band_item,
-    grid_planes, moved, text_width,
+    bands_of, check_maps, grid_planes, moved, shifted, split, text_width,
 )
 from .text import TIMES, NumberFormat, fmt_num
 
@@ -43,36 +44,39 @@ LIFT = 0.42  # an input map's lift above the one below, per px of the plane's dr
 MIN_LIFT = 0.6  # ... and at least this many cells
 STACK_GAP = 0.35  # cells between the stacks, and between output maps: each output map is
 # seen whole (its cells fill as they are computed, and an overlapped one would hide them)
-BLOCK_W = 2.5  # px, the filter block's and the output cell's outlines
+BLOCK_W = 2.5  # px at the default cell (32 px), the filter block's and the output cell's outlines
 # Half of the grid line (convanim.scene.GRID_W, 1.6 px): a shaded cell is filled up to this
 # far from the edge of the map above, so that map's edge line stays whole.
 HALF_LINE = 0.8
+
+
+def block_width(cell: float) -> float:
+    """The block's and the output cell's outline width at ``cell`` px: BLOCK_W at the
+    default cell, thinner with smaller cells (the bands between maps shrink with the
+    cell, and a fixed width covered them), never thinner than a grid line."""
+    return min(BLOCK_W, max(2 * HALF_LINE, BLOCK_W * cell / 32.0))
 
 Poly = tuple[Point, ...]
 Edge = tuple[Point, Point, bool]  # a segment, and whether a map above hides it
 
 
 def check_channel_iso(spec) -> None:
-    """Refuse, before any work, a layer with more maps than the stacks show legibly."""
-    maps, filters = spec.in_channels, spec.out_channels
-    if maps > MAX_MAPS or filters > MAX_FILTERS:
-        from .params import SpecError
-        raise SpecError(
-            f"channels: the iso picture stacks up to {MAX_MAPS} input maps and {MAX_FILTERS} "
-            f"output maps (got {maps} input maps and {filters} output maps); use --style flat "
-            "(up to 8 maps per group), write the trace with -o NAME.json, or see the shapes "
-            "with convanim info")
+    """Refuse, before any work, a layer with more maps than the stacks show legibly;
+    suggest the flat picture only when it draws them (it takes a group's maps)."""
+    check_maps(spec, "the iso picture stacks", MAX_MAPS, MAX_FILTERS, per_group=False,
+               fix="--style flat" if flat_draws(spec) else "")
 
 
 @dataclass(frozen=True)
 class ChannelIsoShapes:
-    """What one frame shows: ``lower`` (ci, r, c, kind, pieces) the footprint cells seen on
-    the group's maps; ``block`` the filter block's edges; ``cell`` (co, r, c, pieces) the
-    output cell and ``cell_edges`` its outline; the four connecting lines."""
+    """What one frame shows: ``lower`` (ci, r, c, kind) the footprint cells on the group's
+    maps (what of each is seen: :meth:`ChannelIsoLayout.seen`); ``block`` the filter
+    block's edges; ``cell`` (co, r, c) the output cell and ``cell_edges`` its outline;
+    the parts of the four connecting lines in sight."""
 
-    lower: tuple[tuple[int, int, int, int, tuple[Poly, ...]], ...]
+    lower: tuple[tuple[int, int, int, int], ...]
     block: tuple[Edge, ...]
-    cell: tuple[int, int, int, tuple[Poly, ...]]
+    cell: tuple[int, int, int]
     cell_edges: tuple[Edge, ...]
     lines: tuple[tuple[Point, Point], ...]
 
@@ -87,7 +91,6 @@ class ChannelIsoLayout(Picture):
     outs: tuple[Plane, ...]
     gaps: tuple[float, float]
     size: tuple[int, int]
-    numbers: bool = False
     static: tuple[TextItem, ...] = ()
     formula: tuple[float, float, float, float] | None = None  # the per-frame text's band
     font: float = 14.0
@@ -151,7 +154,7 @@ class ChannelIsoLayout(Picture):
             for r, c in foot:
                 kind = p.kind(r, c)
                 if kind in (REAL, PAD):
-                    lower.append((ci, r, c, kind, self.seen("in", ci, r, c)))
+                    lower.append((ci, r, c, kind))
         r0, c0 = (int(v) for v in t.corner[step])
         r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
         top = self.maps[maps[0]]
@@ -170,13 +173,14 @@ class ChannelIsoLayout(Picture):
         co, r, c = (int(v) for v in t.anchor[step])
         out = self.outs[co]
         # The lines pass under the output map they end on (as under the one-channel iso's
-        # upper plane), over every other map: cut here, as the cover differs per frame.
-        lines = tuple((a, b) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
-                      for a, b, hidden in split(top.corner((r0, r1)[i], (c0, c1)[j]),
-                                                out.corner(r + i, c + j), _corners(out))
-                      if not hidden)
-        return ChannelIsoShapes(tuple(lower), tuple(block),
-                                (co, r, c, self.seen("out", co, r, c)),
+        # upper plane) and under the input maps above the group's top map (opaque: they
+        # hide a line from a lower map's footprint as they hide the block's edges), over
+        # every other map: cut here, as the cover differs per frame.
+        covers = (_corners(out),) + tuple(_corners(p) for p in self.maps[:maps[0]])
+        lines = tuple(piece for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
+                      for piece in unhidden(top.corner((r0, r1)[i], (c0, c1)[j]),
+                                            out.corner(r + i, c + j), covers))
+        return ChannelIsoShapes(tuple(lower), tuple(block), (co, r, c),
                                 tuple(_outline(out.quad(r, c), hulls[("out", co)])), lines)
 
     def text(self, step: int) -> tuple[TextItem, ...]:
@@ -204,44 +208,13 @@ class ChannelIsoLayout(Picture):
         return self.static + (band_item("label", forms, x0, x1, y0, y1, self.font),)
 
 
-def split(p0: Point, p1: Point, poly: Poly | None) -> list[Edge]:
-    """Segment p0-p1 in pieces, each marked hidden when inside convex ``poly`` (None:
-    nothing hides it); the pieces in order from p0 (Cyrus-Beck)."""
-    if poly is None:
-        return [(p0, p1, False)]
-    n = len(poly)
-    cx, cy = sum(p[0] for p in poly) / n, sum(p[1] for p in poly) / n
-    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
-    t0, t1 = 0.0, 1.0
-    for i in range(n):
-        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
-        nx, ny = by - ay, ax - bx
-        if (cx - ax) * nx + (cy - ay) * ny > 0:
-            nx, ny = -nx, -ny  # outwards
-        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny
-        den = dx * nx + dy * ny
-        if den == 0:
-            if num > 0:
-                return [(p0, p1, False)]
-            continue
-        t = -num / den
-        if den < 0:
-            t0 = max(t0, t)
-        else:
-            t1 = min(t1, t)
-    if t1 - t0 <= 1e-9:
-        return [(p0, p1, False)]
-
-    def at(t):
-        return (p0[0] + dx * t, p0[1] + dy * t)
-
-    out = []
-    if t0 > 1e-9:
-        out.append((p0, at(t0), False))
-    out.append((at(t0), at(t1), True))
-    if t1 < 1 - 1e-9:
-        out.append((at(t1), p1, False))
-    return out
+def unhidden(p0: Point, p1: Point, covers: tuple[Poly, ...]) -> list[tuple[Point, Point]]:
+    """The parts of segment p0-p1 outside every convex polygon of ``covers`` (each map
+    on its own: their union is not convex), in order from p0."""
+    pieces = [(p0, p1)]
+    for poly in covers:
+        pieces = [(a, b) for p, q in pieces for a, b, hidden in split(p, q, poly) if not hidden]
+    return pieces
 
 
 def _outline(poly: Poly, hidden: Poly | None) -> list[Edge]:
@@ -431,9 +404,10 @@ def _bands(size, cell, top, bottom):
     return size, shift, kept, formula
 
 
-def _stack_label(plane: Plane, text: str, width: float, font: float) -> TextItem:
-    """The map's name, left of its left corner."""
-    x, y = _corners(plane)[0]
+def _stack_label(plane: Plane, text: str, x: float, width: float, font: float) -> TextItem:
+    """The map's name at the height of its left corner, ending at ``x``: left of every
+    plane, where no connecting line passes (a line joins two points of planes)."""
+    y = _corners(plane)[0][1]
     return band_item("label", (text,), x - width, x - font * 0.3, y - font * 0.9, y + font * 0.9, font)
 
 
@@ -450,23 +424,18 @@ def channel_iso_layout(trace: ChannelTrace, cell: float = 32.0, *, labels: bool 
     font = band_font(cell)
     static: list[TextItem] = []
     if labels:
-        static += [_stack_label(p, f"x[{ci}]", label_w, font) for ci, p in enumerate(maps)]
-        static += [_stack_label(p, f"y[{co}]", label_w, font) for co, p in enumerate(outs)]
-    if title:
-        top = [("title", (title,))] + top
-    if caption == "auto":
-        from .info import caption_bands
-        bottom = bottom + caption_bands(spec)
-    elif caption:
-        bottom = bottom + [("caption", (caption,) if isinstance(caption, str) else tuple(caption))]
+        x = min(_corners(p)[0][0] for p in maps + outs)
+        static += [_stack_label(p, f"x[{ci}]", x, label_w, font) for ci, p in enumerate(maps)]
+        static += [_stack_label(p, f"y[{co}]", x, label_w, font) for co, p in enumerate(outs)]
+    t_top, t_bottom = bands_of(trace, False, title, caption, (), ())  # title, caption
+    top, bottom = t_top + top, bottom + t_bottom
     formula = None
     if top or bottom:
         size, (bx, by), items, formula = _bands(size, cell, top, bottom)
         maps = tuple(moved(p, bx, by) for p in maps)
         outs = tuple(moved(p, bx, by) for p in outs)
-        static = [replace(i, centre=(i.centre[0] + bx, i.centre[1] + by),
-                          slot=tuple((x + bx, y + by) for x, y in i.slot)) for i in static] + items
-    return ChannelIsoLayout(trace, maps, outs, gaps, size, False, tuple(static), formula, font)
+        static = [shifted(i, bx, by) for i in static] + items
+    return ChannelIsoLayout(trace, maps, outs, gaps, size, tuple(static), formula, font)
 
 
 def canvas_size(spec, cell: float = 32.0, labels: bool = False) -> tuple[int, int]:

@@ -15,12 +15,13 @@ reference's.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .engine import Trace
 from .info import caption_bands, grid_labels
+from .params import SpecError
 from .text import fmt_num
 from .values import cached_hash
 
@@ -386,7 +387,7 @@ def with_legend(size: tuple[int, int], cell: float, overlap, planes: dict[str, P
     width = max(float(size[0]), row_w + 2 * margin)
     dx = (width - size[0]) / 2
     planes = {k: moved(p, dx, 0.0) for k, p in planes.items()}
-    items = [_shifted(i, dx, 0.0) for i in items]
+    items = [shifted(i, dx, 0.0) for i in items]
     x0 = (width - row_w) / 2
     y0 = size[1] + margin
     items.append(band_item("label", LEGEND_LABEL, x0, x0 + label_w - font / 2, y0, y0 + sw, font))
@@ -396,7 +397,7 @@ def with_legend(size: tuple[int, int], cell: float, overlap, planes: dict[str, P
     size, (bx, by), more = add_bands(size, cell, [], [("caption", overlap.caption)])
     planes = {k: moved(p, bx, by) for k, p in planes.items()}
     legend = moved(legend, bx, by)
-    items = [_shifted(i, bx, by) for i in items] + more
+    items = [shifted(i, bx, by) for i in items] + more
     return size, planes, items, legend
 
 
@@ -428,7 +429,75 @@ def overlap_numbers(t: Trace, overlap, plane: Plane, items, step: int) -> list[T
     return kept
 
 
-def _shifted(item: TextItem, dx: float, dy: float) -> TextItem:
-    from dataclasses import replace
+def shifted(item: TextItem, dx: float, dy: float) -> TextItem:
+    """``item`` moved by (dx, dy) px."""
     return replace(item, centre=(item.centre[0] + dx, item.centre[1] + dy),
                    slot=tuple((x + dx, y + dy) for x, y in item.slot))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+def check_maps(spec, picture: str, max_in: int, max_out: int, per_group: bool,
+               fix: str = "") -> None:
+    """Refuse, before any work, a layer with more maps than ``picture`` ("the iso
+    picture stacks") shows legibly: ``max_in`` input maps (``per_group``: in a group)
+    and ``max_out`` output maps. ``fix``: an option that draws it instead, or ''."""
+    per = " per group" if per_group else ""
+    maps = spec.in_channels // spec.groups if per_group else spec.in_channels
+    filters = spec.out_channels
+    if maps <= max_in and filters <= max_out:
+        return
+    if spec.pooling:  # each map pooled on its own: output map k from input map k
+        top = max_out if per_group else min(max_in, max_out)
+        head = f"{picture} up to {top} maps when pooling (got {filters})"
+    else:
+        head = (f"{picture} up to {max_in} input maps{per} and {max_out} output maps (got "
+                f"{_count(maps, 'input map')}{per} and {_count(filters, 'output map')})")
+    how = f"use {fix}, write" if fix else "write"
+    raise SpecError(f"channels: {head}; {how} the trace with -o NAME.json, or see the "
+                    "shapes with convanim info")
+
+
+def split(p0: Point, p1: Point, poly: tuple[Point, ...] | None
+          ) -> list[tuple[Point, Point, bool]]:
+    """Segment p0-p1 in pieces, each marked hidden when inside convex ``poly`` (None:
+    nothing hides it); the pieces in order from p0 (Cyrus-Beck). The one clipping of
+    the pictures: lines under a cover (convanim.scene.outside), the iso channel
+    picture's hidden edges and lines."""
+    if poly is None:
+        return [(p0, p1, False)]
+    n = len(poly)
+    cx, cy = sum(p[0] for p in poly) / n, sum(p[1] for p in poly) / n
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    t0, t1 = 0.0, 1.0
+    for i in range(n):
+        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
+        nx, ny = by - ay, ax - bx
+        if (cx - ax) * nx + (cy - ay) * ny > 0:
+            nx, ny = -nx, -ny  # outwards
+        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny
+        den = dx * nx + dy * ny
+        if den == 0:
+            if num > 0:
+                return [(p0, p1, False)]
+            continue
+        t = -num / den
+        if den < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+    if t1 - t0 <= 1e-9:
+        return [(p0, p1, False)]
+
+    def at(t):
+        return (p0[0] + dx * t, p0[1] + dy * t)
+
+    out = []
+    if t0 > 1e-9:
+        out.append((p0, at(t0), False))
+    out.append((at(t0), at(t1), True))
+    if t1 < 1 - 1e-9:
+        out.append((at(t1), p1, False))
+    return out

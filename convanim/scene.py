@@ -27,8 +27,8 @@ from typing import Callable, Iterator, Union
 from .flat import FlatLayout
 from .fonts import Face
 from .iso import IsoLayout
-from .iso_channels import BLOCK_W, MAX_FILTERS, ChannelIsoLayout
-from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem
+from .iso_channels import ChannelIsoLayout, block_width
+from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem, split
 from .matrix import SUP_T, Label, MatrixFigure
 from .overlap import shade as overlap_shade
 from .overlap import step_counts
@@ -182,37 +182,8 @@ class Still:
 
 
 def outside(p0: Point, p1: Point, poly: tuple[Point, ...]) -> list[tuple[Point, Point]]:
-    """The parts of segment p0-p1 outside the convex polygon ``poly`` (Cyrus-Beck)."""
-    n = len(poly)
-    cx = sum(p[0] for p in poly) / n
-    cy = sum(p[1] for p in poly) / n
-    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
-    t0, t1 = 0.0, 1.0
-    for i in range(n):
-        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % n]
-        nx, ny = by - ay, ax - bx  # a normal of the edge
-        if (cx - ax) * nx + (cy - ay) * ny > 0:
-            nx, ny = -nx, -ny  # make it point outwards
-        num = (p0[0] - ax) * nx + (p0[1] - ay) * ny  # > 0: p0 outside this edge
-        den = dx * nx + dy * ny
-        if den == 0:
-            if num > 0:
-                return [(p0, p1)]  # parallel to the edge and outside it: all outside
-            continue
-        t = -num / den
-        if den < 0:
-            t0 = max(t0, t)  # entering
-        else:
-            t1 = min(t1, t)  # leaving
-        if t0 >= t1:
-            return [(p0, p1)]
-    at = lambda t: (p0[0] + dx * t, p0[1] + dy * t)  # noqa: E731
-    pieces = []
-    if t0 > 0:
-        pieces.append((p0, at(t0)))
-    if t1 < 1:
-        pieces.append((at(t1), p1))
-    return pieces
+    """The parts of segment p0-p1 outside the convex polygon ``poly`` (:func:`split`)."""
+    return [(a, b) for a, b, hidden in split(p0, p1, poly) if not hidden]
 
 
 Layout = Union[IsoLayout, FlatLayout, ChannelIsoLayout]
@@ -418,16 +389,30 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = Non
 HUES = (0.5, 0.17, 0.83, 0.33, 0.67, 0.08, 0.58, 0.92)
 
 
+# A grey theme's filters: steps from its lightest grey (0) to its darkest (7), filter by
+# filter, so that neighbouring maps differ by 4 or 5 steps (and any two by one at least).
+GREY_STEPS = (3, 7, 2, 6, 1, 5, 0, 4)
+GREY_CLEAR = (0.2, 0.1)  # lightness kept off the line colour and off the maps' colours
+
+
+def _lightness(c: RGB) -> float:
+    return sum(c) / 765
+
+
 def filter_colours(theme: Theme, n: int) -> tuple[RGB, ...]:
     """``n`` distinct colours, one per filter, from ``theme``'s kernel colour (input_hl)."""
     r, g, b = (v / 255 for v in theme.input_hl)
     h, l, s = colorsys.rgb_to_hls(r, g, b)
     l = min(max(l, 0.45), 0.65)  # a dark kernel colour turned to orange is brown: lighter
+    # Greys as far apart as the picture allows: dark enough to show as filled on the
+    # empty output maps and for the block's edges to show on the input maps, light enough
+    # for the grid lines to show on them.
+    lo = _lightness(theme.line) + GREY_CLEAR[0]
+    hi = min(_lightness(theme.input), _lightness(theme.output_empty)) - GREY_CLEAR[1]
     out: list[RGB] = []
     for k in range(n):
-        if s < 0.15:  # a grey theme: greys between its kernel's and its line's lightness
-            lo, hi = sorted((l, sum(theme.line) / 765))
-            v = hi - (hi - lo) * (k + 1) / (MAX_FILTERS + 1)  # the same for any n
+        if s < 0.15:  # a grey theme: greys spread between its line's and its maps' lightness
+            v = hi - (hi - lo) * GREY_STEPS[k % len(GREY_STEPS)] / (len(GREY_STEPS) - 1)
             rgb = (v, v, v)
         else:
             rgb = colorsys.hls_to_rgb((h + HUES[k % len(HUES)]) % 1.0, l, max(s, 0.55))
@@ -465,6 +450,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         return made[key]
 
     dash = layout.maps[0].cell / 2  # a dashed piece's length: the grid's dashes, about
+    block_w = block_width(layout.maps[0].cell)
 
     def edge(e, colour: RGB, role: str) -> tuple[Shape, ...]:
         """A seen edge solid and wide; a hidden one dashed, as thin as the grid's lines."""
@@ -472,7 +458,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         if key not in made:
             a, b, hidden = e
             if not hidden:
-                made[key] = (Shape((a, b), stroke=colour, width=BLOCK_W, closed=False,
+                made[key] = (Shape((a, b), stroke=colour, width=block_w, closed=False,
                                    role=role),)
             else:
                 n = max(1, round(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 / dash))
@@ -492,7 +478,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         s = layout.frame(step)
         co = s.cell[0]
         over: list = []
-        for ci, r, c, kind, polys in s.lower:
+        for ci, r, c, kind in s.lower:
             role = "input_hl" if kind == REAL else "padding_hl"
             over += shaded("in", ci, r, c, getattr(theme, role), role)
         # Hidden edges first: a seen edge is drawn over a hidden one where they meet.

@@ -144,14 +144,15 @@ def run(args, capsys):
       "--view", "scatter", "-o", "a.gif"],
      "view: got 'scatter' with channels or a bias; only the gather view"),
     (["pool", "--i", "4", "--k", "2", "--cin", str(MAX_FILTERS + 1), "--style", "flat",
-      "-o", "a.gif"], f"and {MAX_FILTERS + 1} output maps)"),
+      "-o", "a.gif"], f"the flat picture draws up to {MAX_FILTERS} maps when pooling (got "
+     f"{MAX_FILTERS + 1}); write the trace with -o NAME.json"),
     (["tconv", "--i", "3", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
-      "-o", "a.gif"], f"(got {MAX_MAPS + 1} maps per group and 1 output maps)"),
+      "-o", "a.gif"], f"(got {MAX_MAPS + 1} input maps per group and 1 output map)"),
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "-o", "a.html"],
      "output: the .html page shows channels in the flat picture only; add --style flat"),
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"the flat picture draws up to {MAX_MAPS} input maps per group and "
-     f"{MAX_FILTERS} output maps (got {MAX_MAPS + 1} maps per group and 1 output maps)"),
+     f"{MAX_FILTERS} output maps (got {MAX_MAPS + 1} input maps per group and 1 output map)"),
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "--cout", str(MAX_FILTERS + 1),
       "--style", "flat", "-o", "a.gif"], f"and {MAX_FILTERS + 1} output maps)"),
 ])

@@ -61,7 +61,7 @@ def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
         want = {(ci, a, b) for ci in maps for a, b in foot
                 if lay.maps[ci].kind(a, b) in (REAL, PAD)}
         s = lay.frame(step)
-        assert {(ci, a, b) for ci, a, b, _, _ in s.lower} == want
+        assert {(ci, a, b) for ci, a, b, _ in s.lower} == want
         # What the scene shades: those cells, on those maps, where they are seen; every
         # cell of a group's top map when no map above it is outside the group.
         f = sc.frame(step)
@@ -80,19 +80,42 @@ def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
         kh, kw = spec.kernel_size
         dh, dw = spec.dilation
         r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
-        # Each stops where it passes under the output map it ends on (or at the cell's
-        # corner, on the map's front edges), on its way to the cell's corner.
+        # Each is drawn where it is seen: outside the output map it ends on and outside
+        # every input map above the group's top map (they hide a lower map's lines as they
+        # hide the block's edges); the pieces lie on the corner-to-corner line.
         want = [(top.corner((r0, r1)[i], (c0, c1)[j]), out.corner(r + i, c + j))
                 for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))]
-        assert [a for a, _ in f.lines] == [a for a, _ in want]
-        edge = hull(tuple(out.corner(a, b) for a in (0, spec.output_size[0])
-                          for b in (0, spec.output_size[1])))
-        for (a, b), (_, end) in zip(f.lines, want):
-            u = ((b[0] - a[0]) * (end[1] - a[1]) - (b[1] - a[1]) * (end[0] - a[0]))
-            assert abs(u) < 1e-6 * max(1.0, np.hypot(end[0] - a[0], end[1] - a[1]) ** 2)
-            assert 0 < np.hypot(b[0] - a[0], b[1] - a[1]) <= np.hypot(end[0] - a[0],
-                                                                    end[1] - a[1]) + 1e-9
-            assert min(abs(u) for u in _edge_distances(edge, b)) < 1e-6
+        covers = [hull(tuple(pl.corner(a, b) for a in (pl.first[0], pl.first[0] + pl.shape[0])
+                             for b in (pl.first[1], pl.first[1] + pl.shape[1])))
+                  for pl in (out,) + lay.maps[:maps[0]]]
+
+        def inside(p):
+            return any(max(_edge_distances(cv, p)) < -1e-6 or min(_edge_distances(cv, p)) > 1e-6
+                       for cv in covers)
+
+        for a0, a1 in want:
+            mine = [(a, b) for a, b in f.lines if _on_line(a0, a1, a) and _on_line(a0, a1, b)]
+            assert mine, "every line shows somewhere (its last part runs onto the output map's front)"
+            for a, b in mine:
+                assert not inside(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+            for u in np.linspace(0.01, 0.99, 41):  # a point of the line in sight is drawn
+                p = (a0[0] + (a1[0] - a0[0]) * u, a0[1] + (a1[1] - a0[1]) * u)
+                if not inside(p):
+                    assert any(_between(a, b, p) for a, b in mine)
+        assert len(f.lines) == sum(1 for a, b in f.lines
+                                   if any(_on_line(a0, a1, a) for a0, a1 in want))
+        if maps[0] == 0:  # nothing above the group: each line from its footprint corner
+            assert [a for a, _ in f.lines] == [a for a, _ in want]
+
+
+def _on_line(a0, a1, p):
+    u = (a1[0] - a0[0]) * (p[1] - a0[1]) - (a1[1] - a0[1]) * (p[0] - a0[0])
+    return abs(u) < 1e-6 * max(1.0, np.hypot(a1[0] - a0[0], a1[1] - a0[1]) ** 2)
+
+
+def _between(a, b, p, tol=1e-6):
+    return (min(a[0], b[0]) - tol <= p[0] <= max(a[0], b[0]) + tol
+            and min(a[1], b[1]) - tol <= p[1] <= max(a[1], b[1]) + tol)
 
 
 def _edge_distances(poly, p):
@@ -129,6 +152,18 @@ def test_filter_colours_are_distinct_and_the_themes_own():
         assert len(set(cs)) == MAX_FILTERS
         assert not set(cs) & set(theme.colours())
         assert filter_colours(theme, 3) == cs[:3]  # a filter keeps its colour
+
+
+def test_print_filter_greys_are_far_apart_and_off_the_lines_and_maps():
+    """--theme print: 8 greys told apart (neighbouring maps by 4 steps or more), each far
+    from the grid line's grey (the lines show on a filled cell) and darker than the maps
+    (a filled cell shows on its map, the block's edges on the input maps)."""
+    theme = THEMES["print"]
+    vs = [sum(c) / 3 for c in filter_colours(theme, MAX_FILTERS)]
+    line, maps = sum(theme.line) / 3, min(sum(theme.input), sum(theme.output_empty)) / 3
+    assert min(abs(a - b) for i, a in enumerate(vs) for b in vs[i + 1:]) >= 14
+    assert min(abs(a - b) for a, b in zip(vs, vs[1:])) >= 55
+    assert min(vs) - line >= 45 and maps - max(vs) >= 24
 
 
 def test_each_output_map_fills_in_its_filters_colour():
@@ -223,11 +258,16 @@ def test_split_marks_the_part_inside_as_hidden():
 @pytest.mark.parametrize("args, head", [
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "-o", "a.gif"],
      f"channels: the iso picture stacks up to {MAX_MAPS} input maps and {MAX_FILTERS} output "
-     f"maps (got {MAX_MAPS + 1} input maps and 1 output maps)"),
+     f"maps (got {MAX_MAPS + 1} input maps and 1 output map); write the trace with -o "
+     "NAME.json, or see the shapes with convanim info"),  # flat refuses them too: not offered
+    (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--cout", "3", "--groups",
+      "3", "-o", "a.gif"], f"(got {MAX_MAPS + 1} input maps and 3 output maps); use --style "
+     "flat, write the trace"),  # 3 maps a group: the flat picture draws them
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "--cout", str(MAX_FILTERS + 1), "-o",
       "a.gif"], f"(got 2 input maps and {MAX_FILTERS + 1} output maps)"),
     (["pool", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "-o", "a.svg"],
-     f"stacks up to {MAX_MAPS} input maps"),
+     f"channels: the iso picture stacks up to {MAX_MAPS} maps when pooling (got "
+     f"{MAX_MAPS + 1}); write the trace"),
     (["conv", "--i", "5", "--k", "3", "--cin", "2", "--numbers", "-o", "a.gif"],
      "numbers: the iso picture of channels has no numbers in its cells"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--overlay", "overlap", "-o", "a.gif"],
@@ -324,3 +364,40 @@ def test_scaled_and_themed():
 def test_golden_channel_frames(name, spec, step, look, regen_golden):
     frames = ca.render(ca.trace_of(spec), **look)
     check_frame(name, frames[step], regen_golden)
+
+
+@pytest.mark.parametrize("spec", [CONV, GROUPS, TCONV, POOL], ids=lambda s: s.short_name())
+def test_no_line_crosses_a_map_name(spec):
+    """The names x[i] / y[i] sit left of every plane, where no connecting line passes."""
+    t = ca.trace_of(spec)
+    lay = layout(t, labels=True)
+    names = [i for i in lay.static if i.texts[0][:2] in ("x[", "y[")]
+    assert len(names) == spec.in_channels + spec.out_channels
+    for step in range(t.n_steps):
+        for a, b in lay.frame(step).lines:
+            for item in names:
+                x0 = min(x for x, _ in item.slot)
+                x1 = max(x for x, _ in item.slot)
+                assert min(a[0], b[0]) > x1 or max(a[0], b[0]) < x0, (step, item.texts)
+
+
+def test_the_block_outline_thins_with_the_cell():
+    """The block's and the output cell's seen edges: 2.5 px at the default cell, thinner
+    with small cells (a fixed width covered the bands between maps), never below a grid line."""
+    from convanim.scene import GRID_W
+    widths = {}
+    for cell in (32, 24, 12):
+        t = ca.trace_of(CONV)
+        sc = ca.scene(t, cell=cell)
+        f = sc.frame(5)
+        widths[cell] = {op.width for op in f.over if op.role == "filter0" and not op.dashed}
+    assert widths[32] == {2.5}
+    assert len(widths[24]) == 1 and GRID_W < widths[24].pop() < 2.5
+    assert widths[12] == {GRID_W}
+
+
+def test_the_frames_limit_counts_output_values_with_channels():
+    with pytest.raises(ca.api.LimitError, match=r"has 18 frames \(one per output value\)"):
+        ca.api.check_limits(CONV, max_frames=10)
+    with pytest.raises(ca.api.LimitError, match=r"has 9 frames \(one per kernel placement\)"):
+        ca.api.check_limits(ca.conv2d(5, 3), max_frames=5)
