@@ -14,7 +14,8 @@ import sys
 
 import click
 
-from .commands import CONTEXT, JOBS, Whole, cli, usage_hint
+from .cli_options import CONTEXT, Whole, usage_hint
+from .commands import JOBS, cli
 from . import signals, writer
 from .escape import terminal
 from .params import SpecError

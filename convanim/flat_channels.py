@@ -317,7 +317,6 @@ class ChannelFlatLayout(FlatLayout):
         """Input values of the group's maps (the footprint's highlighted), the kernel
         slices' weights, the outputs computed so far and the current one."""
         t = self.trace
-        co = int(t.anchor[step][0])
         foot = {(int(r), int(c)) for r, c in t.footprint(step)}
         g = t.grid
         items: list[TextItem] = []
