@@ -8,6 +8,7 @@ from typing import Any
 from .engine import grid_map
 from .params import Pair
 from .spec import Spec
+from .text import TIMES
 
 
 def _torch_arg(name: str, value: Pair, default: Pair) -> str | None:
@@ -78,8 +79,9 @@ def info_dict(spec: Spec) -> dict[str, Any]:
     return doc
 
 
-def _dims(shape) -> str:
-    return "x".join(map(str, shape))
+def dims(shape, sep: str = "x") -> str:
+    """A shape as its sizes joined: 3x5x5 (the pictures write 3×5×5)."""
+    return sep.join(map(str, shape))
 
 
 def channel_info(spec: Spec) -> dict[str, Any]:
@@ -95,10 +97,10 @@ def channel_info(spec: Spec) -> dict[str, Any]:
 
 def channel_lines(spec: Spec) -> list[str]:
     """The shapes in a line (x: 3x5x5, w: 2x3x3x3, b: 2, y: 2x3x3) and the parameter count."""
-    w = "none (pooling)" if spec.weight_shape is None else _dims(spec.weight_shape)
-    b = "none" if spec.bias_shape is None else _dims(spec.bias_shape)
-    lines = [f"shapes: x: {_dims(spec.input_shape)}, w: {w}, b: {b}, "
-             f"y: {_dims(spec.output_shape)}"]
+    w = "none (pooling)" if spec.weight_shape is None else dims(spec.weight_shape)
+    b = "none" if spec.bias_shape is None else dims(spec.bias_shape)
+    lines = [f"shapes: x: {dims(spec.input_shape)}, w: {w}, b: {b}, "
+             f"y: {dims(spec.output_shape)}"]
     if spec.pooling:
         lines.append(f"channels: {spec.in_channels}, each pooled on its own; no parameters")
         return lines
@@ -237,15 +239,14 @@ def caption_bands(spec: Spec) -> list[tuple[str, tuple[str, ...]]]:
     the torch call, then (always) :func:`caption_auto`."""
     bands = []
     if spec.channels:
-        def dims(shape) -> str:
-            return "\u00d7".join(map(str, shape))
         named = [("x", spec.input_shape), ("w", spec.weight_shape), ("b", spec.bias_shape),
                  ("y", spec.output_shape)]
-        shapes = ", ".join(f"{n}: {dims(sh)}" for n, sh in named if sh is not None)
+        shapes = ", ".join(f"{n}: {dims(sh, TIMES)}" for n, sh in named if sh is not None)
         count = ("no parameters" if spec.pooling else
                  f"{spec.n_parameters} parameter{'s' if spec.n_parameters != 1 else ''}")
+        call = torch_call(spec)
         bands.append(("caption", (f"{shapes}; {count}", shapes)))
-        bands.append(("caption", (torch_call(spec), torch_call(spec).replace("torch.nn.", ""))))
+        bands.append(("caption", (call, call.replace("torch.nn.", ""))))
     return bands + [("caption", caption_auto(spec))]
 
 

@@ -10,7 +10,9 @@ from urllib.parse import quote
 
 from .. import writer
 from ..escape import md_code, md_text, terminal
-from ..info import info_dict
+from ..api import check_drawable
+from ..info import dims, info_dict
+from ..params import SpecError
 from .entry import Entry, INDEX, PICTURES, README, REGENERATE
 
 
@@ -27,12 +29,9 @@ def _shape(entry: Entry) -> str:
     if entry.spec is None:
         return ""
     s = entry.spec
-    if s.channels:  # the maps too: 3x5x5 -> 2x3x3
-        shape_in, shape_out = "x".join(map(str, s.input_shape)), "x".join(map(str, s.output_shape))
-    else:
-        shape_in = f"{s.input_size[0]}x{s.input_size[1]}"
-        shape_out = f"{s.output_size[0]}x{s.output_size[1]}"
-    return f"{shape_in} &rarr; {shape_out}, {s.n_steps} frames"
+    shape_in, shape_out = ((s.input_shape, s.output_shape) if s.channels  # 3x5x5 -> 2x3x3
+                           else (s.input_size, s.output_size))
+    return f"{dims(shape_in)} &rarr; {dims(shape_out)}, {s.n_steps} frames"
 
 
 def _steppable(entry: Entry) -> bool:
@@ -41,7 +40,11 @@ def _steppable(entry: Entry) -> bool:
         return False
     args = entry.args
     style = args[args.index("--style") + 1] if "--style" in args[:-1] else "iso"
-    return not entry.spec.channels or style == "flat"  # channels: the flat page only
+    try:  # the library's own rule of what a page shows
+        check_drawable(entry.spec, style, html=True)
+    except SpecError:
+        return False
+    return True
 
 
 def _image(entry: Entry) -> str | None:
