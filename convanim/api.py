@@ -661,21 +661,20 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
     if job.strip is not None and look.style == "iso" and not job.spec.channels:
         # the iso canvas is known from the spec
         writer.check_strip(job.spec.n_steps, *canvas_size(job.spec, look.cell * look.scale))
-    # A picture of channels is larger than the iso picture of one map: its canvas.
-    if drawn and job.spec.channels and look.style == "iso":
-        check_channel_iso_look(look.numbers, look.overlay)
-        size = channel_iso_canvas_size(job.spec, look.cell, look.labels is True)
+    # A picture of channels is larger than the iso picture of one map: its canvas, known
+    # from the spec in both styles.
+    if drawn and job.spec.channels:
+        if look.style == "iso":
+            check_channel_iso_look(look.numbers, look.overlay)
+            size = channel_iso_canvas_size(job.spec, look.cell, look.labels is True)
+        else:
+            size = channel_canvas_size(job.spec, look.cell, look.labels is not False,
+                                       look.numbers is not False)
         if job.strip is not None:
             writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
-    elif drawn and job.spec.channels:
-        size = channel_canvas_size(job.spec, look.cell, look.labels is not False,
-                                   look.numbers is not False)
-        if job.strip is not None:  # the flat canvas is known from the spec too
-            writer.check_strip(job.spec.n_steps, *_times(size, look.scale))
+        _check_canvas(job.spec, _times(size, look.scale), look.cell, lim.max_size, look.scale)
     else:
         size = canvas_size(job.spec, look.cell)
-    if drawn and job.spec.channels:
-        _check_canvas(job.spec, _times(size, look.scale), look.cell, lim.max_size, look.scale)
     held = [p for p in paths if formats.format_of(p).holds_frames and not still]
     if held:
         w, h = _times(size, look.scale)
