@@ -32,7 +32,7 @@ from .flat import OUTLINE_W, FlatCell, FlatLayout, FlatShapes, _extent, _front
 from .info import grid_labels
 from .layout import (
     MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Plane, TextItem, add_bands, band_font, band_item,
-    bands_of, cell_slot, cell_text, check_maps, grid_planes, shifted,
+    bands_of, cell_slot, cell_text, check_maps, grid_planes, maps_fit, shifted,
 )
 from .numbers import widest_texts
 from .text import (
@@ -55,7 +55,7 @@ def check_channel_flat(spec) -> None:
 
 def flat_draws(spec) -> bool:
     """Does the flat picture draw ``spec``'s maps?"""
-    return spec.in_channels // spec.groups <= MAX_MAPS and spec.out_channels <= MAX_FILTERS
+    return maps_fit(spec, MAX_MAPS, MAX_FILTERS, per_group=True)
 
 
 def canvas_size(spec, cell: float = 32.0, labels: bool = True,

@@ -439,16 +439,22 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
+def maps_fit(spec, max_in: int, max_out: int, per_group: bool) -> bool:
+    """At most ``max_in`` input maps (``per_group``: in a group) and ``max_out`` output maps."""
+    maps = spec.in_channels // spec.groups if per_group else spec.in_channels
+    return maps <= max_in and spec.out_channels <= max_out
+
+
 def check_maps(spec, picture: str, max_in: int, max_out: int, per_group: bool,
                fix: str = "") -> None:
     """Refuse, before any work, a layer with more maps than ``picture`` ("the iso
     picture stacks") shows legibly: ``max_in`` input maps (``per_group``: in a group)
     and ``max_out`` output maps. ``fix``: an option that draws it instead, or ''."""
+    if maps_fit(spec, max_in, max_out, per_group):
+        return
     per = " per group" if per_group else ""
     maps = spec.in_channels // spec.groups if per_group else spec.in_channels
     filters = spec.out_channels
-    if maps <= max_in and filters <= max_out:
-        return
     if spec.pooling:  # each map pooled on its own: output map k from input map k
         top = max_out if per_group else min(max_in, max_out)
         head = f"{picture} up to {top} maps when pooling (got {filters})"
