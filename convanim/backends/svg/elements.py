@@ -147,6 +147,9 @@ class Writer:
         self.styles = styles
         self.crisp = crisp
         self.defs: dict[str, str] = {}  # path data from (0, 0) -> id
+        # A grid's cells are congruent: their outline's points (tenths, from the first
+        # corner) -> id, so its path data is made once, not once a cell.
+        self._outlines: dict[tuple, str] = {}
 
     def defs_svg(self) -> str:
         if not self.defs:
@@ -172,10 +175,14 @@ class Writer:
         if closed and cell and len(points) >= 3:
             x0, y0 = pt(points[0])
             (fx, fy) = points[0]
-            d = path_data([([pt((x - fx, y - fy)) for x, y in points], True)])
-            if d not in self.defs:
-                self.defs[d] = _name(len(self.defs))
-            return ("use", cls, f'{cell} href="#{self.defs[d]}" x="{fmt_tenths(x0)}" y="{fmt_tenths(y0)}"/>')
+            rel = tuple([pt((x - fx, y - fy)) for x, y in points])
+            name = self._outlines.get(rel)
+            if name is None:
+                d = path_data([(rel, True)])
+                if d not in self.defs:
+                    self.defs[d] = _name(len(self.defs))
+                name = self._outlines[rel] = self.defs[d]
+            return ("use", cls, f'{cell} href="#{name}" x="{fmt_tenths(x0)}" y="{fmt_tenths(y0)}"/>')
         return ("path", cls, f'{cell} d="{path_data([([pt(p) for p in points], closed)])}"/>')
 
     def shape(self, op: Shape) -> list[El]:

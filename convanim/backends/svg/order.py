@@ -58,6 +58,8 @@ def frame_runs(seqs: Sequence[Sequence], ordered: bool = True) -> list[tuple[obj
     indeg: list[int] = []
     known: dict[tuple[int, int], bool] = {}  # (earlier node, later node) -> conflict
     boxes: dict[int, tuple] = {}  # id(item) -> _box(item): items recur in many frames
+    tiles: dict[int, tuple] = {}  # id(item) -> (item, the buckets its box meets); the
+    # entry holds the item, so its id is not reused while the ids are compared
     for s, seq in enumerate(seqs):
         buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
         for pos, item in enumerate(seq):
@@ -76,12 +78,15 @@ def frame_runs(seqs: Sequence[Sequence], ordered: bool = True) -> list[tuple[obj
                 nodes[nid][2] = s + 1
             if not ordered:
                 continue
-            box = boxes.get(id(item))
-            if box is None:
+            hit = tiles.get(id(item))
+            if hit is None:
                 box = boxes[id(item)] = _box(item)
-            x0, y0, x1, y1 = box
-            cells = [(tx, ty) for tx in range(int(x0 // TILE), int(x1 // TILE) + 1)
-                     for ty in range(int(y0 // TILE), int(y1 // TILE) + 1)]
+                x0, y0, x1, y1 = box
+                hit = tiles[id(item)] = (item, [
+                    (tx, ty) for tx in range(int(x0 // TILE), int(x1 // TILE) + 1)
+                    for ty in range(int(y0 // TILE), int(y1 // TILE) + 1)])
+            box = boxes[id(item)]
+            cells = hit[1]
             earlier = {u for c in cells for u in buckets[c]}
             for u in earlier:
                 pair = (u, nid)
