@@ -36,6 +36,7 @@ import numpy as np
 from ...channels import ChannelTrace
 from ...engine import Trace
 from ...flat import step_text
+from ...numbers import NumberFormat
 from ...scene import Scene, Shape
 
 # Grids the pointer tries first where they overlap (iso: the output plane is drawn on top).
@@ -138,7 +139,8 @@ def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[s
               "bias": None if t.bias is None else [_num(v) for v in t.bias]}
         hit = sorted(grids)
     else:
-        text = [step_text(t, n)[0] for n in range(t.n_steps)]
+        fmt = NumberFormat.of(t)  # once: it reads every value of the figure
+        text = [step_text(t, n, fmt)[0] for n in range(t.n_steps)]
         ch = None
         hit = [name for name in HIT_ORDER if name in grids]
     return {
