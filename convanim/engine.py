@@ -70,10 +70,18 @@ class Steps:
     def footprint(self, step: int) -> np.ndarray:
         """(kh*kw, 2) lower-grid cells the placement covers (on each map of its group, with
         channels), padding included, row-major offsets."""
+        return self.corner[step] + self._offsets
+
+    @cached_property
+    def _offsets(self) -> np.ndarray:
+        """(kh*kw, 2) the footprint's offsets from its corner, made once: every frame
+        asks for a footprint."""
         kh, kw = self.spec.kernel_size
         dh, dw = self.spec.dilation
         a, b = np.meshgrid(np.arange(kh) * dh, np.arange(kw) * dw, indexing="ij")
-        return self.corner[step] + np.stack([a.ravel(), b.ravel()], axis=1)
+        offsets = np.stack([a.ravel(), b.ravel()], axis=1)
+        offsets.flags.writeable = False
+        return offsets
 
 
 @dataclass(frozen=True, eq=False)
