@@ -46,6 +46,12 @@ def _union(boxes: list[Box]) -> Box:
 
 
 _RUNS = count()  # tells one _animate's frames from another's
+# Frames from ``start`` begin WARM frames before it, as if that one were the first (the
+# shapes earlier frames leave already in the still picture), and go through those
+# without drawing: which text is in the still picture, and so which rectangles a frame
+# repaints, settles within them to what it is from frame 0, and with it the pixels
+# (Pillow's edges can differ by a shade where one rectangle or another draws them).
+WARM = 4
 _NONE: frozenset = frozenset()
 
 
@@ -116,8 +122,7 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
     when it goes, so a frame redraws only what changes: the boxes of its moving
     shapes and texts, joined into a few rectangles.
 
-    ``start``: the frames from that one on, as if it were the first, the shapes that
-    earlier frames leave (``scene.fresh_of``) already in the still picture.
+    ``start``: the frames from that one on, the same pixels as from frame 0 (see WARM).
     """
     run = next(_RUNS)
     w, h = canvas.w, canvas.h
@@ -194,7 +199,9 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
     moving: set = set()  # the last frame's texts drawn with it, not in the still picture
     hidden: set = set()  # texts in the still picture that the frame has not, under its shapes
     touched: list[Box] = []  # where the last frame differs from the still picture
-    for step in range(start, scene.n_frames):
+    first = max(0, start - WARM)
+    for step in range(first, scene.n_frames):
+        drawing = step >= start
         f: Frame = scene.frame(step)
         (under, under_r), (over, over_r) = ops_of(f.under), ops_of(f.over)
         fresh, fresh_r = ops_of(f.fresh)
@@ -224,19 +231,20 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
         # picture goes only what the frame leaves alone (the window's numbers move on).
         stay = moving & current
         settled = [i for i in stay if not _inside(op_cache[i][2], moving_r)]
-        if step == start:
+        if step == first:
             # The still picture is painted with the first frame's text that is not on
             # its moving shapes: static text is drawn once, with it, not twice.
             settled = [i for i in ids if not _inside(op_cache[i][2], moving_r)]
-            for n in range(start):  # z-order as in Scene.still
+            for n in range(first):  # the shapes earlier frames leave, z-order as in Scene.still
                 persist.extend(ops_of(scene.fresh_of(n))[0])
             persist.extend(fresh)
             for i in settled:
                 in_base[i] = next(entered)
                 for tile in tiles_of(i):
                     base_tiles[tile].add(i)
-            canvas.paint(canvas.base, canvas.bands(), [low, persist, high, ops_of_ids(settled)],
-                         whole=True)
+            if drawing:
+                canvas.paint(canvas.base, canvas.bands(), [low, persist, high, ops_of_ids(settled)],
+                             whole=True)
         elif fresh.ops or gone or settled:
             persist.extend(fresh)
             rects = list(fresh_r)
@@ -250,8 +258,15 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
                 for tile in tiles_of(i):
                     base_tiles[tile].add(i)
                 rects.append(op_cache[i][2])
-            changed_boxes += repaint_base(rects)
+            if drawing:
+                changed_boxes += repaint_base(rects)
         moving = (stay - in_base.keys()) | {i for i in appeared if i not in in_base}
+        if not drawing:
+            previous = current
+            continue
+        if step == start and step > first:  # the still picture as it is by now, whole
+            texts = ops_of_ids(sorted(in_base, key=in_base.__getitem__))
+            canvas.paint(canvas.base, canvas.bands(), [low, persist, high, texts], whole=True)
         moving_texts: dict = defaultdict(set)
         dirty = list(moving_r)
         for i in moving:
