@@ -525,9 +525,10 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster
-        if (raster_out and fmt.name == "gif" and frames_dir is None and strip is None
-                and jobs != 1 and _parallel().can_split(src.scene, jobs or _parallel().cores())):
-            src.jobs, src.progress = jobs or _parallel().cores(), progress  # the writer draws
+        alone = raster_out and fmt.name == "gif" and frames_dir is None and strip is None
+        workers = 1 if jobs == 1 or not alone else jobs or _parallel().cores()
+        if workers > 1 and _parallel().can_split(src.scene, workers):
+            src.jobs, src.progress = workers, progress  # the GIF writer draws the frames
         elif raster_out or frames_dir is not None or strip is not None:
             frames = raster.frames(src.scene, changed=True)
             if frames_dir is not None:
