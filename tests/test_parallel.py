@@ -19,22 +19,14 @@ from hypothesis import strategies as st
 import convanim as ca
 from convanim import api, parallel, writer
 from convanim.backends import raster
-from convanim.cli import main
 from convanim.commands import JOBS, cli
 from convanim.gallery.spec import _figure_params, load
 
 from strategies import conv_specs, tconv_specs
+from test_robust import child_env, run
 
-ROOT = Path(__file__).resolve().parents[1]
 FORKS = parallel.context() is not None
 needs_fork = pytest.mark.skipif(not FORKS, reason="parts are drawn in forked workers (Linux)")
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def pixels(frames):
@@ -139,9 +131,10 @@ def test_gif_parts_encoded_apart_join_to_the_one_pass_bytes():
 
 
 def test_a_transparent_gif_is_encoded_in_one_pass_only():
-    frames = frames_of(ca.conv2d(5, 3, 2, 1), transparent=True)
+    scene = api.scene(ca.trace_of(ca.conv2d(5, 3, 2, 1)), transparent=True)
+    first = next(raster.frames(scene, changed=True))
     with pytest.raises(ValueError, match="one pass"):
-        writer.GifEncoder().prime(frames[0], 0)
+        writer.GifEncoder().prime(first, 0)
     assert not parallel.can_split(api.scene(ca.trace_of(ca.conv2d(9, 3, 1, 1)),
                                             transparent=True), 4)
 
@@ -259,12 +252,6 @@ def test_an_error_in_a_worker_is_one_line_and_nothing_is_written(tmp_path, capsy
 
 
 # Signals -----------------------------------------------------------------------------
-
-def child_env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
-
 
 def children(pid):
     try:
