@@ -5,7 +5,7 @@ processes, wall and CPU time (the default gallery formats, and with strips
 measured apart, issue 15); per-frame cost and bytes as the grid grows, for the
 iso view, the flat style, iso --numbers and the transposed scatter view; one
 long render through the command line (`conv --i 32 --k 3 --p 1 --style flat`,
-1,024 frames); bytes and canvas of each classic animation next to the
+1,024 frames; with -j 1 and -j 2, one process and two); bytes and canvas of each classic animation next to the
 reference's and next to `gifsicle -O3` of the same file (when gifsicle is
 installed); (issue 11) the classic set as animated SVG and as PDF stills, bytes
 and time; (issue 13) the same as interactive pages (.html), bytes and ms a frame; the time of one `convanim conv` from the shell, and the import time.
@@ -126,6 +126,13 @@ def rows_of(trees: list[tuple[str, Path]], repeat: int, name: str, *args) -> dic
         for label, tree in trees:
             runs[label].append(in_tree(tree, name, 1, *args, child=True))
     return {label: _medians(r) for label, r in runs.items()}
+
+
+def has_jobs(tree: Path) -> bool:
+    """Whether the tree's render commands take -j (a long GIF on several processes)."""
+    out = subprocess.run([sys.executable, "-m", "convanim", "conv", "--help"], env=_env(tree),
+                         capture_output=True, text=True, cwd=tempfile.gettempdir()).stdout
+    return "--jobs" in out
 
 
 def timed_cli(tree: Path, args: list[str], cwd: str) -> tuple[float, float]:
@@ -517,20 +524,25 @@ def classic_section(trees, repeat, quick, default, label, many) -> None:
 
 
 def long_section(trees, repeat, quick, label) -> None:
-    """One long render through the command line, and its drawing and GIF writing apart."""
+    """One long render through the command line, with -j 1 and -j 2 (issue 15: a long GIF
+    on every core) where the tree has -j, and its drawing and GIF writing apart."""
     long_runs = 1 if quick else repeat
     print(f"\n## A long render from the shell: `convanim {' '.join(LONG_RUN)}` (1,024 frames), "
-          f"median of {long_runs}")
-    runs = {name: [] for name, _ in trees}
+          f"median of {long_runs}, -j 1 and -j 2 taking turns")
+    jobs = {name: (["1", "2"] if has_jobs(tree) else [""]) for name, tree in trees}
+    runs = {(name, j): [] for name, _ in trees for j in jobs[name]}
     with tempfile.TemporaryDirectory() as d:
         for _ in range(long_runs):
             for name, tree in trees:
-                runs[name].append(timed_cli(tree, LONG_RUN + ["-o", "long.gif"], d))
+                for j in jobs[name]:
+                    args = LONG_RUN + (["-j", j] if j else []) + ["-o", "long.gif"]
+                    runs[(name, j)].append(timed_cli(tree, args, d))
     rows = []
-    for name, _ in trees:
-        wall, cpu = median_pair(runs[name])
-        rows.append([*label(name), f"{wall:.2f}", f"{cpu:.2f}", f"{wall / 1024 * 1000:.1f}"])
-    table([*label("tree"), "wall s", "CPU s", "ms a frame (wall)"], rows)
+    for (name, j), got in runs.items():
+        wall, cpu = median_pair(got)
+        rows.append([*label(name), j or "-", f"{wall:.2f}", f"{cpu:.2f}",
+                     f"{wall / 1024 * 1000:.1f}"])
+    table([*label("tree"), "-j", "wall s", "CPU s", "ms a frame (wall)"], rows)
     print("\nThe same in-process: drawing the frames alone, then drawing and writing the GIF "
           "(process CPU s; the GIF writer's share is the difference)")
     split = rows_of(trees, long_runs, "long_split")

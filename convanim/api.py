@@ -460,7 +460,7 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
          frame: int | None = None, frames_dir: str | os.PathLike | None = None,
          strip: str | os.PathLike | None = None, progress: Progress | None = None,
          on_strip: Callable[[writer.StripGrid], object] | None = None,
-         format: str | None = None, **loose) -> Path | BinaryIO:
+         format: str | None = None, jobs: int | None = 1, **loose) -> Path | BinaryIO:
     """Write ``t`` to ``path`` atomically, the format from the suffix (:data:`formats.FORMATS`).
 
     ``path`` may also be a binary file object (``io.BytesIO``, an open file, a
@@ -484,12 +484,17 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
     (a raster animation, ``frames_dir``, ``strip``): ``done`` from 1 up to
     ``total``, the number of frames. ``on_strip`` gets the strip's
     :class:`writer.StripGrid` (its path and grid) once the strip is written.
+
+    ``jobs``: a GIF alone (no ``frames_dir``, no ``strip``, an opaque background) that
+    takes seconds is drawn on up to that many processes (:mod:`convanim.parallel`), the
+    same bytes as on one; None: as many as the cores this process may use.
     """
     if hasattr(path, "write"):
         return _save_to_object(t, path, format, look, limits, duration=duration, loop=loop,
                                frame=frame, frames_dir=frames_dir, strip=strip,
-                               progress=progress, on_strip=on_strip, **loose)
+                               progress=progress, on_strip=on_strip, jobs=jobs, **loose)
     look, limits = _options(look, limits, loose)
+    check_jobs(jobs)
     path = formats.check_output(path, still=frame is not None, trace=frame is None)
     if format is not None and formats.NAMES.get(format.lower().lstrip(".")) != path.suffix.lower():
         raise SpecError(f"format: got {format!r} for {str(path)!r}; the suffix names the "
@@ -520,7 +525,11 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
                              duration=duration, loop=loop, step=(frame or 1) - 1)
         write = fmt.trace or (fmt.still if frame is not None else fmt.animation)
         raster_out = write is fmt.animation and fmt.raster
-        if raster_out or frames_dir is not None or strip is not None:
+        alone = raster_out and fmt.name == "gif" and frames_dir is None and strip is None
+        workers = 1 if jobs == 1 or not alone else jobs or _parallel().cores()
+        if workers > 1 and _parallel().can_split(src.scene, workers):
+            src.jobs, src.progress = workers, progress  # the GIF writer draws the frames
+        elif raster_out or frames_dir is not None or strip is not None:
             frames = raster.frames(src.scene, changed=True)
             if frames_dir is not None:
                 frames = writer.tee_frames(frames, frames_dir, path.stem, staging)
@@ -540,6 +549,17 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
                 err.filename = str(path)
             raise
     return path
+
+
+def check_jobs(jobs: int | None) -> None:
+    if jobs is not None and not (isinstance(jobs, int) and not isinstance(jobs, bool) and jobs >= 1):
+        raise SpecError(f"jobs: got {jobs!r}; expected a whole number of processes, 1 or more "
+                        "(1: this process only), or None for every core")
+
+
+def _parallel():
+    from . import parallel  # its pool only for long renders: not imported before
+    return parallel
 
 
 def _save_to_object(t: Trace, fp: BinaryIO, format: str | None, look, limits, **options):
@@ -717,12 +737,13 @@ def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def run_job(job: Job, *, progress: Progress | None = None,
-            on_strip: Callable[[writer.StripGrid], object] | None = None) -> list[Path]:
+            on_strip: Callable[[writer.StripGrid], object] | None = None,
+            jobs: int | None = 1) -> list[Path]:
     """Check every output and the limits, trace once, then write each output.
 
     Returns the files written, in order. The frames and the strip go with the
-    first picture output, so they are drawn once. ``progress`` and ``on_strip`` as
-    in :func:`save`; ``progress`` gets the frames of each output in turn.
+    first picture output, so they are drawn once. ``progress``, ``on_strip`` and
+    ``jobs`` as in :func:`save`; ``progress`` gets the frames of each output in turn.
     """
     paths, pictures = check_job(job)
     if pictures or job.frames_dir is not None:
@@ -737,5 +758,5 @@ def run_job(job: Job, *, progress: Progress | None = None,
         written.append(save(t, path, job.look, lim, duration=job.duration, loop=job.loop,
                             frame=job.frame, frames_dir=job.frames_dir if first else None,
                             strip=job.strip if first and pictures else None,
-                            progress=progress, on_strip=on_strip))
+                            progress=progress, on_strip=on_strip, jobs=jobs))
     return written

@@ -27,11 +27,21 @@ from .theme import ROLES, THEMES, parse_colour_args, theme_named
 
 
 # Options about the terminal, not the figure: the gallery neither takes nor hashes them.
-TERMINAL = ("quiet",)
+TERMINAL = ("quiet", "jobs")
 
-quiet_option = click.option(
+_quiet = click.option(
     "-q", "--quiet", is_flag=True,
     help="Print errors only: no progress bar, not the written path.")
+_jobs = click.option(
+    "-j", "--jobs", type=Whole(1), metavar="N",
+    help="Processes for a long GIF (one taking seconds): its frames are drawn in N parts "
+         "at once, the same bytes as with -j 1 (one process). Default: the cores this "
+         "process may use.")
+
+
+def quiet_option(fn: Callable) -> Callable:
+    """-q and -j: how a render runs, not what it draws (:data:`TERMINAL`)."""
+    return _quiet(_jobs(fn))
 
 # A render still going after SHOW_AFTER seconds and expected to take SHOW_LONGER seconds
 # in all (from its pace so far) shows a progress bar on stderr, when stderr is a terminal.
@@ -81,10 +91,10 @@ class RenderProgress:
             self.bar = None
 
 
-def _run(job: api.Job, quiet: bool = False) -> None:
+def _run(job: api.Job, quiet: bool = False, jobs: int | None = None) -> None:
     progress = None if quiet else RenderProgress(f"rendering {Path(job.outputs[0]).name}")
     try:
-        written = api.run_job(job, progress=progress)
+        written = api.run_job(job, progress=progress, jobs=jobs)
     finally:
         if progress is not None:
             progress.close()
@@ -121,7 +131,7 @@ def cli() -> None:
 @channel_options
 @render_options
 @quiet_option
-def conv(quiet, **params) -> None:
+def conv(quiet, jobs, **params) -> None:
     """Animate a convolution (PyTorch Conv2d).
 
     One frame per kernel placement; per axis the output size is
@@ -147,7 +157,7 @@ def conv(quiet, **params) -> None:
     of planes (up to 8 input maps, 8 filters; no --numbers), and --style flat, a row per
     map with its products and the sum (up to 8 maps per group, 8 filters; also as .html).
     """
-    _run(conv_job(**params), quiet)
+    _run(conv_job(**params), quiet, jobs)
 
 
 CHANNEL_KEYS = ("in_channels", "out_channels", "groups", "depthwise", "pointwise", "bias",
@@ -228,7 +238,7 @@ def tconv_options(fn: Callable) -> Callable:
 @overlay_option
 @render_options
 @quiet_option
-def tconv(quiet, **params) -> None:
+def tconv(quiet, jobs, **params) -> None:
     """Animate a transposed convolution (PyTorch ConvTranspose2d).
 
     Per axis the output size is (i-1)*s - 2p + d(k-1) + output_padding + 1.
@@ -244,7 +254,7 @@ def tconv(quiet, **params) -> None:
       convanim tconv --i 3 --k 3 --s 2 --cin 2 --cout 3 -o steps.json   # channels: the trace
       convanim tconv --i 3 --k 3 --s 2 --cin 2 --cout 3 -o tc.gif   # channels: stacks of maps
     """
-    _run(tconv_job(**params), quiet)
+    _run(tconv_job(**params), quiet, jobs)
 
 
 def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding, of_conv, view,
@@ -271,7 +281,7 @@ def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding
 @channel_options(pooling=True)
 @render_options(weight=False)
 @quiet_option
-def pool(quiet, **params) -> None:
+def pool(quiet, jobs, **params) -> None:
     """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
 
     \b
@@ -281,7 +291,7 @@ def pool(quiet, **params) -> None:
       convanim pool --i 5 --k 3 --s 1 --style flat            # max(...) per step, winner marked
       convanim pool --i 5 --k 3 --s 2 --cin 3 -o maps.gif      # each map pooled on its own
     """
-    _run(pool_job(**params), quiet)
+    _run(pool_job(**params), quiet, jobs)
 
 
 def pool_job(input_size, kernel_size, stride, padding, dilation, mode, in_channels=None,
@@ -322,7 +332,7 @@ def grad_options(fn: Callable) -> Callable:
 @overlay_option
 @render_options
 @quiet_option
-def grad(quiet, **params) -> None:
+def grad(quiet, jobs, **params) -> None:
     """Animate the backward pass of a convolution or a pooling (one channel).
 
     The size options give the forward pass, as for conv and pool; dL/dy has its
@@ -341,7 +351,7 @@ def grad(quiet, **params) -> None:
       convanim grad --i 4 --k 2 --s 2 --mode avg --wrt input # spread evenly
       convanim grad --i 5 --k 3 --s 2 --p 1 --view scatter --overlay overlap --frame 9
     """
-    _run(grad_job(**params), quiet)
+    _run(grad_job(**params), quiet, jobs)
 
 
 def grad_job(input_size, kernel_size, stride, padding, dilation, mode, wrt, view, grad_output,

@@ -34,6 +34,10 @@ class Source:
     duration: int = 1000
     loop: int = 0
     step: int = 0  # the frame of a still, from 0
+    # A GIF without ``frames`` is drawn by its writer from the scene, on up to ``jobs``
+    # processes (convanim.parallel), calling ``progress(done, total)``.
+    jobs: int = 1
+    progress: Callable[[int, int], object] | None = None
 
     @cached_property
     def scene(self) -> Scene:
@@ -45,7 +49,11 @@ Writer = Callable[[Path, Source], None]
 
 def _gif(tmp: Path, src: Source) -> None:
     with open(tmp, "wb") as fp:
-        writer.write_gif(fp, src.frames, duration=src.duration, loop=src.loop)
+        if src.frames is None:
+            from . import parallel
+            parallel.write_gif(fp, src.scene, src.duration, src.loop, src.jobs, src.progress)
+        else:
+            writer.write_gif(fp, src.frames, duration=src.duration, loop=src.loop)
 
 
 def _webp(tmp: Path, src: Source) -> None:

@@ -13,6 +13,7 @@ time); Pillow's WebP and APNG encoders take a list, so those hold every frame.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import secrets
@@ -376,8 +377,25 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     """Stream P-mode ``frames`` sharing one palette into ``fp`` as an animated GIF.
 
     ``loop``: how many times it plays, 0 = forever (:func:`netscape_loop`).
-    The header and the global palette are written once; then per frame a graphic
-    control extension (delay, disposal 1 = keep) and only the rectangle that
+    The bytes are :class:`GifEncoder`'s, then the trailer. Returns the number of
+    frames written.
+    """
+    enc = GifEncoder(duration, loop)
+    it = iter(frames)
+    frame = next(it, None)
+    while frame is not None:
+        fp.write(enc.add(frame))
+        frame = None  # hold one frame at a time: this one goes before the next is made
+        frame = next(it, None)
+    fp.write(enc.finish() + b";")
+    return enc.written
+
+
+class GifEncoder:
+    """An animated GIF's bytes, frame by frame (:func:`write_gif` writes them to a file).
+
+    The header and the global palette come with the first frame; then per frame a
+    graphic control extension (delay, disposal 1 = keep) and only the rectangle that
     differs from the previous frame, so each composited frame equals its source
     frame while only one frame is held (a frame's ``info[CHANGED]``, a
     :class:`Changed` from the renderer, may bound where to look). Inside that
@@ -391,45 +409,68 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
     unchanged index, and where pixels turn back to background the frame before is
     disposed "to background" (cleared: browsers show the page) over a box holding
     them, and redrawn in that box; so each frame is written when the next is known.
-    Returns the number of frames written.
+
+    A frame's bytes depend on its pixels and the previous frame's only, so a part
+    of an animation can be encoded apart (:meth:`prime` with the frame before it,
+    opaque frames only) and the parts joined: the same bytes as in one pass.
     """
-    it = iter(frames)
-    first = next(it, None)
-    if first is None:
-        raise ValueError("write_gif: no frames")
-    if first.mode != "P":
-        raise ValueError(f"write_gif: frames must be P-mode images, got {first.mode}")
-    ref_palette = first.getpalette()
-    palette = bytes((ref_palette or [])[:768])
-    palette += bytes(768 - len(palette))
-    w, h = first.size
-    fp.write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette)
-    fp.write(netscape_loop(loop))
-    # A transparent background (raster frames of a transparent theme): its index is
-    # clear in the first frame; after it, pixels that turn to background need the
-    # frame before cleared ("restore to background", which browsers clear to
-    # transparent), so each frame is written once the next one is known.
-    bg = first.info.get("transparency")
-    bg = bg if isinstance(bg, int) and bg != SPARE else None
-    spare = SPARE
-    prev = None
-    count = 0
-    last = None  # the Changed record of the frame written last
-    pending: list | None = None  # [box, indices, transparency, disposal] not yet written
-    frame, first = first, None  # hold one frame at a time, not the first one throughout
-    while frame is not None:
+
+    def __init__(self, duration: int = 1000, loop: int = 0) -> None:
+        self.duration, self.loop = duration, loop
+        self.count = 0  # the frames seen, and the number of the next one
+        self.written = 0  # the frames encoded (a primed frame is not)
+        self._prev: np.ndarray | None = None  # the last frame's indices, updated in place
+        self._last = None  # the Changed record of the frame seen last
+        self._pending: list | None = None  # [box, indices, transparency, disposal] not yet out
+
+    def _begin(self, first: Image.Image) -> bytes:
+        """Take the palette, size and background of ``first``; the GIF's header."""
+        if first.mode != "P":
+            raise ValueError(f"write_gif: frames must be P-mode images, got {first.mode}")
+        self._palette = first.getpalette()
+        palette = bytes((self._palette or [])[:768])
+        palette += bytes(768 - len(palette))
+        self.size = w, h = first.size
+        # A transparent background (raster frames of a transparent theme): its index is
+        # clear in the first frame; after it, pixels that turn to background need the
+        # frame before cleared ("restore to background", which browsers clear to
+        # transparent), so each frame is written once the next one is known.
+        bg = first.info.get("transparency")
+        self._bg = bg if isinstance(bg, int) and bg != SPARE else None
+        return (b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + palette
+                + netscape_loop(self.loop))
+
+    def prime(self, frame: Image.Image, number: int) -> None:
+        """Start after ``frame``, frame ``number`` (from 0) of the animation, written
+        elsewhere: the frames added next are encoded as if it were written here."""
+        if self.count:
+            raise ValueError("write_gif: prime comes before the first frame")
+        self._begin(frame)
+        if self._bg is not None:
+            # Its frames are disposed with look-ahead into the frame before: one pass only.
+            raise ValueError("write_gif: frames of a transparent background are encoded in one pass")
+        self._prev = np.array(frame)  # our own copy
+        self._last = frame.info.get(CHANGED)
+        self.count = number + 1
+
+    def add(self, frame: Image.Image) -> bytes:
+        """Take the next frame; returns the bytes ready (the frame before, once this one
+        is known; the header with the first)."""
+        out = b"" if self._prev is not None else self._begin(frame)
+        w, h = self.size
+        count, prev, bg, spare = self.count, self._prev, self._bg, SPARE
         if frame.mode != "P" or frame.size != (w, h):
             raise ValueError(f"write_gif: frame {count}: expected a {w}x{h} P-mode image, "
                              f"got {frame.size[0]}x{frame.size[1]} {frame.mode}")
-        if count and frame.getpalette() != ref_palette:
+        if prev is not None and frame.getpalette() != self._palette:
             raise ValueError(f"write_gif: frame {count} has a palette other than the first frame's")
         if prev is None:
-            prev = np.array(frame)  # our own copy, updated in place from here on
+            prev = self._prev = np.array(frame)  # our own copy, updated in place from here on
             box = (0, 0, w, h)
-            new = prev
+            written, transparency = prev, bg
         else:
             # Outside the CHANGED box (the whole canvas without one) nothing differs.
-            lx0, ly0, lx1, ly1 = _clip_box(_trusted(frame, last), w, h)
+            lx0, ly0, lx1, ly1 = _clip_box(_trusted(frame, self._last), w, h)
             region = np.asarray(frame.crop((lx0, ly0, lx1, ly1)))
             sub = _changed_box(prev[ly0:ly1, lx0:lx1], region) if region.size else None
             if sub is None:
@@ -438,8 +479,6 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
             else:
                 box = (sub[0] + lx0, sub[1] + ly0, sub[2] + lx0, sub[3] + ly0)
                 new = region[sub[1]:sub[3], sub[0]:sub[2]]
-        transparency = bg
-        if count:
             x0, y0, x1, y1 = box
             old = prev[y0:y1, x0:x1]
             if bg is not None:
@@ -447,9 +486,9 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
                 if cleared is not None:
                     # Dispose of the frame before over a box holding them (widened with
                     # unchanged pixels), and redraw that box now.
-                    pbox = _union_box(pending[0], (cleared[0] + x0, cleared[1] + y0,
-                                                   cleared[2] + x0, cleared[3] + y0))
-                    pending = _widened(pending, pbox, spare)
+                    pbox = _union_box(self._pending[0], (cleared[0] + x0, cleared[1] + y0,
+                                                         cleared[2] + x0, cleared[3] + y0))
+                    self._pending = _widened(self._pending, pbox, spare)
                     prev[pbox[1]:pbox[3], pbox[0]:pbox[2]] = bg
                     box = _union_box(box, pbox)
                     x0, y0, x1, y1 = box
@@ -465,18 +504,26 @@ def write_gif(fp: BinaryIO, frames: Iterable[Image.Image], duration: int = 1000,
                 # pixels show the cleared canvas (disposed to background, or never drawn).
                 transparency = bg
             prev[y0:y1, x0:x1] = new
-        else:
-            written = new
-        if pending is not None:
-            _write_gif_frame(fp, pending, ref_palette, duration)
-        pending = [box, np.array(written, dtype=np.uint8), transparency, 1]
-        last = frame.info.get(CHANGED)
-        frame = None
-        count += 1
-        frame = next(it, None)
-    _write_gif_frame(fp, pending, ref_palette, duration)
-    fp.write(b";")
-    return count
+        out += self._flush()
+        self._pending = [box, np.array(written, dtype=np.uint8), transparency, 1]
+        self._last = frame.info.get(CHANGED)
+        self.count += 1
+        return out
+
+    def _flush(self) -> bytes:
+        if self._pending is None:
+            return b""
+        fp = io.BytesIO()
+        _write_gif_frame(fp, self._pending, self._palette, self.duration)
+        self._pending = None
+        self.written += 1
+        return fp.getvalue()
+
+    def finish(self) -> bytes:
+        """The last frame's bytes (the caller writes the trailer, ``;``, after all parts)."""
+        if self._prev is None:
+            raise ValueError("write_gif: no frames")
+        return self._flush()
 
 
 def write_pillow_animation(path: Path, frames: Iterable[Image.Image], format: str,

@@ -609,7 +609,9 @@ def test_a_figure_name_with_two_dots_is_still_up_to_date(tmp_path, capsys):
 def test_workers_are_forked_on_linux(monkeypatch):
     # Forked workers start with the parent's imports (the backends preloaded for the
     # figures' formats); spawned ones would import the package again, each.
-    monkeypatch.setattr(g.run.sys, "platform", "linux")
-    assert g.run._context().get_start_method() == "fork"
-    monkeypatch.setattr(g.run.sys, "platform", "darwin")
-    assert g.run._context() is None
+    from convanim import parallel
+
+    monkeypatch.setattr(parallel.sys, "platform", "linux")
+    assert parallel.context().get_start_method() == "fork"
+    monkeypatch.setattr(parallel.sys, "platform", "darwin")
+    assert parallel.context() is None

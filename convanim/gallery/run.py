@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import shlex
-import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 
 from .. import formats as formats_table
+from .. import parallel
 from .entry import Entry
 from .manifest import read_manifest, up_to_date, write_manifest
 from .pages import write_index
-from .worker import _worker_render, _worker_start, render_entry
-
-
-def _context():
-    """Forked workers on Linux: they start with everything this process imported (about
-    0.5 s of CPU each under "spawn" or "forkserver", Python 3.14's default there); the
-    platform's default elsewhere (macOS and Windows spawn)."""
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return None
+from .worker import render_entry
 
 
 @dataclass
@@ -92,26 +81,13 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
                 # Forked workers inherit what is imported now: once, not once per worker.
                 formats_table.preload({f for e in todo for f in e.formats})
                 import numpy.random  # noqa: F401 - the seeded data of every trace
-                with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
-                                         mp_context=_context()) as pool:
-                    pending = {pool.submit(_worker_render, *call) for call in calls}
-                    try:
-                        while pending:
-                            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                            for fut in finished:
-                                name, *rest = fut.result()
-                                done(name, *rest)
-                                if tick:
-                                    tick.update(1, name)
-                    except BaseException:
-                        for fut in pending:
-                            fut.cancel()
-                        # Stop the workers too (a SIGTERM reaches this process only): each
-                        # removes its temporary files and exits; the pool then joins them.
-                        for proc in list(getattr(pool, "_processes", {}).values()):
-                            with contextlib.suppress(OSError):
-                                proc.terminate()
-                        raise
+                with parallel.pool(workers) as pool:
+                    for fut in parallel.completed([pool.submit(render_entry, *call)
+                                                   for call in calls]):
+                        name, *rest = fut.result()
+                        done(name, *rest)
+                        if tick:
+                            tick.update(1, name)
         finished_all = True
     finally:
         write_manifest(out, manifest)

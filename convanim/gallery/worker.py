@@ -1,17 +1,16 @@
-"""Rendering one figure, in a worker process: its files, and how a signal stops it."""
+"""Rendering one figure, in a worker process (convanim.parallel: how a signal stops it): its files."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import signal
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import click
 
-from .. import api, signals, writer
+from .. import api, writer
 from ..commands import JOBS, cli
 from ..params import SpecError
 from .entry import EXTRAS, strip_file
@@ -64,41 +63,6 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
         if isinstance(err, click.ClickException):
             message = err.format_message()
         return name, [], message, None
-
-
-_busy = False     # in a worker process: rendering a figure (there are files to clean up)
-_stopped = False  # in a worker process: a stopping signal came; render nothing more
-
-
-def _worker_start() -> None:
-    """A worker's signal handlers: while it renders, a stopping signal raises, so the
-    figure's staged files are removed; between figures, it just ends, quietly."""
-    for signum in signals.STOPPING:
-        if signal.getsignal(signum) is not signal.SIG_IGN:  # as nohup left it: ignored
-            signal.signal(signum, _worker_signal)
-
-
-def _worker_signal(signum: int, frame) -> None:
-    global _busy, _stopped
-    if _stopped:
-        return  # once: a second signal during the cleanup must not cut it short
-    _stopped = True
-    if _busy:
-        raise signals.Interrupted(signum) if signum != signal.SIGINT else KeyboardInterrupt
-    signals.quit_when_idle(signum)
-
-
-def _worker_render(*call) -> tuple[str, list[str], str | None, dict | None]:
-    global _busy
-    if _stopped:
-        # The pool hands a worker its next figures before they are due; after a signal
-        # they are refused at once, so the pool can be shut down without waiting.
-        raise KeyboardInterrupt
-    _busy = True
-    try:
-        return render_entry(*call)
-    finally:
-        _busy = False
 
 
 def manifest_grid(grid: writer.StripGrid) -> dict[str, int]:

@@ -46,6 +46,12 @@ def _union(boxes: list[Box]) -> Box:
 
 
 _RUNS = count()  # tells one _animate's frames from another's
+# Frames from ``start`` begin WARM frames before it, as if that one were the first (the
+# shapes earlier frames leave already in the still picture), and go through those
+# without drawing: which text is in the still picture, and so which rectangles a frame
+# repaints, settles within them to what it is from frame 0, and with it the pixels
+# (Pillow's edges can differ by a shade where one rectangle or another draws them).
+WARM = 4
 _NONE: frozenset = frozenset()
 
 
@@ -108,13 +114,15 @@ def merge_rects(rects) -> list[Box]:
             return todo
 
 
-def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
+def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Image]:
     """Frames as the still picture plus the rectangles that each frame's operations touch.
 
     Z-order as in :mod:`convanim.scene`. Text that stays put for two frames and is
     not on a moving shape is painted into the still picture, and painted out again
     when it goes, so a frame redraws only what changes: the boxes of its moving
     shapes and texts, joined into a few rectangles.
+
+    ``start``: the frames from that one on, the same pixels as from frame 0 (see WARM).
     """
     run = next(_RUNS)
     w, h = canvas.w, canvas.h
@@ -191,7 +199,9 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
     moving: set = set()  # the last frame's texts drawn with it, not in the still picture
     hidden: set = set()  # texts in the still picture that the frame has not, under its shapes
     touched: list[Box] = []  # where the last frame differs from the still picture
-    for step in range(scene.n_frames):
+    first = max(0, start - WARM)
+    for step in range(first, scene.n_frames):
+        drawing = step >= start
         f: Frame = scene.frame(step)
         (under, under_r), (over, over_r) = ops_of(f.under), ops_of(f.over)
         fresh, fresh_r = ops_of(f.fresh)
@@ -221,17 +231,20 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
         # picture goes only what the frame leaves alone (the window's numbers move on).
         stay = moving & current
         settled = [i for i in stay if not _inside(op_cache[i][2], moving_r)]
-        if not step:
+        if step == first:
             # The still picture is painted with the first frame's text that is not on
             # its moving shapes: static text is drawn once, with it, not twice.
             settled = [i for i in ids if not _inside(op_cache[i][2], moving_r)]
+            for n in range(first):  # the shapes earlier frames leave, z-order as in Scene.still
+                persist.extend(ops_of(scene.fresh_of(n))[0])
             persist.extend(fresh)
             for i in settled:
                 in_base[i] = next(entered)
                 for tile in tiles_of(i):
                     base_tiles[tile].add(i)
-            canvas.paint(canvas.base, canvas.bands(), [low, persist, high, ops_of_ids(settled)],
-                         whole=True)
+            if drawing:
+                canvas.paint(canvas.base, canvas.bands(), [low, persist, high, ops_of_ids(settled)],
+                             whole=True)
         elif fresh.ops or gone or settled:
             persist.extend(fresh)
             rects = list(fresh_r)
@@ -245,8 +258,15 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
                 for tile in tiles_of(i):
                     base_tiles[tile].add(i)
                 rects.append(op_cache[i][2])
-            changed_boxes += repaint_base(rects)
+            if drawing:
+                changed_boxes += repaint_base(rects)
         moving = (stay - in_base.keys()) | {i for i in appeared if i not in in_base}
+        if not drawing:
+            previous = current
+            continue
+        if step == start and step > first:  # the still picture as it is by now, whole
+            texts = ops_of_ids(sorted(in_base, key=in_base.__getitem__))
+            canvas.paint(canvas.base, canvas.bands(), [low, persist, high, texts], whole=True)
         moving_texts: dict = defaultdict(set)
         dirty = list(moving_r)
         for i in moving:
@@ -273,7 +293,7 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
                     touched.append(canvas.stamp(frame, e))
         touched = [b for b in touched if b is not None]
         previous = current
-        box = _union(changed_boxes + touched) if step else None
+        box = _union(changed_boxes + touched) if step > start else None
         yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
 
 
@@ -295,18 +315,19 @@ def _inside(rect: Box | None, rects: list) -> bool:
                                and rect[3] <= r[3] for r in rects)
 
 
-def frames(scene: Scene, changed: bool = False) -> Iterator[Image.Image]:
+def frames(scene: Scene, changed: bool = False, start: int = 0) -> Iterator[Image.Image]:
     """One P-mode image per frame of ``scene``, all sharing :func:`palette_colours`.
 
     ``changed`` keeps in each frame's ``info`` where it differs from the one before
     (:class:`convanim.changed.Changed`), for the GIF writer; frames handed to users
-    go without it.
+    go without it. ``start``: from that frame on (the same pixels as from 0), for
+    a worker rendering part of the frames (:mod:`convanim.parallel`).
     """
     if scene.crisp:
         yield picture(scene)
         return
     canvas = Canvas(scene.size, scene.theme, text=scene.has_text, extra=scene.colours)
-    for image in _animate(canvas, scene):
+    for image in _animate(canvas, scene, start):
         if not changed:
             del image.info[CHANGED]
         yield image

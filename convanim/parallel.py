@@ -1,0 +1,228 @@
+"""Work on every core: the worker pool the gallery and long renders share, and a long GIF
+rendered in parts.
+
+Workers are forked on Linux (they start with what this process has imported and
+built: for a render, its scene), and stop as a run does on SIGINT, SIGTERM and
+SIGHUP: a worker at work raises (its task ends, cleaned up), an idle one just ends,
+and the process that started them terminates them on any error or signal of its
+own, so nothing of a run is left running (see :mod:`convanim.signals`).
+
+A long GIF: the frames are drawn in order in this process until the pace shows the
+render will take seconds (:data:`WORTH`); the rest is cut into equal parts, one per
+process, this one drawing the first while the workers each draw and encode theirs
+(:func:`convanim.backends.raster.frames` from a frame on: the pixels of the one-pass
+drawing, see its WARM; and :class:`convanim.writer.GifEncoder` after the frame
+before). Each part's bytes are those of the one-pass GIF, so the file is byte for
+byte the serial one, whatever the number of cores and wherever the cut falls; only
+the time differs. A worker returns its part's bytes, not frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from itertools import islice
+from typing import BinaryIO, Callable, Iterable, Iterator
+
+from . import signals
+from .backends import raster
+from .scene import Scene
+from .writer import GifEncoder
+
+# The pool ---------------------------------------------------------------------
+
+
+def context():
+    """Forked workers on Linux: they start with everything this process imported (about
+    0.5 s of CPU each under "spawn" or "forkserver", Python 3.14's default there); the
+    platform's default elsewhere (macOS and Windows spawn)."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+_busy = False     # in a worker process: at work (there may be files to clean up)
+_stopped = False  # in a worker process: a stopping signal came; take no more work
+
+
+def _worker_start() -> None:
+    """A worker's signal handlers: while it works, a stopping signal raises, so its task
+    cleans up (its staged files are removed); between tasks, it just ends, quietly."""
+    for signum in signals.STOPPING:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # as nohup left it: ignored
+            signal.signal(signum, _worker_signal)
+
+
+def _worker_signal(signum: int, frame) -> None:
+    global _stopped
+    if _stopped:
+        return  # once: a second signal during the cleanup must not cut it short
+    _stopped = True
+    if _busy:
+        raise signals.Interrupted(signum) if signum != signal.SIGINT else KeyboardInterrupt
+    signals.quit_when_idle(signum)
+
+
+def in_worker(fn: Callable, *args):
+    """``fn(*args)`` in a worker, marked busy while it runs (see :func:`_worker_start`)."""
+    global _busy
+    if _stopped:
+        # The pool hands a worker its next tasks before they are due; after a signal
+        # they are refused at once, so the pool can be shut down without waiting.
+        raise KeyboardInterrupt
+    _busy = True
+    try:
+        return fn(*args)
+    finally:
+        _busy = False
+
+
+class Pool:
+    """Worker processes (see :func:`pool`); :meth:`submit` runs ``fn(*args)`` in one."""
+
+    def __init__(self, executor: ProcessPoolExecutor) -> None:
+        self.executor = executor
+        self.futures: list[Future] = []
+
+    def submit(self, fn: Callable, *args) -> Future:
+        fut = self.executor.submit(in_worker, fn, *args)
+        self.futures.append(fut)
+        return fut
+
+    def stop(self) -> None:
+        """Cancel what has not started and terminate the workers: each removes its
+        temporary files and exits; the pool then joins them."""
+        for fut in self.futures:
+            fut.cancel()
+        for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError):
+                proc.terminate()
+
+
+@contextlib.contextmanager
+def pool(workers: int) -> Iterator[Pool]:
+    """A pool of ``workers`` forked processes (on Linux), stopped on any error or signal
+    in the block (a SIGTERM reaches this process only): :meth:`Pool.stop`."""
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
+                             mp_context=context()) as executor:
+        workers_pool = Pool(executor)
+        try:
+            yield workers_pool
+        except BaseException:
+            workers_pool.stop()
+            raise
+
+
+def completed(futures: Iterable[Future]) -> Iterator[Future]:
+    """``futures`` as each is done, in the order they finish."""
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from finished
+
+
+# A long GIF in parts -------------------------------------------------------------
+
+# Drawn in this process first, the frames of about PROBE seconds tell the pace; the rest
+# is cut into parts when the whole render looks like WORTH seconds or more and each part
+# would have at least MIN_PART frames: a worker draws its still picture whole first
+# (measured 0.4-0.6 s CPU on the 2330x1184 canvas of conv --i 32 --style flat, as much
+# as 20-30 of its frames).
+PROBE = 0.3
+WORTH = 2.0
+MIN_PART = 32
+
+_shared: list[Scene] = []  # the scene being rendered, for the forked workers
+
+
+def can_split(scene: Scene, jobs: int) -> bool:
+    """Whether a GIF of ``scene`` may be rendered in parts on ``jobs`` processes: an
+    animation of opaque frames (a transparent background's frames are disposed with
+    look-ahead into the frame before), on a platform that forks."""
+    return (jobs > 1 and not scene.crisp and not scene.theme.transparent
+            and scene.n_frames >= 2 * MIN_PART and context() is not None)
+
+
+def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
+              jobs: int = 1, progress: Callable[[int, int], object] | None = None,
+              clock: Callable[[], float] = time.monotonic) -> int:
+    """:func:`convanim.writer.write_gif` of ``scene``'s frames, on up to ``jobs`` processes
+    when the render is long (see the module's docstring): the same bytes. Returns the
+    number of frames; ``progress(done, total)`` as frames (or whole parts) are done."""
+    total = scene.n_frames
+    enc = GifEncoder(duration, loop)
+    frames = raster.frames(scene, changed=True)
+    split = can_split(scene, jobs)
+    start = clock()
+    done = 0
+    for frame in frames:
+        fp.write(enc.add(frame))
+        done += 1
+        frame = None  # hold one frame at a time
+        if progress is not None:
+            progress(done, total)
+        if split and total - done >= jobs * MIN_PART:
+            elapsed = clock() - start
+            if elapsed >= PROBE and elapsed * total >= WORTH * done:
+                break
+    else:
+        fp.write(enc.finish() + b";")
+        return done
+    fp.write(enc.finish())
+    # The rest in ``jobs`` parts: this process draws the first with the frames it has
+    # going, the workers one each.
+    cuts = [done + (total - done) * k // jobs for k in range(jobs + 1)]
+    _shared[:] = [scene]
+    try:
+        with pool(jobs - 1) as executor:
+            parts = [executor.submit(_part, a, b, duration)
+                     for a, b in zip(cuts[1:-1], cuts[2:])]
+            finished: set[int] = set()
+
+            def tick(drawn: int) -> None:
+                for k, fut in enumerate(parts):
+                    if k not in finished and fut.done():
+                        finished.add(k)
+                if progress is not None:
+                    progress(drawn + sum(cuts[k + 2] - cuts[k + 1] for k in finished), total)
+
+            for frame in islice(frames, cuts[1] - done):
+                fp.write(enc.add(frame))
+                done += 1
+                frame = None
+                tick(done)
+            fp.write(enc.finish())
+            frames.close()  # its canvas goes before the parts come in
+            for _ in completed(parts):
+                tick(done)
+            for fut in parts:
+                fp.write(fut.result())
+    finally:
+        _shared.clear()
+    fp.write(b";")
+    return total
+
+
+def _part(first: int, stop: int, duration: int) -> bytes:
+    """In a worker: the GIF bytes of frames ``first`` .. ``stop - 1`` of the shared scene,
+    encoded after frame ``first - 1`` (drawn too, not written)."""
+    frames = raster.frames(_shared[0], changed=True, start=first - 1)
+    enc = GifEncoder(duration)
+    enc.prime(next(frames), first - 1)
+    out = [enc.add(frame) for frame in islice(frames, stop - first)]
+    out.append(enc.finish())
+    frames.close()
+    return b"".join(out)
