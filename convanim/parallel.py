@@ -7,14 +7,16 @@ SIGHUP: a worker at work raises (its task ends, cleaned up), an idle one just en
 and the process that started them terminates them on any error or signal of its
 own, so nothing of a run is left running (see :mod:`convanim.signals`).
 
-A long GIF: the frames are drawn in order in this process until the pace shows the
-render will take seconds (:data:`WORTH`); the rest is cut into equal parts, one per
-process, this one drawing the first while the workers each draw and encode theirs
+A long GIF (:data:`SPLIT` frames or more) is cut into equal parts, one per process,
+this one drawing the first while the workers each draw and encode theirs
 (:func:`convanim.backends.raster.frames` from a frame on: the pixels of the one-pass
-drawing, see its WARM; and :class:`convanim.writer.GifEncoder` after the frame
-before). Each part's bytes are those of the one-pass GIF, so the file is byte for
-byte the serial one, whatever the number of cores and wherever the cut falls; only
-the time differs. A worker returns its part's bytes, not frames.
+drawing, see its WARM; and :class:`convanim.writer.GifEncoder` after the frame before).
+Each part's bytes are those of the one-pass GIF, so the file is the serial one whatever
+the number of cores (checked on every gallery figure at every cut and on random
+figures; not proven: a part's still picture is painted whole, and Pillow can shade an
+edge pixel differently where a rectangle draws it). The cuts depend on the figure and
+the number of processes only, not on timing, so a command writes the same file each
+time; only the time differs. A worker returns its part's bytes, not frames.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import islice
 from typing import BinaryIO, Callable, Iterable, Iterator
@@ -136,13 +137,12 @@ def completed(futures: Iterable[Future]) -> Iterator[Future]:
 
 # A long GIF in parts -------------------------------------------------------------
 
-# Drawn in this process first, the frames of about PROBE seconds tell the pace; the rest
-# is cut into parts when the whole render looks like WORTH seconds or more and each part
-# would have at least MIN_PART frames: a worker draws its still picture whole first
-# (measured 0.4-0.6 s CPU on the 2330x1184 canvas of conv --i 32 --style flat, as much
-# as 20-30 of its frames).
-PROBE = 0.3
-WORTH = 2.0
+# A GIF of SPLIT frames or more is cut into parts, each of at least MIN_PART frames: a
+# worker draws its still picture whole first (measured 0.4-0.6 s CPU on the 2330x1184
+# canvas of conv --i 32 --style flat, as much as 20-30 of its frames). Whether and where
+# to cut depends on the figure and the number of processes only, never on how fast the
+# machine runs: a command gives the same file each time it runs.
+SPLIT = 256
 MIN_PART = 32
 
 _shared: list[Scene] = []  # the scene being rendered, for the forked workers
@@ -153,38 +153,27 @@ def can_split(scene: Scene, jobs: int) -> bool:
     animation of opaque frames (a transparent background's frames are disposed with
     look-ahead into the frame before), on a platform that forks."""
     return (jobs > 1 and not scene.crisp and not scene.theme.transparent
-            and scene.n_frames >= 2 * MIN_PART and context() is not None)
+            and scene.n_frames >= max(SPLIT, jobs * MIN_PART) and context() is not None)
 
 
 def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
-              jobs: int = 1, progress: Callable[[int, int], object] | None = None,
-              clock: Callable[[], float] = time.monotonic) -> int:
+              jobs: int = 1, progress: Callable[[int, int], object] | None = None) -> int:
     """:func:`convanim.writer.write_gif` of ``scene``'s frames, on up to ``jobs`` processes
-    when the render is long (see the module's docstring): the same bytes. Returns the
+    when the animation is long (see the module's docstring): the same bytes. Returns the
     number of frames; ``progress(done, total)`` as frames (or whole parts) are done."""
     total = scene.n_frames
     enc = GifEncoder(duration, loop)
     frames = raster.frames(scene, changed=True)
-    split = can_split(scene, jobs)
-    start = clock()
-    done = 0
-    for frame in frames:
-        fp.write(enc.add(frame))
-        done += 1
-        frame = None  # hold one frame at a time
-        if progress is not None:
-            progress(done, total)
-        if split and total - done >= jobs * MIN_PART:
-            elapsed = clock() - start
-            if elapsed >= PROBE and elapsed * total >= WORTH * done:
-                break
-    else:
+    if not can_split(scene, jobs):
+        for done, frame in enumerate(frames, 1):
+            fp.write(enc.add(frame))
+            frame = None  # hold one frame at a time
+            if progress is not None:
+                progress(done, total)
         fp.write(enc.finish() + b";")
-        return done
-    fp.write(enc.finish())
-    # The rest in ``jobs`` parts: this process draws the first with the frames it has
-    # going, the workers one each.
-    cuts = [done + (total - done) * k // jobs for k in range(jobs + 1)]
+        return total
+    # ``jobs`` parts: this process draws the first, the workers one each.
+    cuts = [total * k // jobs for k in range(jobs + 1)]
     _shared[:] = [scene]
     try:
         with pool(jobs - 1) as executor:
@@ -199,7 +188,8 @@ def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
                 if progress is not None:
                     progress(drawn + sum(cuts[k + 2] - cuts[k + 1] for k in finished), total)
 
-            for frame in islice(frames, cuts[1] - done):
+            done = 0
+            for frame in islice(frames, cuts[1]):
                 fp.write(enc.add(frame))
                 done += 1
                 frame = None

@@ -139,25 +139,11 @@ def test_a_transparent_gif_is_encoded_in_one_pass_only():
                                             transparent=True), 4)
 
 
-class Clock:
-    """A clock that says ``seconds`` passed with each frame drawn (read once a frame)."""
-
-    def __init__(self, seconds):
-        self.t, self.step = 0.0, seconds
-
-    def __call__(self):
-        self.t += self.step
-        return self.t
-
-
 @needs_fork
 @pytest.mark.parametrize("jobs", [2, 3, 5])
-@pytest.mark.parametrize("probe", [0.0, 0.35])
-def test_gif_in_parts_is_the_serial_gif(jobs, probe, monkeypatch):
-    # Cut after the first frame (probe 0) or after a few (0.35 s at 0.1 s a frame):
-    # whatever the cut and the number of processes, the bytes of one process.
-    monkeypatch.setattr(parallel, "WORTH", 0.0)
-    monkeypatch.setattr(parallel, "PROBE", probe)
+def test_gif_in_parts_is_the_serial_gif(jobs, monkeypatch):
+    # Whatever the number of processes (and so the cuts), the bytes of one process.
+    monkeypatch.setattr(parallel, "SPLIT", 2)
     monkeypatch.setattr(parallel, "MIN_PART", 2)
     t = ca.trace_of(ca.conv2d(7, 3, 1, 1))
     scene = api.scene(t, style="flat")
@@ -167,8 +153,7 @@ def test_gif_in_parts_is_the_serial_gif(jobs, probe, monkeypatch):
     monkeypatch.setattr(parallel, "pool", counted(parallel.pool, calls))
     seen = []
     buf = io.BytesIO()
-    n = parallel.write_gif(buf, scene, 200, 3, jobs, lambda d, total: seen.append((d, total)),
-                           clock=Clock(0.1))
+    n = parallel.write_gif(buf, scene, 200, 3, jobs, lambda d, total: seen.append((d, total)))
     assert n == scene.n_frames == 49
     assert calls == [jobs - 1]  # the workers did draw parts
     assert buf.getvalue() == serial.getvalue()
@@ -185,12 +170,13 @@ def counted(fn, calls):
 
 
 def test_a_short_render_stays_in_one_process(monkeypatch):
-    # Under WORTH seconds (here: no time passes) no worker is started.
+    # Under SPLIT frames no worker is started, however many cores there are.
     calls = []
     monkeypatch.setattr(parallel, "pool", counted(parallel.pool, calls))
     scene = api.scene(ca.trace_of(ca.conv2d(7, 3, 1, 1)), style="flat")
+    assert scene.n_frames < parallel.SPLIT
     buf = io.BytesIO()
-    parallel.write_gif(buf, scene, jobs=4, clock=lambda: 0.0)
+    parallel.write_gif(buf, scene, jobs=4)
     assert calls == []
     serial = io.BytesIO()
     writer.write_gif(serial, raster.frames(scene, changed=True))
@@ -199,8 +185,7 @@ def test_a_short_render_stays_in_one_process(monkeypatch):
 
 @needs_fork
 def test_cli_jobs_give_the_same_file(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(parallel, "WORTH", 0.0)
-    monkeypatch.setattr(parallel, "PROBE", 0.0)
+    monkeypatch.setattr(parallel, "SPLIT", 2)
     monkeypatch.setattr(parallel, "MIN_PART", 2)
     calls = []
     monkeypatch.setattr(parallel, "pool", counted(parallel.pool, calls))
@@ -237,8 +222,7 @@ def failing_part(first, stop, duration):
 
 @needs_fork
 def test_an_error_in_a_worker_is_one_line_and_nothing_is_written(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(parallel, "WORTH", 0.0)
-    monkeypatch.setattr(parallel, "PROBE", 0.0)
+    monkeypatch.setattr(parallel, "SPLIT", 2)
     monkeypatch.setattr(parallel, "MIN_PART", 2)
     monkeypatch.setattr(parallel, "_part", failing_part)
     out = tmp_path / "a.gif"
