@@ -46,6 +46,22 @@ def test_one_frame_per_output_value(spec):
     assert len(ca.render(t)) == t.n_steps
 
 
+def _cell_at(plane: Plane, p) -> tuple[int, int]:
+    """The logical cell (r, c) of ``plane`` under canvas point ``p``."""
+    x, y = p[0] - plane.origin[0], p[1] - plane.origin[1]
+    (ux, uy), (vx, vy) = plane.u, plane.v
+    det = (ux * vy - uy * vx) * plane.cell
+    c = (x * vy - y * vx) / det
+    r = (y * ux - x * uy) / det
+    return int(np.floor(r)) + plane.first[0], int(np.floor(c)) + plane.first[1]
+
+
+def _convex_holds(poly, p) -> bool:
+    signs = {np.sign((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
+             for a, b in zip(poly, poly[1:] + poly[:1])}
+    return not (1 in signs and -1 in signs)
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
     t = ca.trace_of(spec, seed=2)
@@ -64,12 +80,26 @@ def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
         assert {(ci, a, b) for ci, a, b, _ in s.lower} == want
         # What the scene shades: those cells, on those maps, where they are seen; every
         # cell of a group's top map when no map above it is outside the group.
+        # A footprint is shaded in rectangles of cells of one kind (a shape names its
+        # cell when it shades one): each fill lies in a footprint cell of its kind on a
+        # map of the group, and covers every cell of the top map when nothing hides it.
         f = sc.frame(step)
-        shaded = {op.cell for op in f.over if isinstance(op, Shape) and op.fill is not None}
+        fills = [op for op in f.over if isinstance(op, Shape) and op.fill is not None]
         names = {(f"in{ci}", a, b) for ci, a, b in want}
-        assert shaded <= names
+        assert {op.cell for op in fills if op.cell is not None} <= names
+        kinds = {(ci, a, b): k for ci, a, b, k in s.lower}
+        for op in fills:
+            role = op.role
+            assert role in ("input_hl", "padding_hl")
+            centre = tuple(np.mean(op.points, axis=0))
+            assert any(kinds.get((ci, *_cell_at(lay.maps[ci], centre)))
+                       == (REAL if role == "input_hl" else PAD) for ci in maps), (step, op)
         if maps[0] == 0:
-            assert {n for n in names if n[0] == "in0"} <= shaded
+            top = lay.maps[0]
+            for ci, a, b in want:
+                if ci == 0:
+                    centre = top.corner(a + 0.5, b + 0.5)
+                    assert any(_convex_holds(op.points, centre) for op in fills), (step, a, b)
         # The output cell, filled from this step on, on its own map.
         filled = {op.cell for op in f.fresh if op.fill is not None}
         assert filled == {(f"out{co}", r, c)}  # output maps are apart: each cell seen whole
