@@ -383,6 +383,62 @@ def test_scaled_and_themed():
     assert filter_colours(DARK, 3)[1] in {c for _, c in dark.getcolors(1 << 20)}
 
 
+# Work per frame (issue 12: a frame of 3 maps and 4 filters within 2x of one map's) ------
+
+def test_footprint_is_shaded_in_rectangles():
+    # The footprint on each map: a rectangle of cells of one kind is one fill in sight
+    # and its grid lines, not a fill and four edges per cell; a hidden edge is dashed
+    # one piece per half cell of length.
+    t = ca.trace_of(ca.conv2d(8, 3, 1, 1, in_channels=3, out_channels=4))
+    lay = layout(t)
+    sc = ca.scene(t)
+    cell = lay.maps[0].cell
+    for step in (0, 9, 30):
+        f = sc.frame(step)
+        fills = [op for op in f.over if op.fill is not None]
+        kinds = {(ci, k) for ci, _, _, k in lay.frame(step).lower}
+        # each map's footprint in at most 3 rectangles (padding along two sides), each
+        # seen in at most 2 pieces (below either lower edge of the map above)
+        assert len(fills) <= 2 * 3 * len({ci for ci, _ in kinds})
+        if step == 9:  # no padding in the footprint: one rectangle per map
+            assert len({(op.points[0], op.role) for op in fills}) <= 2 * 3
+        shapes = lay.frame(step)
+        hidden = [np.hypot(b[0] - a[0], b[1] - a[1])
+                  for a, b, h in shapes.block + shapes.cell_edges if h]
+        assert sum(1 for op in f.over if op.dashed) == sum(max(1, round(n / (cell / 2)))
+                                                           for n in hidden)
+
+
+def test_painter_draws_a_few_times_one_maps_operations(monkeypatch):
+    # Counted, not timed: the operations the raster draws for a frame after the first
+    # (medians of frames 1..60, as the benchmark times). The block spans three maps, so
+    # it draws more than one map's window: 4.4 times as many (321 against 73), 5.4 times
+    # (394) when its footprint was shaded a fill and four edges per cell.
+    from itertools import islice
+
+    from convanim.backends.raster import canvas as canvas_mod
+
+    count = [0]
+    draw_ops = canvas_mod._draw_ops
+
+    def counting(draw, layer, idx, ox, oy):
+        count[0] += len(idx)
+        return draw_ops(draw, layer, idx, ox, oy)
+
+    monkeypatch.setattr(canvas_mod, "_draw_ops", counting)
+
+    def median_ops(**channels):
+        t = ca.trace_of(ca.conv2d(8, 3, 1, 1, **channels))
+        per_frame = []
+        for _ in islice(ca.iter_frames(t, 32), 61):
+            per_frame.append(count[0])
+            count[0] = 0
+        return float(np.median(per_frame[1:]))
+
+    one, many = median_ops(), median_ops(in_channels=3, out_channels=4)
+    assert many <= 4.8 * one, (one, many)
+
+
 # Golden frames -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, spec, step, look", [
