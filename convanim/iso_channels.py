@@ -144,20 +144,31 @@ class ChannelIsoLayout(Picture):
 
     def seen_block(self, index: int, r0: int, c0: int, r1: int, c1: int):
         """Cells r0..r1-1 x c0..c1-1 of input map ``index`` shaded as one: the pieces of
-        their outline in sight (as :meth:`seen`), and the parts of the grid lines
-        bounding and crossing them in sight (as :meth:`seen_edges`), each line once."""
+        their outline in sight (as :meth:`seen`), and the grid lines bounding and
+        crossing them, each once, as pairs of logical corners (see :meth:`seen_line`)."""
         key = ("block", index, r0, c0, r1, c1)
         got = self._visible.get(key)
         if got is None:
             p = self.maps[index]
             above = self.maps[index - 1] if index else None
             quad = (p.corner(r0, c0), p.corner(r0, c1), p.corner(r1, c1), p.corner(r1, c0))
-            cover = None if above is None else inset(_corners(above), -HALF_LINE)
-            lines = [(p.corner(r, c0), p.corner(r, c1)) for r in range(r0, r1 + 1)]
-            lines += [(p.corner(r0, c), p.corner(r1, c)) for c in range(c0, c1 + 1)]
-            edges = tuple((a, b) for p0, p1 in lines
-                          for a, b, hidden in split(p0, p1, cover) if not hidden)
-            got = self._visible[key] = (visible(quad, above, HALF_LINE), edges)
+            lines = tuple(((r, c0), (r, c1)) for r in range(r0, r1 + 1))
+            lines += tuple(((r0, c), (r1, c)) for c in range(c0, c1 + 1))
+            got = self._visible[key] = (visible(quad, above, HALF_LINE), lines)
+        return got
+
+    def seen_line(self, index: int, a: tuple[int, int], b: tuple[int, int]):
+        """The parts in sight of the grid line of input map ``index`` from logical corner
+        ``a`` to ``b`` (kept clear of the edge line of the map above, as
+        :meth:`seen_edges`). A line recurs as the footprint moves along it: once each."""
+        key = ("line", index, a, b)
+        got = self._visible.get(key)
+        if got is None:
+            p = self.maps[index]
+            cover = None if index == 0 else inset(_corners(self.maps[index - 1]), -HALF_LINE)
+            got = self._visible[key] = tuple(
+                (q0, q1) for q0, q1, hidden in split(p.corner(*a), p.corner(*b), cover)
+                if not hidden)
         return got
 
     def frame(self, step: int) -> ChannelIsoShapes:

@@ -458,14 +458,22 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
             role = "input_hl" if kind == REAL else "padding_hl"
             key = ("in", ci, r0, c0, r1, c1, role)
             if key not in made:
-                pieces, edges = layout.seen_block(ci, r0, c0, r1, c1)
+                pieces, lines = layout.seen_block(ci, r0, c0, r1, c1)
                 one = (f"in{ci}", r0, c0) if (r1 - r0, c1 - c0) == (1, 1) else None
                 made[key] = tuple(
                     [Shape(p, fill=getattr(theme, role), role=role, cell=one) for p in pieces]
-                    + [Shape((a, b), stroke=theme.line, width=GRID_W, closed=False, role="line")
-                       for a, b in edges])
+                    + [op for a, b in lines for op in grid_line(ci, a, b)])
             out += made[key]
         return tuple(out)
+
+    def grid_line(ci: int, a, b) -> tuple[Shape, ...]:
+        """A grid line over the footprint's shading, in sight: the same shapes wherever
+        the footprint that crosses it is (a line recurs as the footprint moves along)."""
+        key = ("line", ci, a, b)
+        if key not in made:
+            made[key] = tuple(Shape(seg, stroke=theme.line, width=GRID_W, closed=False,
+                                    role="line") for seg in layout.seen_line(ci, a, b))
+        return made[key]
 
     dash = layout.maps[0].cell / 2  # a dashed piece's length: the grid's dashes, about
     block_w = block_width(layout.maps[0].cell)
