@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -247,11 +248,18 @@ class ChannelFlatLayout(FlatLayout):
                                               like=self._like.get(kind)))
         return got
 
-    def row_labels(self, step: int) -> list[TextItem]:
-        """Above row j: which input map it is and which kernel slice meets it."""
+    def row_labels(self, step: int) -> tuple[TextItem, ...]:
+        """Above row j: which input map it is and which kernel slice meets it (made once
+        per filter: the same objects in each of its frames)."""
         t = self.trace
         co = int(t.anchor[step][0])
-        maps = t.step_maps(step)
+        got = self._made.get(("row labels", co))
+        if got is None:
+            got = self._made[("row labels", co)] = tuple(self._row_labels(co, t.step_maps(step)))
+        return got
+
+    def _row_labels(self, co: int, maps) -> list[TextItem]:
+        t = self.trace
         h, w = t.spec.input_size
         kh, kw = t.spec.kernel_size
         p = t.spec.padding
@@ -315,34 +323,72 @@ class ChannelFlatLayout(FlatLayout):
 
     def numbers_of(self, step: int) -> list[TextItem]:
         """Input values of the group's maps (the footprint's highlighted), the kernel
-        slices' weights, the outputs computed so far and the current one."""
+        slices' weights, the outputs computed so far and the current one.
+
+        Each row's numbers are made once (plain, and highlighted) and each frame only
+        picks the footprint's highlighted ones, as :class:`convanim.numbers.Numbers`
+        does: a frame lists every number of the picture, nearly all of them the last
+        frame's objects."""
         t = self.trace
-        foot = {(int(r), int(c)) for r, c in t.footprint(step)}
-        g = t.grid
+        co = int(t.anchor[step][0])
         items: list[TextItem] = []
         for j, ci in enumerate(t.step_maps(step)):
+            plain, lit, index = self._row_numbers(j, int(ci))
+            parts = list(plain)
+            for r, c in t.footprint(step):
+                n = index.get((int(r), int(c)))
+                if n is not None:
+                    parts[n] = lit[n]
+            items += chain.from_iterable(parts)
+            items += self._kernel_numbers(step, co, j)
+        outs = self._outs
+        while len(outs) < step:  # the outputs computed so far, each made once
+            n = len(outs)
+            o, r, c = (int(v) for v in t.anchor[n])
+            outs.append(self._num("output", f"out{o}", r, c, t.value(n), "text", "output"))
+        items += chain.from_iterable(outs[:step])
+        o, r, c = (int(v) for v in t.anchor[step])
+        items += self._num("output", f"out{o}", r, c, t.value(step), "text", "output_hl")
+        return items
+
+    @cached_property
+    def _outs(self) -> list:
+        """The plain text of each step's output, as far as frames have asked."""
+        return []
+
+    def _row_numbers(self, j: int, ci: int):
+        """Row j showing input map ``ci``: each cell's text plain and highlighted (real
+        cells row-major, then the padding's), and each cell's place in that order."""
+        key = ("row", j, ci)
+        got = self._made.get(key)
+        if got is None:
+            t, g = self.trace, self.trace.grid
             name = _row(j, "in")
             p = self.grids[name]
-            for r, c in p.cells(REAL):
-                v = float(t.input[ci, (r - g.origin[0]) // g.spacing[0],
-                                  (c - g.origin[1]) // g.spacing[1]])
-                items += self._num("input", name, r, c, v, "text",
-                                   "input_hl" if (r, c) in foot else "input")
-            for r, c in p.cells(PAD):
-                items += self._num("padding", name, r, c, 0.0, "text_light",
-                                   "padding_hl" if (r, c) in foot else "background")
-            k = _row(j, "k")
-            if k not in self.grids:  # pooling
-                continue
-            for r, c in self.grids[k].cells(REAL):
-                items += self._num("kernel", k, r, c,
-                                   float(t.weight[self.kernel_weight(step, j, r, c)]), "text",
-                                   "input_hl")
-        for n in range(step + 1):
-            o, r, c = (int(v) for v in t.anchor[n])
-            items += self._num("output", f"out{o}", r, c, t.value(n), "text",
-                               "output_hl" if n == step else "output")
-        return items
+            cells = [("input", r, c, float(t.input[ci, (r - g.origin[0]) // g.spacing[0],
+                                                   (c - g.origin[1]) // g.spacing[1]]),
+                      "text", "input", "input_hl") for r, c in p.cells(REAL)]
+            cells += [("padding", r, c, 0.0, "text_light", "background", "padding_hl")
+                      for r, c in p.cells(PAD)]
+            plain = [self._num(k, name, r, c, v, colour, off) for k, r, c, v, colour, off, _ in cells]
+            lit = [self._num(k, name, r, c, v, colour, on) for k, r, c, v, colour, _, on in cells]
+            index = {(r, c): n for n, (_, r, c, *_) in enumerate(cells)}
+            got = self._made[key] = (plain, lit, index)
+        return got
+
+    def _kernel_numbers(self, step: int, co: int, j: int) -> tuple[TextItem, ...]:
+        """Row j's kernel slice's weights: the same for every frame of filter ``co``."""
+        k = _row(j, "k")
+        if k not in self.grids:  # pooling
+            return ()
+        key = ("kernel", co, j)
+        got = self._made.get(key)
+        if got is None:
+            t = self.trace
+            got = self._made[key] = tuple(chain.from_iterable(
+                self._num("kernel", k, r, c, float(t.weight[self.kernel_weight(step, j, r, c)]),
+                          "text", "input_hl") for r, c in self.grids[k].cells(REAL)))
+        return got
 
     def winner_marks(self, step: int) -> list[Mark]:
         """Max pooling: the input cell that won, outlined on its row (as the one-channel

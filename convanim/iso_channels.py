@@ -142,6 +142,35 @@ class ChannelIsoLayout(Picture):
             got = self._visible[key] = (visible(quad, above, HALF_LINE), edges)
         return got
 
+    def seen_block(self, index: int, r0: int, c0: int, r1: int, c1: int):
+        """Cells r0..r1-1 x c0..c1-1 of input map ``index`` shaded as one: the pieces of
+        their outline in sight (as :meth:`seen`), and the grid lines bounding and
+        crossing them, each once, as pairs of logical corners (see :meth:`seen_line`)."""
+        key = ("block", index, r0, c0, r1, c1)
+        got = self._visible.get(key)
+        if got is None:
+            p = self.maps[index]
+            above = self.maps[index - 1] if index else None
+            quad = (p.corner(r0, c0), p.corner(r0, c1), p.corner(r1, c1), p.corner(r1, c0))
+            lines = tuple(((r, c0), (r, c1)) for r in range(r0, r1 + 1))
+            lines += tuple(((r0, c), (r1, c)) for c in range(c0, c1 + 1))
+            got = self._visible[key] = (visible(quad, above, HALF_LINE), lines)
+        return got
+
+    def seen_line(self, index: int, a: tuple[int, int], b: tuple[int, int]):
+        """The parts in sight of the grid line of input map ``index`` from logical corner
+        ``a`` to ``b`` (kept clear of the edge line of the map above, as
+        :meth:`seen_edges`). A line recurs as the footprint moves along it: once each."""
+        key = ("line", index, a, b)
+        got = self._visible.get(key)
+        if got is None:
+            p = self.maps[index]
+            cover = None if index == 0 else inset(_corners(self.maps[index - 1]), -HALF_LINE)
+            got = self._visible[key] = tuple(
+                (q0, q1) for q0, q1, hidden in split(p.corner(*a), p.corner(*b), cover)
+                if not hidden)
+        return got
+
     def frame(self, step: int) -> ChannelIsoShapes:
         t = self.trace
         kh, kw = t.spec.kernel_size
@@ -206,6 +235,33 @@ class ChannelIsoLayout(Picture):
             forms = (f"{y} = \u03a3 x[{span}] \u2217 {w}{bias} = {value}", f"{y} = {value}")
         x0, y0, x1, y1 = self.formula
         return self.static + (band_item("label", forms, x0, x1, y0, y1, self.font),)
+
+
+def blocks(cells) -> list[tuple[int, int, int, int, int]]:
+    """Cells (r, c, kind) as few rectangles (r0, c0, r1, c1, kind) of one kind, ends
+    excluded, that hold exactly them: runs along each row, stacked where rows repeat
+    a run. A footprint is a rectangle of cells, padding along its sides: one to three."""
+    rows: dict[int, list[list[int]]] = {}
+    for r, c, kind in sorted(cells):
+        runs = rows.setdefault(r, [])
+        if runs and runs[-1][1] == c and runs[-1][2] == kind:
+            runs[-1][1] = c + 1
+        else:
+            runs.append([c, c + 1, kind])
+    out: list[list[int]] = []
+    open_: dict[tuple[int, int, int], list[int]] = {}  # a run -> its rectangle, last row
+    for r in sorted(rows):
+        now = {}
+        for c0, c1, kind in rows[r]:
+            rect = open_.get((c0, c1, kind))
+            if rect is not None and rect[2] == r:
+                rect[2] = r + 1
+            else:
+                rect = [r, c0, r + 1, c1, kind]
+                out.append(rect)
+            now[(c0, c1, kind)] = rect
+        open_ = now
+    return [(r0, c0, r1, c1, kind) for r0, c0, r1, c1, kind in out]
 
 
 def unhidden(p0: Point, p1: Point, covers: tuple[Poly, ...]) -> list[tuple[Point, Point]]:

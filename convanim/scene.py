@@ -27,7 +27,7 @@ from typing import Callable, Iterator, Union
 from .flat import FlatLayout
 from .fonts import Face
 from .iso import IsoLayout
-from .iso_channels import ChannelIsoLayout, block_width
+from .iso_channels import ChannelIsoLayout, block_width, blocks
 from .layout import CROP, PAD, REAL, Mark, Plane, Point, TextItem, split
 from .matrix import SUP_T, Label, MatrixFigure
 from .overlap import shade as overlap_shade
@@ -449,6 +449,32 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
                    for a, b in layout.seen_edges(stack, k, r, c)])
         return made[key]
 
+    def footprint(ci: int, cells) -> tuple[Shape, ...]:
+        """The footprint's cells on input map ``ci``, a rectangle of cells of one kind
+        shaded as one (fill in sight, then the grid lines in sight over it): a few
+        shapes for the whole footprint, not a fill and four edges for each cell."""
+        out: list = []
+        for r0, c0, r1, c1, kind in blocks(cells):
+            role = "input_hl" if kind == REAL else "padding_hl"
+            key = ("in", ci, r0, c0, r1, c1, role)
+            if key not in made:
+                pieces, lines = layout.seen_block(ci, r0, c0, r1, c1)
+                one = (f"in{ci}", r0, c0) if (r1 - r0, c1 - c0) == (1, 1) else None
+                made[key] = tuple(
+                    [Shape(p, fill=getattr(theme, role), role=role, cell=one) for p in pieces]
+                    + [op for a, b in lines for op in grid_line(ci, a, b)])
+            out += made[key]
+        return tuple(out)
+
+    def grid_line(ci: int, a, b) -> tuple[Shape, ...]:
+        """A grid line over the footprint's shading, in sight: the same shapes wherever
+        the footprint that crosses it is (a line recurs as the footprint moves along)."""
+        key = ("line", ci, a, b)
+        if key not in made:
+            made[key] = tuple(Shape(seg, stroke=theme.line, width=GRID_W, closed=False,
+                                    role="line") for seg in layout.seen_line(ci, a, b))
+        return made[key]
+
     dash = layout.maps[0].cell / 2  # a dashed piece's length: the grid's dashes, about
     block_w = block_width(layout.maps[0].cell)
 
@@ -478,9 +504,11 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         s = layout.frame(step)
         co = s.cell[0]
         over: list = []
+        by_map: dict[int, list] = {}
         for ci, r, c, kind in s.lower:
-            role = "input_hl" if kind == REAL else "padding_hl"
-            over += shaded("in", ci, r, c, getattr(theme, role), role)
+            by_map.setdefault(ci, []).append((r, c, kind))
+        for ci, cells in by_map.items():
+            over += footprint(ci, cells)
         # Hidden edges first: a seen edge is drawn over a hidden one where they meet.
         for hidden in (True, False):
             for e in s.block:

@@ -46,6 +46,22 @@ def test_one_frame_per_output_value(spec):
     assert len(ca.render(t)) == t.n_steps
 
 
+def _cell_at(plane: Plane, p) -> tuple[int, int]:
+    """The logical cell (r, c) of ``plane`` under canvas point ``p``."""
+    x, y = p[0] - plane.origin[0], p[1] - plane.origin[1]
+    (ux, uy), (vx, vy) = plane.u, plane.v
+    det = (ux * vy - uy * vx) * plane.cell
+    c = (x * vy - y * vx) / det
+    r = (y * ux - x * uy) / det
+    return int(np.floor(r)) + plane.first[0], int(np.floor(c)) + plane.first[1]
+
+
+def _convex_holds(poly, p) -> bool:
+    signs = {np.sign((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
+             for a, b in zip(poly, poly[1:] + poly[:1])}
+    return not (1 in signs and -1 in signs)
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
     t = ca.trace_of(spec, seed=2)
@@ -64,12 +80,26 @@ def test_each_frame_shades_the_footprint_on_the_group_maps(spec):
         assert {(ci, a, b) for ci, a, b, _ in s.lower} == want
         # What the scene shades: those cells, on those maps, where they are seen; every
         # cell of a group's top map when no map above it is outside the group.
+        # A footprint is shaded in rectangles of cells of one kind (a shape names its
+        # cell when it shades one): each fill lies in a footprint cell of its kind on a
+        # map of the group, and covers every cell of the top map when nothing hides it.
         f = sc.frame(step)
-        shaded = {op.cell for op in f.over if isinstance(op, Shape) and op.fill is not None}
+        fills = [op for op in f.over if isinstance(op, Shape) and op.fill is not None]
         names = {(f"in{ci}", a, b) for ci, a, b in want}
-        assert shaded <= names
+        assert {op.cell for op in fills if op.cell is not None} <= names
+        kinds = {(ci, a, b): k for ci, a, b, k in s.lower}
+        for op in fills:
+            role = op.role
+            assert role in ("input_hl", "padding_hl")
+            centre = tuple(np.mean(op.points, axis=0))
+            assert any(kinds.get((ci, *_cell_at(lay.maps[ci], centre)))
+                       == (REAL if role == "input_hl" else PAD) for ci in maps), (step, op)
         if maps[0] == 0:
-            assert {n for n in names if n[0] == "in0"} <= shaded
+            top = lay.maps[0]
+            for ci, a, b in want:
+                if ci == 0:
+                    centre = top.corner(a + 0.5, b + 0.5)
+                    assert any(_convex_holds(op.points, centre) for op in fills), (step, a, b)
         # The output cell, filled from this step on, on its own map.
         filled = {op.cell for op in f.fresh if op.fill is not None}
         assert filled == {(f"out{co}", r, c)}  # output maps are apart: each cell seen whole
@@ -351,6 +381,62 @@ def test_scaled_and_themed():
     dark = ca.render(t, theme="dark")[13].convert("RGB")  # map 1's fifth value
     assert int(t.anchor[13][0]) == 1
     assert filter_colours(DARK, 3)[1] in {c for _, c in dark.getcolors(1 << 20)}
+
+
+# Work per frame (issue 12: a frame of 3 maps and 4 filters within 2x of one map's) ------
+
+def test_footprint_is_shaded_in_rectangles():
+    # The footprint on each map: a rectangle of cells of one kind is one fill in sight
+    # and its grid lines, not a fill and four edges per cell; a hidden edge is dashed
+    # one piece per half cell of length.
+    t = ca.trace_of(ca.conv2d(8, 3, 1, 1, in_channels=3, out_channels=4))
+    lay = layout(t)
+    sc = ca.scene(t)
+    cell = lay.maps[0].cell
+    for step in (0, 9, 30):
+        f = sc.frame(step)
+        fills = [op for op in f.over if op.fill is not None]
+        kinds = {(ci, k) for ci, _, _, k in lay.frame(step).lower}
+        # each map's footprint in at most 3 rectangles (padding along two sides), each
+        # seen in at most 2 pieces (below either lower edge of the map above)
+        assert len(fills) <= 2 * 3 * len({ci for ci, _ in kinds})
+        if step == 9:  # no padding in the footprint: one rectangle per map
+            assert len({(op.points[0], op.role) for op in fills}) <= 2 * 3
+        shapes = lay.frame(step)
+        hidden = [np.hypot(b[0] - a[0], b[1] - a[1])
+                  for a, b, h in shapes.block + shapes.cell_edges if h]
+        assert sum(1 for op in f.over if op.dashed) == sum(max(1, round(n / (cell / 2)))
+                                                           for n in hidden)
+
+
+def test_painter_draws_a_few_times_one_maps_operations(monkeypatch):
+    # Counted, not timed: the operations the raster draws for a frame after the first
+    # (medians of frames 1..60, as the benchmark times). The block spans three maps, so
+    # it draws more than one map's window: 4.4 times as many (321 against 73), 5.4 times
+    # (394) when its footprint was shaded a fill and four edges per cell.
+    from itertools import islice
+
+    from convanim.backends.raster import canvas as canvas_mod
+
+    count = [0]
+    draw_ops = canvas_mod._draw_ops
+
+    def counting(draw, layer, idx, ox, oy):
+        count[0] += len(idx)
+        return draw_ops(draw, layer, idx, ox, oy)
+
+    monkeypatch.setattr(canvas_mod, "_draw_ops", counting)
+
+    def median_ops(**channels):
+        t = ca.trace_of(ca.conv2d(8, 3, 1, 1, **channels))
+        per_frame = []
+        for _ in islice(ca.iter_frames(t, 32), 61):
+            per_frame.append(count[0])
+            count[0] = 0
+        return float(np.median(per_frame[1:]))
+
+    one, many = median_ops(), median_ops(in_channels=3, out_channels=4)
+    assert many <= 4.8 * one, (one, many)
 
 
 # Golden frames -------------------------------------------------------------------------
