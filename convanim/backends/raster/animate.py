@@ -274,7 +274,8 @@ def _animate(canvas: Canvas, scene: Scene) -> Iterator[Image.Image]:
         touched = [b for b in touched if b is not None]
         previous = current
         box = _union(changed_boxes + touched) if step else None
-        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
+        rects = tuple(changed_boxes + touched) if step else None
+        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box, rects))
 
 
 def in_order(ids: list, wanted) -> list:
