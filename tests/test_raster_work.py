@@ -173,7 +173,9 @@ def test_text_over_the_lines_is_restamped_in_few_palette_lookups(monkeypatch):
 
     calls = []
     for name in ("blend", "blend_each"):
-        real = getattr(palette_mod.PaletteMap, name)
+        real = getattr(palette_mod.PaletteMap, name, None)
+        if real is None:
+            continue
 
         def counting(self, *a, _real=real, _name=name):
             calls.append(_name)
