@@ -110,10 +110,13 @@ class Canvas:
             return self._kept[1].crop(box)
         sx0, sy0, sx1, sy1 = box
         out = Image.new("RGB", (sx1 - sx0, sy1 - sy0), (0, 0, 0))
+        core = out.im  # Image.paste's own call, without its checks: a crop takes ~10 tiles
         t = TILE * SS
         for ty in range(max(sy0, 0) // t, (min(sy1, self.h * SS) - 1) // t + 1):
             for tx in range(max(sx0, 0) // t, (min(sx1, self.w * SS) - 1) // t + 1):
-                out.paste(self._kept_tile(tx, ty), (tx * t - sx0, ty * t - sy0))
+                tile = self._kept_tile(tx, ty)
+                x, y = tx * t - sx0, ty * t - sy0
+                core.paste(tile.im, (x, y, x + tile.width, y + tile.height))
         return out
 
     @staticmethod
