@@ -301,9 +301,17 @@ class Canvas:
         keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
         ys, xs, weight = ys[keep], xs[keep], weight[keep]
         alpha = weight * (1.0 - cover(xs + 0.5, ys + 0.5))
-        flat, inverse = np.unique(ys * self.w + xs, return_inverse=True)
-        clear = np.ones(len(flat))
-        np.multiply.at(clear, inverse, 1.0 - alpha)
+        if not len(alpha):
+            return None
+        # Each pixel's coverages combined, 1 - prod(1 - a), the product taken in the
+        # order the lines gave them (a stable sort keeps it; reduceat multiplies in
+        # turn): the products np.multiply.at made, without np.unique's inverse.
+        where = ys * self.w + xs
+        order = np.argsort(where, kind="stable")
+        where = where[order]
+        starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
+        flat = where[starts]
+        clear = np.multiply.reduceat((1.0 - alpha)[order], starts)
         alpha = np.round((1.0 - clear) * LINE_LEVELS) / LINE_LEVELS
         shown = alpha > 0
         if not shown.any():
