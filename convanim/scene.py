@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass, field, replace
-from itertools import compress
+from itertools import compress, repeat
+from operator import is_
 from typing import Callable, Iterator, Union
 
 from .flat import FlatLayout
@@ -273,7 +274,7 @@ class _Overlay:
         elements = elements if isinstance(elements, (list, tuple)) else list(elements)
         ops = list(map(self.by_id.get, map(id, elements)))
         if None in ops:
-            for k in compress(range(len(ops)), map(_is_none, ops)):  # the misses
+            for k in compress(range(len(ops)), map(is_, ops, repeat(None))):  # the misses
                 ops[k] = self._convert(elements[k])
         if self.dropped and _DROPPED in ops:
             return tuple(op for op in ops if op is not _DROPPED)
@@ -304,10 +305,6 @@ class _Overlay:
 
 
 _DROPPED = object()  # a text that fits nowhere: left out of the frame
-
-
-def _is_none(x) -> bool:
-    return x is None
 
 
 # The overlap view ------------------------------------------------------------------
