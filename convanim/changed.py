@@ -19,7 +19,8 @@ CHANGED = "convanim_changed"
 
 @dataclass(frozen=True)
 class Changed:
-    """Frame ``step`` of render ``run`` equals frame ``step - 1`` outside ``box``.
+    """Frame ``step`` of render ``run`` equals frame ``step - 1`` outside ``box``
+    (and outside ``rects``, when given).
 
     The writer trusts ``box`` only for the frame that follows, in the same run, the
     frame it wrote last, at the ``size`` it was drawn (a resized copy keeps ``info``),
@@ -30,6 +31,9 @@ class Changed:
     step: int
     size: tuple[int, int]
     box: tuple[int, int, int, int] | None  # None on a run's first frame
+    # Boxes within ``box`` outside which the frame equals the one before (their union
+    # is ``box``): the writer compares and copies only these, not the whole box.
+    rects: tuple[tuple[int, int, int, int], ...] | None = None
 
 
 # Image.info key of a transparent frame's (256, 4) RGBA table, one row per palette index

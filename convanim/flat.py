@@ -23,7 +23,7 @@ from .layout import (
     add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, shifted, with_legend,
 )
 from .overlap import Overlap, overlap_of
-from .numbers import Numbers
+from .numbers import Numbers, footprint_cells
 from .text import (
     ARROW, NumberFormat, max_of, mean_of, product_sum, routed, scatter_products, spread,
 )
@@ -100,7 +100,7 @@ class FlatLayout(Picture):
     def frame(self, step: int) -> FlatShapes:
         t = self.trace
         inp, out = self.grids["input"], self.grids["output"]
-        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
+        foot = footprint_cells(t, step)
         cells: list[FlatCell] = []
         if self.scatter:
             r, c = int(t.anchor[step][0]), int(t.anchor[step][1])

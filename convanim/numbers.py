@@ -26,15 +26,25 @@ Part = tuple[TextItem, ...]
 
 def kernel_weights(t: Trace, step: int) -> dict[tuple[int, int], float]:
     """Footprint cell -> the weight it is multiplied by (flipped kernel in gather tconv)."""
+    return dict(zip(footprint_cells(t, step), footprint_weights(t)))
+
+
+def footprint_cells(t: Trace, step: int) -> list[tuple[int, int]]:
+    """The footprint of ``step`` as (row, column) pairs of ints, row-major offsets."""
+    return list(map(tuple, t.footprint(step).tolist()))
+
+
+def footprint_weights(t: Trace) -> list[float]:
+    """The weight each footprint offset (row-major, as Trace.footprint) is multiplied by:
+    the kernel, flipped in the gather view of a transposed convolution; none for pooling."""
     if t.weight is None:
-        return {}
+        return []
     kh, kw = t.spec.kernel_size
     a, b = np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij")
     a, b = a.ravel(), b.ravel()
     if t.spec.view == "gather" and t.grid.flip:
         a, b = kh - 1 - a, kw - 1 - b
-    return {(int(r), int(c)): float(t.weight[i, j])
-            for (r, c), i, j in zip(t.footprint(step), a, b)}
+    return [float(t.weight[i, j]) for i, j in zip(a, b)]
 
 
 def running_sums(t: Trace) -> np.ndarray:
@@ -75,6 +85,7 @@ class Numbers:
         self.fmt = NumberFormat.of(t)  # one format per grid for the whole figure
         self.like = widest_texts(t, self.fmt)  # and one size: the widest number of each grid
         self.with_weights = inp.cell >= WEIGHT_MIN_CELL
+        self._weights = footprint_weights(t) if self.with_weights else []
         self._made: dict = {}
         self._scatter = t.spec.view == "scatter"
         # The running sums of the scatter view, as of frame self._step.
@@ -125,8 +136,8 @@ class Numbers:
 
     def items(self, step: int) -> tuple[list[TextItem], list[Mark]]:
         t = self.t
-        weights = kernel_weights(t, step) if self.with_weights else {}
-        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
+        foot = footprint_cells(t, step)  # kernel_weights, made from one footprint
+        weights = dict(zip(foot, self._weights)) if self.with_weights else {}
         parts = list(self._plain)
         if self._scatter:
             r, c = int(t.anchor[step][0]), int(t.anchor[step][1])

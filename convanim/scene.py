@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass, field, replace
-from itertools import compress
-from operator import itemgetter, not_
+from itertools import compress, repeat
+from operator import is_
 from typing import Callable, Iterator, Union
 
 from .flat import FlatLayout
@@ -254,7 +254,6 @@ def mark_op(mark: Mark, theme: Theme) -> Shape:
 
 
 _UNSEEN = object()
-_SECOND = itemgetter(1)
 
 
 class _Overlay:
@@ -264,22 +263,48 @@ class _Overlay:
         self.theme = theme
         self.face = face
         self.known: dict = {}  # by value: one operation object per value
-        self.by_id: dict = {}  # id -> (element, operation): the element kept, so the id stays its
+        self.by_id: dict = {}  # id -> operation (_DROPPED: a text that fits nowhere)
+        self.alive: list = []  # the elements of by_id, kept so that their ids stay theirs
+        self.dropped = False  # has any text been dropped (then the output is filtered)
+        self.colours: dict = {}  # (colour role, fill role beneath) -> text_colour
 
     def __call__(self, elements) -> tuple[Op, ...]:
-        # A frame hands every number of the picture, nearly all seen before: the lookups
-        # run in C (map), and only the new elements in Python.
+        # A frame hands every number of the picture, nearly all seen before: one lookup
+        # pass in C (map), and only the new elements in Python.
         elements = elements if isinstance(elements, (list, tuple)) else list(elements)
-        hits = list(map(self.by_id.get, map(id, elements)))
-        for k in compress(range(len(hits)), map(not_, hits)):  # the misses (None)
-            e = elements[k]
-            op = self.known.get(e, _UNSEEN)
-            if op is _UNSEEN:
-                op = self.known[e] = (mark_op(e, self.theme) if isinstance(e, Mark)
-                                      else text_op(e, self.theme, self.face))
-            hits[k] = self.by_id[id(e)] = (e, op)
-        # Operations are dataclasses without a length: always true; a dropped text is None.
-        return tuple(filter(None, map(_SECOND, hits)))
+        ops = list(map(self.by_id.get, map(id, elements)))
+        if None in ops:
+            for k in compress(range(len(ops)), map(is_, ops, repeat(None))):  # the misses
+                ops[k] = self._convert(elements[k])
+        if self.dropped and _DROPPED in ops:
+            return tuple(op for op in ops if op is not _DROPPED)
+        return tuple(ops)
+
+    def _convert(self, e) -> Op:
+        op = self.known.get(e, _UNSEEN)
+        if op is _UNSEEN:
+            if isinstance(e, Mark):
+                op = mark_op(e, self.theme)
+            else:
+                # text_op, with the colour found once per pair of roles
+                placed = fit(e, self.face)
+                if placed is None:
+                    op = None
+                else:
+                    key = (e.colour, e.on)
+                    colour = self.colours.get(key)
+                    if colour is None:
+                        colour = self.colours[key] = text_colour(self.theme, e)
+                    op = _placed_text(placed, colour, e, self.face)
+            op = self.known[e] = _DROPPED if op is None else op
+        if op is _DROPPED:
+            self.dropped = True
+        self.by_id[id(e)] = op
+        self.alive.append(e)
+        return op
+
+
+_DROPPED = object()  # a text that fits nowhere: left out of the frame
 
 
 # The overlap view ------------------------------------------------------------------

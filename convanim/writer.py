@@ -333,6 +333,76 @@ def _trusted(frame: Image.Image, last) -> tuple[int, int, int, int] | None:
 SPARE = 255  # the palette index no pixel uses (raster.palette_colours): "unchanged"
 
 
+def _trusted_rects(frame: Image.Image, last, w: int, h: int) -> list | None:
+    """The frame's Changed rectangles, clipped to the canvas, when its box is trusted."""
+    if _trusted(frame, last) is None:
+        return None
+    rects = frame.info[CHANGED].rects
+    if rects is None:
+        return None
+    out = [r for r in (_clip_box(r, w, h) for r in rects) if r[0] < r[2] and r[1] < r[3]]
+    if not out:
+        return None
+    # Worth it when the rectangles hold fewer pixels than their union's box (frames of
+    # a few small places far apart); overlapping large ones are read once as the box.
+    x0, y0, x1, y1 = out[0]
+    for r in out[1:]:
+        x0, y0, x1, y1 = min(x0, r[0]), min(y0, r[1]), max(x1, r[2]), max(y1, r[3])
+    if sum((r[2] - r[0]) * (r[3] - r[1]) for r in out) > (x1 - x0) * (y1 - y0):
+        return None
+    return out
+
+
+def _from_rects(frame: Image.Image, prev: np.ndarray, rects: list, spare: int):
+    """(box, written, transparency) of a frame that equals the one before (``prev``,
+    updated here) outside ``rects``, as the whole-box comparison of write_gif finds them;
+    None when that takes the whole box (the frame uses the spare index, or nothing
+    changed), and then nothing is updated."""
+    parts = []
+    for r in rects:
+        x0, y0, x1, y1 = r
+        cur = np.asarray(frame.crop(r))
+        sub = _changed_box(prev[y0:y1, x0:x1], cur)
+        if sub is not None:
+            if (cur == spare).any():
+                return None
+            parts.append((r, cur, (sub[0] + x0, sub[1] + y0, sub[2] + x0, sub[3] + y0)))
+    if not parts:
+        return None  # nothing changed: the long way writes its one-pixel frame
+    box = parts[0][2]
+    for _, _, b in parts[1:]:
+        box = _union_box(box, b)
+    bx0, by0, bx1, by1 = box
+    written = np.full((by1 - by0, bx1 - bx0), spare, dtype=np.uint8)
+    area = 0
+    same_seen = False
+    cuts = []
+    for (x0, y0, x1, y1), cur, _ in parts:
+        # The rectangle within the box; outside the box it has no changed pixel.
+        ix0, iy0, ix1, iy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+        if ix0 >= ix1 or iy0 >= iy1:
+            continue
+        c = cur[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0]
+        same = c == prev[iy0:iy1, ix0:ix1]
+        same_seen = same_seen or bool(same.any())
+        area += (ix1 - ix0) * (iy1 - iy0)
+        # Overlapping rectangles write the same values: both compare with prev before
+        # it is updated below.
+        written[iy0 - by0:iy1 - by0, ix0 - bx0:ix1 - bx0] = np.where(same, spare, c)
+        cuts.append((ix0, iy0, ix1, iy1, c))
+    transparency = spare
+    if not same_seen and area >= (bx1 - bx0) * (by1 - by0):
+        # Perhaps every pixel of the box changed: then none is written as unchanged.
+        covered = np.zeros(written.shape, dtype=bool)
+        for ix0, iy0, ix1, iy1, _ in cuts:
+            covered[iy0 - by0:iy1 - by0, ix0 - bx0:ix1 - bx0] = True
+        if covered.all():
+            written, transparency = np.array(frame.crop(box), dtype=np.uint8), None
+    for ix0, iy0, ix1, iy1, c in cuts:
+        prev[iy0:iy1, ix0:ix1] = c
+    return box, written, transparency
+
+
 def _union_box(a, b) -> tuple[int, int, int, int]:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
@@ -422,6 +492,8 @@ class GifEncoder:
         self._prev: np.ndarray | None = None  # the last frame's indices, updated in place
         self._last = None  # the Changed record of the frame seen last
         self._pending: list | None = None  # [box, indices, transparency, disposal] not yet out
+        # No pixel of the last frame has the spare index (frames that use it go the long way).
+        self._clean = False
 
     def _begin(self, first: Image.Image) -> bytes:
         """Take the palette, size and background of ``first``; the GIF's header."""
@@ -450,6 +522,7 @@ class GifEncoder:
             # Its frames are disposed with look-ahead into the frame before: one pass only.
             raise ValueError("write_gif: frames of a transparent background are encoded in one pass")
         self._prev = np.array(frame)  # our own copy
+        self._clean = not (self._prev == SPARE).any()
         self._last = frame.info.get(CHANGED)
         self.count = number + 1
 
@@ -464,8 +537,21 @@ class GifEncoder:
                              f"got {frame.size[0]}x{frame.size[1]} {frame.mode}")
         if prev is not None and frame.getpalette() != self._palette:
             raise ValueError(f"write_gif: frame {count} has a palette other than the first frame's")
+        rects = (_trusted_rects(frame, self._last, w, h)
+                 if prev is not None and bg is None and self._clean else None)
+        quick = _from_rects(frame, prev, rects, spare) if rects is not None else None
+        if quick is not None:
+            # Only the renderer's rectangles were read: the same frame as the full
+            # comparison below writes, without whole-box passes.
+            box, written, transparency = quick
+            out += self._flush()
+            self._pending = [box, written, transparency, 1]
+            self._last = frame.info.get(CHANGED)
+            self.count += 1
+            return out
         if prev is None:
             prev = self._prev = np.array(frame)  # our own copy, updated in place from here on
+            self._clean = not (prev == spare).any()
             box = (0, 0, w, h)
             written, transparency = prev, bg
         else:
@@ -504,6 +590,7 @@ class GifEncoder:
                 # pixels show the cleared canvas (disposed to background, or never drawn).
                 transparency = bg
             prev[y0:y1, x0:x1] = new
+            self._clean = self._clean and transparency == spare
         out += self._flush()
         self._pending = [box, np.array(written, dtype=np.uint8), transparency, 1]
         self._last = frame.info.get(CHANGED)

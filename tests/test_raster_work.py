@@ -12,6 +12,7 @@ import pytest
 
 import convanim as ca
 from convanim.backends import raster
+from convanim.backends.raster import animate as animate_mod
 from convanim.backends.raster import canvas as canvas_mod
 from convanim.backends.raster import ops as ops_mod
 from convanim.flat import flat_layout
@@ -162,3 +163,51 @@ def test_merged_rectangles_cover_the_boxes():
     for b in boxes:
         assert any(m[0] <= b[0] and m[1] <= b[1] and b[2] <= m[2] and b[3] <= m[3]
                    for m in merged), b
+
+
+def test_text_over_the_lines_is_restamped_in_few_palette_lookups(monkeypatch):
+    # The iso view with numbers: a frame's connecting lines cross a dozen numbers, each
+    # blended back over them; blended together while their boxes are disjoint, not one
+    # palette lookup each (the old painter made ~15 a frame).
+    from convanim.backends.raster import palette as palette_mod
+
+    calls = []
+    for name in ("blend", "blend_each"):
+        real = getattr(palette_mod.PaletteMap, name, None)
+        if real is None:
+            continue
+
+        def counting(self, *a, _real=real, _name=name):
+            calls.append(_name)
+            return _real(self, *a)
+
+        monkeypatch.setattr(palette_mod.PaletteMap, name, counting)
+    crossed = []
+    real_crosses = animate_mod._crosses
+
+    def counting_crosses(rect, p0, p1, margin=2.0):
+        hit = real_crosses(rect, p0, p1, margin)
+        crossed.append(hit)
+        return hit
+
+    monkeypatch.setattr(animate_mod, "_crosses", counting_crosses)
+    per_frame = []
+    for _ in ca.iter_frames(ca.trace_of(ca.conv2d(8, 3, 1, 1)), 32, numbers=True):
+        per_frame.append(len(calls))
+        calls.clear()
+    later = per_frame[1:]
+    assert sum(crossed) >= 5 * len(per_frame)  # texts are crossed, several a frame
+    # One lookup for the lines themselves, then the texts' passes.
+    assert max(later) <= 4 and float(np.median(later)) <= 2, later
+
+
+def test_iso_view_without_text_walks_no_line_tiles(monkeypatch):
+    from convanim.backends.raster import animate
+
+    walked = []
+    real = animate.line_tiles
+    monkeypatch.setattr(animate, "line_tiles", lambda lines: walked.append(1) or real(lines))
+    frames = list(ca.iter_frames(ca.trace_of(ca.conv2d(5, 3, 1, 1)), 32))
+    assert len(frames) == 25 and not walked
+    list(ca.iter_frames(ca.trace_of(ca.conv2d(5, 3, 1, 1)), 32, numbers=True))
+    assert walked  # with numbers, the lines' tiles find the text they cross

@@ -285,6 +285,17 @@ def test_writer_compares_only_inside_the_box_of_the_next_frame_of_a_run():
     assert _pair(writer.Changed(7, 1, (4, 4), (4, 4, 8, 8))) == (0, 0, 7, 7)
 
 
+def test_writer_reads_only_the_rectangles_of_a_trusted_box():
+    # The renderer's rectangles, finer than their box: a change in the box outside
+    # them is not looked for (the renderer vouches there is none), so not written.
+    assert _pair(writer.Changed(7, 1, (8, 8), (0, 0, 8, 8), ((5, 5, 8, 8), (0, 4, 2, 6)))) \
+        == (6, 6, 1, 1)
+    assert _pair(writer.Changed(7, 1, (8, 8), (0, 0, 8, 8), ((0, 0, 1, 1), (5, 5, 8, 8)))) \
+        == (0, 0, 7, 7)
+    # Not the next frame of the run: neither the box nor the rectangles are trusted.
+    assert _pair(writer.Changed(7, 2, (8, 8), (4, 4, 8, 8), ((5, 5, 8, 8),))) == (0, 0, 7, 7)
+
+
 @pytest.mark.parametrize("order", ["every other", "reversed", "ping-pong", "resized"])
 def test_frames_out_of_order_still_write_exactly(order):
     src = list(iter_frames(ca.trace_of(ca.conv2d(5, 3, 2, 1)), cell=16, changed=True))

@@ -281,20 +281,24 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
             canvas.paint(frame, [rect], [low, under, persist, high, over,
                                          ops_of_ids(sorted(texts, key=pos.__getitem__))])
         touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover, scene.line_width))
-        if f.lines:
-            # Text stays on top: restamp the items a connecting line crosses.
+        if f.lines and (in_base or moving):
+            # Text stays on top: restamp the items a connecting line crosses (the
+            # iso view without numbers has none: its lines' tiles are not walked).
             near: set = set()
             for tile in line_tiles(f.lines):
                 near |= base_tiles.get(tile, _NONE)
                 near |= moving_texts.get(tile, _NONE)
+            crossed = []
             for i in in_order(ids, near & current):
                 e = op_cache[i][0]
                 if isinstance(e, Text) and any(_crosses(e.rect, p0, p1) for p0, p1 in f.lines):
-                    touched.append(canvas.stamp(frame, e))
+                    crossed.append(e)
+            touched += canvas.stamps(frame, crossed)
         touched = [b for b in touched if b is not None]
         previous = current
         box = _union(changed_boxes + touched) if step > start else None
-        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box))
+        rects = tuple(changed_boxes + touched) if step > start else None
+        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box, rects))
 
 
 def in_order(ids: list, wanted) -> list:

@@ -10,9 +10,8 @@ from PIL import Image, ImageDraw
 from ...changed import ALPHA, CHANGED, Changed
 from ...layout import Point
 from ...scene import Text
-from ...textfit import font as _font
 from ...theme import RGB, Theme
-from .ops import SS, TILE, Box, Ops, _draw_ops
+from .ops import SS, TILE, Box, Ops, _draw_ops, _text
 from .palette import LINE_LEVELS, PaletteMap, palette_alpha, palette_colours
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
@@ -111,10 +110,13 @@ class Canvas:
             return self._kept[1].crop(box)
         sx0, sy0, sx1, sy1 = box
         out = Image.new("RGB", (sx1 - sx0, sy1 - sy0), (0, 0, 0))
+        core = out.im  # Image.paste's own call, without its checks: a crop takes ~10 tiles
         t = TILE * SS
         for ty in range(max(sy0, 0) // t, (min(sy1, self.h * SS) - 1) // t + 1):
             for tx in range(max(sx0, 0) // t, (min(sx1, self.w * SS) - 1) // t + 1):
-                out.paste(self._kept_tile(tx, ty), (tx * t - sx0, ty * t - sy0))
+                tile = self._kept_tile(tx, ty)
+                x, y = tx * t - sx0, ty * t - sy0
+                core.paste(tile.im, (x, y, x + tile.width, y + tile.height))
         return out
 
     @staticmethod
@@ -190,17 +192,63 @@ class Canvas:
         y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
         if x1 <= x0 or y1 <= y0:
             return None
+        alpha = self._coverage(t, (x0, y0, x1, y1))
+        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
+        return (x0, y0, x1, y1)
+
+    def stamps(self, out: np.ndarray, texts) -> list[Box]:
+        """:meth:`stamp` each of ``texts`` in order; their boxes. Texts whose boxes do not
+        overlap are blended in one pass: each pixel meets one text, so the order among
+        them does not matter (a text overlapping one before it waits for the next pass)."""
+        boxes: list[Box] = []
+        group: list = []  # (box, coverage, colour) of pairwise disjoint boxes
+        for t in texts:
+            x0, y0 = max(0, int(t.rect[0]) - 1), max(0, int(t.rect[1]) - 1)
+            x1 = min(self.w, int(np.ceil(t.rect[2])) + 2)
+            y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            box = (x0, y0, x1, y1)
+            if any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b, _, _ in group):
+                self._blend_all(out, group)
+                group = []
+            group.append((box, self._coverage(t, box), t.colour))
+            boxes.append(box)
+        self._blend_all(out, group)
+        return boxes
+
+    def _blend_all(self, out: np.ndarray, group: list) -> None:
+        """Blend each (box, coverage, colour) of ``group`` (disjoint boxes) over ``out``
+        in one palette lookup, with :meth:`PaletteMap.blend`'s arithmetic per pixel."""
+        if not group:
+            return
+        if len(group) == 1:
+            (x0, y0, x1, y1), alpha, colour = group[0]
+            out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], colour, alpha)
+            return
+        under = np.concatenate([out[y0:y1, x0:x1].ravel() for (x0, y0, x1, y1), _, _ in group])
+        alpha = np.concatenate([a.ravel() for _, a, _ in group])
+        sizes = [a.size for _, a, _ in group]
+        colours = np.repeat(np.array([c for _, _, c in group], dtype=np.float64), sizes, axis=0)
+        got = self.to_palette.blend_each(under, colours, alpha)
+        at = 0
+        for ((x0, y0, x1, y1), _, _), n in zip(group, sizes):
+            out[y0:y1, x0:x1] = got[at:at + n].reshape(y1 - y0, x1 - x0)
+            at += n
+
+    def _coverage(self, t: Text, box: Box) -> np.ndarray:
         # A text is restamped in frame after frame as the lines sweep over it: its
         # coverage is made once (keyed by the object, kept alive so its id stays its).
         hit = self._stamps.get(id(t))
         if hit is None:
+            x0, y0, x1, y1 = box
             mask = Image.new("L", ((x1 - x0) * SS, (y1 - y0) * SS), 0)
-            ImageDraw.Draw(mask).text((t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
-                                      font=_font(round(t.size * SS), t.face), fill=255)
+            # ImageDraw.text's own calls, the glyphs rendered once per string and place
+            # within a pixel (ops._text): a number recurs in many cells.
+            _text(ImageDraw.Draw(mask), (t.x * SS - x0 * SS, t.y * SS - y0 * SS), t.text,
+                  round(t.size * SS), t.face, 255)
             hit = self._stamps[id(t)] = (t, np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0)
-        alpha = hit[1]
-        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
-        return (x0, y0, x1, y1)
+        return hit[1]
 
     def lines(self, out: np.ndarray, segments, colour: RGB, cover,
               width: float = 1.0) -> Box | None:
@@ -253,9 +301,17 @@ class Canvas:
         keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
         ys, xs, weight = ys[keep], xs[keep], weight[keep]
         alpha = weight * (1.0 - cover(xs + 0.5, ys + 0.5))
-        flat, inverse = np.unique(ys * self.w + xs, return_inverse=True)
-        clear = np.ones(len(flat))
-        np.multiply.at(clear, inverse, 1.0 - alpha)
+        if not len(alpha):
+            return None
+        # Each pixel's coverages combined, 1 - prod(1 - a), the product taken in the
+        # order the lines gave them (a stable sort keeps it; reduceat multiplies in
+        # turn): the products np.multiply.at made, without np.unique's inverse.
+        where = ys * self.w + xs
+        order = np.argsort(where, kind="stable")
+        where = where[order]
+        starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
+        flat = where[starts]
+        clear = np.multiply.reduceat((1.0 - alpha)[order], starts)
         alpha = np.round((1.0 - clear) * LINE_LEVELS) / LINE_LEVELS
         shown = alpha > 0
         if not shown.any():

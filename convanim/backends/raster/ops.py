@@ -28,6 +28,7 @@ class Ops:
         self.ops: list[tuple] = []
         self.boxes: list[tuple[float, float, float, float]] = []
         self._arr: np.ndarray | None = None
+        self._padded: tuple = ()
         self._starts: np.ndarray | None = None
         self._start_list: list[tuple[float, float]] = []
         self._tiles: tuple[tuple[int, int], set] | None = None  # ((ncols, nrows), tiles)
@@ -36,7 +37,9 @@ class Ops:
         self._tiles = None
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
-        self.ops.append(("p", [(x * SS, y * SS) for x, y in points], fill))
+        # With the least x and y, supersampled (the test for clipping, see _draw_ops).
+        self.ops.append(("p", [(x * SS, y * SS) for x, y in points], fill,
+                         (min(xs) * SS, min(ys) * SS)))
         self._start_list.append((np.inf, np.inf))
         self.boxes.append((min(xs), min(ys), max(xs), max(ys)))
 
@@ -106,10 +109,20 @@ class Ops:
         return self._starts
 
     def overlapping(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-        b = self._arr = _grown(self._arr, self.boxes, 4)
+        """Indices of the operations whose box, a pixel wider, overlaps (x0, y0, x1, y1)."""
         pad = 1.0  # anti-aliasing reaches one pixel past a shape
-        return np.flatnonzero((b[:, 0] - pad < x1) & (b[:, 2] + pad > x0)
-                              & (b[:, 1] - pad < y1) & (b[:, 3] + pad > y0))
+        boxes = self.boxes
+        if len(boxes) <= SMALL_LAYER:
+            # A frame's own few shapes: a loop costs less than the array passes below.
+            return np.array([i for i, (a0, a1, a2, a3) in enumerate(boxes)
+                             if a0 - pad < x1 and a2 + pad > x0 and a1 - pad < y1
+                             and a3 + pad > y0], dtype=np.intp)
+        if self._arr is None or len(self._arr) != len(boxes):
+            b = self._arr = _grown(self._arr, boxes, 4)
+            # Each bound a pixel out, as contiguous columns: four comparisons a call.
+            self._padded = (b[:, 0] - pad, b[:, 2] + pad, b[:, 1] - pad, b[:, 3] + pad)
+        lx, hx, ly, hy = self._padded
+        return np.flatnonzero((lx < x1) & (hx > x0) & (ly < y1) & (hy > y0))
 
     def tiles(self, ncols: int, nrows: int) -> set[tuple[int, int]]:
         """Tiles that the operations touch; lines walk their length, polygons take their box."""
@@ -142,6 +155,10 @@ class Ops:
         tiles = {(tx, ty) for tx, ty in out if 0 <= tx < ncols and 0 <= ty < nrows}
         self._tiles = ((ncols, nrows), tiles)
         return tiles
+
+
+_EMPTY = np.zeros(0, dtype=np.intp)
+SMALL_LAYER = 96  # layers of at most this many operations are searched in a loop
 
 
 def _grown(arr: np.ndarray | None, rows: list, width: int) -> np.ndarray:
@@ -180,31 +197,42 @@ def _draw_ops(draw: ImageDraw.ImageDraw, layer: Ops, idx: np.ndarray, ox: float,
     # The C drawing calls ImageDraw.polygon/line make, with each colour's ink looked up
     # once: Pillow parses the colour on every call, a tenth of a flat frame's time.
     core, mode = draw.draw, draw.mode
+    inks = _INKS.setdefault(mode, {})
     ops = layer.ops
-    for i in idx:
+    for i in (idx.tolist() if isinstance(idx, np.ndarray) else idx):
         op = ops[i]
-        pts = [(x - ox, y - oy) for x, y in op[1]]
         kind = op[0]
-        if kind == "p":
-            if min(min(x, y) for x, y in pts) < 0:
+        if kind == "l":
+            if op[3]:
+                ink = inks.get(op[2])
+                if ink is None:
+                    ink = _ink(core, mode, op[2])
+                (ax, ay), (bx, by) = op[1]
+                core.draw_lines([(ax - ox, ay - oy), (bx - ox, by - oy)], ink, op[3])
+        elif kind == "p":
+            pts = [(x - ox, y - oy) for x, y in op[1]]
+            # A point left of or above the origin (x - ox < 0 exactly when x < ox).
+            if op[3][0] < ox or op[3][1] < oy:
                 pts = _clip_poly(_clip_poly(pts, 0), 1)
                 if len(pts) < 3:
                     continue
-            core.draw_polygon(pts, _ink(core, mode, op[2]), 1)
-        elif kind == "l":
-            if op[3]:
-                core.draw_lines(pts, _ink(core, mode, op[2]), op[3])
+            ink = inks.get(op[2])
+            if ink is None:
+                ink = _ink(core, mode, op[2])
+            core.draw_polygon(pts, ink, 1)
         else:
-            _text(draw, pts[0], op[2], op[3], op[5], op[4])
+            x, y = op[1][0]
+            _text(draw, (x - ox, y - oy), op[2], op[3], op[5], op[4])
 
 
-_INKS: dict[tuple[str, RGB], int] = {}
+_INKS: dict[str, dict[RGB, int]] = {}  # image mode -> colour -> Pillow's ink
 
 
 def _ink(core, mode: str, fill: RGB) -> int:
-    ink = _INKS.get((mode, fill))
+    inks = _INKS.setdefault(mode, {})
+    ink = inks.get(fill)
     if ink is None:
-        ink = _INKS[(mode, fill)] = core.draw_ink(fill)
+        ink = inks[fill] = core.draw_ink(fill)
     return ink
 
 

@@ -138,6 +138,12 @@ class PaletteMap:
         mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[..., None]
         return self.indices_rgb(np.rint(mixed).astype(np.int32))
 
+    def blend_each(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """:meth:`blend` with a colour per entry: (n,) indices, (n, 3) colours, (n,) alpha."""
+        under = self.colours[index].astype(np.float64)
+        mixed = under + (colours - under) * alpha[..., None]
+        return self.indices_rgb(np.rint(mixed).astype(np.int32))
+
     # Colours looked up at once: (CHUNK, 256) int32 distances, 4 MB.
     CHUNK = 4096
 
