@@ -20,6 +20,7 @@ import secrets
 import stat
 import struct
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -345,9 +346,7 @@ def _trusted_rects(frame: Image.Image, last, w: int, h: int) -> list | None:
         return None
     # Worth it when the rectangles hold fewer pixels than their union's box (frames of
     # a few small places far apart); overlapping large ones are read once as the box.
-    x0, y0, x1, y1 = out[0]
-    for r in out[1:]:
-        x0, y0, x1, y1 = min(x0, r[0]), min(y0, r[1]), max(x1, r[2]), max(y1, r[3])
+    x0, y0, x1, y1 = reduce(_union_box, out)
     if sum((r[2] - r[0]) * (r[3] - r[1]) for r in out) > (x1 - x0) * (y1 - y0):
         return None
     return out
@@ -369,9 +368,7 @@ def _from_rects(frame: Image.Image, prev: np.ndarray, rects: list, spare: int):
             parts.append((r, cur, (sub[0] + x0, sub[1] + y0, sub[2] + x0, sub[3] + y0)))
     if not parts:
         return None  # nothing changed: the long way writes its one-pixel frame
-    box = parts[0][2]
-    for _, _, b in parts[1:]:
-        box = _union_box(box, b)
+    box = reduce(_union_box, [b for _, _, b in parts])
     bx0, by0, bx1, by1 = box
     written = np.full((by1 - by0, bx1 - bx0), spare, dtype=np.uint8)
     area = 0

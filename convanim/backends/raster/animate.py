@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from itertools import compress, count
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from PIL import Image, ImageDraw
 
@@ -37,7 +37,7 @@ def _crosses(rect, p0: Point, p1: Point, margin: float = 2.0) -> bool:
     return True
 
 
-def _union(boxes: list[Box]) -> Box:
+def _union(boxes: Sequence[Box]) -> Box:
     """The smallest box holding ``boxes``; an empty box when there are none."""
     if not boxes:
         return (0, 0, 0, 0)
@@ -296,8 +296,10 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
             touched += canvas.stamps(frame, crossed)
         touched = [b for b in touched if b is not None]
         previous = current
-        box = _union(changed_boxes + touched) if step > start else None
-        rects = tuple(changed_boxes + touched) if step > start else None
+        rects = box = None  # the first frame drawn: no frame before it here
+        if step > start:
+            rects = tuple(changed_boxes + touched)
+            box = _union(rects)
         yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box, rects))
 
 

@@ -187,14 +187,20 @@ class Canvas:
 
     def stamp(self, out: np.ndarray, t: Text) -> Box | None:
         """Blend one text over ``out`` by its anti-aliased coverage (text over the lines); its box."""
+        box = self._stamp_box(t)
+        if box is None:
+            return None
+        x0, y0, x1, y1 = box
+        alpha = self._coverage(t, box)
+        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
+        return box
+
+    def _stamp_box(self, t: Text) -> Box | None:
+        """The canvas pixels a stamped text's coverage spans, or None (off the canvas)."""
         x0, y0 = max(0, int(t.rect[0]) - 1), max(0, int(t.rect[1]) - 1)
         x1 = min(self.w, int(np.ceil(t.rect[2])) + 2)
         y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
-        if x1 <= x0 or y1 <= y0:
-            return None
-        alpha = self._coverage(t, (x0, y0, x1, y1))
-        out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], t.colour, alpha)
-        return (x0, y0, x1, y1)
+        return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
 
     def stamps(self, out: np.ndarray, texts) -> list[Box]:
         """:meth:`stamp` each of ``texts`` in order; their boxes. Texts whose boxes do not
@@ -203,12 +209,10 @@ class Canvas:
         boxes: list[Box] = []
         group: list = []  # (box, coverage, colour) of pairwise disjoint boxes
         for t in texts:
-            x0, y0 = max(0, int(t.rect[0]) - 1), max(0, int(t.rect[1]) - 1)
-            x1 = min(self.w, int(np.ceil(t.rect[2])) + 2)
-            y1 = min(self.h, int(np.ceil(t.rect[3])) + 2)
-            if x1 <= x0 or y1 <= y0:
+            box = self._stamp_box(t)
+            if box is None:
                 continue
-            box = (x0, y0, x1, y1)
+            x0, y0, x1, y1 = box
             if any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b, _, _ in group):
                 self._blend_all(out, group)
                 group = []

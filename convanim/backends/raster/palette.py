@@ -134,12 +134,14 @@ class PaletteMap:
 
     def blend(self, index: np.ndarray, colour: RGB, alpha: np.ndarray) -> np.ndarray:
         """Palette indices of ``colour`` laid over the colours of ``index`` with ``alpha`` (0..1)."""
-        under = self.colours[index].astype(np.float64)
-        mixed = under + (np.array(colour, dtype=np.float64) - under) * alpha[..., None]
-        return self.indices_rgb(np.rint(mixed).astype(np.int32))
+        return self._mix(index, np.array(colour, dtype=np.float64), alpha)
 
     def blend_each(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """:meth:`blend` with a colour per entry: (n,) indices, (n, 3) colours, (n,) alpha."""
+        return self._mix(index, colours, alpha)
+
+    def _mix(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        # ``colours``: (3,) for every entry, or one (3,) row per entry; one palette lookup.
         under = self.colours[index].astype(np.float64)
         mixed = under + (colours - under) * alpha[..., None]
         return self.indices_rgb(np.rint(mixed).astype(np.int32))

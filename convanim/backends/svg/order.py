@@ -57,9 +57,9 @@ def frame_runs(seqs: Sequence[Sequence], ordered: bool = True) -> list[tuple[obj
     succ: list[set] = []
     indeg: list[int] = []
     known: dict[tuple[int, int], bool] = {}  # (earlier node, later node) -> conflict
-    boxes: dict[int, tuple] = {}  # id(item) -> _box(item): items recur in many frames
-    tiles: dict[int, tuple] = {}  # id(item) -> (item, the buckets its box meets); the
-    # entry holds the item, so its id is not reused while the ids are compared
+    # id(item) -> (item, _box(item), the buckets the box meets): items recur in many
+    # frames; the entry holds the item, so its id is not reused while ids are compared.
+    seen: dict[int, tuple] = {}
     for s, seq in enumerate(seqs):
         buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
         for pos, item in enumerate(seq):
@@ -78,21 +78,19 @@ def frame_runs(seqs: Sequence[Sequence], ordered: bool = True) -> list[tuple[obj
                 nodes[nid][2] = s + 1
             if not ordered:
                 continue
-            hit = tiles.get(id(item))
+            hit = seen.get(id(item))
             if hit is None:
-                box = boxes[id(item)] = _box(item)
-                x0, y0, x1, y1 = box
-                hit = tiles[id(item)] = (item, [
+                x0, y0, x1, y1 = box = _box(item)
+                hit = seen[id(item)] = (item, box, [
                     (tx, ty) for tx in range(int(x0 // TILE), int(x1 // TILE) + 1)
                     for ty in range(int(y0 // TILE), int(y1 // TILE) + 1)])
-            box = boxes[id(item)]
-            cells = hit[1]
+            _, box, cells = hit
             earlier = {u for c in cells for u in buckets[c]}
             for u in earlier:
                 pair = (u, nid)
                 if pair not in known:
                     other = nodes[u][0]
-                    known[pair] = _conflict(other, item, boxes[id(other)], box)
+                    known[pair] = _conflict(other, item, seen[id(other)][1], box)
                 if known[pair] and nid not in succ[u]:
                     succ[u].add(nid)
                     indeg[nid] += 1
