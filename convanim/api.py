@@ -485,9 +485,10 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
     ``total``, the number of frames. ``on_strip`` gets the strip's
     :class:`writer.StripGrid` (its path and grid) once the strip is written.
 
-    ``jobs``: a GIF alone (no ``frames_dir``, no ``strip``, an opaque background) that
-    takes seconds is drawn on up to that many processes (:mod:`convanim.parallel`), the
-    same bytes as on one; None: as many as the cores this process may use.
+    ``jobs``: a GIF alone (no ``frames_dir``, no ``strip``, an opaque background) of
+    :data:`convanim.parallel.SPLIT` frames or more is drawn on up to that many processes
+    (:mod:`convanim.parallel`), the same bytes as on one; None: as many as the cores
+    this process may use.
     """
     if hasattr(path, "write"):
         return _save_to_object(t, path, format, look, limits, duration=duration, loop=loop,
