@@ -273,10 +273,10 @@ class _Overlay:
         # pass in C (map), and only the new elements in Python.
         elements = elements if isinstance(elements, (list, tuple)) else list(elements)
         ops = list(map(self.by_id.get, map(id, elements)))
-        if None in ops:
+        if not all(ops):  # a miss is None; every operation is true (all() runs in C, `in` calls __eq__)
             for k in compress(range(len(ops)), map(is_, ops, repeat(None))):  # the misses
                 ops[k] = self._convert(elements[k])
-        if self.dropped and _DROPPED in ops:
+        if self.dropped and any(map(is_, ops, repeat(_DROPPED))):
             return tuple(op for op in ops if op is not _DROPPED)
         return tuple(ops)
 
