@@ -28,6 +28,7 @@ import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import islice
+from multiprocessing.sharedctypes import RawArray
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from . import signals
@@ -145,7 +146,9 @@ def completed(futures: Iterable[Future]) -> Iterator[Future]:
 SPLIT = 256
 MIN_PART = 32
 
-_shared: list[Scene] = []  # the scene being rendered, for the forked workers
+_shared: list = []  # the scene being rendered and the parts' frame counts, for the forked workers
+# While this process waits for the parts, it reads their counts this often (seconds).
+POLL = 0.2
 
 
 def can_split(scene: Scene, jobs: int) -> bool:
@@ -172,21 +175,21 @@ def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
                 progress(done, total)
         fp.write(enc.finish() + b";")
         return total
-    # ``jobs`` parts: this process draws the first, the workers one each.
+    # ``jobs`` parts: this process draws the first, the workers one each. Each worker
+    # counts its frames in memory shared with this process (made before the fork), so
+    # the progress moves with every frame drawn anywhere, not a part at a time.
     cuts = [total * k // jobs for k in range(jobs + 1)]
-    _shared[:] = [scene]
+    counts = RawArray("q", jobs - 1)
+    _shared[:] = [scene, counts]
     try:
         with pool(jobs - 1) as executor:
-            parts = [executor.submit(_part, a, b, duration)
-                     for a, b in zip(cuts[1:-1], cuts[2:])]
-            finished: set[int] = set()
+            parts = [executor.submit(_part, a, b, duration, k)
+                     for k, (a, b) in enumerate(zip(cuts[1:-1], cuts[2:]))]
 
             def tick(drawn: int) -> None:
-                for k, fut in enumerate(parts):
-                    if k not in finished and fut.done():
-                        finished.add(k)
                 if progress is not None:
-                    progress(drawn + sum(cuts[k + 2] - cuts[k + 1] for k in finished), total)
+                    # A worker's count, read while it writes, is one it has reached.
+                    progress(drawn + sum(counts), total)
 
             done = 0
             for frame in islice(frames, cuts[1]):
@@ -196,7 +199,11 @@ def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
                 tick(done)
             fp.write(enc.finish())
             frames.close()  # its canvas goes before the parts come in
-            for _ in completed(parts):
+            pending = set(parts)
+            while pending:
+                finished, pending = wait(pending, timeout=POLL, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    fut.result()  # a worker's error now, not after the others end
                 tick(done)
             for fut in parts:
                 fp.write(fut.result())
@@ -206,13 +213,18 @@ def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
     return total
 
 
-def _part(first: int, stop: int, duration: int) -> bytes:
+def _part(first: int, stop: int, duration: int, slot: int = 0) -> bytes:
     """In a worker: the GIF bytes of frames ``first`` .. ``stop - 1`` of the shared scene,
-    encoded after frame ``first - 1`` (drawn too, not written)."""
-    frames = raster.frames(_shared[0], changed=True, start=first - 1)
+    encoded after frame ``first - 1`` (drawn too, not written); each frame counted in
+    the shared counts at ``slot``."""
+    scene, counts = _shared
+    frames = raster.frames(scene, changed=True, start=first - 1)
     enc = GifEncoder(duration)
     enc.prime(next(frames), first - 1)
-    out = [enc.add(frame) for frame in islice(frames, stop - first)]
+    out = []
+    for frame in islice(frames, stop - first):
+        out.append(enc.add(frame))
+        counts[slot] += 1
     out.append(enc.finish())
     frames.close()
     return b"".join(out)

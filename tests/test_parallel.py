@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -215,7 +216,7 @@ def test_the_gallery_neither_takes_nor_hashes_jobs(tmp_path, capsys):
     assert code == 2 and "jobs" in err
 
 
-def failing_part(first, stop, duration):
+def failing_part(first, stop, duration, slot=0):
     """A worker's part that fails (module level: the pool pickles it by name)."""
     raise RuntimeError(f"no memory for frames {first}..{stop - 1}")
 
@@ -277,3 +278,33 @@ def test_a_signal_stops_the_parts_and_leaves_nothing(signame, status, group, tmp
         os.killpg(proc.pid, 0)  # no process of the run is left
     assert old.read_bytes() == b"the previous version"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.gif"]
+
+
+def test_a_part_counts_each_frame_in_the_shared_counts():
+    # The progress of a split render moves with every frame a worker draws: its part
+    # adds one to its own slot of the shared counts per frame (read by write_gif).
+    from multiprocessing.sharedctypes import RawArray
+
+    scene = api.scene(ca.trace_of(ca.conv2d(7, 3, 1, 1)), style="flat")
+    counts = RawArray("q", 3)
+    seen = []
+
+    class Counts:  # records the count after each frame
+        def __getitem__(self, k):
+            return counts[k]
+
+        def __setitem__(self, k, v):
+            counts[k] = v
+            seen.append((k, v))
+
+    parallel._shared[:] = [scene, Counts()]
+    try:
+        part = parallel._part(10, 20, 200, 1)
+    finally:
+        parallel._shared.clear()
+    assert seen == [(1, n) for n in range(1, 11)]
+    assert list(counts) == [0, 10, 0]
+    enc = writer.GifEncoder(200)
+    frames = raster.frames(scene, changed=True)
+    whole = b"".join(enc.add(f) for f in islice(frames, 20)) + enc.finish()
+    assert whole.endswith(part)  # the part's bytes are those frames' of the one pass
