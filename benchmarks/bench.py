@@ -252,8 +252,11 @@ def strip_level() -> str:
 # In-process rows
 
 
-def per_frame(repeat: int, kind: str, sizes: list[int], cell: int) -> list[tuple]:
-    """ms per frame (drawing, after the first) and GIF bytes per frame, first <= 60 frames.
+def per_frame(repeat: int, kind: str, sizes: list[int], cell: int,
+              whole: bool = False) -> list[tuple]:
+    """ms per frame (drawing, after the first) and GIF bytes per frame, first <= 60 frames;
+    with ``whole`` also ms per frame over every frame after the first, once (later frames
+    of a large grid cost more: more outputs so far carry text, lines cross more of it).
 
     The first frame also draws the still picture, which grows with the grid; it
     is timed on its own (after one small picture of the same kind has been drawn,
@@ -280,11 +283,19 @@ def per_frame(repeat: int, kind: str, sizes: list[int], cell: int) -> list[tuple
                 pass
             firsts.append((t1 - t0) * 1000)
             times.append((time.perf_counter() - t1) / (n - 1) * 1000)
+        every = None
+        if whole and spec.n_steps > 1:
+            it = ca.iter_frames(t, cell, **picture)
+            next(it)
+            t0 = time.perf_counter()
+            for _f in it:
+                pass
+            every = (time.perf_counter() - t0) / (spec.n_steps - 1) * 1000
         buf = io.BytesIO()
         writer.write_gif(buf, islice(ca.iter_frames(t, cell, **picture), n))
         size = ca.layout(t, cell, **picture).size
         rows.append((i, spec.n_steps, f"{size[0]}x{size[1]}", statistics.median(firsts),
-                     statistics.median(times), len(buf.getvalue()) / n))
+                     statistics.median(times), len(buf.getvalue()) / n, every))
     return rows
 
 
@@ -559,15 +570,23 @@ def per_frame_section(trees, repeat, quick, label) -> None:
         cmd = PER_FRAME[kind][0]
         print(f"\n## Per-frame cost vs grid size: `{cmd}`, --cell {cell}; first <= 60 frames")
         rows = []
-        measured = rows_of(trees, repeat, "per_frame", kind, grid, cell)
+        whole = kind != "iso"  # issue 15's rows: every frame counts, once each
+        measured = rows_of(trees, repeat, "per_frame", kind, grid, cell, whole)
         for n_row in range(len(grid)):
             for name, _ in trees:
-                i, n, canvas, first_ms, ms, bpf = measured[name][n_row]
+                i, n, canvas, first_ms, ms, bpf, *every = measured[name][n_row]
                 base = measured[name][0][4]
-                rows.append([i, *label(name), n, canvas, f"{first_ms:.1f}", f"{ms:.2f}",
-                             f"{ms / base:.2f}", f"{bpf:.0f}"])
+                row = [i, *label(name), n, canvas, f"{first_ms:.1f}", f"{ms:.2f}",
+                       f"{ms / base:.2f}", f"{bpf:.0f}"]
+                if whole:
+                    one = every[0] if every else None
+                    base_all = (measured[name][0][6:] or [None])[0]
+                    row += [_or_dash(one, "{:.2f}"),
+                            _or_dash(one / base_all if one and base_all else None, "{:.2f}")]
+                rows.append(row)
         table(["i", *label("tree"), "frames", "canvas", "first frame ms", "ms/frame after",
-               f"x i={grid[0]}", "GIF bytes/frame"], rows)
+               f"x i={grid[0]}", "GIF bytes/frame"]
+              + (["ms/frame, all frames (once)", f"x i={grid[0]}"] if whole else []), rows)
 
 
 
