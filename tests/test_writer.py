@@ -543,3 +543,21 @@ def test_transparent_frames_of_any_indices_composite_right():
             assert np.array_equal(got[..., 3] == 0, idx == 0), n
             assert np.array_equal(got[idx != 0][:, :3], pal[idx[idx != 0]]), n
     assert n == len(src) - 1
+
+
+def test_rectangles_inside_another_are_dropped_before_the_rectangle_path_is_chosen():
+    # Text restamped over the connecting lines brings a box per text, most of them inside
+    # the lines' box: counted twice, they made the rectangles look larger than their
+    # union's box, and the writer compared the whole box instead.
+    from convanim.changed import CHANGED, Changed
+
+    assert writer._outermost([(0, 0, 10, 10), (1, 1, 5, 5), (0, 0, 10, 10), (2, 2, 12, 12)]) \
+        == [(0, 0, 10, 10), (2, 2, 12, 12)]
+    lines = (0, 0, 40, 10)
+    texts = [(x, 2, x + 4, 8) for x in range(0, 36, 3)]  # 12 boxes inside the lines' box
+    far = (90, 90, 100, 100)
+    img = Image.new("P", (100, 100))
+    img.info[CHANGED] = Changed(7, 3, (100, 100), (0, 0, 100, 100), (lines, *texts, far))
+    last = Changed(7, 2, (100, 100), None)
+    got = writer._trusted_rects(img, last, 100, 100)
+    assert got == [lines, far]
