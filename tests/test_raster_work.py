@@ -183,14 +183,14 @@ def test_text_over_the_lines_is_restamped_in_few_palette_lookups(monkeypatch):
 
         monkeypatch.setattr(palette_mod.PaletteMap, name, counting)
     crossed = []
-    real_crosses = animate_mod._crosses
+    real_crossing = animate_mod.crossing
 
-    def counting_crosses(rect, p0, p1, margin=2.0):
-        hit = real_crosses(rect, p0, p1, margin)
-        crossed.append(hit)
+    def counting_crossing(rects, lines, margin=2.0):
+        hit = real_crossing(rects, lines, margin)
+        crossed.extend(hit.tolist())
         return hit
 
-    monkeypatch.setattr(animate_mod, "_crosses", counting_crosses)
+    monkeypatch.setattr(animate_mod, "crossing", counting_crossing)
     per_frame = []
     for _ in ca.iter_frames(ca.trace_of(ca.conv2d(8, 3, 1, 1)), 32, numbers=True):
         per_frame.append(len(calls))
@@ -211,3 +211,37 @@ def test_iso_view_without_text_walks_no_line_tiles(monkeypatch):
     assert len(frames) == 25 and not walked
     list(ca.iter_frames(ca.trace_of(ca.conv2d(5, 3, 1, 1)), 32, numbers=True))
     assert walked  # with numbers, the lines' tiles find the text they cross
+
+
+def test_the_crossing_test_of_many_boxes_is_the_segment_clipping_of_each():
+    # crossing() clips every segment to every box at once; against a plain loop of
+    # Liang-Barsky clipping of one segment to one box (margin 2 px), on random boxes
+    # and segments, some parallel to an axis, some of length zero.
+    from convanim.backends.raster.animate import crossing
+
+    def one(rect, p0, p1, margin=2.0):
+        x0, y0 = rect[0] - margin, rect[1] - margin
+        x1, y1 = rect[2] + margin, rect[3] + margin
+        (ax, ay), (bx, by) = p0, p1
+        t0, t1 = 0.0, 1.0
+        for p, q in ((ax - bx, ax - x0), (bx - ax, x1 - ax), (ay - by, ay - y0), (by - ay, y1 - ay)):
+            if p == 0:
+                if q < 0:
+                    return False
+            elif p < 0:
+                t0 = max(t0, q / p)
+            else:
+                t1 = min(t1, q / p)
+        return t0 <= t1
+
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        xy = rng.integers(0, 60, (50, 2)).astype(float)
+        rects = np.concatenate([xy, xy + rng.integers(1, 15, (50, 2))], axis=1)
+        lines = [tuple(map(tuple, rng.integers(0, 80, (2, 2)).astype(float))) for _ in range(3)]
+        lines.append(((10.0, 5.0), (10.0, 70.0)))  # vertical
+        lines.append(((33.0, 33.0), (33.0, 33.0)))  # a point
+        for k in range(len(lines)):
+            got = crossing(rects, lines[:k + 1])
+            want = [any(one(r, p0, p1) for p0, p1 in lines[:k + 1]) for r in rects]
+            assert got.tolist() == want
