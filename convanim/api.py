@@ -531,7 +531,8 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
         if workers > 1 and _parallel().can_split(src.scene, workers):
             src.jobs, src.progress = workers, progress  # the GIF writer draws the frames
         elif raster_out or frames_dir is not None or strip is not None:
-            frames = raster.frames(src.scene, changed=True)
+            # A GIF alone takes each frame before the next is drawn: one buffer serves all.
+            frames = raster.frames(src.scene, changed=True, reuse=alone)
             if frames_dir is not None:
                 frames = writer.tee_frames(frames, frames_dir, path.stem, staging)
             if strip is not None:

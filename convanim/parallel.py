@@ -166,7 +166,7 @@ def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
     number of frames; ``progress(done, total)`` as frames (or whole parts) are done."""
     total = scene.n_frames
     enc = GifEncoder(duration, loop)
-    frames = raster.frames(scene, changed=True)
+    frames = raster.frames(scene, changed=True, reuse=True)  # each frame written before the next
     if not can_split(scene, jobs):
         for done, frame in enumerate(frames, 1):
             fp.write(enc.add(frame))
@@ -218,7 +218,7 @@ def _part(first: int, stop: int, duration: int, slot: int = 0) -> bytes:
     encoded after frame ``first - 1`` (drawn too, not written); each frame counted in
     the shared counts at ``slot``."""
     scene, counts = _shared
-    frames = raster.frames(scene, changed=True, start=first - 1)
+    frames = raster.frames(scene, changed=True, start=first - 1, reuse=True)
     enc = GifEncoder(duration)
     enc.prime(next(frames), first - 1)
     out = []

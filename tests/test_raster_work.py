@@ -245,3 +245,23 @@ def test_the_crossing_test_of_many_boxes_is_the_segment_clipping_of_each():
             got = crossing(rects, lines[:k + 1])
             want = [any(one(r, p0, p1) for p0, p1 in lines[:k + 1]) for r in rects]
             assert got.tolist() == want
+
+
+@pytest.mark.parametrize("spec, picture", [
+    (lambda: ca.conv2d(6, 3, 1, 1), {"style": "flat"}),
+    (lambda: ca.conv2d(7, 3, 2, 1), {"numbers": True}),
+    (lambda: ca.conv_transpose2d(3, 3, 2, view="scatter"), {"numbers": True}),
+    (lambda: ca.conv2d(5, 3, 1, 1, in_channels=2, out_channels=2), {}),
+    (lambda: ca.pool2d("max", 6, 2), {"style": "flat", "transparent": True}),
+])
+def test_frames_in_one_buffer_are_the_frames_copied(spec, picture):
+    # With reuse, each frame is the one buffer brought back to the still picture where
+    # the frame before differed, then drawn: the pixels of a fresh copy every frame.
+    from convanim import api
+
+    scene = api.scene(ca.trace_of(spec()), **picture)
+    copied = [np.array(f) for f in raster.frames(scene, changed=True)]
+    shared = [np.array(f) for f in raster.frames(scene, changed=True, reuse=True)]
+    assert len(shared) == len(copied) == scene.n_frames
+    for k, (a, b) in enumerate(zip(shared, copied)):
+        assert np.array_equal(a, b), f"frame {k}"

@@ -125,7 +125,8 @@ def merge_rects(rects) -> list[Box]:
             return todo
 
 
-def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Image]:
+def _animate(canvas: Canvas, scene: Scene, start: int = 0,
+             reuse: bool = False) -> Iterator[Image.Image]:
     """Frames as the still picture plus the rectangles that each frame's operations touch.
 
     Z-order as in :mod:`convanim.scene`. Text that stays put for two frames and is
@@ -134,6 +135,9 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
     shapes and texts, joined into a few rectangles.
 
     ``start``: the frames from that one on, the same pixels as from frame 0 (see WARM).
+    ``reuse``: every frame is the same buffer, brought back to the still picture only
+    where the frame before differed from it or the still picture changed (a frame is
+    gone once the next is asked for).
     """
     run = next(_RUNS)
     w, h = canvas.w, canvas.h
@@ -211,6 +215,7 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
     hidden: set = set()  # texts in the still picture that the frame has not, under its shapes
     touched: list[Box] = []  # where the last frame differs from the still picture
     first = max(0, start - WARM)
+    buffer = None  # the frame drawn into, when frames reuse one buffer
     for step in range(first, scene.n_frames):
         drawing = step >= start
         f: Frame = scene.frame(step)
@@ -284,7 +289,14 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0) -> Iterator[Image.Ima
             for tile in tiles_of(i):
                 moving_texts[tile].add(i)
             dirty.append(op_cache[i][2])
-        frame = canvas.base.copy()
+        if buffer is None:
+            frame = canvas.base.copy()
+            buffer = frame if reuse else None
+        else:
+            # The frame before differs from the still picture only in its ``touched``
+            # (now in changed_boxes, with where the still picture itself changed).
+            for x0, y0, x1, y1 in changed_boxes:
+                frame[y0:y1, x0:x1] = canvas.base[y0:y1, x0:x1]
         touched = merge_rects(dirty)
         found = [in_rect(base_tiles, rect, moving_texts) & current for rect in touched]
         pos = _positions(ids, set().union(*found))  # the frame's own order of its texts
@@ -328,19 +340,23 @@ def _inside(rect: Box | None, rects: list) -> bool:
                                and rect[3] <= r[3] for r in rects)
 
 
-def frames(scene: Scene, changed: bool = False, start: int = 0) -> Iterator[Image.Image]:
+def frames(scene: Scene, changed: bool = False, start: int = 0,
+           reuse: bool = False) -> Iterator[Image.Image]:
     """One P-mode image per frame of ``scene``, all sharing :func:`palette_colours`.
 
     ``changed`` keeps in each frame's ``info`` where it differs from the one before
     (:class:`convanim.changed.Changed`), for the GIF writer; frames handed to users
     go without it. ``start``: from that frame on (the same pixels as from 0), for
-    a worker rendering part of the frames (:mod:`convanim.parallel`).
+    a worker rendering part of the frames (:mod:`convanim.parallel`). ``reuse``: each
+    image shares one buffer, redrawn for the next frame, which saves copying the still
+    picture per frame; for a consumer done with a frame before it takes the next (the
+    GIF writer), never for frames handed to users.
     """
     if scene.crisp:
         yield picture(scene)
         return
     canvas = Canvas(scene.size, scene.theme, text=scene.has_text, extra=scene.colours)
-    for image in _animate(canvas, scene, start):
+    for image in _animate(canvas, scene, start, reuse):
         if not changed:
             del image.info[CHANGED]
         yield image
