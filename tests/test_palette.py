@@ -136,3 +136,20 @@ def test_line_edges_of_eight_filters_on_a_transparent_background_keep_alpha(tmp_
         for halo in ((174, 188, 190, 255), (106, 112, 113, 255)):
             assert int((a == halo).all(axis=1).sum()) < 10, (cout, halo)
     assert counts[2] > 100 and counts[8] > 2 * counts[2], counts
+
+
+def test_figures_of_one_palette_share_its_map_and_the_colours_it_found():
+    # Each still picture's first lookup finds the nearest entry of every colour it holds;
+    # figures of one theme share one map per process, so later figures find them known.
+    from convanim.backends.raster.canvas import Canvas
+    from convanim.backends.raster.palette import palette_map
+    from convanim.theme import CLASSIC
+    a = Canvas((10, 10), CLASSIC, text=True)
+    b = Canvas((30, 20), CLASSIC, text=True, extra=[[1, 2, 3]])
+    c = Canvas((40, 40), CLASSIC, text=True, extra=((1, 2, 3),))
+    assert a.to_palette is Canvas((5, 5), CLASSIC, text=True).to_palette
+    assert b.to_palette is c.to_palette and b.to_palette is not a.to_palette
+    assert Canvas((5, 5), CLASSIC).to_palette is not a.to_palette  # other entries
+    assert np.array_equal(a.to_palette.colours, palette_colours(CLASSIC, True))
+    assert np.array_equal(b.to_palette.colours, palette_colours(CLASSIC, True, ((1, 2, 3),)))
+    assert palette_map(CLASSIC, True) is a.to_palette

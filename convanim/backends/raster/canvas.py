@@ -12,7 +12,7 @@ from ...layout import Point
 from ...scene import Text
 from ...theme import RGB, Theme
 from .ops import SS, TILE, Box, Ops, _draw_ops, _text
-from .palette import LINE_LEVELS, PaletteMap, palette_alpha, palette_colours
+from .palette import LINE_LEVELS, palette_alpha, palette_map
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
 # GIF's bytes; fewer shades repeat more, so LZW packs them tighter (classic set:
@@ -64,7 +64,7 @@ class Canvas:
         self.ncols = -(-self.w // TILE)
         self.nrows = -(-self.h // TILE)
         self.theme = theme
-        self.to_palette = PaletteMap(palette_colours(theme, text, extra))
+        self.to_palette = palette_map(theme, text, extra)
         # A transparent background: palette index 0 (the matte) is clear.
         self.alpha = palette_alpha(theme, text, extra) if theme.transparent else None
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)

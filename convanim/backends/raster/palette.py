@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -174,3 +175,17 @@ class PaletteMap:
         dist += ((packed >> 8) & 255)[:, None] * m2g
         dist += (packed >> 16)[:, None] * m2b
         return dist.argmin(axis=1).astype(np.uint8)
+
+
+def palette_map(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -> PaletteMap:
+    """The :class:`PaletteMap` of :func:`palette_colours`, one per palette in a process:
+    figures of one theme share it, and with it the colours already looked up (a still
+    picture's first lookup finds each of its colours' nearest entries; making the
+    palette takes a few ms too). Each map's table is 16 MB of address space, only the
+    pages of colours met in memory."""
+    return _palette_map(theme, bool(text), tuple(tuple(map(int, c)) for c in extra))
+
+
+@lru_cache(maxsize=4)
+def _palette_map(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> PaletteMap:
+    return PaletteMap(palette_colours(theme, text, extra))
