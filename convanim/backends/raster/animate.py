@@ -291,10 +291,12 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
             dirty.append(op_cache[i][2])
         if buffer is None:
             frame = canvas.base.copy()
-            buffer = frame if reuse else None
+            if reuse:
+                buffer = frame
         else:
             # The frame before differs from the still picture only in its ``touched``
             # (now in changed_boxes, with where the still picture itself changed).
+            frame = buffer
             for x0, y0, x1, y1 in changed_boxes:
                 frame[y0:y1, x0:x1] = canvas.base[y0:y1, x0:x1]
         touched = merge_rects(dirty)
