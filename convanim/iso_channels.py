@@ -118,6 +118,21 @@ class ChannelIsoLayout(Picture):
                 pts += _corners(p)
         return out
 
+    @cached_property
+    def _outlines(self) -> dict:
+        """(stack, k) -> map k's outline (its four corners), made once: every frame cuts
+        its lines and edges against the same few planes."""
+        return {(name, k): _corners(p) for name, planes in (("in", self.maps), ("out", self.outs))
+                for k, p in enumerate(planes)}
+
+    @cached_property
+    def _clears(self) -> dict:
+        """(stack, k) -> the outline of the map above map k, HALF_LINE px out (what hides
+        its cells' edge lines), or None for map 0: made once, not per cell looked at."""
+        return {(name, k): None if k == 0 else inset(self._outlines[(name, k - 1)], -HALF_LINE)
+                for name, planes in (("in", self.maps), ("out", self.outs))
+                for k in range(len(planes))}
+
     def seen(self, stack: str, index: int, r: int, c: int) -> tuple[Poly, ...]:
         """The pieces of cell (r, c) of map ``index`` of ``stack`` ("in"/"out") not hidden
         by the map above it (map 0 is on top: nothing hides it), kept clear of its edge line."""
@@ -135,7 +150,7 @@ class ChannelIsoLayout(Picture):
             planes = self.maps if stack == "in" else self.outs
             above = planes[index - 1] if index else None
             quad = planes[index].quad(r, c)
-            cover = None if above is None else inset(_corners(above), -HALF_LINE)
+            cover = self._clears[(stack, index)]
             edges = tuple((a, b) for i in range(4)
                           for a, b, hidden in split(quad[i], quad[(i + 1) % 4], cover)
                           if not hidden)
@@ -165,7 +180,7 @@ class ChannelIsoLayout(Picture):
         got = self._visible.get(key)
         if got is None:
             p = self.maps[index]
-            cover = None if index == 0 else inset(_corners(self.maps[index - 1]), -HALF_LINE)
+            cover = self._clears[("in", index)]
             got = self._visible[key] = tuple(
                 (q0, q1) for q0, q1, hidden in split(p.corner(*a), p.corner(*b), cover)
                 if not hidden)
@@ -205,7 +220,8 @@ class ChannelIsoLayout(Picture):
         # upper plane) and under the input maps above the group's top map (opaque: they
         # hide a line from a lower map's footprint as they hide the block's edges), over
         # every other map: cut here, as the cover differs per frame.
-        covers = (_corners(out),) + tuple(_corners(p) for p in self.maps[:maps[0]])
+        outlines = self._outlines
+        covers = (outlines[("out", co)],) + tuple(outlines[("in", k)] for k in range(maps[0]))
         lines = tuple(piece for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
                       for piece in unhidden(top.corner((r0, r1)[i], (c0, c1)[j]),
                                             out.corner(r + i, c + j), covers))

@@ -409,6 +409,31 @@ def test_footprint_is_shaded_in_rectangles():
                                                            for n in hidden)
 
 
+def test_covers_are_made_once_not_per_frame(monkeypatch):
+    # What hides a map's cells (the outline of the map above, moved out half a grid line)
+    # is the same plane for every frame: made once per map, then each frame only looks
+    # it up (it was made again for every cell and grid line a frame looked at, 388
+    # times over frames 1..60 of this figure).
+    import convanim.iso_channels as iso_channels
+
+    made = [0]
+    inset = iso_channels.inset
+
+    def counting(poly, d):
+        made[0] += 1
+        return inset(poly, d)
+
+    monkeypatch.setattr(iso_channels, "inset", counting)
+    t = ca.trace_of(ca.conv2d(8, 3, 1, 1, in_channels=3, out_channels=4))
+    sc = ca.scene(t)
+    sc.frame(0)
+    assert 0 < made[0] <= t.spec.in_channels + t.spec.out_channels
+    made[0] = 0
+    for step in range(1, 61):
+        sc.frame(step)
+    assert made[0] == 0
+
+
 def test_painter_draws_a_few_times_one_maps_operations(monkeypatch):
     # Counted, not timed: the operations the raster draws for a frame after the first
     # (medians of frames 1..60, as the benchmark times). The block spans three maps, so
