@@ -653,3 +653,23 @@ def test_workers_are_forked_on_linux(monkeypatch):
     assert parallel.context().get_start_method() == "fork"
     monkeypatch.setattr(parallel.sys, "platform", "darwin")
     assert parallel.context() is None
+
+
+def test_a_figure_is_rendered_from_the_job_the_spec_parsed(spec, tmp_path, monkeypatch):
+    """The spec's parse builds and checks each figure's job; the render takes it as it is
+    (its arguments are not parsed a second time), and gives the same files."""
+    from convanim.commands import cli
+    entries = g.load(spec)
+    assert all(e.job is not None and e.job.spec == e.spec for e in entries)
+    again = tmp_path / "parsed-again"
+    g.build([g.Entry(**{**e.__dict__, "job": None}) for e in entries], again, jobs=1)
+
+    def no_parse(self, *args, **kwargs):
+        raise AssertionError("parsed again")
+
+    for name in ("conv", "tconv", "pool"):
+        monkeypatch.setattr(type(cli.commands[name]), "make_context", no_parse)
+    out = tmp_path / "out"
+    result = g.build(entries, out, jobs=1)
+    assert result.failed == [] and len(result.rendered) == 3
+    assert files_of(out, "OUT") == files_of(again, "OUT")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 
 from .. import formats as formats_table
@@ -55,6 +55,9 @@ class Entry:
     digest: str                    # of command, parsed parameters, formats, version, files
     spec: Spec | None              # when the command has a job builder (for the formula)
     duration: int                  # ms per frame, for the index's own player
+    # The command's job as parsed and checked (api.Job; None for a command without one):
+    # handed to the render, which then need not parse the arguments again.
+    job: Any = field(default=None, compare=False, repr=False)
 
     @property
     def outputs(self) -> tuple[str, ...]:

@@ -72,7 +72,7 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
             manifest.pop(name, None)
             result.failed.append((name, error))
 
-    calls = [(e.command, e.args, e.name, e.formats, str(out)) for e in todo]
+    calls = [(e.command, e.args, e.name, e.formats, str(out), e.job) for e in todo]
     bar = progress(len(calls)) if progress and calls else contextlib.nullcontext()
     finished_all = False
     try:
