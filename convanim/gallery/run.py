@@ -19,9 +19,10 @@ from .worker import render_entry
 
 
 # Less work than this (ms of one core, estimated: Entry.work) is rendered in this process:
-# forking a worker and warming it costs about as much as it would save (measured on the
-# 15 classic figures as SVG only, about 250 ms of work: 2 processes were slower than 1).
-POOL_MIN_MS = 400
+# forking a worker and warming it costs about as much as it would save (measured: the 15
+# classic figures as SVG only, 440 ms estimated, took the same wall time on 2 processes
+# as on 1, and 10% more CPU).
+POOL_MIN_MS = 600
 
 
 @dataclass
