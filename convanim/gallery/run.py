@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 
 from .. import formats as formats_table
-from .. import parallel
 from .entry import Entry
 from .manifest import read_manifest, up_to_date, write_manifest
 from .pages import write_index
@@ -83,6 +82,8 @@ def build(entries: Sequence[Entry], out_dir: str | os.PathLike, *, only: Iterabl
                 results: Iterator = (render_entry(*call) for call in calls)
             else:
                 # Forked workers inherit what is imported now: once, not once per worker.
+                # (The pool itself, multiprocessing and its sockets, only when it is used.)
+                from .. import parallel
                 formats_table.preload({f for e in todo for f in e.formats})
                 import numpy.random  # noqa: F401 - the seeded data of every trace
                 results = parallel.shared(render_entry, calls, workers - 1)
