@@ -459,6 +459,7 @@ def classic_section(trees, repeat, quick, default, label, many) -> None:
     if "strip" in default:
         sets.append([f for f in default if f != "strip"])
     sets.append(["gif"])
+    sets.append(["svg"])  # the vector half alone: start-up and the pool weigh most here
     if not quick:
         sets.append(["gif", "frames"])
     print("\n## Classic set: 15 animations (322 frames), `convanim gallery --force`, whole process")

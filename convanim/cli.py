@@ -16,7 +16,7 @@ import click
 
 from .cli_options import CONTEXT, Whole, usage_hint
 from .commands import JOBS, cli
-from . import signals, writer
+from . import _is_command_line, signals, writer
 from .escape import terminal
 from .params import SpecError
 
@@ -119,7 +119,24 @@ def main(argv: list[str] | None = None) -> None:
         signals.ignore()
     else:
         restore()
-    sys.exit(status if isinstance(status, int) else 0)
+    status = status if isinstance(status, int) else 0
+    if argv is None and _is_command_line():
+        _exit_now(status)
+    sys.exit(status)
+
+
+def _exit_now(status: int) -> None:
+    """End the ``convanim`` process at once, its work done: every file is written,
+    closed and renamed by now, every worker joined. Python's own exit would then free
+    each object and module one by one (measured: about 0.1 s after a gallery, a tenth of
+    it). Returns, for the usual exit, when stdout or stderr cannot be flushed (a closed
+    pipe): Python reports that its own way."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(status)
 
 
 def _run(args: list[str]) -> int:

@@ -21,15 +21,19 @@ time; only the time differs. A worker returns its part's bytes, not frames.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import gc
 import multiprocessing
 import os
+import queue
 import signal
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import islice
 from multiprocessing.sharedctypes import RawArray
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterator, Sequence
 
 from . import signals
 from .backends import raster
@@ -98,6 +102,7 @@ class Pool:
     def __init__(self, executor: ProcessPoolExecutor) -> None:
         self.executor = executor
         self.futures: list[Future] = []
+        self.stopping = False  # set first by stop(): hand out no more work
 
     def submit(self, fn: Callable, *args) -> Future:
         fut = self.executor.submit(in_worker, fn, *args)
@@ -107,6 +112,7 @@ class Pool:
     def stop(self) -> None:
         """Cancel what has not started and terminate the workers: each removes its
         temporary files and exits; the pool then joins them."""
+        self.stopping = True
         for fut in self.futures:
             fut.cancel()
         for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
@@ -117,23 +123,64 @@ class Pool:
 @contextlib.contextmanager
 def pool(workers: int) -> Iterator[Pool]:
     """A pool of ``workers`` forked processes (on Linux), stopped on any error or signal
-    in the block (a SIGTERM reaches this process only): :meth:`Pool.stop`."""
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
-                             mp_context=context()) as executor:
-        workers_pool = Pool(executor)
-        try:
-            yield workers_pool
-        except BaseException:
-            workers_pool.stop()
-            raise
+    in the block (a SIGTERM reaches this process only): :meth:`Pool.stop`.
+
+    What exists now is frozen out of the garbage collector's reach while the pool lives
+    (gc.freeze): a collection in a worker would touch every inherited object and so copy
+    the pages the fork shares with this process.
+    """
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
+                                 mp_context=context()) as executor:
+            workers_pool = Pool(executor)
+            try:
+                yield workers_pool
+            except BaseException:
+                workers_pool.stop()
+                raise
+    finally:
+        gc.unfreeze()
 
 
-def completed(futures: Iterable[Future]) -> Iterator[Future]:
-    """``futures`` as each is done, in the order they finish."""
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        yield from finished
+def shared(fn: Callable, calls: Sequence[tuple], workers: int) -> Iterator:
+    """``fn(*call)`` for every call, on ``workers`` forked processes and this one, each
+    taking the next call in order when it is free (give the biggest first: they end
+    together); the results as they come. This process works instead of waiting, so
+    ``jobs`` processes need ``jobs - 1`` forks. Stopped as :func:`pool` on any error or
+    signal, or when the caller stops iterating."""
+    todo = collections.deque(calls)
+    lock = threading.Lock()
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    handed = [0]  # calls given to the workers
+
+    with pool(workers) as executor:
+        def hand_out(fut: Future | None = None) -> None:
+            # Also the done-callback of a worker's call (in the pool's thread): its next.
+            if fut is not None:
+                finished.put(fut)
+            with lock:
+                if executor.stopping or not todo:
+                    return
+                call = todo.popleft()
+                handed[0] += 1
+            executor.submit(fn, *call).add_done_callback(hand_out)
+
+        for _ in range(workers):
+            hand_out()
+        got = 0
+        while True:
+            while not finished.empty():
+                got += 1
+                yield finished.get().result()
+            with lock:
+                call = todo.popleft() if todo else None
+            if call is None:
+                break
+            yield fn(*call)
+        while got < handed[0]:
+            got += 1
+            yield finished.get().result()
 
 
 # A long GIF in parts -------------------------------------------------------------

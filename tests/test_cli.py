@@ -333,3 +333,47 @@ def test_shell_completion_completes_theme_names():
     env.update(COMP_WORDS="convanim conv --theme ", COMP_CWORD="3")
     r = subprocess.run([sys.executable, "-m", "convanim"], capture_output=True, text=True, env=env)
     assert [w.split(",")[1] for w in r.stdout.split()] == ["classic", "light", "dark", "print"]
+
+
+# --- the command's exit: at once, once its output is flushed -------------------------------
+
+class Exited(Exception):
+    pass
+
+
+@pytest.mark.parametrize("args, status", [(["info", "--i", "5", "--k", "3"], 0),
+                                          (["conv", "--i", "5", "--k", "0"], 2)])
+def test_the_command_ends_at_once_after_flushing(args, status, monkeypatch, capsys):
+    """As the ``convanim`` command (not a library call of main), the process ends with
+    os._exit once stdout and stderr are flushed: no teardown of every object."""
+    import convanim.cli as cli_module
+    ended = []
+
+    def exit_now(code):
+        ended.append(code)
+        raise Exited
+
+    monkeypatch.setattr(cli_module, "_is_command_line", lambda: True)
+    monkeypatch.setattr(cli_module.os, "_exit", exit_now)
+    monkeypatch.setattr(sys, "argv", ["convanim", *args])
+    with pytest.raises(Exited):
+        main()
+    assert ended == [status]
+    out, err = capsys.readouterr()
+    assert (out.startswith("conv2d: input 5x5") if status == 0 else
+            err.startswith("convanim: error: kernel_size"))
+    # Called with its arguments (a program, a test), main exits as before: SystemExit.
+    code, _, _ = run(args, capsys)
+    assert code == status and ended == [status]
+
+
+@pytest.mark.parametrize("args, status", [(["info", "--i", "7", "--k", "3", "--s", "2"], 0),
+                                          (["conv", "--help"], 0),
+                                          (["conv", "--i", "5", "--k", "0"], 2)])
+def test_the_command_writes_all_its_output_into_a_pipe(args, status, capsys):
+    env = {k: v for k, v in child_env().items() if k != "PYTHONUNBUFFERED"}  # block-buffered
+    proc = subprocess.run([sys.executable, "-m", "convanim", *args], capture_output=True,
+                          text=True, env=env)
+    code, out, err = run(args, capsys)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (code, out, err) == (status, out, err)
+    assert out or err

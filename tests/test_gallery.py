@@ -173,11 +173,49 @@ def test_incremental_skip_change_and_force(spec, tmp_path, capsys):
     assert code == 0 and stdout == ""
 
 
-def test_parallel_run_gives_the_same_bytes(spec, tmp_path, capsys):
+def counted_shared(monkeypatch):
+    """parallel.shared, counting its calls (the runs that used a pool)."""
+    from convanim import parallel
+    calls = []
+    real = parallel.shared
+
+    def shared(fn, work, workers):
+        calls.append((len(work), workers))
+        return real(fn, work, workers)
+
+    monkeypatch.setattr(parallel, "shared", shared)
+    return calls
+
+
+def test_parallel_run_gives_the_same_bytes(spec, tmp_path, capsys, monkeypatch):
     one, two = tmp_path / "one", tmp_path / "two"
+    monkeypatch.setattr(g.run, "POOL_MIN_MS", 0)  # a pool however little the work
+    pools = counted_shared(monkeypatch)
     assert run(["gallery", str(spec), "-o", str(one), "-j", "1", "-q"], capsys)[0] == 0
+    assert pools == []
     assert run(["gallery", str(spec), "-o", str(two), "-j", "2", "-q"], capsys)[0] == 0
+    assert pools == [(3, 1)]  # this process and one worker
     assert files_of(one, "OUT") == files_of(two, "OUT")
+
+
+def test_little_work_is_rendered_without_a_pool(spec, tmp_path, capsys, monkeypatch):
+    entries = g.load(spec)
+    assert sum(e.work for e in entries) < g.run.POOL_MIN_MS  # the small spec: no pool pays
+    pools = counted_shared(monkeypatch)
+    assert run(["gallery", str(spec), "-o", str(tmp_path / "out"), "-j", "2", "-q"], capsys)[0] == 0
+    assert pools == []
+    # The default set (gif, svg, html) is worth one: about 3 s of one core.
+    assert sum(e.work for e in g.load(None)) > 4 * g.run.POOL_MIN_MS
+
+
+def test_work_estimate_orders_by_frames_and_formats(spec):
+    a, b, c = g.load(spec)
+    frames = {"a_conv": 4, "b_tconv": 4, "c_pool": 6}
+    for e in (a, b, c):
+        assert e.spec.n_steps == frames[e.name]
+    assert b.work > c.work > a.work  # WebP costs most a frame; then GIF + frames, GIF + strip
+    still = g.Entry(**{**a.__dict__, "args": a.args + ("--frame", "2")})
+    assert still.work == g.entry.FIGURE_MS + sum(g.entry.FRAME_MS[f] for f in a.formats)
 
 
 def test_one_failure_does_not_stop_the_others(spec, tmp_path, capsys, monkeypatch):
@@ -615,3 +653,23 @@ def test_workers_are_forked_on_linux(monkeypatch):
     assert parallel.context().get_start_method() == "fork"
     monkeypatch.setattr(parallel.sys, "platform", "darwin")
     assert parallel.context() is None
+
+
+def test_a_figure_is_rendered_from_the_job_the_spec_parsed(spec, tmp_path, monkeypatch):
+    """The spec's parse builds and checks each figure's job; the render takes it as it is
+    (its arguments are not parsed a second time), and gives the same files."""
+    from convanim.commands import cli
+    entries = g.load(spec)
+    assert all(e.job is not None and e.job.spec == e.spec for e in entries)
+    again = tmp_path / "parsed-again"
+    g.build([g.Entry(**{**e.__dict__, "job": None}) for e in entries], again, jobs=1)
+
+    def no_parse(self, *args, **kwargs):
+        raise AssertionError("parsed again")
+
+    for name in ("conv", "tconv", "pool"):
+        monkeypatch.setattr(type(cli.commands[name]), "make_context", no_parse)
+    out = tmp_path / "out"
+    result = g.build(entries, out, jobs=1)
+    assert result.failed == [] and len(result.rendered) == 3
+    assert files_of(out, "OUT") == files_of(again, "OUT")

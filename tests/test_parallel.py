@@ -236,6 +236,74 @@ def test_an_error_in_a_worker_is_one_line_and_nothing_is_written(tmp_path, capsy
     assert out.read_bytes() == b"previous" and sorted(tmp_path.iterdir()) == [out]
 
 
+def slow_pid(n, seconds):
+    """A call for parallel.shared (module level: the pool pickles it by name)."""
+    time.sleep(seconds)
+    return n, os.getpid()
+
+
+def marked(n, folder, fail_here=False):
+    """A call for parallel.shared: in a worker, marks its start, sleeps 30 s, marks its
+    end; here, returns at once (or fails)."""
+    if os.getpid() == PARENT:
+        if fail_here:
+            wait_for(Path(folder) / "started-0")  # the worker is in its call
+            raise RuntimeError(f"call {n} failed")
+        return n, os.getpid()
+    (Path(folder) / f"started-{n}").write_text(str(os.getpid()))
+    time.sleep(30)
+    (Path(folder) / f"finished-{n}").touch()
+    return n, os.getpid()
+
+
+PARENT = os.getpid()
+
+
+@needs_fork
+def test_shared_calls_run_here_and_in_the_workers_each_once():
+    got = list(parallel.shared(slow_pid, [(n, 0.05) for n in range(8)], 1))
+    assert sorted(n for n, _ in got) == list(range(8))
+    pids = {pid for _, pid in got}
+    assert os.getpid() in pids and len(pids) == 2  # this process worked too
+    first = dict(got)
+    assert first[0] != os.getpid() and first[1] == os.getpid()  # the workers take the first
+
+
+def wait_for(path):
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert path.exists()
+    return int(path.read_text())
+
+
+def gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+@needs_fork
+@pytest.mark.parametrize("how", ["error here", "caller stops"])
+def test_shared_stops_its_workers_at_once(how, tmp_path):
+    """An error in this process's own call, or a caller that stops iterating, terminates
+    the worker in the middle of its call (30 s): the pool does not wait for it."""
+    calls = [(0, str(tmp_path)), (1, str(tmp_path), how == "error here"), (2, str(tmp_path))]
+    gen = parallel.shared(marked, calls, 1)
+    if how == "error here":
+        with pytest.raises(RuntimeError, match="call 1 failed"):
+            list(gen)
+    else:
+        assert next(gen) == (1, os.getpid())  # this process's call: the worker's sleeps
+        wait_for(tmp_path / "started-0")
+        gen.close()
+    worker = int((tmp_path / "started-0").read_text())
+    assert gone(worker)
+    assert not (tmp_path / "finished-0").exists()
+
+
 # Signals -----------------------------------------------------------------------------
 
 def children(pid):

@@ -310,7 +310,7 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
         problem = None if f in EXTRAS else formats_table.cannot_hold("." + f, still, not still)
         if problem:
             return None, [f"key formats: {problem}"]
-    spec = None
+    spec = job = None
     build = JOBS.get(cmd.name)
     if build is not None:
         try:
@@ -349,4 +349,4 @@ def _entry(fig: dict, name: str, cmd: click.Command, defaults: dict,
         sort_keys=True, default=str).encode()).hexdigest()
     duration = params.get("duration") if isinstance(params.get("duration"), int) else 1000
     return Entry(name, cmd.name, tuple(args), tuple(shown), tuple(formats), digest, spec,
-                 duration), []
+                 duration, job), []

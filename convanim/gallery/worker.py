@@ -18,23 +18,25 @@ from .spec import _figure_params
 
 
 def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence[str],
-                 out_dir: str) -> tuple[str, list[str], str | None, dict | None]:
+                 out_dir: str, job: api.Job | None = None
+                 ) -> tuple[str, list[str], str | None, dict | None]:
     """Write one figure's files into ``out_dir``.
 
-    Returns (name, files written relative to it, error, the strip's grid or None).
-    Every file is written through the writer's staged, all-or-nothing writes, so a
-    failure leaves the previous files (frames included), never a mix.
+    ``job``: the command's job as the spec parsed it from ``args`` (Entry.job), or None
+    to parse them here. Returns (name, files written relative to it, error, the strip's
+    grid or None). Every file is written through the writer's staged, all-or-nothing
+    writes, so a failure leaves the previous files (frames included), never a mix.
     """
     out = Path(out_dir)
     try:
         cmd = cli.commands[command]
-        ctx = cmd.make_context(command, list(args))
         outputs = [str(out / f"{name}.{f}") for f in formats if f not in EXTRAS]
         strip = out / strip_file(name) if "strip" in formats else None
         frames = out / "frames" / name if "frames" in formats else None
         build = JOBS.get(command)
         if build is not None:
-            job = build(**_figure_params(ctx.params))
+            if job is None:
+                job = build(**_figure_params(cmd.make_context(command, list(args)).params))
             job = replace(job, outputs=tuple(outputs),
                           frames_dir=str(frames) if frames else None,
                           strip=str(strip) if strip else None)
@@ -42,6 +44,7 @@ def render_entry(command: str, args: Sequence[str], name: str, formats: Sequence
             api.run_job(job, on_strip=grids.append)
         else:
             # Any other command: its own callback, once per output, its printing swallowed.
+            ctx = cmd.make_context(command, list(args))
             for n, path in enumerate(outputs):
                 params = dict(ctx.params, output=path)
                 if "frames_dir" in params:
