@@ -136,8 +136,9 @@ STILLS = tuple(s for s, f in FORMATS.items() if f.still)
 RASTER_ANIMATIONS = tuple(s for s, f in FORMATS.items() if f.animation and f.raster)
 
 
-# The modules each gallery format's writer imports when first called (numpy.ma: np.unique,
-# in the raster palette, imports it on its first call; numpy 2). See preload.
+# The modules each gallery format's writer imports when first called. numpy.ma comes with
+# np.unique's first call (numpy 2): the engine's max pooling, the overlap view; the raster
+# palette no longer calls it, but a gallery's figures mostly include such traces. See preload.
 _RASTER = ("numpy.ma",)
 BACKENDS = {
     "gif": _RASTER, "webp": _RASTER + ("PIL.WebPImagePlugin",), "png": _RASTER,
