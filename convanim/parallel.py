@@ -24,21 +24,24 @@ from __future__ import annotations
 import collections
 import contextlib
 import gc
-import multiprocessing
 import os
-import queue
 import signal
 import sys
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import islice
-from multiprocessing.sharedctypes import RawArray
-from typing import BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Sequence
 
 from . import signals
 from .backends import raster
 from .scene import Scene
 from .writer import GifEncoder
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+# multiprocessing, concurrent.futures and queue (about 25 ms of import) are imported where
+# a pool starts: a command asks this module whether its GIF is long enough to split
+# (can_split) on every render, and most are not.
 
 # The pool ---------------------------------------------------------------------
 
@@ -48,6 +51,8 @@ def context():
     0.5 s of CPU each under "spawn" or "forkserver", Python 3.14's default there); the
     platform's default elsewhere (macOS and Windows spawn)."""
     if sys.platform.startswith("linux"):
+        import multiprocessing
+
         return multiprocessing.get_context("fork")
     return None
 
@@ -129,6 +134,8 @@ def pool(workers: int) -> Iterator[Pool]:
     (gc.freeze): a collection in a worker would touch every inherited object and so copy
     the pages the fork shares with this process.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
@@ -149,6 +156,8 @@ def shared(fn: Callable, calls: Sequence[tuple], workers: int) -> Iterator:
     together); the results as they come. This process works instead of waiting, so
     ``jobs`` processes need ``jobs - 1`` forks. Stopped as :func:`pool` on any error or
     signal, or when the caller stops iterating."""
+    import queue
+
     todo = collections.deque(calls)
     lock = threading.Lock()
     finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
@@ -225,6 +234,9 @@ def write_gif(fp: BinaryIO, scene: Scene, duration: int = 1000, loop: int = 0,
     # ``jobs`` parts: this process draws the first, the workers one each. Each worker
     # counts its frames in memory shared with this process (made before the fork), so
     # the progress moves with every frame drawn anywhere, not a part at a time.
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from multiprocessing.sharedctypes import RawArray
+
     cuts = [total * k // jobs for k in range(jobs + 1)]
     counts = RawArray("q", jobs - 1)
     _shared[:] = [scene, counts]

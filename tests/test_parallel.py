@@ -376,3 +376,16 @@ def test_a_part_counts_each_frame_in_the_shared_counts():
     frames = raster.frames(scene, changed=True)
     whole = b"".join(enc.add(f) for f in islice(frames, 20)) + enc.finish()
     assert whole.endswith(part)  # the part's bytes are those frames' of the one pass
+
+
+def test_a_short_render_does_not_import_the_pool(tmp_path):
+    # Every GIF render asks whether it is long enough to split; a short one must not pay
+    # for importing multiprocessing and concurrent.futures (about 25 ms) to hear no.
+    code = ("import sys, convanim as ca\n"
+            f"ca.save(ca.trace_of(ca.conv2d(4, 3)), {str(tmp_path / 'a.gif')!r}, jobs=None)\n"
+            "print(sorted(m for m in ('multiprocessing', 'concurrent.futures', 'queue')"
+            " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert (tmp_path / "a.gif").stat().st_size > 0
