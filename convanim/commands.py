@@ -39,7 +39,7 @@ _jobs = click.option(
          "process may use.")
 
 
-def quiet_option(fn: Callable) -> Callable:
+def run_options(fn: Callable) -> Callable:
     """-q and -j: how a render runs, not what it draws (:data:`TERMINAL`)."""
     return _quiet(_jobs(fn))
 
@@ -130,7 +130,7 @@ def cli() -> None:
 @size_options
 @channel_options
 @render_options
-@quiet_option
+@run_options
 def conv(quiet, jobs, **params) -> None:
     """Animate a convolution (PyTorch Conv2d).
 
@@ -237,7 +237,7 @@ def tconv_options(fn: Callable) -> Callable:
 @channel_options
 @overlay_option
 @render_options
-@quiet_option
+@run_options
 def tconv(quiet, jobs, **params) -> None:
     """Animate a transposed convolution (PyTorch ConvTranspose2d).
 
@@ -280,7 +280,7 @@ def tconv_job(input_size, kernel_size, stride, padding, dilation, output_padding
               help="max_pool2d, or avg_pool2d with padding counted (count_include_pad=True).")
 @channel_options(pooling=True)
 @render_options(weight=False)
-@quiet_option
+@run_options
 def pool(quiet, jobs, **params) -> None:
     """Animate max or average pooling (PyTorch max_pool2d / avg_pool2d).
 
@@ -331,7 +331,7 @@ def grad_options(fn: Callable) -> Callable:
 @grad_options
 @overlay_option
 @render_options
-@quiet_option
+@run_options
 def grad(quiet, jobs, **params) -> None:
     """Animate the backward pass of a convolution or a pooling (one channel).
 

@@ -24,11 +24,6 @@ from .text import NumberFormat
 Part = tuple[TextItem, ...]
 
 
-def kernel_weights(t: Trace, step: int) -> dict[tuple[int, int], float]:
-    """Footprint cell -> the weight it is multiplied by (flipped kernel in gather tconv)."""
-    return dict(zip(footprint_cells(t, step), footprint_weights(t)))
-
-
 def footprint_cells(t: Trace, step: int) -> list[tuple[int, int]]:
     """The footprint of ``step`` as (row, column) pairs of ints, row-major offsets."""
     return list(map(tuple, t.footprint(step).tolist()))
@@ -136,7 +131,7 @@ class Numbers:
 
     def items(self, step: int) -> tuple[list[TextItem], list[Mark]]:
         t = self.t
-        foot = footprint_cells(t, step)  # kernel_weights, made from one footprint
+        foot = footprint_cells(t, step)
         weights = dict(zip(foot, self._weights)) if self.with_weights else {}
         parts = list(self._plain)
         if self._scatter:

@@ -232,12 +232,21 @@ def cell_shape(plane: Plane, r: int, c: int, fill: RGB | None, edge: RGB, role: 
                  role=role, cell=(grid, int(r), int(c)))
 
 
-def text_op(item: TextItem, theme: Theme, face: Face | None = None) -> Text | None:
-    """The fitted text of ``item`` in ``face``, or None when no form fits its slot."""
+def text_op(item: TextItem, theme: Theme, face: Face | None = None,
+            colours: dict | None = None) -> Text | None:
+    """The fitted text of ``item`` in ``face``, or None when no form fits its slot.
+    ``colours``: text colours found so far, by (colour role, fill role beneath), for a
+    caller converting many texts (the colour depends on those two roles only)."""
     placed = fit(item, face)
     if placed is None:
         return None
-    return _placed_text(placed, text_colour(theme, item), item, face)
+    if colours is None:
+        return _placed_text(placed, text_colour(theme, item), item, face)
+    key = (item.colour, item.on)
+    colour = colours.get(key)
+    if colour is None:
+        colour = colours[key] = text_colour(theme, item)
+    return _placed_text(placed, colour, item, face)
 
 
 def _placed_text(placed: Placed, colour: RGB, item: TextItem, face: Face | None) -> Text:
@@ -283,19 +292,8 @@ class _Overlay:
     def _convert(self, e) -> Op:
         op = self.known.get(e, _UNSEEN)
         if op is _UNSEEN:
-            if isinstance(e, Mark):
-                op = mark_op(e, self.theme)
-            else:
-                # text_op, with the colour found once per pair of roles
-                placed = fit(e, self.face)
-                if placed is None:
-                    op = None
-                else:
-                    key = (e.colour, e.on)
-                    colour = self.colours.get(key)
-                    if colour is None:
-                        colour = self.colours[key] = text_colour(self.theme, e)
-                    op = _placed_text(placed, colour, e, self.face)
+            op = (mark_op(e, self.theme) if isinstance(e, Mark)
+                  else text_op(e, self.theme, self.face, self.colours))
             op = self.known[e] = _DROPPED if op is None else op
         if op is _DROPPED:
             self.dropped = True

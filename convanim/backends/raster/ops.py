@@ -157,7 +157,6 @@ class Ops:
         return tiles
 
 
-_EMPTY = np.zeros(0, dtype=np.intp)
 SMALL_LAYER = 96  # layers of at most this many operations are searched in a loop
 
 
