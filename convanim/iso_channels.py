@@ -133,6 +133,23 @@ class ChannelIsoLayout(Picture):
                 for name, planes in (("in", self.maps), ("out", self.outs))
                 for k in range(len(planes))}
 
+    def _covers(self, top: int, co: int) -> tuple[tuple[Poly, float], ...]:
+        """What hides the lines from input map ``top`` to output map ``co``: each map
+        between the two heights, with the fraction of a line's length that runs beneath
+        it. A map's height is how far it is lifted on the canvas (the stacks differ
+        only by upward moves; the sideways centring of the output stack is a move in the
+        plane), and a line's height grows evenly from one end to the other."""
+        got = self._visible.get(("covers", top, co))
+        if got is None:
+            z0, z1 = -self.maps[top].origin[1], -self.outs[co].origin[1]
+            got = [(self._outlines[("out", co)], 1.0)]
+            between = [(("in", k), -self.maps[k].origin[1]) for k in range(top)]
+            between += [(("out", k), -self.outs[k].origin[1])
+                        for k in range(co + 1, len(self.outs))]
+            got += [(self._outlines[key], (z - z0) / (z1 - z0)) for key, z in between]
+            got = self._visible[("covers", top, co)] = tuple(got)
+        return got
+
     def seen(self, stack: str, index: int, r: int, c: int) -> tuple[Poly, ...]:
         """The pieces of cell (r, c) of map ``index`` of ``stack`` ("in"/"out") not hidden
         by the map above it (map 0 is on top: nothing hides it), kept clear of its edge line."""
@@ -216,12 +233,12 @@ class ChannelIsoLayout(Picture):
                 block += split(lower_box[k], upper[k], hulls[("in", ci + 1)])
         co, r, c = (int(v) for v in t.anchor[step])
         out = self.outs[co]
-        # The lines pass under the output map they end on (as under the one-channel iso's
-        # upper plane) and under the input maps above the group's top map (opaque: they
-        # hide a line from a lower map's footprint as they hide the block's edges), over
-        # every other map: cut here, as the cover differs per frame.
-        outlines = self._outlines
-        covers = (outlines[("out", co)],) + tuple(outlines[("in", k)] for k in range(maps[0]))
+        # Each line rises from the group's top map to the output map it ends on, and
+        # passes under every map that lies between the two heights (the maps above the
+        # group's top map, the output maps below its own), as under the one-channel iso's
+        # upper plane: hidden where it runs beneath one of them, seen between them. Cut
+        # here, as what covers a line differs per frame.
+        covers = self._covers(maps[0], co)
         lines = tuple(piece for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
                       for piece in unhidden(top.corner((r0, r1)[i], (c0, c1)[j]),
                                             out.corner(r + i, c + j), covers))
@@ -280,13 +297,45 @@ def blocks(cells) -> list[tuple[int, int, int, int, int]]:
     return [(r0, c0, r1, c1, kind) for r0, c0, r1, c1, kind in out]
 
 
-def unhidden(p0: Point, p1: Point, covers: tuple[Poly, ...]) -> list[tuple[Point, Point]]:
-    """The parts of segment p0-p1 outside every convex polygon of ``covers`` (each map
-    on its own: their union is not convex), in order from p0."""
-    pieces = [(p0, p1)]
-    for poly in covers:
-        pieces = [(a, b) for p, q in pieces for a, b, hidden in split(p, q, poly) if not hidden]
-    return pieces
+def unhidden(p0: Point, p1: Point, covers: tuple[tuple[Poly, float], ...]
+             ) -> list[tuple[Point, Point]]:
+    """The parts of segment p0-p1 in sight, in order from p0: ``covers`` are (convex
+    polygon, t) pairs, each polygon hiding what lies inside it of the segment's first
+    part, up to the fraction t of its length (the part beneath that map; 1: all of it).
+    Each map is its own polygon: their union is not convex."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    norm = dx * dx + dy * dy
+    if norm == 0:
+        return [(p0, p1)]
+
+    def at(t: float) -> Point:
+        return (p0[0] + t * dx, p0[1] + t * dy)
+
+    def t_of(q: Point) -> float:
+        return ((q[0] - p0[0]) * dx + (q[1] - p0[1]) * dy) / norm
+
+    pieces = [(0.0, 1.0)]  # in fractions of the segment, so that covers compose
+    for poly, until in covers:
+        out = []
+        for ta, tb in pieces:
+            if ta >= until:
+                out.append((ta, tb))
+                continue
+            tm = min(tb, until)
+            out += [(t_of(a), t_of(b)) for a, b, hidden in split(at(ta), at(tm), poly)
+                    if not hidden]
+            if tb > tm:
+                out.append((tm, tb))
+        pieces = out
+    joined: list = []  # pieces cut apart at a cover's height and both seen: one line again
+    for ta, tb in pieces:
+        if tb - ta <= 1e-9:
+            continue
+        if joined and abs(joined[-1][1] - ta) <= 1e-9:
+            joined[-1] = (joined[-1][0], tb)
+        else:
+            joined.append((ta, tb))
+    return [(p0 if ta == 0 else at(ta), p1 if tb == 1 else at(tb)) for ta, tb in joined]
 
 
 def _outline(poly: Poly, hidden: Poly | None) -> list[Edge]:
