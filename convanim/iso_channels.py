@@ -8,7 +8,8 @@ every output value is seen where it is written. A frame shades the
 footprint on each input map of the step's group (the cells seen of it), outlines
 the filter as a block over the footprint from the group's lowest map to its top
 one, fills the output cell on its map, and draws the four lines from the
-footprint on the group's top map to the output cell.
+footprint on the group's top map to the output cell, each hidden where it runs beneath
+a map between its two ends (:meth:`ChannelIsoLayout._covers`).
 
 Hidden parts: a cell of a lower map is drawn only where the map above does not
 cover it (:func:`visible`), so shading stays under the maps above it. The block's

@@ -400,7 +400,7 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = Non
 # on. A frame: the footprint's cells seen on the group's maps, then over every map the
 # filter block's edges in the filter's colour and the output cell's outline, solid
 # where seen, dashed where a map above hides them; the connecting lines pass under the
-# output map they end on (cut in the layout: the scene has no cover).
+# maps between their ends' heights (cut in the layout: the scene has no cover).
 #
 # Each filter has its own colour, derived from the theme (:func:`filter_colours`):
 # the theme's kernel colour turned round the colour wheel, so it keeps the theme's
@@ -547,7 +547,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
         texts = overlay(layout.text(step)) if layout.has_text else ()
         return Frame(fresh=fresh_of(step), over=tuple(over), texts=texts, lines=s.lines)
 
-    # No cover: each frame's lines come cut where they pass under their output map.
+    # No cover: each frame's lines come cut where they pass under a map.
     return Scene(layout.size, theme, tuple(low), (), layout.n_frames, frame_of, theme.connector,
                  None, layout.has_text, title=_title(layout), face=face,
                  fresh_of=fresh_of, colours=colours)
