@@ -569,6 +569,16 @@ def test_an_iso_channel_output_cell_on_a_lower_map_names_its_value_and_maps(brow
         assert detail == stacked_output_text(t, co, r, c)
         assert detail.split(", where ")[0].endswith(f" = {_n(t.output[co, r, c])}")
         assert f"b({_n(t.bias[co])})" in detail
+    # Clicked, a lower map's value stays while the pointer moves on to an input map.
+    from selenium.webdriver.common.action_chains import ActionChains
+    target = browser.find_element("css selector", '.ca-figure svg [data-cell="out1 0 0"]')
+    ActionChains(browser).move_to_element(target).click().perform()
+    pinned = browser.execute_script(HIGHLIGHT)
+    hover(browser, "in0 0 0")
+    assert browser.execute_script(HIGHLIGHT) == pinned and pinned["self"] == ["out1 0 0"]
+    assert detail_text(browser) == "pinned (Escape clears): " + stacked_output_text(t, 1, 0, 0)
+    browser.find_element("css selector", "body").send_keys("\ue00c")  # Escape
+    assert browser.execute_script(HIGHLIGHT) == {}
     assert errors(browser) == []
 
 
