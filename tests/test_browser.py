@@ -75,6 +75,9 @@ def pages(tmp_path_factory):
         ("ch_tconv", ca.conv_transpose2d(3, 3, 2, 0, in_channels=4, out_channels=2, groups=2,
                                          bias=True), {"style": "flat"}),
         ("ch_pool", ca.pool2d("max", 4, 2, in_channels=3), {"style": "flat"}),
+        ("chi_conv", ca.conv2d(5, 3, in_channels=3, out_channels=2, bias=True), {}),
+        ("chi_tconv", ca.conv_transpose2d(3, 3, 2, in_channels=4, out_channels=2, groups=2,
+                                          bias=True), {}),
     ):
         t = ca.trace_of(spec, seed=1)
         path = ca.save(t, d / f"{name}.html", **look)
@@ -496,4 +499,140 @@ def test_a_channel_kernel_cell_without_a_product_gives_its_weight(browser, pages
         assert detail_text(browser) == (
             f"w[{', '.join(map(str, w))}] = {_n(t.weight[w])} (row {j} ({r}, {c})): no product "
             "in this step, it meets only padding or inserted zeros")
+    assert errors(browser) == []
+
+
+# The iso picture of channels: stacked input maps, stacked output maps, every map drawn.
+
+def test_an_iso_channel_page_steps_through_the_frames(browser, pages):
+    path, t = pages["chi_conv"]
+    load(browser, path)
+    body = browser.find_element("css selector", "body")
+    slider = browser.find_element("css selector", ".ca-slider")
+    before = browser.execute_script(SHADED)
+    assert sorted(set(before)) == expected_shaded(t, 0)
+    body.send_keys("\ue014")
+    assert slider.get_attribute("value") == "1"
+    after = browser.execute_script(SHADED)
+    assert after != before and sorted(set(after)) == expected_shaded(t, 1)
+    body.send_keys("\ue010")  # End
+    last = t.n_steps - 1
+    assert sorted(set(browser.execute_script(SHADED))) == expected_shaded(t, last)
+    co, r, c = map(int, t.anchor[last])
+    assert browser.find_element("css selector", ".ca-step").text.startswith(f"y[{co},{r},{c}] = ")
+    assert errors(browser) == []
+
+
+def stacked_output_text(t, co: int, r: int, c: int) -> str:
+    """What the page writes for output value (co, r, c): the value from its maps' partial
+    sums and the bias (the step line), then each map's products, all the trace's."""
+    from convanim.flat_channels import step_lines
+    oh, ow = t.spec.output_size
+    step = (co * oh + r) * ow + c
+    assert tuple(t.anchor[step]) == (co, r, c)
+    sl = t.taps(step)
+    parts = []
+    for ci in group_maps(t, co):
+        on = t.tap_in[sl][:, 0] == ci
+        terms = [f"{_n(t.input[tuple(i)])}*{_n(t.weight[tuple(w)])}"
+                 for i, w in zip(t.tap_in[sl][on], t.tap_w[sl][on])]
+        parts.append(f"x[{ci}]: {' + '.join(terms) or '0'} = {_n(t.tap_value[sl][on].sum())}")
+    return (f"y[{co},{r},{c}] = " + step_lines(t)[step].removeprefix("\u03a3 = ") + ", where "
+            + "; ".join(parts))
+
+
+def group_maps(t, co: int) -> range:
+    from convanim.channels import group_inputs
+    return group_inputs(t.spec, co)
+
+
+@pytest.mark.parametrize("name", ["chi_conv", "chi_tconv"])
+def test_an_iso_channel_output_cell_on_a_lower_map_names_its_value_and_maps(browser, pages, name):
+    """An output value on every output map, the lower ones too (each map is seen whole):
+    its footprint and taps on each input map of its group (the stretched map's cells in
+    gather view), the value with each map's products, whatever the frame shows."""
+    path, t = pages[name]
+    load(browser, path)
+    g = t.grid
+    oh, ow = t.spec.output_size
+    for co, r, c in ((1, 0, 0), (1, oh - 1, ow - 2), (0, 1, 1)):
+        got = hover(browser, f"out{co} {r} {c}")
+        step = (co * oh + r) * ow + c
+        sl = t.taps(step)
+        assert got["self"] == [f"out{co} {r} {c}"]
+        assert sorted(got["foot"]) == sorted(cell for ci in group_maps(t, co)
+                                             for cell in cells(f"in{ci}", t.footprint(step)))
+        want = [f"in{int(i[0])} {int(a)} {int(b)}" for i in t.tap_in[sl]
+                for a, b in [np.array(g.origin) + i[1:] * np.array(g.spacing)]]
+        assert sorted(got["tap"]) == sorted(want) and "kern" not in got
+        detail = detail_text(browser)
+        assert detail == stacked_output_text(t, co, r, c)
+        assert detail.split(", where ")[0].endswith(f" = {_n(t.output[co, r, c])}")
+        assert f"b({_n(t.bias[co])})" in detail
+    # Clicked, a lower map's value stays while the pointer moves on to an input map.
+    from selenium.webdriver.common.action_chains import ActionChains
+    target = browser.find_element("css selector", '.ca-figure svg [data-cell="out1 0 0"]')
+    ActionChains(browser).move_to_element(target).click().perform()
+    pinned = browser.execute_script(HIGHLIGHT)
+    hover(browser, "in0 0 0")
+    assert browser.execute_script(HIGHLIGHT) == pinned and pinned["self"] == ["out1 0 0"]
+    assert detail_text(browser) == "pinned (Escape clears): " + stacked_output_text(t, 1, 0, 0)
+    browser.find_element("css selector", "body").send_keys("\ue00c")  # Escape
+    assert browser.execute_script(HIGHLIGHT) == {}
+    assert errors(browser) == []
+
+
+def test_an_iso_channel_input_cell_lights_every_output_it_feeds(browser, pages):
+    path, t = pages["chi_conv"]
+    load(browser, path)
+    # The lowest map, in its front row: in sight (a map covers the one below it but for
+    # the band along its front edges; the middle of the map is under map 1).
+    ci, y, x = 2, 4, 2
+    got = hover(browser, f"in{ci} {y} {x}")
+    assert got["self"] == [f"in{ci} {y} {x}"]
+    fed = t.tap_out[np.all(t.tap_in == (ci, y, x), axis=1)]
+    assert len(set(fed[:, 0].tolist())) == 2 and len(fed) == 6  # 3 cells on both output maps
+    assert sorted(got["dst"]) == sorted(f"out{a} {b} {c}" for a, b, c in fed)
+    assert detail_text(browser).startswith(
+        f"x[{ci},{y},{x}] = {_n(t.input[ci, y, x])} feeds {len(fed)} output values: y[")
+    assert errors(browser) == []
+
+
+def _below(plane, point) -> tuple[int, int] | None:
+    """The cell of ``plane`` (a layout plane) under the canvas ``point``, or None."""
+    o = np.array(plane.corner(0, 0))
+    u = np.array(plane.corner(0, 1)) - o
+    v = np.array(plane.corner(1, 0)) - o
+    c, r = np.linalg.solve(np.stack([u, v], axis=1), np.array(point) - o)
+    r, c = int(np.floor(r)), int(np.floor(c))
+    (fr, fc), (h, w) = plane.first, plane.shape
+    return (r, c) if fr <= r < fr + h and fc <= c < fc + w else None
+
+
+@pytest.mark.parametrize("name", ["chi_conv", "chi_tconv"])
+def test_an_iso_channel_input_cell_under_a_map_above_picks_the_map_on_top(browser, pages, name):
+    """The pointer over a part of input map k that the map above covers finds the map on
+    top, at the cell the layout has there; a highlight on a map is cut where maps above
+    cover it (the part in sight solid, the covered part outlined, dashed)."""
+    path, t = pages[name]
+    load(browser, path)
+    planes = ca.layout(t).maps
+    for k in range(1, len(planes)):
+        # The back corner of map k (top on screen): under map k-1, lifted straight up.
+        r, c = planes[k].first[0], planes[k].first[1] + planes[k].shape[1] - 1
+        point = planes[k].corner(r + 0.5, c + 0.5)
+        top = next(j for j in range(k) if _below(planes[j], point))
+        assert top < k
+        want = _below(planes[top], point)
+        got = hover_at(browser, f"in{k}", r, c)
+        assert got["self"] == [f"in{top} {want[0]} {want[1]}"], k
+    # An output value's taps on a covered part of a lower map: drawn twice, the seen
+    # part masked by the maps above and the covered part dashed.
+    got = hover(browser, "out0 0 0")
+    masks = browser.execute_script("""
+      return Array.from(document.querySelectorAll('.ca-hl [data-under]'))
+        .map(el => [el.getAttribute('data-under'), el.getAttribute('mask')]);""")
+    assert ["tap", "url(#ca-hid-in1)"] in masks and not any(m.endswith("-in0)") for _, m in masks)
+    assert browser.execute_script(
+        "return document.querySelectorAll('#ca-seen-in1 path').length") == 1
     assert errors(browser) == []

@@ -388,8 +388,9 @@ ERRORS = [
      "input: 'map.csv' holds one map (3x3)", "several maps come as a .npy"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--view", "scatter"],
      "view: got 'scatter' with channels", "use --view gather"),
-    (["conv", "--i", "5", "--k", "3", "--cin", "3", "--cout", "2", "-o", "a.html"],
-     "output: the .html page shows channels in the flat picture only", "add --style flat"),
+    (["conv", "--i", "5", "--k", "3", "--cin", "3", "--cout", "2", "--numbers", "-o", "a.html"],
+     "numbers: the iso picture of channels has no numbers in its cells",
+     "use --style flat for the values"),
     (["conv", "--k", "3", "--cin", "3", "--input", "grey.png", "-o", "t.json"],
      "input: 'grey.png' is a greyscale PNG (1 map, 5x4), but the input shape (in_channels, H, W) "
      "is 3x5x4; a PNG gives 3 maps (R, G, B) when it has colour, 1 when it is grey",

@@ -148,8 +148,9 @@ def run(args, capsys):
      f"{MAX_FILTERS + 1}); write the trace with -o NAME.json"),
     (["tconv", "--i", "3", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"(got {MAX_MAPS + 1} input maps per group and 1 output map)"),
-    (["conv", "--i", "5", "--k", "3", "--cin", "2", "-o", "a.html"],
-     "output: the .html page shows channels in the flat picture only; add --style flat"),
+    (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--style", "flat", "--overlay", "overlap",
+      "-o", "a.html"], "overlay: got 'overlap' with channels; the flat picture of channels has "
+     "no overlay: drop --overlay"),
     (["conv", "--i", "5", "--k", "3", "--cin", str(MAX_MAPS + 1), "--style", "flat",
       "-o", "a.gif"], f"the flat picture draws up to {MAX_MAPS} input maps per group and "
      f"{MAX_FILTERS} output maps (got {MAX_MAPS + 1} input maps per group and 1 output map)"),

@@ -187,3 +187,65 @@ def test_a_channel_page_has_the_trace_with_its_channel_axes(spec, tmp_path):
     assert d["flip"] is spec.transposed
     html = path.read_text()
     assert f'max="{t.n_steps - 1}"' in html and step_lines(t)[0].split(" = ")[0] in html
+
+
+@pytest.mark.parametrize("spec", [
+    ca.conv2d(5, 3, in_channels=3, out_channels=2, bias=True),
+    ca.conv_transpose2d(3, 3, 2, in_channels=4, out_channels=2, groups=2, bias=True),
+    ca.pool2d("max", 4, 2, in_channels=3),
+], ids=lambda s: s.short_name())
+def test_an_iso_channel_page_has_the_trace_and_its_stacked_maps(spec, tmp_path):
+    """The iso picture of channels as a page (the command-line default style): x, w, y
+    with their channel axes, each tap's [ci, r, c, weight index, co, r, c]; a grid per
+    map, every input map (stacked, no kernel grid), tried by the pointer top-most first
+    (the still picture's drawing order, reversed); each input map names the maps drawn
+    over it; the step line names the value, its maps' partial sums and the bias."""
+    from convanim.flat_channels import step_lines
+    t = ca.trace_of(spec, seed=2)
+    path = ca.save(t, tmp_path / "c.html")
+    d = json.loads("".join(parsed(path.read_text()).data))
+    assert d["frames"] == t.n_steps and d["ch"]["stacked"] is True
+    assert d["x"] == t.input.tolist() and d["w"] == (None if t.weight is None else t.weight.tolist())
+    assert np.allclose(np.array(d["y"]), t.output) and np.array(d["y"]).shape == t.output.shape
+    width = 6 + t.tap_w.shape[1]
+    assert len(d["taps"]) == width * len(t.tap_value)
+    for n in (0, len(t.tap_value) - 1):
+        assert d["taps"][width * n:width * (n + 1)] == [
+            *map(int, t.tap_in[n]), *map(int, t.tap_w[n]), *map(int, t.tap_out[n])]
+    ins = [f"in{ci}" for ci in range(spec.in_channels)]
+    outs = [f"out{co}" for co in range(spec.out_channels)]
+    assert d["hit"] == outs + ins and set(d["grids"]) == set(ins + outs)
+    drawn = []
+    for op in ca.scene(t).low:
+        if getattr(op, "cell", None) and op.cell[0] not in drawn:
+            drawn.append(op.cell[0])
+    assert drawn[::-1] == d["hit"]  # the top map (drawn last) first
+    # Every map drawn over an input map that meets it (by its extent in the layout) is in
+    # its "under" list, the one just above it always: a highlight there is hidden by them.
+    planes = ca.layout(t).maps
+    for k, name in enumerate(ins):
+        x0, y0, x1, y1 = planes[k].extent()
+        meets = [ins[j] for j in range(k) if planes[j].extent()[1] < y1 and y0 < planes[j].extent()[3]
+                 and planes[j].extent()[0] < x1 and x0 < planes[j].extent()[2]]
+        assert d["grids"][name]["under"] == meets and (k == 0 or meets[-1] == ins[k - 1])
+    assert all(d["grids"][name]["under"] == [] for name in outs)  # each output map seen whole
+    sizes = {tuple(d["grids"][name]["box"]) for name in ins}
+    assert sizes == {(0, 0, *t.grid.size)}
+    for n in (0, t.n_steps - 1):
+        co, r, c = map(int, t.anchor[n])
+        assert d["text"][n] == f"y[{co},{r},{c}] = " + step_lines(t)[n].removeprefix("\u03a3 = ")
+        assert d["text"][n].endswith(f" = {ca.text.fmt_num(t.value(n))}") or spec.pooling
+    html = path.read_text()
+    assert d["text"][0] in html
+
+
+def test_an_iso_channel_page_refuses_numbers_saying_what_is_drawn(tmp_path, capsys):
+    """What the iso picture of channels cannot draw is refused for the page as for any
+    picture, before any file is written."""
+    out = tmp_path / "a.html"
+    with pytest.raises(SystemExit) as exc:
+        main(["conv", "--i", "5", "--k", "3", "--cin", "2", "--numbers", "-o", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "numbers: the iso picture of channels has no numbers in its cells; use --style flat" in err
+    assert not out.exists()

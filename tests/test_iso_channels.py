@@ -315,8 +315,9 @@ def test_split_marks_the_part_inside_as_hidden():
      "numbers: the iso picture of channels has no numbers in its cells"),
     (["tconv", "--i", "3", "--k", "3", "--cin", "2", "--overlay", "overlap", "-o", "a.gif"],
      "overlay"),
-    (["conv", "--i", "5", "--k", "3", "--cin", "2", "-o", "a.html"],
-     "output: the .html page shows channels in the flat picture only; add --style flat"),
+    # The page draws the iso picture, and refuses what that picture cannot draw.
+    (["conv", "--i", "5", "--k", "3", "--cin", "2", "--numbers", "-o", "a.html"],
+     "numbers: the iso picture of channels has no numbers in its cells; use --style flat"),
 ])
 def test_refusals_one_line_nothing_written(args, head, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -22,6 +22,15 @@ its kernel slice) and ``out{co}``; ``x``, ``w``, ``y`` keep their channel axes; 
 ``[ci, r, c, <weight index>, co, r, c]`` with ``tw`` numbers of weight index (4, or 2
 kernel offsets for pooling), and ``ch`` says how maps are grouped.
 
+The iso picture of channels (``ch["stacked"]``, its grids oblique) draws every map:
+``in{ci}`` is input map ci (all of them, stacked) and ``out{co}`` output map co, no
+kernel grid (the filter is a block over the footprint). Its planes overlap, so ``hit``
+is the still picture's drawing order reversed (the plane drawn last, on top, first),
+each grid has ``box`` ``[r0, c0, r1, c1]`` (its cells' rows and columns, ends excluded:
+its outline) and ``under``, the grids drawn over it whose outline's bounding box meets
+its own (the page hides a highlight where they cover it); ``text`` names the value,
+``y[co,r,c] = <each map's partial sum> + b(..) = v``.
+
 The script maps a tap's input cell onto the drawn input grid with ``origin`` and
 ``spacing`` (gather view: the lower grid) and its weight onto the drawn kernel with
 ``flip`` (the gather view of a transposed convolution shows the kernel flipped).
@@ -118,6 +127,41 @@ def add_empty_cells(grids: dict[str, dict[str, Any]], swept: tuple[int, int]) ->
                     g["cells"] += [r, c]
 
 
+def _stacked(grids: dict[str, dict[str, Any]]) -> bool:
+    """Is this the iso picture of channels (oblique grids), not the flat one (front view)?"""
+    return any(g["u"][1] != 0 or g["v"][0] != 0 for g in grids.values())
+
+
+def draw_order(scene: Scene) -> list[str]:
+    """The grids in the order the still picture first draws a cell of each: a later one
+    is drawn over the earlier ones where they overlap."""
+    seen: dict[str, None] = {}
+    for op in scene.low + scene.high:
+        if isinstance(op, Shape) and op.cell is not None:
+            seen.setdefault(op.cell[0], None)
+    return list(seen)
+
+
+def add_covers(grids: dict[str, dict[str, Any]], hit: list[str]) -> None:
+    """Each grid's ``box`` (from its pickable cells, padding and inserted zeros included)
+    and ``under``: the grids before it in ``hit`` (drawn over it) whose outline's
+    bounding box meets its own. A miss only costs the page an empty mask."""
+    def bounds(g):
+        rs, cs = g["cells"][0::2], g["cells"][1::2]
+        g["box"] = [min(rs), min(cs), max(rs) + 1, max(cs) + 1]
+        r0, c0, r1, c1 = g["box"]
+        pts = [(g["o"][0] + c * g["u"][0] + r * g["v"][0], g["o"][1] + c * g["u"][1] + r * g["v"][1])
+               for r, c in ((r0, c0), (r0, c1), (r1, c1), (r1, c0))]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    rect = {name: bounds(grids[name]) for name in hit}
+    for i, name in enumerate(hit):
+        a = rect[name]
+        grids[name]["under"] = [o for o in hit[:i] if rect[o][0] < a[2] and a[0] < rect[o][2]
+                                and rect[o][1] < a[3] and a[1] < rect[o][3]]
+
+
 def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[str, Any]:
     """The document the page's script reads (see the module docstring)."""
     s = t.spec
@@ -133,11 +177,19 @@ def page_data(t: Trace, scene: Scene, duration: int, loop: int | None) -> dict[s
     if isinstance(t, ChannelTrace):
         from ...flat_channels import step_lines
         text = step_lines(t)
+        stacked = _stacked(grids)
+        if stacked:  # named: the maps' partial sums alone do not say which value it is
+            text = [f"y[{co},{r},{c}] = " + line.removeprefix("\u03a3 = ")
+                    for (co, r, c), line in zip(t.anchor.tolist(), text)]
         per_in, per_out = s.in_channels // s.groups, s.out_channels // s.groups
         ch = {"cin": s.in_channels, "cout": s.out_channels, "groups": s.groups, "maps": per_in,
               "perOut": per_out, "tw": int(t.tap_w.shape[1]),
-              "bias": None if t.bias is None else [_num(v) for v in t.bias]}
-        hit = sorted(grids)
+              "bias": None if t.bias is None else [_num(v) for v in t.bias], "stacked": stacked}
+        if stacked:
+            hit = draw_order(scene)[::-1]
+            add_covers(grids, hit)
+        else:
+            hit = sorted(grids)
     else:
         fmt = NumberFormat.of(t)  # once: it reads every value of the figure
         text = [step_text(t, n, fmt)[0] for n in range(t.n_steps)]

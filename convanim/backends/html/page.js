@@ -115,15 +115,56 @@
   svg.appendChild(layer);
 
   function corner(g, r, c) { return [g.o[0] + c * g.u[0] + r * g.v[0], g.o[1] + c * g.u[1] + r * g.v[1]]; }
+  function pathOf(g, r0, c0, r1, c1) {
+    var p = [corner(g, r0, c0), corner(g, r0, c1), corner(g, r1, c1), corner(g, r1, c0)];
+    return "M" + p.map(function (q) { return q[0].toFixed(2) + " " + q[1].toFixed(2); }).join("L") + "Z";
+  }
+  // Stacked planes (the iso picture of channels): a grid covered in part by the grids
+  // drawn over it (its "under" list) gets two masks, the part in sight and the covered
+  // part; a highlight is drawn solid in sight and only outlined, dashed, where covered,
+  // as the figure draws the filter block's hidden edges.
+  var masks = {};
+  (function () {
+    var names = Object.keys(grids).filter(function (k) { return grids[k].under && grids[k].under.length; });
+    if (!names.length) return;
+    var defs = document.createElementNS(NS, "defs"), vb = svg.viewBox.baseVal;
+    names.forEach(function (name) {
+      ["seen", "hid"].forEach(function (part) {
+        var m = document.createElementNS(NS, "mask");
+        m.setAttribute("id", "ca-" + part + "-" + name);
+        m.setAttribute("maskUnits", "userSpaceOnUse");
+        var all = document.createElementNS(NS, "rect");
+        [["x", vb.x], ["y", vb.y], ["width", vb.width], ["height", vb.height]].forEach(function (a) { all.setAttribute(a[0], a[1]); });
+        all.setAttribute("fill", part === "seen" ? "#fff" : "#000");
+        m.appendChild(all);
+        grids[name].under.forEach(function (o) {
+          var b = grids[o].box, el = document.createElementNS(NS, "path");
+          el.setAttribute("d", pathOf(grids[o], b[0], b[1], b[2], b[3]));
+          el.setAttribute("fill", part === "seen" ? "#000" : "#fff");
+          m.appendChild(el);
+        });
+        defs.appendChild(m);
+      });
+      masks[name] = true;
+    });
+    svg.insertBefore(defs, layer);  // not in the layer: its paths' style would fill the masks
+  })();
   function mark(grid, r, c, kind) {
     var g = grids[grid];
     if (!g) return;
-    var p = [corner(g, r, c), corner(g, r, c + 1), corner(g, r + 1, c + 1), corner(g, r + 1, c)];
+    var d = pathOf(g, r, c, r + 1, c + 1);
     var el = document.createElementNS(NS, "path");
-    el.setAttribute("d", "M" + p.map(function (q) { return q[0].toFixed(2) + " " + q[1].toFixed(2); }).join("L") + "Z");
+    el.setAttribute("d", d);
     el.setAttribute("data-hl", kind);
     el.setAttribute("data-cell", grid + " " + r + " " + c);
     layer.appendChild(el);
+    if (!masks[grid]) return;
+    el.setAttribute("mask", "url(#ca-seen-" + grid + ")");
+    var under = document.createElementNS(NS, "path");
+    under.setAttribute("d", d);
+    under.setAttribute("data-under", kind);
+    under.setAttribute("mask", "url(#ca-hid-" + grid + ")");
+    layer.appendChild(under);
   }
   function cellAt(e) {
     var m = svg.getScreenCTM();
@@ -296,6 +337,42 @@
     return "w[" + wi.join(", ") + "] = " + fmt(chW(ts[0])) + ": " + ts.map(chTerm).join(" + ") + " in this step";
   }
 
+  // Channels, the iso picture (C.stacked): in{ci} is input map ci, every one drawn, and
+  // out{co} output map co; no kernel grid (the filter is the block over the footprint).
+  function chName(o) { return "y[" + o[0] + "," + o[1] + "," + o[2] + "]"; }
+  function explainStacked(cell) {
+    var grid = cell[0], r = cell[1], c = cell[2], ts, ci;
+    if (grid.indexOf("out") === 0) {
+      var co = +grid.slice(3), s = chStep(co, r, c), first = chGroup(co) * C.maps;
+      ts = chTaps(s);
+      for (ci = first; ci < first + C.maps; ci++) footprint(s, "in" + ci);
+      ts.forEach(function (t) { var p = chIn(t); mark("in" + T[S * t], p[0], p[1], "tap"); });
+      mark(grid, r, c, "self");
+      if (!D.w) return D.text[s] + ", the window on x[" + co + "]";
+      var parts = [];
+      for (ci = first; ci < first + C.maps; ci++) {
+        var mine = ts.filter(function (t) { return T[S * t] === ci; }), sum = 0;
+        mine.forEach(function (t) { sum += D.p[t]; });
+        parts.push("x[" + ci + "]: " + (mine.length ? mine.map(chTerm).join(" + ") : "0") + " = " + fmt(sum));
+      }
+      return D.text[s] + ", where " + parts.join("; ");
+    }
+    ci = +grid.slice(2);
+    var y = (r - D.origin[0]) / D.spacing[0], x = (c - D.origin[1]) / D.spacing[1];
+    mark(grid, r, c, "self");
+    var empty = emptyCell(r, c);
+    if (empty) return name(grid, r, c) + " of x[" + ci + "]: " + empty;
+    ts = [];
+    for (var t = 0; t < D.p.length; t++) if (T[S * t] === ci && T[S * t + 1] === y && T[S * t + 2] === x) ts.push(t);
+    var list = ts.map(function (t) {
+      var o = chOut(t);
+      mark("out" + o[0], o[1], o[2], "dst");
+      return chName(o) + ": " + chTerm(t) + (D.w ? " = " + fmt(D.p[t]) : "");
+    });
+    return "x[" + ci + "," + y + "," + x + "] = " + fmt(D.x[ci][y][x]) + " feeds " + ts.length +
+      " output value" + (ts.length === 1 ? "" : "s") + (list.length ? ": " + list.join("; ") : "");
+  }
+
   var shown = null;
   function select(cell) {
     var key = cell ? cell.join(" ") : null;
@@ -304,7 +381,7 @@
     while (layer.firstChild) layer.removeChild(layer.firstChild);
     root.setAttribute("data-selected", key || "");
     if (!cell) { detail.textContent = hintText; detail.classList.remove("ca-on"); return; }
-    detail.textContent = (pinned ? "pinned (Escape clears): " : "") + (C ? explainChannel(cell) : explain(cell));
+    detail.textContent = (pinned ? "pinned (Escape clears): " : "") + (!C ? explain(cell) : C.stacked ? explainStacked(cell) : explainChannel(cell));
     detail.classList.add("ca-on");
   }
   function pin(cell) { pinned = cell; root.setAttribute("data-pinned", cell ? cell.join(" ") : ""); select(cell); }
