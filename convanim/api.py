@@ -265,12 +265,11 @@ def check_channel_iso_look(numbers: bool | None, overlay: str | None) -> None:
                         "has no overlay: drop --overlay")
 
 
-def check_drawable(spec: Spec, style: str = "iso", html: bool = False) -> None:
+def check_drawable(spec: Spec, style: str = "iso") -> None:
     """Pictures of channels: the iso and the flat picture of every op (conv2d,
-    conv_transpose2d in the gather view, the only view of channels, pooling), each as a
-    page too; refuse the others, saying what is drawn, and a layer beyond the limits.
-    ``html`` (the picture goes on a page) refuses nothing more now that both pictures
-    have one; kept so that callers asking what a page shows (the gallery) keep asking."""
+    conv_transpose2d in the gather view, the only view of channels, pooling), in every
+    picture format, the page included; refuse the others, saying what is drawn, and a
+    layer beyond the limits."""
     if not spec.channels:
         return
     if spec.grad is not None:
@@ -505,7 +504,7 @@ def save(t: Trace, path: str | os.PathLike | BinaryIO, look: Look | None = None,
         strip = writer.check_output(strip, (".png",))
     drawn = fmt.picture or frames_dir is not None or strip is not None
     if drawn:
-        check_drawable(t.spec, look.style, html=frame is None and fmt.name == "html")
+        check_drawable(t.spec, look.style)
     check_limits(t, look.cell, limits.max_frames, limits.max_size if drawn else None,
                  limits.max_products, scale=look.scale)
     face = face_of(look) if drawn else None
@@ -670,8 +669,7 @@ def check_job(job: Job, *, outputs: bool = True, data: bool = False) -> tuple[li
         raise SpecError(f"strip: needs a picture output ({', '.join(formats.PICTURES)}) to draw")
     drawn = bool(pictures) or job.frames_dir is not None
     if drawn:
-        check_drawable(job.spec, look.style,
-                       html=not still and any(formats.format_of(p).name == "html" for p in pictures))
+        check_drawable(job.spec, look.style)
         face_of(look)  # the font: given and readable, or found for every character
     lim = job.limits
     check_limits(job.spec, look.cell, lim.max_frames, lim.max_size if drawn else None,

@@ -41,7 +41,7 @@ def _steppable(entry: Entry) -> bool:
     args = entry.args
     style = args[args.index("--style") + 1] if "--style" in args[:-1] else "iso"
     try:  # the library's own rule of what a page shows
-        check_drawable(entry.spec, style, html=True)
+        check_drawable(entry.spec, style)
     except SpecError:
         return False
     return True
