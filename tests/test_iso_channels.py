@@ -4,6 +4,8 @@ spec, every backend, its golden frames."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import convanim as ca
@@ -11,7 +13,8 @@ from convanim.api import layout
 from convanim.backends.raster.palette import palette_alpha, palette_colours
 from convanim.cli import main
 from convanim.iso_channels import (
-    MAX_FILTERS, MAX_MAPS, ChannelIsoLayout, canvas_size, hull, inset, split, visible,
+    MAX_FILTERS, MAX_MAPS, ChannelIsoLayout, canvas_size, hull, inset, split, unhidden,
+    visible,
 )
 from convanim.layout import PAD, REAL, Plane
 from convanim.scene import Shape, filter_colours
@@ -526,3 +529,46 @@ def test_the_frames_limit_counts_output_values_with_channels():
         ca.api.check_limits(CONV, max_frames=10)
     with pytest.raises(ca.api.LimitError, match=r"has 9 frames \(one per kernel placement\)"):
         ca.api.check_limits(ca.conv2d(5, 3), max_frames=5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-50, 50), st.floats(-50, 50)), min_size=2, max_size=2),
+       st.lists(st.tuples(st.floats(-40, 40), st.floats(-40, 40), st.floats(2, 30),
+                          st.floats(0, 1)), max_size=4))
+def test_unhidden_keeps_exactly_the_points_no_cover_hides(ends, boxes):
+    """unhidden against the definition, point by point: a point at fraction u of the
+    segment is hidden when it lies inside a cover whose reach (its t) is at least u."""
+    p0, p1 = ends
+    covers = tuple((((x, y), (x + s, y), (x + s, y + s), (x, y + s)), t) for x, y, s, t in boxes)
+    pieces = unhidden(p0, p1, covers)
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    if dx * dx + dy * dy < 1e-6:
+        return
+    for a, b in zip(pieces, pieces[1:]):  # in order from p0, apart
+        ua = ((a[1][0] - p0[0]) * dx + (a[1][1] - p0[1]) * dy) / (dx * dx + dy * dy)
+        ub = ((b[0][0] - p0[0]) * dx + (b[0][1] - p0[1]) * dy) / (dx * dx + dy * dy)
+        assert ua < ub + 1e-9
+
+    def hidden(u):
+        x, y = p0[0] + dx * u, p0[1] + dy * u
+        return any(u <= t and (q[0][0] + 1e-6 < x < q[1][0] - 1e-6)
+                   and (q[0][1] + 1e-6 < y < q[2][1] - 1e-6) for q, t in covers)
+
+    def near_edge(u):  # where rounding may go either way: a cover's side or reach
+        x, y = p0[0] + dx * u, p0[1] + dy * u
+        return any(abs(u - t) < 1e-6 or min(abs(x - q[0][0]), abs(x - q[1][0]),
+                                            abs(y - q[0][1]), abs(y - q[2][1])) < 1e-4
+                   for q, t in covers)
+
+    def drawn(u):
+        x, y = p0[0] + dx * u, p0[1] + dy * u
+        for a, b in pieces:
+            ua = ((a[0] - p0[0]) * dx + (a[1] - p0[1]) * dy) / (dx * dx + dy * dy)
+            ub = ((b[0] - p0[0]) * dx + (b[1] - p0[1]) * dy) / (dx * dx + dy * dy)
+            if ua - 1e-9 <= u <= ub + 1e-9:
+                return True
+        return False
+
+    for u in np.linspace(0.0, 1.0, 101):
+        if not near_edge(u):
+            assert drawn(u) == (not hidden(u)), u
