@@ -204,10 +204,18 @@ def cell_text(kind: str, plane: Plane, grid: str, r: int, c: int, value: float, 
     """The number ``value`` in cell (r, c) of ``plane`` with ``decimals`` decimals (None:
     as few as it needs), sized as ``like`` (see :class:`TextItem`); an empty list when
     there is no room."""
-    slot = cell_slot(plane, r, c, box)
+    return slot_text(kind, cell_slot(plane, r, c, box), size * plane.cell, grid, r, c, value,
+                     colour, on, decimals, like)
+
+
+def slot_text(kind: str, slot: tuple[Point, tuple[Point, ...]] | None, size: float, grid: str,
+              r: int, c: int, value: float, colour: str = "text", on: str = "background",
+              decimals: int | None = None, like: str | None = None) -> list[TextItem]:
+    """:func:`cell_text` in a slot found before (:func:`cell_slot`, None: no room), at
+    ``size`` canvas px: for callers that put many numbers in one slot."""
     if slot is None:
         return []
-    return [TextItem(kind, (fmt_num(value, decimals),), slot[0], slot[1], size * plane.cell, colour, on,
+    return [TextItem(kind, (fmt_num(value, decimals),), slot[0], slot[1], size, colour, on,
                      (grid, int(r), int(c)), float(value), like)]
 
 

@@ -6,6 +6,11 @@ is made once per state (plain, or in the footprint with its weight), a frame is
 the plain list with the footprint's cells swapped in, and the scatter view's
 running sums are carried from one frame to the next when frames are asked for in
 order (any other order recomputes them, with the same result).
+
+A gather frame comes as parts (:meth:`Numbers.parts`): runs of :data:`BLOCK`
+cells, and of outputs, that the footprint does not touch are the same tuple in
+every frame, so the scene converts them once, not each of their ~1,700 numbers
+(32x32) every frame.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import numpy as np
 from .engine import Trace
 from .layout import (
     CROP, FOOT_VALUE_SIZE, FULL, MARK_W, PAD, REAL, VALUE_SIZE, VALUE_TOP, WEIGHT_BOX,
-    WEIGHT_MIN_CELL, WEIGHT_SIZE, Mark, Plane, TextItem, cell_slot, cell_text,
+    WEIGHT_MIN_CELL, WEIGHT_SIZE, Mark, Plane, TextItem, cell_slot, slot_text,
 )
 from .text import NumberFormat
 
 Part = tuple[TextItem, ...]
+BLOCK = 32  # cells (or outputs) per part of a gather frame's numbers
+_NO_SLOT = object()
 
 
 def footprint_cells(t: Trace, step: int) -> list[tuple[int, int]]:
@@ -82,6 +89,7 @@ class Numbers:
         self.with_weights = inp.cell >= WEIGHT_MIN_CELL
         self._weights = footprint_weights(t) if self.with_weights else []
         self._made: dict = {}
+        self._slots: dict = {}  # (plane id, r, c, box) -> cell_slot: a cell shows many weights
         self._scatter = t.spec.view == "scatter"
         # The running sums of the scatter view, as of frame self._step.
         self._step = -1
@@ -103,14 +111,23 @@ class Numbers:
         self._index = {(r, c): n for n, (_, r, c, _) in enumerate(self._cells)}
         self._plain = [self._cell(kind, r, c, value, False, None)
                        for kind, r, c, value in self._cells]
+        # The plain cells by runs of BLOCK, and (gather) the outputs of steps
+        # kB..(k+1)B-1 once all are computed: the parts a frame leaves as they are.
+        self._plain_blocks = [tuple(chain.from_iterable(self._plain[k:k + BLOCK]))
+                              for k in range(0, len(self._plain), BLOCK)]
+        self._out_blocks: list[Part] = []
 
     def text(self, kind, plane, grid, r, c, value, size, colour, on, box=FULL) -> Part:
         """:func:`cell_text`, made once for each set of arguments (the same object after)."""
         key = (kind, id(plane), grid, r, c, value, size, colour, on, box)
         got = self._made.get(key)
         if got is None:
-            got = self._made[key] = tuple(cell_text(kind, plane, grid, r, c, value, size, colour,
-                                                    on, box, self.fmt.of_kind(kind),
+            where = (id(plane), r, c, box)
+            slot = self._slots.get(where, _NO_SLOT)
+            if slot is _NO_SLOT:
+                slot = self._slots[where] = cell_slot(plane, r, c, box)
+            got = self._made[key] = tuple(slot_text(kind, slot, size * plane.cell, grid, r, c,
+                                                    value, colour, on, self.fmt.of_kind(kind),
                                                     self.like.get(kind)))
         return got
 
@@ -130,11 +147,18 @@ class Numbers:
                          "padding_hl" if hit else "background", weight)
 
     def items(self, step: int) -> tuple[list[TextItem], list[Mark]]:
+        """The text items of frame ``step`` (the concatenation of :meth:`parts`) and its marks."""
+        parts, marks = self.parts(step)
+        return list(chain.from_iterable(parts)), marks
+
+    def parts(self, step: int) -> tuple[list[Part], list[Mark]]:
+        """The text items of frame ``step`` in parts, and its marks. Gather: the parts the
+        frame does not change are the same tuple as in the frame before; scatter: one."""
         t = self.t
         foot = footprint_cells(t, step)
         weights = dict(zip(foot, self._weights)) if self.with_weights else {}
-        parts = list(self._plain)
         if self._scatter:
+            parts = list(self._plain)
             r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
             n = self._index[(r, c)]
             parts[n] = self._cell("input", r, c, self._cells[n][3], True, None)
@@ -144,22 +168,33 @@ class Numbers:
                 if self.out.kind(r, c) == CROP and weights:
                     items += self.text("weight", self.out, "output", r, c, weights[(r, c)],
                                        WEIGHT_SIZE, "text_light", "crop")
-            return items, self._marks(step)
+            return [tuple(items)], self._marks(step)
+        lit: dict[int, Part] = {}  # cell index -> its text in the footprint
         for r, c in foot:
             n = self._index.get((r, c))
             if n is not None:
                 kind, _, _, value = self._cells[n]
-                parts[n] = self._cell(kind, r, c, value, True, weights.get((r, c)))
-        items = list(chain.from_iterable(parts))
+                lit[n] = self._cell(kind, r, c, value, True, weights.get((r, c)))
+        parts = list(self._plain_blocks)
+        plain = self._plain
+        for k in {n // BLOCK for n in lit}:  # the runs the footprint touches, made anew
+            parts[k] = tuple(chain.from_iterable(
+                [lit.get(n, plain[n]) for n in range(k * BLOCK, min(len(plain), (k + 1) * BLOCK))]))
         while len(self._outs) < step:  # the outputs computed so far, each made once
             n = len(self._outs)
             r, c = int(t.anchor[n][0]), int(t.anchor[n][1])
             self._outs.append(self._put("output", self.out, "output", r, c, t.value(n), "text",
                                         "output"))
-        items += chain.from_iterable(self._outs[:step])
+        done = step // BLOCK  # whole runs of outputs, each joined once
+        while len(self._out_blocks) < done:
+            k = len(self._out_blocks)
+            self._out_blocks.append(tuple(chain.from_iterable(self._outs[k * BLOCK:(k + 1) * BLOCK])))
+        parts += self._out_blocks[:done]
+        parts.append(tuple(chain.from_iterable(self._outs[done * BLOCK:step])))
         r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
-        items += self._put("output", self.out, "output", r, c, t.value(step), "text", "output_hl")
-        return items, self._marks(step)
+        parts.append(self._put("output", self.out, "output", r, c, t.value(step), "text",
+                               "output_hl"))
+        return parts, self._marks(step)
 
     def _scatter_outputs(self, step: int, foot, weights) -> list[TextItem]:
         """The running sums of the output cells received in steps 0..step, row-major."""
