@@ -178,8 +178,9 @@ class FlatLayout(Picture):
             marks = list(marks) + mark
         if self.sum_box is not None:
             x0, y0, x1, y1 = self.sum_box
+            font = band_font(kernel.cell if kernel else self.grids["input"].cell)
             parts.append((band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
-                                    band_font(kernel.cell if kernel else self.grids["input"].cell)),))
+                                    font),))
         parts.append(self.static)
         return parts, tuple(marks)
 
@@ -217,7 +218,7 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
     fmt = fmt or NumberFormat.of(t)
     sl = t.taps(step)
     ins = t.tap_in[sl]
-    xs = [float(t.input[r, c]) for r, c in ins]
+    xs = _at(t.input, ins)
     if t.spec.grad is not None and t.spec.pooling:
         g = float(t.input[int(t.anchor[step][0]), int(t.anchor[step][1])])
         if t.winner is not None:
@@ -226,7 +227,7 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
         kh, kw = t.spec.kernel_size
         return spread(g, kh * kw, sl.stop - sl.start, fmt)
     if t.spec.view == "scatter":
-        ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
+        ws = _at(t.weight, t.tap_w[sl])
         r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
         return scatter_products(float(t.input[r, c]), ws, [float(v) for v in t.tap_value[sl]], fmt)
     if t.spec.op == "max_pool2d":
@@ -234,8 +235,13 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
     if t.spec.op == "avg_pool2d":
         kh, kw = t.spec.kernel_size
         return mean_of(xs, kh * kw, t.value(step), fmt)
-    ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
+    ws = _at(t.weight, t.tap_w[sl])
     return product_sum(xs, ws, t.value(step), fmt)
+
+
+def _at(a: np.ndarray, cells: np.ndarray) -> list[float]:
+    """``a`` at (row, column) ``cells``, as floats: one indexing, not one per cell."""
+    return list(map(float, a[cells[:, 0], cells[:, 1]].tolist()))
 
 
 def _front(plane: Plane) -> Plane:

@@ -113,6 +113,14 @@ def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face:
 
 
 @lru_cache(maxsize=1 << 16)
+def _relative(centre: Point, slot: tuple[Point, ...]) -> tuple[Point, ...]:
+    """``slot`` relative to ``centre``, rounded: the key the fitting is cached by. Found
+    once per slot (a cell's slot holds each weight that passes over it)."""
+    cx, cy = centre
+    return tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in slot)
+
+
+@lru_cache(maxsize=1 << 16)
 def _fit_like(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], like: str | None,
               face: Face | None):
     """:func:`_fit_rel` of ``texts`` no larger than ``like`` could be in ``slot``: one
@@ -129,8 +137,7 @@ def fit(item: TextItem, face: Face | None = None) -> Placed | None:
     """The first form of ``item`` that fits its slot at the largest size in ``face``, centred;
     None: left out."""
     cx, cy = item.centre
-    rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
-    got = _fit_like(item.texts, item.size, rel, item.like, face)
+    got = _fit_like(item.texts, item.size, _relative(item.centre, item.slot), item.like, face)
     if got is None:
         return None
     text, px, (x0, y0, x1, y1), (l, t, r, b) = got
