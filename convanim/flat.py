@@ -208,8 +208,8 @@ def _forward_input_texts(t: Trace, plane: Plane, step: int) -> tuple[list[TextIt
 
 
 def _extent(cells: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]]:
-    a = np.array(cells)
-    return (int(a[:, 0].min()), int(a[:, 1].min())), (int(a[:, 0].max()) + 1, int(a[:, 1].max()) + 1)
+    rows, cols = [r for r, _ in cells], [c for _, c in cells]  # a few: no array
+    return (int(min(rows)), int(min(cols))), (int(max(rows)) + 1, int(max(cols)) + 1)
 
 
 def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str, ...]:

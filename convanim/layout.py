@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -70,8 +71,13 @@ class Plane:
     def kind(self, r: int, c: int) -> int:
         gr, gc = r - self.first[0], c - self.first[1]
         if 0 <= gr < self.shape[0] and 0 <= gc < self.shape[1]:
-            return int(self.kinds[gr, gc])
+            return self._kind_rows[gr][gc]
         return EMPTY
+
+    @cached_property
+    def _kind_rows(self) -> list[list[int]]:
+        """:attr:`kinds` as lists of ints: a frame asks for a few cells' kinds, one by one."""
+        return self.kinds.tolist()
 
     def cells(self, kind: int) -> list[tuple[int, int]]:
         """Logical cells of one kind, row-major."""
