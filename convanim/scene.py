@@ -276,10 +276,9 @@ class _Overlay:
         self.alive: list = []  # the elements of by_id, kept so that their ids stay theirs
         self.dropped = False  # has any text been dropped (then the output is filtered)
         self.colours: dict = {}  # (colour role, fill role beneath) -> text_colour
-        # Parts (tuples of elements) by id -> (part, its operations), of this frame and
-        # the one before: a part that recurs is converted when it first comes, or comes
-        # back, not element by element in every frame.
-        self.now: dict = {}
+        # Parts (tuples of elements) of the last frame by id -> (part, its operations): a
+        # part that recurs is converted when it first comes, or comes back, not element
+        # by element in every frame (see parts()).
         self.before: dict = {}
         self.looked = 0  # elements looked up one by one (a test counts them)
 
