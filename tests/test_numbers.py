@@ -29,6 +29,15 @@ def test_fmt_num(value, text):
     assert fmt_num(value) == text
 
 
+def test_fmt_num_is_the_same_whichever_equal_key_came_first():
+    # fmt_num remembers its texts by (value, decimals): equal keys must have one text.
+    for first, second, decimals, text in [(0.0, -0.0, None, "0"), (-0.0, 0.0, 1, "0.0"),
+                                          (3, 3.0, None, "3"), (np.float64(2.5), 2.5, 1, "2.5"),
+                                          (True, 1.0, 2, "1.00")]:
+        assert fmt_num(first, decimals) == fmt_num(second, decimals) == text
+    assert fmt_num(np.array(-2.0)) == "\u22122"  # a 0-d array is no key: taken as its float
+
+
 def test_elided_forms_shrink_and_keep_the_end():
     forms = elided(["1*2", "3*4", "5*6", "7*8"], " + ", "", " = 100")
     assert forms[0] == "1*2 + 3*4 + 5*6 + 7*8 = 100"
@@ -347,14 +356,24 @@ def test_a_flat_frame_fits_only_its_new_texts(monkeypatch):
     sc.frame(0)
     first = calls["fit"]
     monkeypatch.setattr(textfit, "_fit_rel", counted("measured", textfit._fit_rel))
+    numbers_mod = importlib.import_module("convanim.numbers")
+    slots, cell_slot = [], numbers_mod.cell_slot
+
+    def slot_once(plane, r, c, box=None, **more):
+        slots.append((id(plane), r, c, box))
+        return cell_slot(plane, r, c, box, **more)
+
+    monkeypatch.setattr(numbers_mod, "cell_slot", slot_once)
     for step in range(1, 61):
         sc.frame(step)
     # Frame 0 fits every number; each later one its window's new texts (values, weights),
     # the output, the sum line: ~15, each string fitted once per slot shape (a weight's
-    # text recurs in every cell), so that only the sum lines are new to the fitting.
+    # text recurs in every cell), so that only the sum lines are new to the fitting; and
+    # a cell's slot is found once, not again for each weight that passes over it.
     assert first > 1100
     assert calls["fit"] - first <= 60 * 16
     assert calls["measured"] <= 60 * 2
+    assert slots and len(slots) == len(set(slots))
 
 
 @pytest.mark.parametrize("make, look", [
