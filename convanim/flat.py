@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -138,29 +139,50 @@ class FlatLayout(Picture):
                                   x.corner(a1, b0)), "line", OUTLINE_W))
         return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step))
 
+    @cached_property
+    def _kernel_items(self) -> tuple[TextItem, ...]:
+        """The kernel's weights, the same in every frame."""
+        t, kernel = self.trace, self.grids.get("kernel")
+        if kernel is None or t.weight is None:
+            return ()
+        w = t.weight[::-1, ::-1] if (not self.scatter and t.grid.flip) else t.weight
+        return tuple(item for r, c in kernel.cells(REAL)
+                     for item in self._numbers.text("kernel", kernel, "kernel", r, c,
+                                                    float(w[r, c]), VALUE_SIZE, "text",
+                                                    "input_hl"))
+
     def overlay(self, step: int) -> Overlay:
         """Numbers (values, weights, outputs so far, the step's arithmetic) and static text."""
+        parts, marks = self.overlay_parts(step)
+        return Overlay(tuple(chain.from_iterable(parts)), marks)
+
+    def overlay_parts(self, step: int) -> tuple[list[tuple[TextItem, ...]], tuple[Mark, ...]]:
+        """:meth:`overlay` as parts, its texts their concatenation: what a frame leaves as
+        it was (most numbers of the grid, the outputs so far, the kernel, the labels) is
+        the same tuple in every frame, so the scene converts it once."""
+        if type(self).overlay is not FlatLayout.overlay:  # a subclass's own (channels): one part
+            o = self.overlay(step)
+            return [o.texts], o.marks
         if not self.numbers:
-            return Overlay(self.static, ())
+            return [self.static], ()
         t = self.trace
-        items, marks = self._numbers.items(step)
+        parts, marks = self._numbers.parts(step)
         kernel = self.grids.get("kernel")
-        if kernel is not None and t.weight is not None:
-            w = t.weight[::-1, ::-1] if (not self.scatter and t.grid.flip) else t.weight
-            for r, c in kernel.cells(REAL):
-                items += self._numbers.text("kernel", kernel, "kernel", r, c, float(w[r, c]),
-                                            VALUE_SIZE, "text", "input_hl")
+        parts.append(self._kernel_items)
         if self.overlap is not None:
-            items = overlap_numbers(t, self.overlap, self.grids["output"], items, step)
+            parts = [tuple(overlap_numbers(t, self.overlap, self.grids["output"],
+                                           list(chain.from_iterable(parts)), step))]
         if "x" in self.grids:
             more, mark = self._forward_input(step)
-            items += more
+            parts.append(tuple(more))
             marks = list(marks) + mark
         if self.sum_box is not None:
             x0, y0, x1, y1 = self.sum_box
-            items.append(band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
-                                   band_font(kernel.cell if kernel else self.grids["input"].cell)))
-        return Overlay(tuple(items) + self.static, tuple(marks))
+            font = band_font(kernel.cell if kernel else self.grids["input"].cell)
+            parts.append((band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
+                                    font),))
+        parts.append(self.static)
+        return parts, tuple(marks)
 
 
 def _forward_input_texts(t: Trace, plane: Plane, step: int) -> tuple[list[TextItem], list[Mark]]:
@@ -186,8 +208,8 @@ def _forward_input_texts(t: Trace, plane: Plane, step: int) -> tuple[list[TextIt
 
 
 def _extent(cells: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]]:
-    a = np.array(cells)
-    return (int(a[:, 0].min()), int(a[:, 1].min())), (int(a[:, 0].max()) + 1, int(a[:, 1].max()) + 1)
+    rows, cols = [r for r, _ in cells], [c for _, c in cells]  # a few: no array
+    return (int(min(rows)), int(min(cols))), (int(max(rows)) + 1, int(max(cols)) + 1)
 
 
 def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str, ...]:
@@ -196,7 +218,7 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
     fmt = fmt or NumberFormat.of(t)
     sl = t.taps(step)
     ins = t.tap_in[sl]
-    xs = [float(t.input[r, c]) for r, c in ins]
+    xs = _at(t.input, ins)
     if t.spec.grad is not None and t.spec.pooling:
         g = float(t.input[int(t.anchor[step][0]), int(t.anchor[step][1])])
         if t.winner is not None:
@@ -205,7 +227,7 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
         kh, kw = t.spec.kernel_size
         return spread(g, kh * kw, sl.stop - sl.start, fmt)
     if t.spec.view == "scatter":
-        ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
+        ws = _at(t.weight, t.tap_w[sl])
         r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
         return scatter_products(float(t.input[r, c]), ws, [float(v) for v in t.tap_value[sl]], fmt)
     if t.spec.op == "max_pool2d":
@@ -213,8 +235,13 @@ def step_text(t: Trace, step: int, fmt: NumberFormat | None = None) -> tuple[str
     if t.spec.op == "avg_pool2d":
         kh, kw = t.spec.kernel_size
         return mean_of(xs, kh * kw, t.value(step), fmt)
-    ws = [float(t.weight[a, b]) for a, b in t.tap_w[sl]]
+    ws = _at(t.weight, t.tap_w[sl])
     return product_sum(xs, ws, t.value(step), fmt)
+
+
+def _at(a: np.ndarray, cells: np.ndarray) -> list[float]:
+    """``a`` at (row, column) ``cells``, as floats: one indexing, not one per cell."""
+    return list(map(float, a[cells[:, 0], cells[:, 1]].tolist()))
 
 
 def _front(plane: Plane) -> Plane:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
 from .engine import Trace
 from .layout import (
-    EMPTY, REAL, Overlay, Picture, Plane, Point, TextItem, add_bands, bands_of,
+    EMPTY, REAL, Mark, Overlay, Picture, Plane, Point, TextItem, add_bands, bands_of,
     first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
 )
 from .overlap import Overlap, overlap_of
@@ -47,10 +48,17 @@ class IsoLayout(Picture):
 
     def overlay(self, step: int) -> Overlay:
         """Text and marks of one frame: numbers (with ``numbers``) and the static bands."""
-        items, marks = self._numbers.items(step) if self.numbers else ([], [])
+        parts, marks = self.overlay_parts(step)
+        return Overlay(tuple(chain.from_iterable(parts)), marks)
+
+    def overlay_parts(self, step: int) -> tuple[list[tuple[TextItem, ...]], tuple[Mark, ...]]:
+        """:meth:`overlay` as parts, its texts their concatenation (see
+        :meth:`convanim.numbers.Numbers.parts`): the scene converts a recurring part once."""
+        parts, marks = self._numbers.parts(step) if self.numbers else ([], [])
         if self.overlap is not None and self.numbers:
-            items = overlap_numbers(self.trace, self.overlap, self.upper, items, step)
-        return Overlay(tuple(items) + self.static, tuple(marks))
+            parts = [tuple(overlap_numbers(self.trace, self.overlap, self.upper,
+                                           list(chain.from_iterable(parts)), step))]
+        return parts + [self.static], tuple(marks)
 
     @cached_property
     def _numbers(self) -> Numbers:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -70,8 +71,13 @@ class Plane:
     def kind(self, r: int, c: int) -> int:
         gr, gc = r - self.first[0], c - self.first[1]
         if 0 <= gr < self.shape[0] and 0 <= gc < self.shape[1]:
-            return int(self.kinds[gr, gc])
+            return self._kind_rows[gr][gc]
         return EMPTY
+
+    @cached_property
+    def _kind_rows(self) -> list[list[int]]:
+        """:attr:`kinds` as lists of ints: a frame asks for a few cells' kinds, one by one."""
+        return self.kinds.tolist()
 
     def cells(self, kind: int) -> list[tuple[int, int]]:
         """Logical cells of one kind, row-major."""
@@ -204,10 +210,18 @@ def cell_text(kind: str, plane: Plane, grid: str, r: int, c: int, value: float, 
     """The number ``value`` in cell (r, c) of ``plane`` with ``decimals`` decimals (None:
     as few as it needs), sized as ``like`` (see :class:`TextItem`); an empty list when
     there is no room."""
-    slot = cell_slot(plane, r, c, box)
+    return slot_text(kind, cell_slot(plane, r, c, box), size * plane.cell, grid, r, c, value,
+                     colour, on, decimals, like)
+
+
+def slot_text(kind: str, slot: tuple[Point, tuple[Point, ...]] | None, size: float, grid: str,
+              r: int, c: int, value: float, colour: str = "text", on: str = "background",
+              decimals: int | None = None, like: str | None = None) -> list[TextItem]:
+    """:func:`cell_text` in a slot found before (:func:`cell_slot`, None: no room), at
+    ``size`` canvas px: for callers that put many numbers in one slot."""
     if slot is None:
         return []
-    return [TextItem(kind, (fmt_num(value, decimals),), slot[0], slot[1], size * plane.cell, colour, on,
+    return [TextItem(kind, (fmt_num(value, decimals),), slot[0], slot[1], size, colour, on,
                      (grid, int(r), int(c)), float(value), like)]
 
 

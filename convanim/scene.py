@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass, field, replace
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import is_
 from typing import Callable, Iterator, Union
 
@@ -276,11 +276,17 @@ class _Overlay:
         self.alive: list = []  # the elements of by_id, kept so that their ids stay theirs
         self.dropped = False  # has any text been dropped (then the output is filtered)
         self.colours: dict = {}  # (colour role, fill role beneath) -> text_colour
+        # Parts (tuples of elements) of the last frame by id -> (part, its operations): a
+        # part that recurs is converted when it first comes, or comes back, not element
+        # by element in every frame (see parts()).
+        self.before: dict = {}
+        self.looked = 0  # elements looked up one by one (a test counts them)
 
     def __call__(self, elements) -> tuple[Op, ...]:
         # A frame hands every number of the picture, nearly all seen before: one lookup
         # pass in C (map), and only the new elements in Python.
         elements = elements if isinstance(elements, (list, tuple)) else list(elements)
+        self.looked += len(elements)
         ops = list(map(self.by_id.get, map(id, elements)))
         if not all(ops):  # a miss is None; every operation is true (all() runs in C, `in` calls __eq__)
             for k in compress(range(len(ops)), map(is_, ops, repeat(None))):  # the misses
@@ -288,6 +294,21 @@ class _Overlay:
         if self.dropped and any(map(is_, ops, repeat(_DROPPED))):
             return tuple(op for op in ops if op is not _DROPPED)
         return tuple(ops)
+
+    def parts(self, parts) -> tuple[Op, ...]:
+        """The operations of the elements of ``parts`` (tuples), in order: those of a part
+        that was in the last frame or is again in this one, by the part's id."""
+        now, before = {}, self.before
+        ops = []
+        for part in parts:
+            k = id(part)
+            hit = now.get(k) or before.get(k)  # (part, operations): never empty, so true
+            if hit is None:
+                hit = (part, self(part))  # the part kept, so that its id stays its own
+            now[k] = hit
+            ops.append(hit[1])
+        self.before = now
+        return tuple(chain.from_iterable(ops))
 
     def _convert(self, e) -> Op:
         op = self.known.get(e, _UNSEEN)
@@ -381,8 +402,8 @@ def iso_scene(layout: IsoLayout, theme: Theme = CLASSIC, face: Face | None = Non
                      if kind in (REAL, CROP, PAD))
         texts = ()
         if layout.has_text:
-            o = layout.overlay(step)
-            texts = overlay(o.marks + o.texts)
+            parts, marks = layout.overlay_parts(step)
+            texts = overlay.parts([marks, *parts])
         return Frame(under, fresh, over, texts, shapes.lines)
 
     return Scene(layout.size, theme, tuple(still_low), tuple(still_high), layout.n_frames,
@@ -589,8 +610,8 @@ def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC, face: Face | None = N
             over.append(Shape(tuple(poly), stroke=getattr(theme, role), width=width, role=role))
         texts = ()
         if layout.has_text:
-            o = layout.overlay(step)
-            texts = overlay(o.marks + o.texts)
+            parts, marks = layout.overlay_parts(step)
+            texts = overlay.parts([marks, *parts])
         fresh = fresh_of(step) if ov is not None else tuple(cell(*c) for c in shapes.fresh)
         return Frame(fresh=fresh, over=tuple(over), texts=texts)
 

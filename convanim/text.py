@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,7 +41,12 @@ def fmt_num(v: float, decimals: int | None = None) -> str:
     3.0 -> '3', 0.5 -> '0.5', 13/9 -> '1.44', -2 -> '−2', -0.0 -> '0';
     with decimals=1: 3.0 -> '3.0'.
     """
-    v = float(v)
+    return _fmt_num(float(v), decimals)
+
+
+@lru_cache(maxsize=1 << 14)  # frames format the same few numbers again and again (their
+# sum lines, each new text); -0.0 and 0.0, one key, have one text
+def _fmt_num(v: float, decimals: int | None) -> str:
     n = decimals_of(v) if decimals is None else decimals
     text = f"{round(v, n):.{n}f}"
     if text.strip("-0.") == "":  # zero, or rounds to it: no sign, and no decimals unless fixed

@@ -112,18 +112,32 @@ def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
+def _relative(centre: Point, slot: tuple[Point, ...]) -> tuple[Point, ...]:
+    """``slot`` relative to ``centre``, rounded: the key the fitting is cached by. Found
+    once per slot (a cell's slot holds each weight that passes over it)."""
+    cx, cy = centre
+    return tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in slot)
+
+
+@lru_cache(maxsize=1 << 16)
+def _fit_like(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], like: str | None,
+              face: Face | None):
+    """:func:`_fit_rel` of ``texts`` no larger than ``like`` could be in ``slot``: one
+    lookup for what recurs from frame to frame (a weight's text in a cell, a value's)."""
+    if like is not None:
+        # No larger than the widest text of the group in this slot: one size for the group.
+        widest = _fit_rel((like,), size, slot, face)
+        if widest is not None:
+            size = min(size, widest[1] / METRIC_SCALE)
+    return _fit_rel(texts, size, slot, face)
+
+
 def fit(item: TextItem, face: Face | None = None) -> Placed | None:
     """The first form of ``item`` that fits its slot at the largest size in ``face``, centred;
     None: left out."""
     cx, cy = item.centre
-    rel = tuple((round(x - cx, 3), round(y - cy, 3)) for x, y in item.slot)
-    size = item.size
-    if item.like is not None:
-        # No larger than the widest text of the group in this slot: one size for the group.
-        widest = _fit_rel((item.like,), size, rel, face)
-        if widest is not None:
-            size = min(size, widest[1] / METRIC_SCALE)
-    got = _fit_rel(item.texts, size, rel, face)
+    got = _fit_like(item.texts, item.size, _relative(item.centre, item.slot), item.like, face)
     if got is None:
         return None
     text, px, (x0, y0, x1, y1), (l, t, r, b) = got

@@ -1,5 +1,6 @@
 """Numbers on the picture: one format, every drawn number from the trace, text inside its cell."""
 
+import importlib
 from collections import defaultdict
 
 import numpy as np
@@ -26,6 +27,15 @@ from strategies import conv_specs, tconv_specs
 ])
 def test_fmt_num(value, text):
     assert fmt_num(value) == text
+
+
+def test_fmt_num_is_the_same_whichever_equal_key_came_first():
+    # fmt_num remembers its texts by (value, decimals): equal keys must have one text.
+    for first, second, decimals, text in [(0.0, -0.0, None, "0"), (-0.0, 0.0, 1, "0.0"),
+                                          (3, 3.0, None, "3"), (np.float64(2.5), 2.5, 1, "2.5"),
+                                          (True, 1.0, 2, "1.00")]:
+        assert fmt_num(first, decimals) == fmt_num(second, decimals) == text
+    assert fmt_num(np.array(-2.0)) == "\u22122"  # a 0-d array is no key: taken as its float
 
 
 def test_elided_forms_shrink_and_keep_the_end():
@@ -289,3 +299,103 @@ def test_running_sums_are_every_partial_sum():
                 total += v
                 want.append(total)
     assert sorted(running_sums(t).tolist()) == sorted(want)
+
+
+# A frame's numbers as parts (Numbers.parts, _Overlay.parts): the static work done once ----
+
+def _counting_overlays(monkeypatch):
+    """Every scene._Overlay made from now on, to read its counter."""
+    scene_mod = importlib.import_module("convanim.scene")  # ca.scene is the function
+
+    made = []
+
+    class Counting(scene_mod._Overlay):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(scene_mod, "_Overlay", Counting)
+    return made
+
+
+def test_a_flat_frame_looks_up_only_the_numbers_that_changed(monkeypatch):
+    made = _counting_overlays(monkeypatch)
+    sc = ca.scene(ca.trace_of(ca.conv2d(32, 3, 1, 1)), style="flat")
+    lay = layout(ca.trace_of(ca.conv2d(32, 3, 1, 1)), style="flat")
+    sc.frame(0)
+    (overlay,) = made
+    looked, parts = [], []
+    for step in range(1, 61):
+        before = overlay.looked
+        f = sc.frame(step)
+        looked.append(overlay.looked - before)
+        parts.append(len(lay.overlay_parts(step)[0]))
+    # ~1,200 numbers of the input grid and the outputs so far, all handed to the scene in
+    # each frame, in a few parts; it looks up the elements of the window's blocks (3 rows,
+    # each maybe across two blocks), of the newest outputs, and of a run of blocks when it
+    # is new (the window moved on to the next block), not every one.
+    assert len(f.texts) > 1200
+    assert max(parts) <= 2 * 6 + 1 + 6
+    assert sum(looked) / len(looked) < len(f.texts) / 5
+
+
+def test_a_flat_frame_fits_only_its_new_texts(monkeypatch):
+    from convanim import textfit
+
+    scene_mod = importlib.import_module("convanim.scene")
+    calls = defaultdict(int)
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    sc = ca.scene(ca.trace_of(ca.conv2d(32, 3, 1, 1)), style="flat")
+    monkeypatch.setattr(scene_mod, "fit", counted("fit", scene_mod.fit))
+    sc.frame(0)
+    first = calls["fit"]
+    monkeypatch.setattr(textfit, "_fit_rel", counted("measured", textfit._fit_rel))
+    numbers_mod = importlib.import_module("convanim.numbers")
+    slots, cell_slot = [], numbers_mod.cell_slot
+
+    def slot_once(plane, r, c, box=None, **more):
+        slots.append((id(plane), r, c, box))
+        return cell_slot(plane, r, c, box, **more)
+
+    monkeypatch.setattr(numbers_mod, "cell_slot", slot_once)
+    for step in range(1, 61):
+        sc.frame(step)
+    # Frame 0 fits every number; each later one its window's new texts (values, weights),
+    # the output, the sum line: ~15, each string fitted once per slot shape (a weight's
+    # text recurs in every cell), so that only the sum lines are new to the fitting; and
+    # a cell's slot is found once, not again for each weight that passes over it.
+    assert first > 1100
+    assert calls["fit"] - first <= 60 * 16
+    assert calls["measured"] <= 60 * 2
+    assert slots and len(slots) == len(set(slots))
+
+
+@pytest.mark.parametrize("make, look", [
+    (lambda: ca.conv2d(9, 3, 1, 1), {"style": "flat"}),
+    (lambda: ca.conv2d(9, 3, 2, 1), {"style": "flat", "theme": "dark"}),
+    (lambda: ca.conv2d(9, 3, 1, 1), {"style": "flat", "cell": 9}),  # numbers left out
+    (lambda: ca.conv_transpose2d(4, 3, 2), {"style": "flat"}),
+    (lambda: ca.conv2d(8, 3, 1, 1), {"style": "iso", "numbers": True}),
+    (lambda: ca.pool2d("max", 6, 2, 2), {"style": "flat"}),
+    (lambda: ca.pool2d_grad(ca.pool2d("max", 6, 3, 2, 1)), {"style": "flat"}),
+    (lambda: ca.conv2d_grad(ca.conv2d(5, 3, 2, 1), "input", "scatter"),
+     {"style": "flat", "overlay": "overlap"}),
+])
+def test_frame_texts_by_parts_equal_the_texts_converted_one_by_one(make, look):
+    from convanim.scene import _Overlay
+    from convanim.theme import THEMES
+
+    t = ca.trace_of(make())
+    sc, lay = ca.scene(t, **look), layout(t, **{k: v for k, v in look.items() if k != "theme"})
+    plain = _Overlay(THEMES[look.get("theme", "classic")], sc.face)
+    # In order, then out of order (the outputs' runs made in any order are the same).
+    steps = list(range(t.n_steps)) + [t.n_steps - 1, 0, t.n_steps // 2, 3]
+    for step in steps:
+        o = lay.overlay(step)
+        assert sc.frame(step).texts == plain(o.marks + o.texts), step
