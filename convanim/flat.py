@@ -20,7 +20,7 @@ import numpy as np
 from .engine import Trace
 from .info import grid_labels
 from .layout import (
-    CROP, EMPTY, MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Picture, Plane, Point, TextItem,
+    CROP, EMPTY, MARK_W, PAD, REAL, VALUE_SIZE, Mark, Picture, Plane, Point, TextItem,
     add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, shifted, with_legend,
 )
 from .overlap import Overlap, overlap_of
@@ -151,18 +151,10 @@ class FlatLayout(Picture):
                                                     float(w[r, c]), VALUE_SIZE, "text",
                                                     "input_hl"))
 
-    def overlay(self, step: int) -> Overlay:
-        """Numbers (values, weights, outputs so far, the step's arithmetic) and static text."""
-        parts, marks = self.overlay_parts(step)
-        return Overlay(tuple(chain.from_iterable(parts)), marks)
-
     def overlay_parts(self, step: int) -> tuple[list[tuple[TextItem, ...]], tuple[Mark, ...]]:
-        """:meth:`overlay` as parts, its texts their concatenation: what a frame leaves as
-        it was (most numbers of the grid, the outputs so far, the kernel, the labels) is
-        the same tuple in every frame, so the scene converts it once."""
-        if type(self).overlay is not FlatLayout.overlay:  # a subclass's own (channels): one part
-            o = self.overlay(step)
-            return [o.texts], o.marks
+        """Numbers (values, weights, outputs so far, the step's arithmetic) and static text,
+        in parts: what a frame leaves as it was (most numbers of the grid, the outputs so
+        far, the kernel, the labels) is the same tuple in every frame."""
         if not self.numbers:
             return [self.static], ()
         t = self.trace

@@ -405,6 +405,11 @@ class ChannelFlatLayout(FlatLayout):
                          clear=0.8 + width / 2, pad=0.0)
         return [Mark(slot[1], "output", width)] if slot is not None else []
 
+    def overlay_parts(self, step: int) -> tuple[list[tuple[TextItem, ...]], tuple[Mark, ...]]:
+        """:meth:`overlay` as one part: a channel frame's texts are not split."""
+        o = self.overlay(step)
+        return [o.texts], o.marks
+
     def overlay(self, step: int) -> Overlay:
         items: list[TextItem] = []
         if self.labels:

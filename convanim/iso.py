@@ -16,7 +16,7 @@ import numpy as np
 
 from .engine import Trace
 from .layout import (
-    EMPTY, REAL, Mark, Overlay, Picture, Plane, Point, TextItem, add_bands, bands_of,
+    EMPTY, REAL, Mark, Picture, Plane, Point, TextItem, add_bands, bands_of,
     first_fill, grid_planes, legend_texts, moved, overlap_numbers, with_legend,
 )
 from .overlap import Overlap, overlap_of
@@ -46,14 +46,9 @@ class IsoLayout(Picture):
     overlap: Overlap | None = None  # the overlap view (convanim.overlap)
     legend: Plane | None = None  # its swatches, one per count
 
-    def overlay(self, step: int) -> Overlay:
-        """Text and marks of one frame: numbers (with ``numbers``) and the static bands."""
-        parts, marks = self.overlay_parts(step)
-        return Overlay(tuple(chain.from_iterable(parts)), marks)
-
     def overlay_parts(self, step: int) -> tuple[list[tuple[TextItem, ...]], tuple[Mark, ...]]:
-        """:meth:`overlay` as parts, its texts their concatenation (see
-        :meth:`convanim.numbers.Numbers.parts`): the scene converts a recurring part once."""
+        """Text and marks of one frame, the text in parts: numbers (with ``numbers``, see
+        :meth:`convanim.numbers.Numbers.parts`) and the static bands."""
         parts, marks = self._numbers.parts(step) if self.numbers else ([], [])
         if self.overlap is not None and self.numbers:
             parts = [tuple(overlap_numbers(self.trace, self.overlap, self.upper,

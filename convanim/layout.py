@@ -17,6 +17,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -312,6 +313,13 @@ class Picture:
     @property
     def has_text(self) -> bool:
         return self.numbers or bool(self.static)  # type: ignore[attr-defined]
+
+    def overlay(self, step: int) -> "Overlay":
+        """Text and marks of one frame: the concatenation of the layout's
+        ``overlay_parts(step)`` (the flat and iso layouts give it: the parts a frame leaves
+        as they were are the same tuple from frame to frame, so the scene converts them once)."""
+        parts, marks = self.overlay_parts(step)  # type: ignore[attr-defined]
+        return Overlay(tuple(chain.from_iterable(parts)), marks)
 
 
 def _plane_kinds(shape, first, real_cells, pad_kind) -> np.ndarray:
