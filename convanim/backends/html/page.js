@@ -277,6 +277,22 @@
   function chOut(t) { var i = S * t + 3 + C.tw; return [T[i], T[i + 1], T[i + 2]]; }
   function chRow(ci, co) { return ci - chGroup(co) * C.maps; }  // pooling: groups = maps, row 0
   function chTerm(t) { var w = chW(t); return w === null ? fmt(chX(t)) : fmt(chX(t)) + "*" + fmt(w); }
+  // Output co's products (taps ts) map by map: "x[ci]: products = partial sum", one a map.
+  function chPartials(co, ts) {
+    var parts = [];
+    for (var ci = chGroup(co) * C.maps; ci < (chGroup(co) + 1) * C.maps; ci++) {
+      var mine = ts.filter(function (t) { return T[S * t] === ci; }), sum = 0;
+      mine.forEach(function (t) { sum += D.p[t]; });
+      parts.push("x[" + ci + "]: " + (mine.length ? mine.map(chTerm).join(" + ") : "0") + " = " + fmt(sum));
+    }
+    return parts;
+  }
+  // The taps that read input value x[ci, y, x] (every output value it feeds).
+  function chFeeds(ci, y, x) {
+    var ts = [];
+    for (var t = 0; t < D.p.length; t++) if (T[S * t] === ci && T[S * t + 1] === y && T[S * t + 2] === x) ts.push(t);
+    return ts;
+  }
   function explainChannel(cell) {
     var grid = cell[0], r = cell[1], c = cell[2], cur = chCo(frame), s, ts, i;
     if (grid.indexOf("out") === 0) {
@@ -295,14 +311,8 @@
       var head = "y[" + co + "] (" + r + ", " + c + ") = ";
       var where = drawn ? "" : " (its input maps are drawn from frame " + (chStep(co, 0, 0) + 1) + ")";
       if (!D.w) return head + D.text[s] + " of x[" + co + "]" + where;
-      var parts = [];
-      for (var ci = chGroup(co) * C.maps; ci < (chGroup(co) + 1) * C.maps; ci++) {
-        var mine = ts.filter(function (t) { return T[S * t] === ci; }), sum = 0;
-        mine.forEach(function (t) { sum += D.p[t]; });
-        parts.push("x[" + ci + "]: " + (mine.length ? mine.map(chTerm).join(" + ") : "0") + " = " + fmt(sum));
-      }
       var bias = C.bias ? "; bias b(" + fmt(C.bias[co]) + ")" : "";
-      return head + parts.join("; ") + bias + "; " + D.text[s] + where;
+      return head + chPartials(co, ts).join("; ") + bias + "; " + D.text[s] + where;
     }
     var row = +grid.slice(grid.indexOf("in") === 0 ? 2 : 1);
     var ci0 = C.tw === 2 ? cur : chGroup(cur) * C.maps + row;  // the map the row shows now
@@ -311,8 +321,7 @@
       mark(grid, r, c, "self");
       var empty = emptyCell(r, c);
       if (empty) return name(grid, r, c) + " of x[" + ci0 + "]: " + empty;
-      ts = [];
-      for (var t = 0; t < D.p.length; t++) if (T[S * t] === ci0 && T[S * t + 1] === y && T[S * t + 2] === x) ts.push(t);
+      ts = chFeeds(ci0, y, x);
       var list = [];
       ts.forEach(function (t) {
         var o = chOut(t);
@@ -349,21 +358,14 @@
       ts.forEach(function (t) { var p = chIn(t); mark("in" + T[S * t], p[0], p[1], "tap"); });
       mark(grid, r, c, "self");
       if (!D.w) return D.text[s] + ", the window on x[" + co + "]";
-      var parts = [];
-      for (ci = first; ci < first + C.maps; ci++) {
-        var mine = ts.filter(function (t) { return T[S * t] === ci; }), sum = 0;
-        mine.forEach(function (t) { sum += D.p[t]; });
-        parts.push("x[" + ci + "]: " + (mine.length ? mine.map(chTerm).join(" + ") : "0") + " = " + fmt(sum));
-      }
-      return D.text[s] + ", where " + parts.join("; ");
+      return D.text[s] + ", where " + chPartials(co, ts).join("; ");
     }
     ci = +grid.slice(2);
     var y = (r - D.origin[0]) / D.spacing[0], x = (c - D.origin[1]) / D.spacing[1];
     mark(grid, r, c, "self");
     var empty = emptyCell(r, c);
     if (empty) return name(grid, r, c) + " of x[" + ci + "]: " + empty;
-    ts = [];
-    for (var t = 0; t < D.p.length; t++) if (T[S * t] === ci && T[S * t + 1] === y && T[S * t + 2] === x) ts.push(t);
+    ts = chFeeds(ci, y, x);
     var list = ts.map(function (t) {
       var o = chOut(t);
       mark("out" + o[0], o[1], o[2], "dst");
