@@ -77,10 +77,11 @@ def test_frames_from_any_start_other_looks(look):
     assert_same_from_every_start(api.scene(ca.trace_of(ca.conv2d((6, 5), 3, 1, 1)), **look))
 
 
-def test_frames_from_any_start_on_a_canvas_drawn_tile_by_tile():
+def test_frames_from_any_start_on_a_canvas_drawn_tile_by_tile(monkeypatch):
     # Past STILL_PIXELS the bottom layer is kept tile by tile, as frames need them.
-    scene = api.scene(ca.trace_of(ca.conv2d(24, 3, 2, 1)), style="flat", cell=40)
     from convanim.backends.raster import canvas, ops
+    monkeypatch.setattr(canvas, "STILL_PIXELS", 6 << 20)
+    scene = api.scene(ca.trace_of(ca.conv2d(24, 3, 2, 1)), style="flat", cell=40)
     w, h = scene.size
     assert w * h * ops.SS * ops.SS > canvas.STILL_PIXELS
     assert_same_from_every_start(scene, [1, 60, scene.n_frames - 1])
