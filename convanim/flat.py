@@ -11,7 +11,7 @@ Pooling has no kernel grid. Every number comes from the trace via
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import chain
 
@@ -21,7 +21,8 @@ from .engine import Trace
 from .info import grid_labels
 from .layout import (
     CROP, EMPTY, MARK_W, PAD, REAL, VALUE_SIZE, Mark, Picture, Plane, Point, TextItem,
-    add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes, legend_texts, moved, overlap_numbers, shifted, with_legend,
+    add_bands, band_font, band_item, cell_slot, cell_text, bands_of, first_fill, grid_planes,
+    arith_width, legend_texts, moved, overlap_numbers, shifted, with_legend,
 )
 from .overlap import Overlap, overlap_of
 from .numbers import Numbers, footprint_cells
@@ -34,6 +35,8 @@ OUTLINE_W = 2.5  # px, the footprint's outline
 
 
 FlatCell = tuple[str, int, int, str, bool]  # (grid, r, c, fill role, faint edges)
+# A filled, outlined box: (closed polygon, fill role, stroke role, stroke width).
+Plate = tuple[tuple[Point, ...], str, str, float]
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,14 @@ class FlatShapes:
 
     ``cells`` move (the footprint, the output being computed); ``fresh`` are the
     filled output cells that appear at this frame and stay (:meth:`FlatLayout.filled`
-    gives all of them up to a frame).
+    gives all of them up to a frame); ``plates`` are drawn over both (the box the
+    step's arithmetic sits on when it follows the output row).
     """
 
     cells: tuple[FlatCell, ...]
     outlines: tuple[tuple[tuple[Point, ...], str, float], ...]  # (closed polygon, role, width)
     fresh: tuple[FlatCell, ...] = ()
+    plates: tuple[Plate, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +142,79 @@ class FlatLayout(Picture):
             if a0 < a1 and b0 < b1:
                 outlines.append(((x.corner(a0, b0), x.corner(a0, b1), x.corner(a1, b1),
                                   x.corner(a1, b0)), "line", OUTLINE_W))
-        return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step))
+        plate = self._sum_at(step)[2]
+        return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step),
+                          (plate,) if plate is not None else ())
+
+    @cached_property
+    def _sum_font(self) -> float:
+        kernel = self.grids.get("kernel")
+        return band_font(kernel.cell if kernel else self.grids["input"].cell)
+
+    @cached_property
+    def _plate_size(self) -> tuple[float, float] | None:
+        """(width, height) of the plate the step's arithmetic sits on under the output row
+        being written, next to the value it makes; None when it stays in the band below the
+        figure. It follows in the gather view when the outputs fill row by row (the rows
+        below the step's are still empty, so the plate hides nothing), not in the overlap
+        view (it shades every output), and when the widest step's line fits within the
+        output grid and the last row's plate within the canvas: one choice and one width
+        for the whole animation, so the line never jumps between the two places."""
+        t = self.trace
+        if (not self.numbers or self.sum_box is None or self.scatter or self.overlap is not None
+                or t.spec.grad is not None and t.spec.pooling):
+            return None
+        h, w = t.output.shape
+        order = t.anchor[:, 0].astype(np.int64) * w + t.anchor[:, 1]
+        if not bool(np.all(np.diff(order) > 0)):
+            return None
+        out, font, fmt = self.grids["output"], self._sum_font, self._numbers.fmt
+        (fr, fc), (nr, nc) = out.first, out.shape
+        widest = max(arith_width(step_text(t, s, fmt)[0], font) for s in range(t.n_steps))
+        size = (widest + font, font * 1.8)  # half a font of room at either end
+        bottom = out.corner(fr + nr, fc)[1] + self._plate_gap + size[1]
+        fits = size[0] <= out.corner(fr, fc + nc)[0] - out.corner(fr, fc)[0]
+        return size if fits and bottom <= self.size[1] else None
+
+    @property
+    def _plate_gap(self) -> float:
+        # Clear of the row above by more than its lines' reach (and the painter's pixel
+        # of margin): moving the plate then repaints none of that row's cells.
+        return max(4.0, 0.2 * self.grids["output"].cell)
+
+    @cached_property
+    def _sum_memo(self) -> dict:
+        return {}
+
+    def _sum_at(self, step: int):
+        """(forms, slot box, plate or None) of the step's arithmetic: in the band below the
+        figure, or on a plate under the output row (see _plate_size). Following the row,
+        the eye need not travel to the bottom of a large figure, and a frame's changes lie
+        together: the GIF stores a frame as the one box around them, for `conv --i 32 --k 3
+        --p 1 --style flat` a fifth of the pixels it took with the line in the band."""
+        memo = self._sum_memo
+        got = memo.get(step)
+        if got is not None:
+            return got
+        t = self.trace
+        forms = step_text(t, step, self._numbers.fmt)
+        got = (forms, self.sum_box, None)
+        size = self._plate_size
+        if size is not None:
+            out = self.grids["output"]
+            (fr, fc), nc = out.first, out.shape[1]
+            gx0, gx1 = out.corner(fr, fc)[0], out.corner(fr, fc + nc)[0]
+            r, c = int(t.anchor[step][0]), int(t.anchor[step][1])
+            (w, h), pad = size, self._sum_font / 4
+            cx = (out.corner(r, c)[0] + out.corner(r, c + 1)[0]) / 2
+            x0 = min(max(cx - w / 2, gx0), gx1 - w)
+            y0 = out.corner(r + 1, c)[1] + self._plate_gap
+            x1, y1 = x0 + w, y0 + h
+            plate = (((x0, y0), (x1, y0), (x1, y1), (x0, y1)), "output_empty", "line", 1.0)
+            got = (forms, (x0 + pad, y0, x1 - pad, y1), plate)
+        memo.clear()  # frames come in order: the last step's is all that is asked again
+        memo[step] = got
+        return got
 
     @cached_property
     def _kernel_items(self) -> tuple[TextItem, ...]:
@@ -159,7 +236,6 @@ class FlatLayout(Picture):
             return [self.static], ()
         t = self.trace
         parts, marks = self._numbers.parts(step)
-        kernel = self.grids.get("kernel")
         parts.append(self._kernel_items)
         if self.overlap is not None:
             parts = [tuple(overlap_numbers(t, self.overlap, self.grids["output"],
@@ -169,10 +245,9 @@ class FlatLayout(Picture):
             parts.append(tuple(more))
             marks = list(marks) + mark
         if self.sum_box is not None:
-            x0, y0, x1, y1 = self.sum_box
-            font = band_font(kernel.cell if kernel else self.grids["input"].cell)
-            parts.append((band_item("sum", step_text(t, step, self._numbers.fmt), x0, x1, y0, y1,
-                                    font),))
+            forms, (x0, y0, x1, y1), plate = self._sum_at(step)
+            item = band_item("sum", forms, x0, x1, y0, y1, self._sum_font)
+            parts.append((item if plate is None else replace(item, on=plate[1]),))
         parts.append(self.static)
         return parts, tuple(marks)
 

@@ -608,6 +608,9 @@ def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC, face: Face | None = N
         over = [cell(*c) for c in shapes.cells]
         for poly, role, width in shapes.outlines:
             over.append(Shape(tuple(poly), stroke=getattr(theme, role), width=width, role=role))
+        for poly, fill, stroke, width in shapes.plates:
+            over.append(Shape(tuple(poly), fill=getattr(theme, fill), stroke=getattr(theme, stroke),
+                              width=width, role=fill))
         texts = ()
         if layout.has_text:
             parts, marks = layout.overlay_parts(step)

@@ -86,6 +86,62 @@ def test_sum_line_is_the_products_of_the_step():
         assert lhs == pytest.approx(t.output[tuple(t.anchor[step])])
 
 
+def _plate(L, step):
+    plates = L.frame(step).plates
+    return plates[0][0] if plates else None
+
+
+def test_sum_line_follows_the_output_row_when_it_fits():
+    # Under the row being written, next to its value, on a plate over the empty cells
+    # below (no output below the step's row is filled yet), within the output grid.
+    t = ca.trace_of(ca.conv2d(16, 3, 1, 1), seed=3)
+    L = layout(t, 24, style="flat")
+    out = L.grids["output"]
+    (gx0, gy0), (gx1, gy1) = out.corner(0, 0), out.corner(16, 16)
+    for step in (0, 1, 15, 16, 100, 239, 240, t.n_steps - 1):
+        r, c = map(int, t.anchor[step])
+        quad = _plate(L, step)
+        assert quad is not None, step
+        (x0, y0), _, (x1, y1), _ = quad
+        assert gx0 - 1e-9 <= x0 < x1 <= gx1 + 1e-9
+        assert out.corner(r + 1, c)[1] < y0 < y1 <= L.size[1]
+        cx = (out.corner(r, c)[0] + out.corner(r, c + 1)[0]) / 2
+        # Centred on the cell, unless held by an edge of the grid.
+        assert x0 <= cx <= x1 and (abs((x0 + x1) / 2 - cx) < 1e-9 or min(x0 - gx0, gx1 - x1) < 1e-9)
+        item = _sum_item(L, step)
+        assert item.on == "output_empty" and item.texts == step_text(t, step)
+        (sx0, sy0), _, (sx1, sy1), _ = item.slot
+        assert x0 <= sx0 < sx1 <= x1 and y0 <= sy0 < sy1 <= y1
+    assert _plate(L, t.n_steps - 1)[0][1] > gy1  # the last row's line: under the grid
+
+
+@pytest.mark.parametrize("spec,opts", [
+    (ca.conv2d(5, 3, 2, 1), {}),  # the line is wider than the 3 x 3 output
+    (ca.conv_transpose2d(12, 3, 1, 0, view="scatter"), {}),  # outputs fill anywhere
+    (ca.conv_transpose2d(8, 3, 2, 1), {"overlay": "overlap"}),  # every output shaded from the start
+], ids=["narrow", "scatter", "overlap"])
+def test_sum_line_stays_in_the_band_otherwise(spec, opts):
+    t = ca.trace_of(spec)
+    L = layout(t, 24, style="flat", **opts)
+    for step in (0, t.n_steps // 2, t.n_steps - 1):
+        assert _plate(L, step) is None
+        (x0, y0), _, (x1, y1), _ = _sum_item(L, step).slot
+        assert (x0, y0, x1, y1) == L.sum_box
+
+
+def test_a_following_sum_line_keeps_each_frame_s_changes_together():
+    # The GIF stores a frame as one box around what changed: with the line under the
+    # output row, the box spans the window's and the output's rows, not the figure down
+    # to the band (a fifth of the pixels for conv --i 32 --k 3 --p 1 --style flat).
+    from convanim.backends import raster
+    from convanim.changed import CHANGED
+
+    sc = ca.scene(ca.trace_of(ca.conv2d(16, 3, 1, 1)), cell=24, style="flat")
+    heights = [f.info[CHANGED].box for f in raster.frames(sc, changed=True)][1:]
+    heights = [b[3] - b[1] for b in heights]
+    assert max(heights[20:200]) < sc.size[1] / 3
+
+
 def test_sum_line_elides_the_middle_when_narrow():
     t = ca.trace_of(ca.conv2d(9, 5, 1, 2), seed=1)
     L = layout(t, 8, style="flat")
@@ -251,6 +307,9 @@ FLAT_GOLDEN = {
     "flat_maxpool_i5_k3_s1": (ca.pool2d("max", 5, 3, 1), dict(style="flat"), 4, "classic"),
     "flat_tconv_i3_k3_s2_p1_scatter_dark": (ca.conv_transpose2d(3, 3, 2, 1, view="scatter"),
                                             dict(style="flat"), 4, "dark"),
+    # The step's arithmetic under the output row (frame 36: row 2, column 4).
+    "flat_conv_i16_k3_p1_follows": (ca.conv2d(16, 3, 1, 1), dict(style="flat", cell=24), 36,
+                                    "classic"),
 }
 
 
