@@ -375,9 +375,10 @@ def _from_rects(frame: Image.Image, prev: np.ndarray, rects: list, spare: int):
     None when that takes the whole box (the frame uses the spare index, or nothing
     changed), and then nothing is updated."""
     parts = []
+    pixels = _pixels_of(frame)
     for r in rects:
         x0, y0, x1, y1 = r
-        cur = np.asarray(frame.crop(r))
+        cur = _region(frame, pixels, r)
         sub = _changed_box(prev[y0:y1, x0:x1], cur)
         if sub is not None:
             if (cur == spare).any():
@@ -415,6 +416,24 @@ def _from_rects(frame: Image.Image, prev: np.ndarray, rects: list, spare: int):
     for ix0, iy0, ix1, iy1, c in cuts:
         prev[iy0:iy1, ix0:ix1] = c
     return box, written, transparency
+
+
+def _region(frame: Image.Image, pixels: np.ndarray | None, box) -> np.ndarray:
+    """``frame``'s indices in ``box``: a view of ``pixels`` (see _pixels_of) when given."""
+    if pixels is None:
+        return np.asarray(frame.crop(box))
+    x0, y0, x1, y1 = box
+    return pixels[y0:y1, x0:x1]
+
+
+def _pixels_of(frame: Image.Image) -> np.ndarray | None:
+    """The palette indices ``frame`` is made over (Changed.pixels), or None: only for the
+    read-only image the renderer made over them (a copy or a changed image is not)."""
+    mark = frame.info.get(CHANGED)
+    pixels = getattr(mark, "pixels", None)
+    if pixels is None or not frame.readonly or pixels.shape != (frame.height, frame.width):
+        return None
+    return pixels
 
 
 def _union_box(a, b) -> tuple[int, int, int, int]:
@@ -571,11 +590,12 @@ class GifEncoder:
         else:
             # Outside the CHANGED box (the whole canvas without one) nothing differs.
             lx0, ly0, lx1, ly1 = _clip_box(_trusted(frame, self._last), w, h)
-            region = np.asarray(frame.crop((lx0, ly0, lx1, ly1)))
+            pixels = _pixels_of(frame)
+            region = _region(frame, pixels, (lx0, ly0, lx1, ly1))
             sub = _changed_box(prev[ly0:ly1, lx0:lx1], region) if region.size else None
             if sub is None:
                 box = (0, 0, 1, 1)  # nothing changed: a frame is still needed for its delay
-                new = np.asarray(frame.crop(box))
+                new = _region(frame, pixels, box)
             else:
                 box = (sub[0] + lx0, sub[1] + ly0, sub[2] + lx0, sub[3] + ly0)
                 new = region[sub[1]:sub[3], sub[0]:sub[2]]
@@ -592,7 +612,7 @@ class GifEncoder:
                     prev[pbox[1]:pbox[3], pbox[0]:pbox[2]] = bg
                     box = _union_box(box, pbox)
                     x0, y0, x1, y1 = box
-                    new = np.asarray(frame.crop(box))
+                    new = _region(frame, pixels, box)
                     old = prev[y0:y1, x0:x1]
             written, transparency = new, None
             if not (new == spare).any():

@@ -296,6 +296,30 @@ def test_writer_reads_only_the_rectangles_of_a_trusted_box():
     assert _pair(writer.Changed(7, 2, (8, 8), (4, 4, 8, 8), ((5, 5, 8, 8),))) == (0, 0, 7, 7)
 
 
+def test_writer_slices_the_renderer_s_pixels_and_never_a_copy_s(monkeypatch):
+    # A renderer's frame is read-only over the indices its Changed record holds: the
+    # writer slices those instead of cropping the image. A changed copy (writable, its
+    # record copied with its info) is read from its own pixels.
+    src = list(iter_frames(ca.trace_of(ca.conv2d(6, 3, 1, 1)), cell=16, changed=True))
+    crops = []
+    crop = Image.Image.crop
+    monkeypatch.setattr(Image.Image, "crop", lambda im, *a, **k: crops.append(1) or crop(im, *a, **k))
+    plain = io.BytesIO()
+    writer.write_gif(plain, iter(src))
+    assert not crops
+    changed = []
+    for f in src:
+        g = f.copy()  # the same record in its info, pixels of its own
+        g.paste(3, (0, 0, 2, 2))
+        changed.append(g)
+    buf = io.BytesIO()
+    writer.write_gif(buf, iter(changed))
+    assert crops
+    got = gif_frames_rgb(buf.getvalue())
+    for n, (a, b) in enumerate(zip(got, changed)):
+        assert np.array_equal(a, np.asarray(b.convert("RGB"))), f"frame {n} differs"
+
+
 @pytest.mark.parametrize("order", ["every other", "reversed", "ping-pong", "resized"])
 def test_frames_out_of_order_still_write_exactly(order):
     src = list(iter_frames(ca.trace_of(ca.conv2d(5, 3, 2, 1)), cell=16, changed=True))
