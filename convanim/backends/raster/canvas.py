@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -11,7 +12,7 @@ from ...changed import ALPHA, CHANGED, Changed
 from ...layout import Point
 from ...scene import Text
 from ...theme import RGB, Theme
-from .ops import SS, TILE, Box, Ops, _draw_ops, _text
+from .ops import MASK_CACHE_CHARS, SS, TILE, Box, Ops, _draw_ops, _mask, _text
 from .palette import LINE_LEVELS, palette_alpha, palette_map
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
@@ -30,6 +31,9 @@ STILL_PIXELS = 32 << 20
 # Past that, the bottom layer is kept tile by tile as frames need them: a tile is
 # (TILE * SS)^2 px, 150 KB; a window sweeps along rows, so the last 160 (24 MB) suffice.
 KEPT_TILES = 160
+# Coverage of the long texts blended at 1x (see Canvas._late), the last ones kept: a
+# step's line is new every frame, a caption or title recurs in every rectangle it meets.
+LATE_KEPT = 64
 
 def _parallelogram_cover(a: Point, b: Point, c: Point, d: Point):
     """cover(x, y) -> 0..1: how much of each pixel the parallelogram a-b-c-d (in order) covers.
@@ -72,6 +76,7 @@ class Canvas:
         self.base = np.zeros((self.h, self.w), dtype=np.uint8)
         self._kept: tuple[Ops, Image.Image] | None = None
         self._stamps: dict[int, tuple[Text, np.ndarray]] = {}  # see stamp
+        self._late_cover: OrderedDict = OrderedDict()  # see _late
 
     def keep(self, layer: Ops) -> None:
         """Keep ``layer`` drawn, supersampled: rectangles whose first layer it is start
@@ -147,6 +152,11 @@ class Canvas:
         for x0, y0, x1, y1 in rects:
             picks = [(layer, idx) for layer in (layers[1:] if kept else layers)
                      if len(idx := layer.overlapping(x0, y0, x1, y1))]
+            late = self._late(picks) if picks and picks[-1][0] is layers[-1] else ()
+            if late:
+                layer, idx = picks[-1]
+                idx = idx[~np.isin(idx, [i for i, _ in late])]
+                picks[-1:] = [(layer, idx)] if len(idx) else []
             mx, my = self._margins(picks, x0, y0)
             if kept:
                 # Past the canvas's left or top edge the copy is black: margin, cut away below.
@@ -159,6 +169,56 @@ class Canvas:
                 _draw_ops(draw, layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
             small = img.reduce(SS, box=(mx * SS, my * SS, img.width, img.height))
             out[y0:y1, x0:x1] = self.to_palette.indices(small)
+            for _, op in late:
+                self._blend_late(out, op, (x0, y0, x1, y1))
+
+    def _late(self, picks) -> list[tuple[int, tuple]]:
+        """The long texts of the top layer (a step's line, a caption, a title) that no later
+        operation in it overlaps: (index, op). These are blended over the reduced pixels by
+        their coverage at 1x, as :meth:`stamp` blends a text, rather than drawn through a
+        mask of 9 times their pixels: drawing a step's line that way was about a tenth of a
+        flat frame. Over an even fill (the plate, the band) the pixels are those of the
+        supersampled drawing but for rounding (a palette step on a few edge pixels)."""
+        layer, idx = picks[-1]
+        ops, boxes = layer.ops, layer.boxes
+        out = []
+        for n, i in enumerate(idx.tolist()):
+            op = ops[i]
+            if op[0] != "t" or len(op[2]) <= MASK_CACHE_CHARS:
+                continue
+            a0, a1, a2, a3 = boxes[i]
+            if any(b[0] < a2 and a0 < b[2] and b[1] < a3 and a1 < b[3]
+                   for b in (boxes[j] for j in idx[n + 1:].tolist())):
+                continue  # something drawn after it covers part of it: drawn in turn
+            out.append((i, op))
+        return out
+
+    def _blend_late(self, out: np.ndarray, op: tuple, rect: Box) -> None:
+        """Blend text ``op`` (an Ops text) over ``out`` within ``rect`` by its coverage."""
+        hit = self._late_cover.get(id(op))
+        if hit is None:
+            # The glyphs' bitmap where ops._text would draw it, supersampled, in whole canvas
+            # pixels around it (its ink can reach past the fitted text's box).
+            _, ((sx, sy),), text, size, _, face = op
+            glyphs, (dx, dy) = _mask.__wrapped__(text, size, face, "L", math.modf(sx)[0],
+                                                 math.modf(sy)[0])
+            px, py = int(sx) + dx, int(sy) + dy
+            gw, gh = glyphs.size
+            bx0, by0 = px // SS, py // SS
+            bx1, by1 = -(-(px + gw) // SS), -(-(py + gh) // SS)
+            mask = Image.new("L", ((bx1 - bx0) * SS, (by1 - by0) * SS), 0)
+            ox, oy = px - bx0 * SS, py - by0 * SS
+            mask.im.paste(glyphs, (ox, oy, ox + gw, oy + gh))
+            cover = np.asarray(mask.reduce(SS), dtype=np.float64) / 255.0
+            hit = self._late_cover[id(op)] = (op, (bx0, by0), cover)
+            if len(self._late_cover) > LATE_KEPT:
+                self._late_cover.popitem(last=False)
+        _, (bx0, by0), cover = hit
+        x0, y0 = max(rect[0], bx0), max(rect[1], by0)
+        x1, y1 = min(rect[2], bx0 + cover.shape[1]), min(rect[3], by0 + cover.shape[0])
+        if x0 < x1 and y0 < y1:
+            alpha = cover[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0]
+            out[y0:y1, x0:x1] = self.to_palette.blend(out[y0:y1, x0:x1], op[4], alpha)
 
     def tile_rects(self, tiles) -> list[tuple[int, int, int, int]]:
         """The tiles as rectangles, each run of neighbours along a row merged into one.
