@@ -7,6 +7,7 @@ Both sides import this module; neither imports the other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -34,10 +35,13 @@ class Changed:
     # Boxes within ``box`` outside which the frame equals the one before (their union
     # is ``box``): the writer compares and copies only these, not the whole box.
     rects: tuple[tuple[int, int, int, int], ...] | None = None
-    # The (H, W) palette indices the frame's image is made over (Image.frombuffer, which
-    # marks it read-only): the writer slices its rectangles from them instead of cropping
-    # and converting the image, five times a frame. Read, never written.
+    # The (H, W) palette indices the frame's image is made over, and a weak reference to
+    # that image: the writer slices its rectangles from them instead of cropping and
+    # converting the image, five times a frame, when the image it is given is that one
+    # (a copy keeps the record in its info, not the reference's target). Read, never written.
     pixels: np.ndarray | None = field(default=None, compare=False, repr=False)
+    image: Callable[[], Image.Image | None] | None = field(default=None, compare=False,
+                                                          repr=False)
 
 
 # Image.info key of a transparent frame's (256, 4) RGBA table, one row per palette index

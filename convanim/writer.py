@@ -428,12 +428,12 @@ def _region(frame: Image.Image, pixels: np.ndarray | None, box) -> np.ndarray:
 
 def _pixels_of(frame: Image.Image) -> np.ndarray | None:
     """The palette indices ``frame`` is made over (Changed.pixels), or None: only for the
-    read-only image the renderer made over them (a copy or a changed image is not)."""
+    image the renderer made over them, itself (not a copy, nor another image given its info)."""
     mark = frame.info.get(CHANGED)
-    pixels = getattr(mark, "pixels", None)
-    if pixels is None or not frame.readonly or pixels.shape != (frame.height, frame.width):
+    ref = getattr(mark, "image", None)
+    if ref is None or ref() is not frame or mark.pixels is None:
         return None
-    return pixels
+    return mark.pixels
 
 
 def _union_box(a, b) -> tuple[int, int, int, int]:

@@ -307,17 +307,25 @@ def test_writer_slices_the_renderer_s_pixels_and_never_a_copy_s(monkeypatch):
     plain = io.BytesIO()
     writer.write_gif(plain, iter(src))
     assert not crops
-    changed = []
+    lut = np.roll(np.arange(256, dtype=np.uint8), 1)
+    lut[255] = 0
+    copies, made = [], []
     for f in src:
         g = f.copy()  # the same record in its info, pixels of its own
         g.paste(3, (0, 0, 2, 2))
-        changed.append(g)
-    buf = io.BytesIO()
-    writer.write_gif(buf, iter(changed))
-    assert crops
-    got = gif_frames_rgb(buf.getvalue())
-    for n, (a, b) in enumerate(zip(got, changed)):
-        assert np.array_equal(a, np.asarray(b.convert("RGB"))), f"frame {n} differs"
+        copies.append(g)
+        h = Image.fromarray(lut[np.asarray(f)], "P")  # read-only too, and given the info
+        h.putpalette(f.getpalette())
+        h.info.update(f.info)
+        made.append(h)
+    for changed in (copies, made):
+        crops.clear()
+        buf = io.BytesIO()
+        writer.write_gif(buf, iter(changed))
+        assert crops
+        got = gif_frames_rgb(buf.getvalue())
+        for n, (a, b) in enumerate(zip(got, changed)):
+            assert np.array_equal(a, np.asarray(b.convert("RGB"))), f"frame {n} differs"
 
 
 @pytest.mark.parametrize("order", ["every other", "reversed", "ping-pong", "resized"])
