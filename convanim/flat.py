@@ -151,15 +151,22 @@ class FlatLayout(Picture):
         kernel = self.grids.get("kernel")
         return band_font(kernel.cell if kernel else self.grids["input"].cell)
 
-    @cached_property
+    @property
     def _plate_size(self) -> tuple[float, float] | None:
+        got = self._plate
+        return None if got is None else got[0]
+
+    @cached_property
+    def _plate(self) -> tuple[tuple[float, float], str] | None:
         """(width, height) of the plate the step's arithmetic sits on under the output row
         being written, next to the value it makes; None when it stays in the band below the
         figure. It follows in the gather view when the outputs fill row by row (the rows
         below the step's are still empty, so the plate hides nothing), not in the overlap
         view (it shades every output), and when the widest step's line fits within the
         output grid and the last row's plate within the canvas: one choice and one width
-        for the whole animation, so the line never jumps between the two places."""
+        for the whole animation, so the line never jumps between the two places. With the
+        widest line itself: every step's line is drawn no larger than it fits (another face
+        than the bundled one may need a smaller size), so the size does not change either."""
         t = self.trace
         if (not self.numbers or self.sum_box is None or self.scatter or self.overlap is not None
                 or t.spec.grad is not None and t.spec.pooling):
@@ -170,11 +177,19 @@ class FlatLayout(Picture):
             return None
         out, font, fmt = self.grids["output"], self._sum_font, self._numbers.fmt
         (fr, fc), (nr, nc) = out.first, out.shape
-        widest = max(arith_width(step_text(t, s, fmt)[0], font) for s in range(t.n_steps))
-        size = (widest + font, font * 1.8)  # half a font of room at either end
-        bottom = out.corner(fr + nr, fc)[1] + self._plate_gap + size[1]
+        lines = (step_text(t, s, fmt)[0] for s in range(t.n_steps))
+        width, line = max((arith_width(text, font), text) for text in lines)
+        gap, cell = self._plate_gap, out.cell
+        # Within the row below when the text allows (its bottom edge clear of the grid line
+        # there: a plate edge a fraction of a pixel from a grid line reads as a thick line).
+        height = max(cell - 2 * gap, font * 1.5)
+        rest = (gap + height) % cell
+        if rest < 2.0 or rest > cell - 2.0:
+            height += 3.0 - rest if rest < 2.0 else cell - 3.0 - rest
+        size = (width + font, height)  # half a font of room at either end
+        bottom = out.corner(fr + nr, fc)[1] + gap + size[1]
         fits = size[0] <= out.corner(fr, fc + nc)[0] - out.corner(fr, fc)[0]
-        return size if fits and bottom <= self.size[1] else None
+        return (size, line) if fits and bottom <= self.size[1] else None
 
     @property
     def _plate_gap(self) -> float:
@@ -247,7 +262,9 @@ class FlatLayout(Picture):
         if self.sum_box is not None:
             forms, (x0, y0, x1, y1), plate = self._sum_at(step)
             item = band_item("sum", forms, x0, x1, y0, y1, self._sum_font)
-            parts.append((item if plate is None else replace(item, on=plate[1]),))
+            if plate is not None:
+                item = replace(item, on=plate[1], like=self._plate[1])
+            parts.append((item,))
         parts.append(self.static)
         return parts, tuple(marks)
 
