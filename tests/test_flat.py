@@ -115,6 +115,19 @@ def test_sum_line_follows_the_output_row_when_it_fits():
     assert _plate(L, t.n_steps - 1)[0][1] > gy1  # the last row's line: under the grid
 
 
+def test_a_plate_on_a_transparent_background_is_opaque_text_and_all(tmp_path):
+    # The text's edges over the plate are blends with the plate's fill, not the text at
+    # partial opacity (which a light fill's blends are near): no page shows through.
+    t = ca.trace_of(ca.conv2d(16, 3, 1, 1))
+    L = layout(t, 24, style="flat")
+    (x0, y0), _, (x1, y1), _ = _plate(L, 30)
+    path = ca.save(t, tmp_path / "p.png", cell=24, style="flat", transparent=True, frame=30)
+    with Image.open(path) as im:
+        alpha = np.asarray(im.convert("RGBA"))[..., 3]
+    inside = alpha[math.ceil(y0) + 2:math.floor(y1) - 1, math.ceil(x0) + 2:math.floor(x1) - 1]
+    assert inside.size and (inside == 255).all(), int((inside < 255).sum())
+
+
 @pytest.mark.parametrize("spec,opts", [
     (ca.conv2d(5, 3, 2, 1), {}),  # the line is wider than the 3 x 3 output
     (ca.conv_transpose2d(12, 3, 1, 0, view="scatter"), {}),  # outputs fill anywhere

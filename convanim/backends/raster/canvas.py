@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -173,18 +175,19 @@ class Canvas:
                 self._blend_late(out, op, (x0, y0, x1, y1))
 
     def _late(self, picks) -> list[tuple[int, tuple]]:
-        """The long texts of the top layer (a step's line, a caption, a title) that no later
+        """The step's line and the long texts of the top layer (captions, titles) that no later
         operation in it overlaps: (index, op). These are blended over the reduced pixels by
         their coverage at 1x, as :meth:`stamp` blends a text, rather than drawn through a
         mask of 9 times their pixels: drawing a step's line that way was about a tenth of a
         flat frame. Over an even fill (the plate, the band) the pixels are those of the
-        supersampled drawing but for rounding (a palette step on a few edge pixels)."""
+        supersampled drawing but for rounding (a palette step on a few edge pixels); on a
+        transparent background, text over an opaque fill stays opaque (PaletteMap.blend)."""
         layer, idx = picks[-1]
         ops, boxes = layer.ops, layer.boxes
         out = []
         for n, i in enumerate(idx.tolist()):
             op = ops[i]
-            if op[0] != "t" or len(op[2]) <= MASK_CACHE_CHARS:
+            if op[0] != "t" or not (op[6] or len(op[2]) > MASK_CACHE_CHARS):
                 continue
             a0, a1, a2, a3 = boxes[i]
             if any(b[0] < a2 and a0 < b[2] and b[1] < a3 and a1 < b[3]
@@ -199,7 +202,7 @@ class Canvas:
         if hit is None:
             # The glyphs' bitmap where ops._text would draw it, supersampled, in whole canvas
             # pixels around it (its ink can reach past the fitted text's box).
-            _, ((sx, sy),), text, size, _, face = op
+            _, ((sx, sy),), text, size, _, face, _ = op
             glyphs, (dx, dy) = _mask.__wrapped__(text, size, face, "L", math.modf(sx)[0],
                                                  math.modf(sy)[0])
             px, py = int(sx) + dx, int(sy) + dy
@@ -394,6 +397,8 @@ class Canvas:
         """
         out = Image.frombuffer("P", (self.w, self.h), indices, "raw", "P", 0, 1)
         out.putpalette(self.to_palette.flat)
+        if changed is not None and changed.pixels is not None:
+            changed = replace(changed, image=weakref.ref(out))  # see Changed.pixels
         if self.alpha is not None:
             out.info["transparency"] = 0
             out.info[ALPHA] = self.alpha

@@ -60,7 +60,9 @@ class Ops:
 
     def text(self, t: Text) -> None:
         self._tiles = None
-        self.ops.append(("t", [(t.x * SS, t.y * SS)], t.text, round(t.size * SS), t.colour, t.face))
+        # The last field: a step's line, blended at 1x over what it lies on (Canvas._late).
+        self.ops.append(("t", [(t.x * SS, t.y * SS)], t.text, round(t.size * SS), t.colour, t.face,
+                         t.kind == "sum"))
         self._start_list.append((t.x, t.y))
         x0, y0, x1, y1 = t.rect
         self.boxes.append((x0 - 1, y0 - 1, x1 + 1, y1 + 1))

@@ -106,8 +106,12 @@ class PaletteMap:
     allocated zeroed, so only the pages of colours that occur use memory.
     """
 
-    def __init__(self, colours: np.ndarray):
+    def __init__(self, colours: np.ndarray, opaque: np.ndarray | None = None):
         self.colours = colours
+        # With a transparent background, which entries are opaque: a blend over one of them
+        # is looked up among them alone (see blend).
+        self.opaque = opaque
+        self._opaque_map: PaletteMap | None = None
         self.flat = [int(v) for v in colours.ravel()]
         # index + 1 fits a byte: the last index is never an answer (palette_colours).
         self._known = np.zeros(1 << 24, dtype=np.uint8)
@@ -134,8 +138,31 @@ class PaletteMap:
         return self._lookup(a[..., 0] | (a[..., 1] << 8) | (a[..., 2] << 16))
 
     def blend(self, index: np.ndarray, colour: RGB, alpha: np.ndarray) -> np.ndarray:
-        """Palette indices of ``colour`` laid over the colours of ``index`` with ``alpha`` (0..1)."""
-        return self._mix(index, np.array(colour, dtype=np.float64), alpha)
+        """Palette indices of ``colour`` laid over the colours of ``index`` with ``alpha`` (0..1).
+
+        With a transparent background, where ``index`` is opaque the answer is an opaque
+        entry: a light fill blended with text is near the background's blends with it,
+        which are the text at partial opacity, and would show the page through the fill."""
+        got = self._mix(index, np.array(colour, dtype=np.float64), alpha)
+        if self.opaque is None:
+            return got
+        over = self.opaque[index]
+        if over.any():
+            if self._opaque_map is None:
+                # Its entries' indices map back to ours; the others are moved out of reach.
+                far = np.where(self.opaque[:, None], self.colours, 1 << 12)
+                self._opaque_map = PaletteMap(far.astype(np.int32))
+            got = got.copy()
+            got[over] = self._opaque_map._mix_far(self.colours, index[over],
+                                                  np.array(colour, dtype=np.float64), alpha[over])
+        return got
+
+    def _mix_far(self, colours: np.ndarray, index: np.ndarray, colour: np.ndarray,
+                 alpha: np.ndarray) -> np.ndarray:
+        # As _mix, the colours under ``index`` taken from ``colours`` (the full palette's).
+        under = colours[index].astype(np.float64)
+        mixed = under + (colour - under) * alpha[..., None]
+        return self.indices_rgb(np.rint(mixed).astype(np.int32))
 
     def blend_each(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """:meth:`blend` with a colour per entry: (n,) indices, (n, 3) colours, (n,) alpha."""
@@ -190,4 +217,5 @@ def palette_map(theme: Theme, text: bool = False, extra: tuple[RGB, ...] = ()) -
 
 @lru_cache(maxsize=4)
 def _palette_map(theme: Theme, text: bool, extra: tuple[RGB, ...]) -> PaletteMap:
-    return PaletteMap(palette_colours(theme, text, extra))
+    opaque = palette_alpha(theme, text, extra)[:, 3] == 255 if theme.transparent else None
+    return PaletteMap(palette_colours(theme, text, extra), opaque)
