@@ -16,6 +16,7 @@ from convanim.cli import main
 from convanim.flat import FlatLayout, step_text
 from convanim.info import caption_auto, grid_labels
 from convanim.iso import IsoLayout, iso_layout
+from convanim.layout import REAL
 from convanim.text import fmt_num
 
 from golden import check_frame
@@ -126,6 +127,30 @@ def test_a_plate_on_a_transparent_background_is_opaque_text_and_all(tmp_path):
         alpha = np.asarray(im.convert("RGBA"))[..., 3]
     inside = alpha[math.ceil(y0) + 2:math.floor(y1) - 1, math.ceil(x0) + 2:math.floor(x1) - 1]
     assert inside.size and (inside == 255).all(), int((inside < 255).sum())
+
+
+@pytest.mark.parametrize("style", ["flat", "iso"])
+def test_numbers_on_filled_cells_of_a_transparent_picture_are_opaque(style, tmp_path):
+    # White numbers on the dark window and output cells: their full-coverage pixels are
+    # near the matte's colour, and their edges near the matte's blends (partial opacity),
+    # but over a cell they are opaque: a dark page must not show through a number.
+    t = ca.trace_of(ca.conv2d(6, 3, 1, 1))
+    step = 9
+    path = ca.save(t, tmp_path / "n.png", style=style, numbers=True, transparent=True,
+                   frame=step)
+    L = layout(t, style=style, numbers=True)
+    with Image.open(path) as im:
+        alpha = np.asarray(im.convert("RGBA"))[..., 3]
+    grids = L.grids if style == "flat" else {"input": L.lower, "output": L.upper}
+    r, c = map(int, t.anchor[step])
+    cells = [("output", r, c)] + [("input", int(a), int(b)) for a, b in t.footprint(step)
+                                  if grids["input"].kind(int(a), int(b)) == REAL]
+    for name, a, b in cells:
+        quad = grids[name].quad(a, b)
+        cx = sum(p[0] for p in quad) / 4
+        cy = sum(p[1] for p in quad) / 4
+        inner = alpha[int(cy) - 3:int(cy) + 4, int(cx) - 3:int(cx) + 4]
+        assert (inner == 255).all(), (name, a, b, int((inner < 255).sum()))
 
 
 @pytest.mark.parametrize("spec,opts", [

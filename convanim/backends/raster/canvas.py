@@ -14,7 +14,7 @@ from ...changed import ALPHA, CHANGED, Changed
 from ...layout import Point
 from ...scene import Text
 from ...theme import RGB, Theme
-from .ops import MASK_CACHE_CHARS, SS, TILE, Box, Ops, _draw_ops, _mask, _text
+from .ops import MASK_CACHE_CHARS, SS, TILE, Box, Ops, _draw_ops, _draw_solid, _mask, _text
 from .palette import LINE_LEVELS, palette_alpha, palette_map
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
@@ -171,8 +171,37 @@ class Canvas:
                 _draw_ops(draw, layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
             small = img.reduce(SS, box=(mx * SS, my * SS, img.width, img.height))
             out[y0:y1, x0:x1] = self.to_palette.indices(small)
+            if self.alpha is not None:
+                self._keep_opaque(out, small, layers if kept else [], picks, (x0, y0, x1, y1),
+                                  (mx, my))
             for _, op in late:
                 self._blend_late(out, op, (x0, y0, x1, y1))
+
+    def _keep_opaque(self, out: np.ndarray, small: Image.Image, all_layers, picks, rect: Box,
+                     margins: tuple[int, int]) -> None:
+        """On a transparent background: where shapes cover a pixel whole, its colour is an
+        opaque entry. A pixel's colour alone cannot tell text's edge over a light fill
+        from the text at partial opacity over the background (the matte's blends with it):
+        white numbers on a dark cell let the page show through. So the shapes are drawn
+        again as coverage, and the pixels they cover whole that mapped to an entry with
+        partial opacity are looked up among the opaque entries."""
+        (x0, y0, x1, y1), (mx, my) = rect, margins
+        got = out[y0:y1, x0:x1]
+        wrong = ~self.to_palette.opaque[got]
+        if not wrong.any():
+            return
+        cover = Image.new("L", ((x1 - x0 + mx) * SS, (y1 - y0 + my) * SS), 0)
+        draw = ImageDraw.Draw(cover)
+        if all_layers:  # the kept bottom layer, which the picks leave out
+            low = all_layers[0]
+            _draw_solid(draw, low, low.overlapping(x0, y0, x1, y1), (x0 - mx) * SS, (y0 - my) * SS)
+        for layer, idx in picks:
+            _draw_solid(draw, layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
+        whole = np.asarray(cover.reduce(SS, box=(mx * SS, my * SS, cover.width, cover.height))) == 255
+        fix = wrong & whole
+        if fix.any():
+            rgb = np.asarray(small)[fix]
+            got[fix] = self.to_palette.opaque_indices(rgb)
 
     def _late(self, picks) -> list[tuple[int, tuple]]:
         """The step's line and the long texts of the top layer (captions, titles) that no later

@@ -187,7 +187,22 @@ def _clip_poly(pts: list, axis: int) -> list:
 
 
 def _draw_ops(draw: ImageDraw.ImageDraw, layer: Ops, idx: np.ndarray, ox: float, oy: float) -> None:
-    """Draw operations ``idx`` of ``layer`` with the image's origin at (ox, oy), supersampled.
+    """Draw operations ``idx`` of ``layer`` with the image's origin at (ox, oy), supersampled
+    (see _draw)."""
+    _draw(draw, layer, idx, ox, oy, None)
+
+
+def _draw_solid(draw: ImageDraw.ImageDraw, layer: Ops, idx: np.ndarray, ox: float,
+                oy: float) -> None:
+    """The shapes among operations ``idx`` in ink 255, their text left out, into an "L" image:
+    where something opaque lies under the text (see Canvas.paint)."""
+    _draw(draw, layer, idx, ox, oy, 255)
+
+
+def _draw(draw: ImageDraw.ImageDraw, layer: Ops, idx, ox: float, oy: float,
+          solid: int | None) -> None:
+    """Draw operations ``idx`` of ``layer`` with the image's origin at (ox, oy), supersampled;
+    with ``solid``, every shape in that ink and no text.
 
     Pillow rounds negative coordinates differently from positive ones, so a
     polygon reaching past the image's left or top edge is clipped there first;
@@ -205,7 +220,7 @@ def _draw_ops(draw: ImageDraw.ImageDraw, layer: Ops, idx: np.ndarray, ox: float,
         kind = op[0]
         if kind == "l":
             if op[3]:
-                ink = inks.get(op[2])
+                ink = inks.get(op[2]) if solid is None else solid
                 if ink is None:
                     ink = _ink(core, mode, op[2])
                 (ax, ay), (bx, by) = op[1]
@@ -217,11 +232,11 @@ def _draw_ops(draw: ImageDraw.ImageDraw, layer: Ops, idx: np.ndarray, ox: float,
                 pts = _clip_poly(_clip_poly(pts, 0), 1)
                 if len(pts) < 3:
                     continue
-            ink = inks.get(op[2])
+            ink = inks.get(op[2]) if solid is None else solid
             if ink is None:
                 ink = _ink(core, mode, op[2])
             core.draw_polygon(pts, ink, 1)
-        else:
+        elif solid is None:
             x, y = op[1][0]
             _text(draw, (x - ox, y - oy), op[2], op[3], op[5], op[4])
 

@@ -148,14 +148,21 @@ class PaletteMap:
             return got
         over = self.opaque[index]
         if over.any():
-            if self._opaque_map is None:
-                # Its entries' indices map back to ours; the others are moved out of reach.
-                far = np.where(self.opaque[:, None], self.colours, 1 << 12)
-                self._opaque_map = PaletteMap(far.astype(np.int32))
             got = got.copy()
-            got[over] = self._opaque_map._mix_far(self.colours, index[over],
-                                                  np.array(colour, dtype=np.float64), alpha[over])
+            got[over] = self._opaque()._mix_far(self.colours, index[over],
+                                                np.array(colour, dtype=np.float64), alpha[over])
         return got
+
+    def opaque_indices(self, rgb: np.ndarray) -> np.ndarray:
+        """The nearest opaque entry to each (n, 3) colour (a transparent background's palette)."""
+        return self._opaque().indices_rgb(rgb)
+
+    def _opaque(self) -> "PaletteMap":
+        if self._opaque_map is None:
+            # Its entries' indices are ours; the others are moved out of reach.
+            far = np.where(self.opaque[:, None], self.colours, 1 << 12)
+            self._opaque_map = PaletteMap(far.astype(np.int32))
+        return self._opaque_map
 
     def _mix_far(self, colours: np.ndarray, index: np.ndarray, colour: np.ndarray,
                  alpha: np.ndarray) -> np.ndarray:
