@@ -142,25 +142,20 @@ class FlatLayout(Picture):
             if a0 < a1 and b0 < b1:
                 outlines.append(((x.corner(a0, b0), x.corner(a0, b1), x.corner(a1, b1),
                                   x.corner(a1, b0)), "line", OUTLINE_W))
-        plate = self._sum_at(step)[2]
-        return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step),
-                          (plate,) if plate is not None else ())
+        # Only a following line has a plate: the band's line is not worked out here.
+        plates = (self._sum_at(step)[2],) if self._plate is not None else ()
+        return FlatShapes(tuple(cells), tuple(outlines), self.fresh(step), plates)
 
     @cached_property
     def _sum_font(self) -> float:
         kernel = self.grids.get("kernel")
         return band_font(kernel.cell if kernel else self.grids["input"].cell)
 
-    @property
-    def _plate_size(self) -> tuple[float, float] | None:
-        got = self._plate
-        return None if got is None else got[0]
-
     @cached_property
     def _plate(self) -> tuple[tuple[float, float], str] | None:
-        """(width, height) of the plate the step's arithmetic sits on under the output row
-        being written, next to the value it makes; None when it stays in the band below the
-        figure. It follows in the gather view when the outputs fill row by row (the rows
+        """((width, height), the widest line) of the plate the step's arithmetic sits on
+        under the output row being written, next to the value it makes; None when it stays
+        in the band below the figure. It follows in the gather view when the outputs fill row by row (the rows
         below the step's are still empty, so the plate hides nothing), not in the overlap
         view (it shades every output), and when the widest step's line fits within the
         output grid and the last row's plate within the canvas: one choice and one width
@@ -203,7 +198,7 @@ class FlatLayout(Picture):
 
     def _sum_at(self, step: int):
         """(forms, slot box, plate or None) of the step's arithmetic: in the band below the
-        figure, or on a plate under the output row (see _plate_size). Following the row,
+        figure, or on a plate under the output row (see _plate). Following the row,
         the eye need not travel to the bottom of a large figure, and a frame's changes lie
         together: the GIF stores a frame as the one box around them, for `conv --i 32 --k 3
         --p 1 --style flat` a fifth of the pixels it took with the line in the band."""
@@ -214,8 +209,8 @@ class FlatLayout(Picture):
         t = self.trace
         forms = step_text(t, step, self._numbers.fmt)
         got = (forms, self.sum_box, None)
-        size = self._plate_size
-        if size is not None:
+        if self._plate is not None:
+            size = self._plate[0]
             out = self.grids["output"]
             (fr, fc), nc = out.first, out.shape[1]
             gx0, gx1 = out.corner(fr, fc)[0], out.corner(fr, fc + nc)[0]
