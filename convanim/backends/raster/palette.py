@@ -143,14 +143,12 @@ class PaletteMap:
         With a transparent background, where ``index`` is opaque the answer is an opaque
         entry: a light fill blended with text is near the background's blends with it,
         which are the text at partial opacity, and would show the page through the fill."""
-        got = self._mix(index, np.array(colour, dtype=np.float64), alpha)
-        if self.opaque is None:
-            return got
-        over = self.opaque[index]
-        if over.any():
-            got = got.copy()
-            got[over] = self._opaque()._mix_far(self.colours, index[over],
-                                                np.array(colour, dtype=np.float64), alpha[over])
+        mixed = self._mixed(index, np.array(colour, dtype=np.float64), alpha)
+        got = self.indices_rgb(mixed)
+        if self.opaque is not None:
+            over = self.opaque[index]
+            if over.any():
+                got[over] = self.opaque_indices(mixed[over])
         return got
 
     def opaque_indices(self, rgb: np.ndarray) -> np.ndarray:
@@ -164,22 +162,17 @@ class PaletteMap:
             self._opaque_map = PaletteMap(far.astype(np.int32))
         return self._opaque_map
 
-    def _mix_far(self, colours: np.ndarray, index: np.ndarray, colour: np.ndarray,
-                 alpha: np.ndarray) -> np.ndarray:
-        # As _mix, the colours under ``index`` taken from ``colours`` (the full palette's).
-        under = colours[index].astype(np.float64)
-        mixed = under + (colour - under) * alpha[..., None]
-        return self.indices_rgb(np.rint(mixed).astype(np.int32))
-
     def blend_each(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """:meth:`blend` with a colour per entry: (n,) indices, (n, 3) colours, (n,) alpha."""
         return self._mix(index, colours, alpha)
 
     def _mix(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         # ``colours``: (3,) for every entry, or one (3,) row per entry; one palette lookup.
+        return self.indices_rgb(self._mixed(index, colours, alpha))
+
+    def _mixed(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         under = self.colours[index].astype(np.float64)
-        mixed = under + (colours - under) * alpha[..., None]
-        return self.indices_rgb(np.rint(mixed).astype(np.int32))
+        return np.rint(under + (colours - under) * alpha[..., None]).astype(np.int32)
 
     # Colours looked up at once: (CHUNK, 256) int32 distances, 4 MB.
     CHUNK = 4096
