@@ -321,7 +321,7 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
         if step > start:
             rects = tuple(changed_boxes + touched)
             box = _union(rects)
-        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box, rects, frame))
+        yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box, rects))
 
 
 def in_order(ids: list, wanted) -> list:

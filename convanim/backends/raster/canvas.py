@@ -422,15 +422,14 @@ class Canvas:
         """``indices`` as a P-mode image sharing their memory (so they must not change after).
 
         ``changed`` goes into ``info`` under writer.CHANGED: where this frame can
-        differ from the one before, so the GIF writer compares that box only.
+        differ from the one before, so the GIF writer compares that box only; with
+        ``indices`` and this image in it (Changed.pixels), for the writer to slice.
         """
         out = Image.frombuffer("P", (self.w, self.h), indices, "raw", "P", 0, 1)
         out.putpalette(self.to_palette.flat)
-        if changed is not None and changed.pixels is not None:
-            changed = replace(changed, image=weakref.ref(out))  # see Changed.pixels
         if self.alpha is not None:
             out.info["transparency"] = 0
             out.info[ALPHA] = self.alpha
         if changed is not None:
-            out.info[CHANGED] = changed
+            out.info[CHANGED] = replace(changed, pixels=indices, image=weakref.ref(out))
         return out
