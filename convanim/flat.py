@@ -170,10 +170,9 @@ class FlatLayout(Picture):
         order = t.anchor[:, 0].astype(np.int64) * w + t.anchor[:, 1]
         if not bool(np.all(np.diff(order) > 0)):
             return None
-        out, font, fmt = self.grids["output"], self._sum_font, self._numbers.fmt
+        out, font = self.grids["output"], self._sum_font
         (fr, fc), (nr, nc) = out.first, out.shape
-        lines = (step_text(t, s, fmt)[0] for s in range(t.n_steps))
-        width, line = max((arith_width(text, font), text) for text in lines)
+        width, line = max((arith_width(forms[0], font), forms[0]) for forms in self._step_forms)
         gap, cell = self._plate_gap, out.cell
         # Within the row below when the text allows (its bottom edge clear of the grid line
         # there: a plate edge a fraction of a pixel from a grid line reads as a thick line).
@@ -193,6 +192,13 @@ class FlatLayout(Picture):
         return max(4.0, 0.2 * self.grids["output"].cell)
 
     @cached_property
+    def _step_forms(self) -> tuple[tuple[str, ...], ...]:
+        """Each step's arithmetic (step_text), made once: for its frame, and for the plate,
+        which is as wide as the widest."""
+        t, fmt = self.trace, self._numbers.fmt
+        return tuple(step_text(t, s, fmt) for s in range(t.n_steps))
+
+    @cached_property
     def _sum_memo(self) -> dict:
         return {}
 
@@ -206,10 +212,10 @@ class FlatLayout(Picture):
         got = memo.get(step)
         if got is not None:
             return got
-        t = self.trace
-        forms = step_text(t, step, self._numbers.fmt)
-        got = (forms, self.sum_box, None)
-        if self._plate is not None:
+        t, forms = self.trace, self._step_forms[step]
+        if self._plate is None:
+            got = (forms, self.sum_box, None)
+        else:
             size = self._plate[0]
             out = self.grids["output"]
             (fr, fc), nc = out.first, out.shape[1]
