@@ -172,13 +172,13 @@ class Canvas:
             small = img.reduce(SS, box=(mx * SS, my * SS, img.width, img.height))
             out[y0:y1, x0:x1] = self.to_palette.indices(small)
             if self.alpha is not None:
-                self._keep_opaque(out, small, layers if kept else [], picks, (x0, y0, x1, y1),
-                                  (mx, my))
+                self._keep_opaque(out, small, layers[0] if kept else None, picks,
+                                  (x0, y0, x1, y1), (mx, my))
             for _, op in late:
                 self._blend_late(out, op, (x0, y0, x1, y1))
 
-    def _keep_opaque(self, out: np.ndarray, small: Image.Image, all_layers, picks, rect: Box,
-                     margins: tuple[int, int]) -> None:
+    def _keep_opaque(self, out: np.ndarray, small: Image.Image, low: Ops | None, picks,
+                     rect: Box, margins: tuple[int, int]) -> None:
         """On a transparent background: where shapes cover a pixel whole, its colour is an
         opaque entry. A pixel's colour alone cannot tell text's edge over a light fill
         from the text at partial opacity over the background (the matte's blends with it):
@@ -192,8 +192,7 @@ class Canvas:
             return
         cover = Image.new("L", ((x1 - x0 + mx) * SS, (y1 - y0 + my) * SS), 0)
         draw = ImageDraw.Draw(cover)
-        if all_layers:  # the kept bottom layer, which the picks leave out
-            low = all_layers[0]
+        if low is not None:  # the kept bottom layer, which the picks leave out
             _draw_solid(draw, low, low.overlapping(x0, y0, x1, y1), (x0 - mx) * SS, (y0 - my) * SS)
         for layer, idx in picks:
             _draw_solid(draw, layer, idx, (x0 - mx) * SS, (y0 - my) * SS)
