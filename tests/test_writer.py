@@ -6,6 +6,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageSequence
 
 import convanim as ca
@@ -575,6 +577,24 @@ def test_transparent_frames_of_any_indices_composite_right():
             assert np.array_equal(got[..., 3] == 0, idx == 0), n
             assert np.array_equal(got[idx != 0][:, :3], pal[idx[idx != 0]]), n
     assert n == len(src) - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(1, 6),
+                          st.integers(1, 6)), min_size=2, max_size=12))
+def test_outermost_loop_agrees_with_the_array_pass(sizes):
+    # A frame's few rectangles are compared pair by pair in a loop, many with arrays:
+    # the same rectangles kept, in the same order (equal ones: the first).
+    rects = [(x, y, x + w, y + h) for x, y, w, h in sizes]
+    rects += rects[:2]  # equal rectangles too
+    loop = writer._outermost(rects)
+    few = writer.FEW_RECTS
+    try:
+        writer.FEW_RECTS = 0
+        arrays = writer._outermost(rects)
+    finally:
+        writer.FEW_RECTS = few
+    assert loop == arrays
 
 
 def test_rectangles_inside_another_are_dropped_before_the_rectangle_path_is_chosen():

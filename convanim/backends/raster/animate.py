@@ -86,10 +86,7 @@ def op_rect(ops: Ops, w: int, h: int) -> Box | None:
     """The whole pixels that ``ops`` can change on a w x h canvas, or None (off the canvas)."""
     if not ops.boxes:
         return None
-    x0 = min(b[0] for b in ops.boxes)
-    y0 = min(b[1] for b in ops.boxes)
-    x1 = max(b[2] for b in ops.boxes)
-    y1 = max(b[3] for b in ops.boxes)
+    x0, y0, x1, y1 = ops.bbox()
     r = (max(0, math.floor(x0) - PAD), max(0, math.floor(y0) - PAD),
          min(w, math.ceil(x1) + PAD), min(h, math.ceil(y1) + PAD))
     return r if r[0] < r[2] and r[1] < r[3] else None

@@ -413,9 +413,17 @@ class Canvas:
         shown = alpha > 0
         if not shown.any():
             return None
-        ys, xs = np.divmod(flat[shown], self.w)
-        out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[shown])
-        return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        at = flat[shown]
+        if out.flags.c_contiguous:  # the frame's buffer: flat positions, no 2-D indexing
+            pixels = out.reshape(-1)
+            pixels.put(at, self.to_palette.blend(pixels.take(at), colour, alpha[shown]))
+        else:
+            ys, xs = np.divmod(at, self.w)
+            out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[shown])
+        # The box: rows from the sorted positions' ends, columns from their remainders.
+        cols = at % self.w
+        return (int(cols.min()), int(at[0] // self.w), int(cols.max()) + 1,
+                int(at[-1] // self.w) + 1)
 
     def image(self, indices: np.ndarray, changed: Changed | None = None) -> Image.Image:
         """``indices`` as a P-mode image sharing their memory (so they must not change after).

@@ -32,9 +32,10 @@ class Ops:
         self._starts: np.ndarray | None = None
         self._start_list: list[tuple[float, float]] = []
         self._tiles: tuple[tuple[int, int], set] | None = None  # ((ncols, nrows), tiles)
+        self._bbox: tuple | None = None  # the boxes' union, once asked for (see bbox)
 
     def poly(self, points, fill: RGB) -> None:
-        self._tiles = None
+        self._tiles = self._bbox = None
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
         # With the least x and y, supersampled (the test for clipping, see _draw_ops).
@@ -45,7 +46,7 @@ class Ops:
 
     def seg(self, p0: Point, p1: Point, colour: RGB, width: float, extend: bool = True) -> None:
         """A line of ``width`` canvas px; extended by half a width so corners close cleanly."""
-        self._tiles = None
+        self._tiles = self._bbox = None
         (x0, y0), (x1, y1) = p0, p1
         w = max(1, round(width * SS))
         if extend:
@@ -59,7 +60,7 @@ class Ops:
         self.boxes.append((min(x0, x1) - r, min(y0, y1) - r, max(x0, x1) + r, max(y0, y1) + r))
 
     def text(self, t: Text) -> None:
-        self._tiles = None
+        self._tiles = self._bbox = None
         # The last field: a step's line, blended at 1x over what it lies on (Canvas._late).
         self.ops.append(("t", [(t.x * SS, t.y * SS)], t.text, round(t.size * SS), t.colour, t.face,
                          t.kind == "sum"))
@@ -92,9 +93,23 @@ class Ops:
             known = (self._tiles is not None and other._tiles is not None
                      and self._tiles[0] == other._tiles[0])
             self._tiles = (self._tiles[0], self._tiles[1] | other._tiles[1]) if known else None
+        if other.boxes:
+            # A frame's layers are its cached shapes joined: their unions, joined.
+            a, b = self._bbox, other.bbox()
+            self._bbox = b if not self.boxes else (
+                None if a is None else (min(a[0], b[0]), min(a[1], b[1]),
+                                        max(a[2], b[2]), max(a[3], b[3])))
         self.ops.extend(other.ops)
         self.boxes.extend(other.boxes)
         self._start_list.extend(other._start_list)
+
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        """The union of the operations' boxes (None when there are none), kept."""
+        if self._bbox is None and self.boxes:
+            boxes = self.boxes
+            self._bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                          max(b[2] for b in boxes), max(b[3] for b in boxes))
+        return self._bbox
 
     def dashed(self, p0: Point, p1: Point, colour: RGB, width: float) -> None:
         for a, b in DASHES:
@@ -114,7 +129,13 @@ class Ops:
         """Indices of the operations whose box, a pixel wider, overlaps (x0, y0, x1, y1)."""
         pad = 1.0  # anti-aliasing reaches one pixel past a shape
         boxes = self.boxes
+        if not boxes:  # a frame's empty layers: a third of the calls
+            return _NO_OPS
         if len(boxes) <= SMALL_LAYER:
+            u = self._bbox  # known for a frame's layers (see extend): one test, not a loop
+            if u is not None and not (u[0] - pad < x1 and u[2] + pad > x0
+                                      and u[1] - pad < y1 and u[3] + pad > y0):
+                return _NO_OPS
             # A frame's own few shapes: a loop costs less than the array passes below.
             return np.array([i for i, (a0, a1, a2, a3) in enumerate(boxes)
                              if a0 - pad < x1 and a2 + pad > x0 and a1 - pad < y1
@@ -159,6 +180,8 @@ class Ops:
         return tiles
 
 
+_NO_OPS = np.zeros(0, dtype=np.intp)
+_NO_OPS.flags.writeable = False
 SMALL_LAYER = 96  # layers of at most this many operations are searched in a loop
 
 

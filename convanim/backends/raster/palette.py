@@ -108,6 +108,7 @@ class PaletteMap:
 
     def __init__(self, colours: np.ndarray, opaque: np.ndarray | None = None):
         self.colours = colours
+        self._colours_f = colours.astype(np.float64)  # the entries, as _mixed reads them
         # With a transparent background, which entries are opaque: a blend over one of them
         # is looked up among them alone (see blend).
         self.opaque = opaque
@@ -171,24 +172,26 @@ class PaletteMap:
         return self.indices_rgb(self._mixed(index, colours, alpha))
 
     def _mixed(self, index: np.ndarray, colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        under = self.colours[index].astype(np.float64)
+        under = self._colours_f.take(index, axis=0)
         return np.rint(under + (colours - under) * alpha[..., None]).astype(np.int32)
 
     # Colours looked up at once: (CHUNK, 256) int32 distances, 4 MB.
     CHUNK = 4096
 
     def _lookup(self, packed: np.ndarray) -> np.ndarray:
-        found = self._known[packed]
-        missing = found == 0
-        if missing.any():
+        # take, not indexing: half the time of numpy's general fancy indexing a frame.
+        found = self._known.take(packed)
+        if not found.all():
+            missing = found == 0
             # The distinct colours, sorted (np.unique would import numpy.ma, 13 ms a process).
             new = np.sort(packed[missing])
             new = new[np.concatenate(([True], new[1:] != new[:-1]))]
             for at in range(0, new.size, self.CHUNK):
                 part = new[at:at + self.CHUNK]
                 self._known[part] = self.nearest(part) + 1
-            found = self._known[packed]
-        return found - 1
+            found = self._known.take(packed)
+        found -= 1
+        return found
 
     def nearest(self, packed: np.ndarray) -> np.ndarray:
         """Index of the nearest entry to each packed colour (R | G << 8 | B << 16).
