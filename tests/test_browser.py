@@ -75,6 +75,8 @@ def pages(tmp_path_factory):
         ("ch_tconv", ca.conv_transpose2d(3, 3, 2, 0, in_channels=4, out_channels=2, groups=2,
                                          bias=True), {"style": "flat"}),
         ("ch_pool", ca.pool2d("max", 4, 2, in_channels=3), {"style": "flat"}),
+        ("pool", ca.pool2d("max", 5, 3, 1, 1), {"style": "flat"}),
+        ("chi_pool", ca.pool2d("max", 4, 2, in_channels=3), {}),
         ("chi_conv", ca.conv2d(5, 3, in_channels=3, out_channels=2, bias=True), {}),
         ("chi_tconv", ca.conv_transpose2d(3, 3, 2, in_channels=4, out_channels=2, groups=2,
                                           bias=True), {}),
@@ -383,9 +385,54 @@ def test_a_pooled_map_page(browser, pages):
     got = hover(browser, f"out{co} {r} {c}")
     assert sorted(got["foot"]) == cells("in0", t.footprint(step))
     assert sorted(got["tap"]) == cells("in0", t.tap_in[t.taps(step)][:, 1:])
+    ci, wy, wx = (int(v) for v in t.winner[step])
+    g = t.grid
+    assert got["win"] == [f"in0 {g.origin[0] + wy} {g.origin[1] + wx}"]  # the map pooled: row 0
+    assert ci == co
     detail = detail_text(browser)
-    assert detail == f"y[{co}] ({r}, {c}) = {step_lines(t)[step]} of x[{co}]"
+    assert detail == (f"y[{co}] ({r}, {c}) = {step_lines(t)[step]} of x[{co}]; "
+                      f"the maximum is x[{ci}] ({wy}, {wx})")
     assert step_lines(t)[step].endswith(f" = {_n(t.output[co, r, c])}")
+    assert t.output[co, r, c] == t.input[ci, wy, wx]
+    assert errors(browser) == []
+
+
+def test_max_pooling_marks_the_maximum_of_each_window(browser, pages):
+    """One map: the output cell's window on the input, its maximum marked and named (the
+    engine's winner, the first maximum row-major); padding never wins."""
+    path, t = pages["pool"]
+    load(browser, path)
+    g = t.grid
+    seen = 0
+    for step in (0, 6, t.n_steps - 1):
+        r, c = (int(v) for v in t.anchor[step])
+        got = hover(browser, f"output {r} {c}")
+        wy, wx = (int(v) for v in t.winner[step])
+        assert got["win"] == [f"input {g.origin[0] + wy} {g.origin[1] + wx}"]
+        assert f"input {g.origin[0] + wy} {g.origin[1] + wx}" in got["tap"]
+        assert detail_text(browser).endswith(f"; the maximum is input ({wy}, {wx})")
+        assert t.output[r, c] == t.input[wy, wx]
+        seen += 1
+    assert seen == 3
+    # Average pooling has no maximum to mark.
+    avg = ca.save(ca.trace_of(ca.pool2d("avg", 4, 2), seed=1), path.with_name("avg.html"),
+                  style="flat")
+    load(browser, avg)
+    got = hover(browser, "output 0 0")
+    assert "win" not in got and "maximum" not in detail_text(browser)
+    assert errors(browser) == []
+
+
+def test_stacked_max_pooling_marks_the_maximum_on_its_map(browser, pages):
+    path, t = pages["chi_pool"]
+    load(browser, path)
+    step = 5
+    co, r, c = (int(v) for v in t.anchor[step])
+    got = hover(browser, f"out{co} {r} {c}")
+    ci, wy, wx = (int(v) for v in t.winner[step])
+    g = t.grid
+    assert got["win"] == [f"in{ci} {g.origin[0] + wy} {g.origin[1] + wx}"]
+    assert detail_text(browser).endswith(f"; the maximum is x[{ci},{wy},{wx}]")
     assert errors(browser) == []
 
 

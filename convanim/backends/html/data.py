@@ -15,6 +15,9 @@ Everything the page highlights or writes comes from here, so from the engine:
   the first tap of each step; ``corner`` the top-left cell of each step's footprint
   (on the lower grid in gather view, on the output in scatter view).
 * ``text``: the arithmetic of each step, as the flat style writes it (its longest form).
+* ``winner``: max pooling, the input cell each step's maximum comes from (the engine's:
+  the first maximum, row-major), flattened ``[r, c, ...]`` (with channels ``[ci, r, c,
+  ...]``), which the page marks; null for every other operation.
 
 With channels (a :class:`convanim.channels.ChannelTrace`, the flat picture) the grids
 are ``in{j}`` and ``k{j}`` (row j: the j-th input map of the current step's group and

@@ -199,6 +199,11 @@
     var r0 = D.corner[2 * s], c0 = D.corner[2 * s + 1];
     for (var a = 0; a < K[0]; a++) for (var b = 0; b < K[1]; b++) mark(grid, r0 + a * D.d[0], c0 + b * D.d[1], "foot");
   }
+  // Max pooling: the input cell a step's maximum comes from, the engine's winner (the first
+  // maximum, row-major): [r, c] in the input's coordinates, or null (not max pooling).
+  // (The backward pass of max pooling has the forward's winners too: not a maximum there.)
+  var maxPool = D.op === "max_pool2d" && !!D.winner;
+  function winner(s) { return maxPool && D.winner[2 * s] >= 0 ? [D.winner[2 * s], D.winner[2 * s + 1]] : null; }
   function term(t) { var w = wOf(t); return w === null ? fmt(xOf(t)) : fmt(xOf(t)) + "*" + fmt(w); }
   // A cell of the lower grid (gather view) that is no input value: what it is, or null.
   function emptyCell(r, c) {
@@ -219,8 +224,11 @@
       s = r * ow + c; ts = tapsOf(s);
       footprint(s, "input");
       ts.forEach(function (t) { var p = inCell(t); mark("input", p[0], p[1], "tap"); var k = kernCell(t); mark("kernel", k[0], k[1], "kern"); });
+      var win = winner(s);
+      if (win) mark("input", D.origin[0] + win[0] * D.spacing[0], D.origin[1] + win[1] * D.spacing[1], "win");
       mark("output", r, c, "self");
-      return name("output", r, c) + " = " + D.text[s] + (ts.length ? "" : " (the kernel covers only padding)");
+      return name("output", r, c) + " = " + D.text[s] + (win ? "; the maximum is input (" + win.join(", ") + ")" : "") +
+        (ts.length ? "" : " (the kernel covers only padding)");
     }
     if (grid === "output") {  // scatter: every input cell that stamps a product here
       ts = tapsWhere(4, r, c);
@@ -274,6 +282,8 @@
     var i = S * t + 3;
     return D.w[T[i]][T[i + 1]][T[i + 2]][T[i + 3]];
   }
+  // Max pooling with channels: [ci, r, c] of a step's maximum (see winner), or null.
+  function chWinner(s) { return maxPool && D.winner[3 * s] >= 0 ? D.winner.slice(3 * s, 3 * s + 3) : null; }
   function chOut(t) { var i = S * t + 3 + C.tw; return [T[i], T[i + 1], T[i + 2]]; }
   function chRow(ci, co) { return ci - chGroup(co) * C.maps; }  // pooling: groups = maps, row 0
   function chTerm(t) { var w = chW(t); return w === null ? fmt(chX(t)) : fmt(chX(t)) + "*" + fmt(w); }
@@ -307,10 +317,13 @@
           if (own && D.w) { var k = chKern(t); mark("k" + row, k[0], k[1], "kern"); }
         });
       }
+      var win = chWinner(s);
+      if (win && drawn) mark("in" + chRow(win[0], co), D.origin[0] + win[1] * D.spacing[0], D.origin[1] + win[2] * D.spacing[1], "win");
       mark(grid, r, c, "self");
       var head = "y[" + co + "] (" + r + ", " + c + ") = ";
       var where = drawn ? "" : " (its input maps are drawn from frame " + (chStep(co, 0, 0) + 1) + ")";
-      if (!D.w) return head + D.text[s] + " of x[" + co + "]" + where;
+      var most = win ? "; the maximum is x[" + win[0] + "] (" + win[1] + ", " + win[2] + ")" : "";
+      if (!D.w) return head + D.text[s] + " of x[" + co + "]" + most + where;
       var bias = C.bias ? "; bias b(" + fmt(C.bias[co]) + ")" : "";
       return head + chPartials(co, ts).join("; ") + bias + "; " + D.text[s] + where;
     }
@@ -356,8 +369,10 @@
       ts = chTaps(s);
       for (ci = first; ci < first + C.maps; ci++) footprint(s, "in" + ci);
       ts.forEach(function (t) { var p = chIn(t); mark("in" + T[S * t], p[0], p[1], "tap"); });
+      var win = chWinner(s);
+      if (win) mark("in" + win[0], D.origin[0] + win[1] * D.spacing[0], D.origin[1] + win[2] * D.spacing[1], "win");
       mark(grid, r, c, "self");
-      if (!D.w) return D.text[s] + ", the window on x[" + co + "]";
+      if (!D.w) return D.text[s] + ", the window on x[" + co + "]" + (win ? "; the maximum is x[" + win.join(",") + "]" : "");
       return D.text[s] + ", where " + chPartials(co, ts).join("; ");
     }
     ci = +grid.slice(2);
