@@ -209,14 +209,6 @@ class ChannelIsoLayout(Picture):
         kh, kw = t.spec.kernel_size
         dh, dw = t.spec.dilation
         maps = t.step_maps(step)
-        foot = [(int(r), int(c)) for r, c in t.footprint(step)]
-        lower = []
-        for ci in maps:
-            p = self.maps[ci]
-            for r, c in foot:
-                kind = p.kind(r, c)
-                if kind in (REAL, PAD):
-                    lower.append((ci, r, c, kind))
         r0, c0 = (int(v) for v in t.corner[step])
         r1, c1 = r0 + dh * (kh - 1) + 1, c0 + dw * (kw - 1) + 1
         top = self.maps[maps[0]]
@@ -224,14 +216,30 @@ class ChannelIsoLayout(Picture):
         def box(p: Plane) -> Poly:
             return (p.corner(r0, c0), p.corner(r0, c1), p.corner(r1, c1), p.corner(r1, c0))
 
+        # The footprint's cells and the block over it depend on the group's maps and the
+        # footprint's corner only: each filter of the group meets them again, kept.
+        key = ("block", tuple(int(ci) for ci in maps), r0, c0)
+        got = self._visible.get(key)
+        if got is None:
+            lower = []
+            foot = [(int(r), int(c)) for r, c in t.footprint(step)]
+            for ci in maps:
+                p = self.maps[ci]
+                for r, c in foot:
+                    kind = p.kind(r, c)
+                    if kind in (REAL, PAD):
+                        lower.append((ci, r, c, kind))
+            hulls = self._hulls
+            edges: list[Edge] = []
+            for ci in maps:  # the footprint's box on each map, hidden by the maps above it
+                edges += _outline(box(self.maps[ci]), hulls[("in", ci)])
+            for ci in maps[:-1]:  # the upright edges, level by level: map ci to the one below
+                upper, lower_box = box(self.maps[ci]), box(self.maps[ci + 1])
+                for k in range(4):
+                    edges += split(lower_box[k], upper[k], hulls[("in", ci + 1)])
+            got = self._visible[key] = (tuple(lower), tuple(edges))
+        lower, block = got
         hulls = self._hulls
-        block: list[Edge] = []
-        for ci in maps:  # the footprint's box on each map, hidden by the maps above it
-            block += _outline(box(self.maps[ci]), hulls[("in", ci)])
-        for ci in maps[:-1]:  # the upright edges, level by level: map ci to the one below
-            upper, lower_box = box(self.maps[ci]), box(self.maps[ci + 1])
-            for k in range(4):
-                block += split(lower_box[k], upper[k], hulls[("in", ci + 1)])
         co, r, c = (int(v) for v in t.anchor[step])
         out = self.outs[co]
         # Each line rises from the group's top map to the output map it ends on, and
@@ -243,7 +251,7 @@ class ChannelIsoLayout(Picture):
         lines = tuple(piece for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))
                       for piece in unhidden(top.corner((r0, r1)[i], (c0, c1)[j]),
                                             out.corner(r + i, c + j), covers))
-        return ChannelIsoShapes(tuple(lower), tuple(block), (co, r, c),
+        return ChannelIsoShapes(lower, block, (co, r, c),
                                 tuple(_outline(out.quad(r, c), hulls[("out", co)])), lines)
 
     def text(self, step: int) -> tuple[TextItem, ...]:

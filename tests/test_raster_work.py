@@ -286,3 +286,37 @@ def test_frames_in_one_buffer_are_the_frames_copied(spec, picture):
     assert len(shared) == len(copied) == scene.n_frames
     for k, (a, b) in enumerate(zip(shared, copied)):
         assert np.array_equal(a, b), f"frame {k}"
+
+
+def test_strokes_met_again_in_another_colour_are_the_same_lines(monkeypatch):
+    # Each filter's block over a footprint is the same strokes in its own colour: the
+    # raster recolours the operations it made for the first filter. They must be the
+    # operations the shape makes itself, and the frames those drawn from scratch.
+    from convanim import api
+    from convanim.scene import Shape
+
+    a = Shape(((1.5, 2.25), (40.0, 31.5)), stroke=(10, 20, 30), width=2.5, dashed=True,
+              closed=False)
+    b = Shape(a.points, stroke=(200, 100, 0), width=2.5, dashed=True, closed=False)
+    made, own = ops_mod.Ops(), ops_mod.Ops()
+    made.add(a)
+    own.add(b)
+    again = made.recoloured(b.stroke)
+    assert again.ops == own.ops and again.boxes == own.boxes
+    assert again.bbox() == own.bbox() and again._start_list == own._start_list
+
+    calls = Counter()
+    plain = ops_mod.Ops.recoloured
+
+    def counted(self, colour):
+        calls["recoloured"] += 1
+        return plain(self, colour)
+
+    monkeypatch.setattr(ops_mod.Ops, "recoloured", counted)
+    t = ca.trace_of(ca.conv2d(4, 3, 1, 1, in_channels=2, out_channels=3))
+    scene = api.scene(t)
+    frames = [np.array(f) for f in raster.frames(scene, changed=True)]
+    assert calls["recoloured"] > 0  # the later filters' blocks were recoloured
+    for step in range(t.n_steps - 6, t.n_steps):  # the last filter's, against drawn alone
+        alone = np.array(raster.frame_image(scene, step))
+        assert np.array_equal(frames[step], alone), f"frame {step}"

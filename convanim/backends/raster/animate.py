@@ -153,15 +153,27 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
 
     # A shape the scene makes anew each frame (the window's outline) is found by value.
     by_value: dict = {}
+    # A stroke met before in another colour (each filter's block over the same footprint,
+    # with channels) is the same lines recoloured: by its geometry.
+    by_geometry: dict = {}
 
     def drawn(e) -> tuple[object, Ops, Box | None]:
         hit = op_cache.get(id(e))
         if hit is None:
             same = by_value.get(e)
             if same is None:
-                ops = Ops()
-                ops.add(e)  # its tiles are walked when asked for: only texts need them
-                same = by_value[e] = (ops, op_rect(ops, w, h))
+                stroke_only = not isinstance(e, Text) and e.fill is None and e.stroke is not None
+                key = (e.points, e.width, e.dashed, e.closed) if stroke_only else None
+                known = by_geometry.get(key) if stroke_only else None
+                if known is not None:
+                    same = (known[0].recoloured(e.stroke), known[1])
+                else:
+                    ops = Ops()
+                    ops.add(e)  # its tiles are walked when asked for: only texts need them
+                    same = (ops, op_rect(ops, w, h))
+                    if stroke_only:
+                        by_geometry[key] = same
+                by_value[e] = same
             hit = op_cache[id(e)] = (e, *same)
         return hit
 

@@ -96,12 +96,23 @@ class Ops:
         if other.boxes:
             # A frame's layers are its cached shapes joined: their unions, joined.
             a, b = self._bbox, other.bbox()
-            self._bbox = b if not self.boxes else (
-                None if a is None else (min(a[0], b[0]), min(a[1], b[1]),
-                                        max(a[2], b[2]), max(a[3], b[3])))
+            if not self.boxes:
+                self._bbox = b
+            elif a is not None:  # (conditionals: a frame joins a hundred shapes this way)
+                self._bbox = (a[0] if a[0] < b[0] else b[0], a[1] if a[1] < b[1] else b[1],
+                              a[2] if a[2] > b[2] else b[2], a[3] if a[3] > b[3] else b[3])
         self.ops.extend(other.ops)
         self.boxes.extend(other.boxes)
         self._start_list.extend(other._start_list)
+
+    def recoloured(self, colour: RGB) -> "Ops":
+        """These strokes (line operations only) in ``colour``: the same lines, their boxes
+        shared (neither is changed once made)."""
+        out = Ops()
+        out.ops = [(kind, pts, colour, w) for kind, pts, _, w in self.ops]
+        out.boxes, out._start_list = self.boxes, self._start_list
+        out._bbox, out._tiles = self.bbox(), self._tiles
+        return out
 
     def bbox(self) -> tuple[float, float, float, float] | None:
         """The union of the operations' boxes (None when there are none), kept."""
