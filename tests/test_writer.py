@@ -613,3 +613,29 @@ def test_rectangles_inside_another_are_dropped_before_the_rectangle_path_is_chos
     last = Changed(7, 2, (100, 100), None)
     got = writer._trusted_rects(img, last, 100, 100)
     assert got == [lines, far]
+
+
+def test_a_changed_record_of_wider_indices_writes_one_byte_a_pixel():
+    # A caller's Changed record may hold its indices as int64: the frame written must be
+    # its pixels still (the unchanged ones as the spare index), not the int64's bytes.
+    import weakref
+
+    from convanim.changed import Changed
+
+    frames = []
+    for step in range(3):
+        p = np.full((3, 4), step, dtype=np.int64)
+        p[0, 0] = 0
+        im = Image.frombytes("P", (4, 3), p.astype(np.uint8).tobytes())
+        im.putpalette(bytes(range(48)))
+        im.info[writer.CHANGED] = Changed(7, step, (4, 3), None if step == 0 else (0, 0, 4, 3),
+                                          pixels=p, image=weakref.ref(im))
+        frames.append(im)
+    fp = io.BytesIO()
+    writer.write_gif(fp, frames)
+    fp.seek(0)
+    with Image.open(fp) as gif:
+        got = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(gif)]
+    assert len(got) == 3
+    for k, (a, im) in enumerate(zip(got, frames)):
+        assert np.array_equal(a, np.asarray(im.convert("RGB"))), f"frame {k}"
