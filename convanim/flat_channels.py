@@ -32,7 +32,7 @@ from .engine import grid_map
 from .flat import OUTLINE_W, FlatCell, FlatLayout, FlatShapes, _extent, _front
 from .info import grid_labels
 from .layout import (
-    MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Plane, TextItem, add_bands, band_font, band_item,
+    MARK_W, PAD, arith_width, REAL, VALUE_SIZE, Mark, Overlay, Plane, TextItem, add_bands, band_font, band_item,
     bands_of, cell_slot, cell_text, check_maps, grid_planes, maps_fit, shifted,
 )
 from .numbers import widest_texts
@@ -289,30 +289,61 @@ class ChannelFlatLayout(FlatLayout):
                                        *_xy(b), self.font))
         return items
 
-    def sum_texts(self, step: int) -> list[TextItem]:
-        """Each row's products and partial sum, then the Σ line: partial sums plus bias."""
+    def _row_forms(self, step: int) -> list[tuple[str, ...]]:
+        """The forms of each row's products and partial sum in frame ``step``."""
         t = self.trace
-        co = int(t.anchor[step][0])
         maps = list(t.step_maps(step))
         sl = t.taps(step)
         ins, ws = t.tap_in[sl], t.tap_w[sl]
         part = self.partials[step]
         fs = self._sum_fmt
-        items = []
+        out = []
         for j, ci in enumerate(maps):
             on = ins[:, 0] == ci
             xs = [float(t.input[a, b, c]) for a, b, c in ins[on]]
             if t.spec.op == "max_pool2d":
-                forms = max_of(xs, float(part[j]), fs)
+                out.append(max_of(xs, float(part[j]), fs))
             elif t.spec.op == "avg_pool2d":
                 kh, kw = t.spec.kernel_size
-                forms = mean_of(xs, kh * kw, float(part[j]), fs)
+                out.append(mean_of(xs, kh * kw, float(part[j]), fs))
             else:
                 wv = [float(t.weight[tuple(i)]) for i in ws[on]]
-                forms = product_sum(xs, wv, float(part[j]), fs)
+                out.append(product_sum(xs, wv, float(part[j]), fs))
+        return out
+
+    @cached_property
+    def _widest_rows(self) -> tuple[tuple[str, ...], ...]:
+        """Per row, the forms of its widest line over all frames (by the bundled face's
+        advances): every row's line is drawn no larger than that one fits, so a row's line
+        keeps its size as the window moves (a window over the padding has fewer products,
+        and its line had been drawn larger than the next one's). Each frame's forms are
+        kept for it (made once)."""
+        widest: list[tuple[float, tuple[str, ...]]] = []
+        for step in range(self.trace.n_steps):
+            rows = self._made[("row forms", step)] = self._row_forms(step)
+            for j, forms in enumerate(rows):
+                w = (arith_width(forms[0], self.font), forms)
+                if j == len(widest):
+                    widest.append(w)
+                elif w[0] > widest[j][0]:
+                    widest[j] = w
+        return tuple(forms for _, forms in widest)
+
+    def sum_texts(self, step: int) -> list[TextItem]:
+        """Each row's products and partial sum, then the Σ line: partial sums plus bias."""
+        t = self.trace
+        co = int(t.anchor[step][0])
+        maps = list(t.step_maps(step))
+        part = self.partials[step]
+        fs = self._sum_fmt
+        widest = self._widest_rows
+        rows = self._made.pop(("row forms", step), None) or self._row_forms(step)
+        items = []
+        for j, (ci, forms) in enumerate(zip(maps, rows)):
             x0, y0, x1, y1 = self.sums[j]
             items.append(replace(band_item("sum", forms, x0, x1, y0, y1, self.font),
-                                 where=(f"sum{j}", co, ci), value=float(part[j])))
+                                 where=(f"sum{j}", co, ci), value=float(part[j]),
+                                 like=widest[j] if j < len(widest) else None))
         if self.total is None:  # pooling: each map alone, nothing to add up
             return items
         x0, y0, x1, y1 = self.total

@@ -147,7 +147,9 @@ class TextItem:
     ``where`` = (grid, row, col) and ``value`` tie a number to the trace. ``like``,
     when given, is the widest text of the item's group (the numbers of one grid): the
     item is drawn no larger than ``like`` could be in the same slot, so the numbers of
-    a grid share one size instead of the longer ones shrinking alone.
+    a grid share one size instead of the longer ones shrinking alone. It may be a tuple
+    of forms, longest first (a step's arithmetic): no larger than the first of them that
+    fits.
     """
 
     kind: str  # input, padding, weight, output, kernel, sum, label, title, caption
@@ -159,7 +161,7 @@ class TextItem:
     on: str = "background"
     where: tuple[str, int, int] | None = None
     value: float | None = None
-    like: str | None = None
+    like: str | tuple[str, ...] | None = None
 
     @property
     def text(self) -> str:

@@ -68,8 +68,10 @@ def _inside(points, slot) -> bool:
 
 
 @lru_cache(maxsize=1 << 16)
-def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face: Face | None):
-    """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None."""
+def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face: Face | None,
+             shrink: float = SHRINK_FLOOR):
+    """(form, font px, ink box) fitting ``slot`` (relative to the centre), or None. A form
+    before the last shrinks to ``shrink`` of ``size`` before the next is tried."""
     ss = METRIC_SCALE
     nominal = int(size * ss)
     # The slot's extent: a box wider or taller than it cannot fit, whatever its place.
@@ -78,7 +80,7 @@ def _fit_rel(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], face:
     per_char = None  # ink width per character and font px, from the first form measured
     for n, text in enumerate(texts):
         last = n == len(texts) - 1
-        floor = MIN_FONT * ss if last else max(MIN_FONT * ss, SHRINK_FLOOR * nominal)
+        floor = MIN_FONT * ss if last else max(MIN_FONT * ss, shrink * nominal)
         if per_char is not None and not last and text and \
                 len(text) * per_char * floor * 0.5 - 3 / ss > span_w:
             # The forms of a long sum are the same characters, fewer of them: one at least
@@ -121,11 +123,19 @@ def _relative(centre: Point, slot: tuple[Point, ...]) -> tuple[Point, ...]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _fit_like(texts: tuple[str, ...], size: float, slot: tuple[Point, ...], like: str | None,
-              face: Face | None):
-    """:func:`_fit_rel` of ``texts`` no larger than ``like`` could be in ``slot``: one
-    lookup for what recurs from frame to frame (a weight's text in a cell, a value's)."""
-    if like is not None:
+def _fit_like(texts: tuple[str, ...], size: float, slot: tuple[Point, ...],
+              like: str | tuple[str, ...] | None, face: Face | None):
+    """:func:`_fit_rel` of ``texts`` no larger than ``like`` (a text, or the forms of one)
+    could be in ``slot``: one lookup for what recurs from frame to frame (a weight's text
+    in a cell, a value's)."""
+    if isinstance(like, tuple):
+        # The forms of the widest line of the group (a row's arithmetic from frame to
+        # frame): every line at the size that one is drawn, in its longest form that fits
+        # there; only the last form shrinks further. So the line keeps its size.
+        widest = _fit_rel(like, size, slot, face)
+        if widest is not None:
+            return _fit_rel(texts, min(size, widest[1] / METRIC_SCALE), slot, face, 1.0)
+    elif like is not None:
         # No larger than the widest text of the group in this slot: one size for the group.
         widest = _fit_rel((like,), size, slot, face)
         if widest is not None:

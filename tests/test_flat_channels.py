@@ -399,3 +399,22 @@ def test_tconv_and_pool_svg(tmp_path):
     for spec in (TCONV, POOL):
         svg = ca.save(ca.trace_of(spec), tmp_path / f"{spec.short_name()}.svg", style="flat")
         assert "flipped" in svg.read_text(encoding="utf-8") or spec.pooling
+
+
+def test_a_rows_line_keeps_one_size_from_frame_to_frame():
+    # A window over the padding has fewer products: its line had been drawn larger than
+    # the next frame's (14.3 px against 11 and 12 in this figure). Every partial-sum line
+    # is now drawn at the size of its row's widest line, in the longest form that fits.
+    from convanim.api import scene
+    from convanim.scene import Text
+
+    t = ca.trace_of(ca.conv2d(5, 3, 1, 1, in_channels=3, out_channels=2, bias=True))
+    sc = scene(t, style="flat")
+    sizes, texts = set(), set()
+    for step in range(sc.n_frames):
+        for e in sc.frame(step).texts:
+            if isinstance(e, Text) and e.kind == "sum" and not e.text.startswith("\u03a3"):
+                sizes.add(round(e.size, 3))
+                texts.add(e.text)
+    assert len(sizes) == 1, sizes
+    assert any("\u2026" in x for x in texts) and any("\u2026" not in x for x in texts)
