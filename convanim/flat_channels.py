@@ -312,22 +312,20 @@ class ChannelFlatLayout(FlatLayout):
         return out
 
     @cached_property
-    def _widest_rows(self) -> tuple[tuple[str, ...], ...]:
-        """Per row, the forms of its widest line over all frames (by the bundled face's
-        advances): every row's line is drawn no larger than that one fits, so a row's line
-        keeps its size as the window moves (a window over the padding has fewer products,
-        and its line had been drawn larger than the next one's). Each frame's forms are
-        kept for it (made once)."""
-        widest: list[tuple[float, tuple[str, ...]]] = []
+    def _widest_line(self) -> tuple[str, ...] | None:
+        """The forms of the widest row line of all frames (by the bundled face's advances):
+        every row's line is drawn no larger than that one fits, so the lines keep one size
+        as the window moves (a window over the padding has fewer products, and its line
+        had been drawn larger than the next one's) and the rows of a frame share it. Each
+        frame's forms are kept for it (made once)."""
+        widest: tuple[float, tuple[str, ...]] | None = None
         for step in range(self.trace.n_steps):
             rows = self._made[("row forms", step)] = self._row_forms(step)
-            for j, forms in enumerate(rows):
-                w = (arith_width(forms[0], self.font), forms)
-                if j == len(widest):
-                    widest.append(w)
-                elif w[0] > widest[j][0]:
-                    widest[j] = w
-        return tuple(forms for _, forms in widest)
+            for forms in rows:
+                w = arith_width(forms[0], self.font)
+                if widest is None or w > widest[0]:
+                    widest = (w, forms)
+        return None if widest is None else widest[1]
 
     def sum_texts(self, step: int) -> list[TextItem]:
         """Each row's products and partial sum, then the Σ line: partial sums plus bias."""
@@ -336,14 +334,14 @@ class ChannelFlatLayout(FlatLayout):
         maps = list(t.step_maps(step))
         part = self.partials[step]
         fs = self._sum_fmt
-        widest = self._widest_rows
+        widest = self._widest_line
         rows = self._made.pop(("row forms", step), None) or self._row_forms(step)
         items = []
         for j, (ci, forms) in enumerate(zip(maps, rows)):
             x0, y0, x1, y1 = self.sums[j]
             items.append(replace(band_item("sum", forms, x0, x1, y0, y1, self.font),
                                  where=(f"sum{j}", co, ci), value=float(part[j]),
-                                 like=widest[j] if j < len(widest) else None))
+                                 like=widest))
         if self.total is None:  # pooling: each map alone, nothing to add up
             return items
         x0, y0, x1, y1 = self.total

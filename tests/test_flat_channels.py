@@ -418,3 +418,22 @@ def test_a_rows_line_keeps_one_size_from_frame_to_frame():
                 texts.add(e.text)
     assert len(sizes) == 1, sizes
     assert any("\u2026" in x for x in texts) and any("\u2026" not in x for x in texts)
+
+
+def test_the_rows_of_a_frame_share_the_widest_lines_size():
+    # One map's large values made its row's line smaller than the others' in the same
+    # frame: every row is drawn at the size the figure's widest row line is drawn at.
+    from convanim.api import scene
+    from convanim.scene import Text
+
+    x = np.ones((3, 5, 5))
+    x[0, 2, 2] = -987654.25
+    t = ca.trace_of(ca.conv2d(5, 3, 1, 1, in_channels=3, out_channels=2), input=x)
+    sc = scene(t, style="flat")
+    sizes = set()
+    for step in range(sc.n_frames):
+        rows = [e for e in sc.frame(step).texts
+                if isinstance(e, Text) and e.kind == "sum" and not e.text.startswith("\u03a3")]
+        assert len(rows) == 3
+        sizes |= {round(e.size, 3) for e in rows}
+    assert len(sizes) == 1, sizes
