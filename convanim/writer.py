@@ -461,7 +461,7 @@ def _pixels_of(frame: Image.Image) -> np.ndarray | None:
 
 def _palette_bytes(img: Image.Image) -> bytes | None:
     """``img.getpalette()`` as the bytes Pillow holds, without making a list of 768 ints
-    (a frame's check that its palette is the first frame's)."""
+    (each frame's palette is checked against the first frame's)."""
     img.load()
     try:
         mode = img.im.getpalettemode()
@@ -566,9 +566,8 @@ class GifEncoder:
         """Take the palette, size and background of ``first``; the GIF's header."""
         if first.mode != "P":
             raise ValueError(f"write_gif: frames must be P-mode images, got {first.mode}")
-        self._palette = first.getpalette()
-        self._palette_raw = _palette_bytes(first)
-        palette = bytes((self._palette or [])[:768])
+        self._palette = _palette_bytes(first)  # each frame's is checked against it
+        palette = (self._palette or b"")[:768]
         palette += bytes(768 - len(palette))
         self.size = w, h = first.size
         # A transparent background (raster frames of a transparent theme): its index is
@@ -603,7 +602,7 @@ class GifEncoder:
         if frame.mode != "P" or frame.size != (w, h):
             raise ValueError(f"write_gif: frame {count}: expected a {w}x{h} P-mode image, "
                              f"got {frame.size[0]}x{frame.size[1]} {frame.mode}")
-        if prev is not None and _palette_bytes(frame) != self._palette_raw:
+        if prev is not None and _palette_bytes(frame) != self._palette:
             raise ValueError(f"write_gif: frame {count} has a palette other than the first frame's")
         rects = (_trusted_rects(frame, self._last, w, h)
                  if prev is not None and bg is None and self._clean else None)
@@ -669,7 +668,7 @@ class GifEncoder:
         out += self._flush()
         if not fresh:
             # A view of the frame's pixels (not ours to keep) or of this encoder's own
-            # copy (updated in place); np.where's answer above is new already.
+            # copy (updated in place); _unchanged_as_spare's answer above is new already.
             written = np.array(written, dtype=np.uint8)
         self._pending = [box, written, transparency, 1]
         self._last = frame.info.get(CHANGED)
