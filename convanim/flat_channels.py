@@ -32,8 +32,9 @@ from .engine import grid_map
 from .flat import OUTLINE_W, FlatCell, FlatLayout, FlatShapes, _extent, _front
 from .info import grid_labels
 from .layout import (
-    MARK_W, PAD, arith_width, REAL, VALUE_SIZE, Mark, Overlay, Plane, TextItem, add_bands, band_font, band_item,
-    bands_of, cell_slot, cell_text, check_maps, grid_planes, maps_fit, shifted,
+    MARK_W, PAD, REAL, VALUE_SIZE, Mark, Overlay, Plane, TextItem, add_bands, arith_width,
+    band_font, band_item, bands_of, cell_slot, cell_text, check_maps, grid_planes, maps_fit,
+    shifted,
 )
 from .numbers import widest_texts
 from .text import (
@@ -312,20 +313,18 @@ class ChannelFlatLayout(FlatLayout):
         return out
 
     @cached_property
+    def _step_rows(self) -> tuple[list[tuple[str, ...]], ...]:
+        """Each frame's row forms (_row_forms), made once: for its frame, and for the widest."""
+        return tuple(self._row_forms(step) for step in range(self.trace.n_steps))
+
+    @cached_property
     def _widest_line(self) -> tuple[str, ...] | None:
         """The forms of the widest row line of all frames (by the bundled face's advances):
         every row's line is drawn no larger than that one fits, so the lines keep one size
         as the window moves (a window over the padding has fewer products, and its line
-        had been drawn larger than the next one's) and the rows of a frame share it. Each
-        frame's forms are kept for it (made once)."""
-        widest: tuple[float, tuple[str, ...]] | None = None
-        for step in range(self.trace.n_steps):
-            rows = self._made[("row forms", step)] = self._row_forms(step)
-            for forms in rows:
-                w = arith_width(forms[0], self.font)
-                if widest is None or w > widest[0]:
-                    widest = (w, forms)
-        return None if widest is None else widest[1]
+        had been drawn larger than the next one's) and the rows of a frame share it."""
+        lines = [forms for rows in self._step_rows for forms in rows]
+        return max(lines, key=lambda forms: arith_width(forms[0], self.font), default=None)
 
     def sum_texts(self, step: int) -> list[TextItem]:
         """Each row's products and partial sum, then the Σ line: partial sums plus bias."""
@@ -335,9 +334,8 @@ class ChannelFlatLayout(FlatLayout):
         part = self.partials[step]
         fs = self._sum_fmt
         widest = self._widest_line
-        rows = self._made.pop(("row forms", step), None) or self._row_forms(step)
         items = []
-        for j, (ci, forms) in enumerate(zip(maps, rows)):
+        for j, (ci, forms) in enumerate(zip(maps, self._step_rows[step])):
             x0, y0, x1, y1 = self.sums[j]
             items.append(replace(band_item("sum", forms, x0, x1, y0, y1, self.font),
                                  where=(f"sum{j}", co, ci), value=float(part[j]),

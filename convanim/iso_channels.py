@@ -218,6 +218,7 @@ class ChannelIsoLayout(Picture):
 
         # The footprint's cells and the block over it depend on the group's maps and the
         # footprint's corner only: each filter of the group meets them again, kept.
+        hulls = self._hulls
         key = ("block", tuple(int(ci) for ci in maps), r0, c0)
         got = self._visible.get(key)
         if got is None:
@@ -229,7 +230,6 @@ class ChannelIsoLayout(Picture):
                     kind = p.kind(r, c)
                     if kind in (REAL, PAD):
                         lower.append((ci, r, c, kind))
-            hulls = self._hulls
             edges: list[Edge] = []
             for ci in maps:  # the footprint's box on each map, hidden by the maps above it
                 edges += _outline(box(self.maps[ci]), hulls[("in", ci)])
@@ -239,7 +239,6 @@ class ChannelIsoLayout(Picture):
                     edges += split(lower_box[k], upper[k], hulls[("in", ci + 1)])
             got = self._visible[key] = (tuple(lower), tuple(edges))
         lower, block = got
-        hulls = self._hulls
         co, r, c = (int(v) for v in t.anchor[step])
         out = self.outs[co]
         # Each line rises from the group's top map to the output map it ends on, and
