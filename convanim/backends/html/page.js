@@ -188,7 +188,9 @@
     return out;
   }
   // Where a tap's input and weight are drawn: the lower grid in gather view; the kernel flipped.
-  function inCell(t) { return [D.origin[0] + T[6 * t] * D.spacing[0], D.origin[1] + T[6 * t + 1] * D.spacing[1]]; }
+  // Input cell (y, x) as the lower grid draws it (gather view: padding and inserted zeros between).
+  function onLower(y, x) { return [D.origin[0] + y * D.spacing[0], D.origin[1] + x * D.spacing[1]]; }
+  function inCell(t) { return onLower(T[6 * t], T[6 * t + 1]); }
   function kernCell(t) {
     var a = T[6 * t + 2], b = T[6 * t + 3];
     return D.flip ? [K[0] - 1 - a, K[1] - 1 - b] : [a, b];
@@ -225,7 +227,7 @@
       footprint(s, "input");
       ts.forEach(function (t) { var p = inCell(t); mark("input", p[0], p[1], "tap"); var k = kernCell(t); mark("kernel", k[0], k[1], "kern"); });
       var win = winner(s);
-      if (win) mark("input", D.origin[0] + win[0] * D.spacing[0], D.origin[1] + win[1] * D.spacing[1], "win");
+      if (win) { var wp = onLower(win[0], win[1]); mark("input", wp[0], wp[1], "win"); }
       mark("output", r, c, "self");
       return name("output", r, c) + " = " + D.text[s] + (win ? "; the maximum is input (" + win.join(", ") + ")" : "") +
         (ts.length ? "" : " (the kernel covers only padding)");
@@ -271,7 +273,7 @@
   function chGroup(co) { return Math.floor(co / C.perOut); }
   function chCo(s) { return Math.floor(s / (OH * ow)); }
   function chTaps(s) { var out = []; for (var t = D.start[s]; t < D.start[s + 1]; t++) out.push(t); return out; }
-  function chIn(t) { return [D.origin[0] + T[S * t + 1] * D.spacing[0], D.origin[1] + T[S * t + 2] * D.spacing[1]]; }
+  function chIn(t) { return onLower(T[S * t + 1], T[S * t + 2]); }
   function chKern(t) {
     var a = T[S * t + 1 + C.tw], b = T[S * t + 2 + C.tw];  // the last two weight indices
     return D.flip ? [K[0] - 1 - a, K[1] - 1 - b] : [a, b];
@@ -318,7 +320,7 @@
         });
       }
       var win = chWinner(s);
-      if (win && drawn) mark("in" + chRow(win[0], co), D.origin[0] + win[1] * D.spacing[0], D.origin[1] + win[2] * D.spacing[1], "win");
+      if (win && drawn) { var wp = onLower(win[1], win[2]); mark("in" + chRow(win[0], co), wp[0], wp[1], "win"); }
       mark(grid, r, c, "self");
       var head = "y[" + co + "] (" + r + ", " + c + ") = ";
       var where = drawn ? "" : " (its input maps are drawn from frame " + (chStep(co, 0, 0) + 1) + ")";
@@ -370,7 +372,7 @@
       for (ci = first; ci < first + C.maps; ci++) footprint(s, "in" + ci);
       ts.forEach(function (t) { var p = chIn(t); mark("in" + T[S * t], p[0], p[1], "tap"); });
       var win = chWinner(s);
-      if (win) mark("in" + win[0], D.origin[0] + win[1] * D.spacing[0], D.origin[1] + win[2] * D.spacing[1], "win");
+      if (win) { var wp = onLower(win[1], win[2]); mark("in" + win[0], wp[0], wp[1], "win"); }
       mark(grid, r, c, "self");
       if (!D.w) return D.text[s] + ", the window on x[" + co + "]" + (win ? "; the maximum is x[" + win.join(",") + "]" : "");
       return D.text[s] + ", where " + chPartials(co, ts).join("; ");
