@@ -251,7 +251,11 @@ def marked(n, folder, fail_here=False):
             wait_for(Path(folder) / "started-0")  # the worker is in its call
             raise RuntimeError(f"call {n} failed")
         return n, os.getpid()
-    (Path(folder) / f"started-{n}").write_text(str(os.getpid()))
+    # Written whole, then renamed: the parent polls for the name and must never read
+    # the file between its creation and its write.
+    part = Path(folder) / f"started-{n}.part"
+    part.write_text(str(os.getpid()))
+    part.rename(Path(folder) / f"started-{n}")
     time.sleep(30)
     (Path(folder) / f"finished-{n}").touch()
     return n, os.getpid()
