@@ -108,8 +108,11 @@ def merge_rects(rects) -> list[Box]:
         for x0, y0, x1, y1 in todo:
             c = (x1 - x0 + m) * (y1 - y0 + m) + k0
             for q in out:
-                ux0, uy0 = min(q[0], x0), min(q[1], y0)
-                ux1, uy1 = max(q[2], x1), max(q[3], y1)
+                # (conditionals, not min and max: this loop runs hundreds of times a frame)
+                ux0 = q[0] if q[0] < x0 else x0
+                uy0 = q[1] if q[1] < y0 else y0
+                ux1 = q[2] if q[2] > x1 else x1
+                uy1 = q[3] if q[3] > y1 else y1
                 uc = (ux1 - ux0 + m) * (uy1 - uy0 + m) + k0
                 if uc <= q[4] + c:
                     q[:] = (ux0, uy0, ux1, uy1, uc)
@@ -178,18 +181,11 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
         return hit
 
     def ops_of(elements) -> tuple[Ops, list]:
-        out, rects = Ops(), []
-        for e in elements:
-            _, ops, rect = drawn(e)
-            out.extend(ops)
-            rects.append(rect)
-        return out, rects
+        hits = [drawn(e) for e in elements]
+        return Ops.joined([h[1] for h in hits]), [h[2] for h in hits]
 
     def ops_of_ids(ids) -> Ops:
-        out = Ops()
-        for i in ids:
-            out.extend(op_cache[i][1])
-        return out
+        return Ops.joined([op_cache[i][1] for i in ids])
 
     # Text and marks painted into canvas.base (ids), each with the number giving its
     # place in the order they are painted, and by tile, so that a rectangle finds its
