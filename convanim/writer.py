@@ -787,11 +787,13 @@ def check_strip(n: int, width: int, height: int, max_side: int = STRIP_MAX) -> N
             "--cell or fewer frames, or step through the figure in its html page instead")
 
 
-# zlib level of the strips. A strip is every frame side by side (the classic 15: 74 MB of
-# pixels, 1.5 MB compressed), so its compression is most of its cost. CPU for those 15 and
-# bytes, Pillow's zlib-ng: level 9 (optimize=True) 4.4 s; 8 1.7 s, +2.8%; 7 0.9 s, +14.6%;
-# 6 0.86 s, +17%. Only 6 keeps strips under a fifth of the gallery's time (issue 15).
-STRIP_LEVEL = 6
+# zlib level of the strips. A strip is every frame side by side (the classic 15: 76 MB of
+# pixels), so its compression is most of its cost. CPU and bytes for those 15 with Pillow's
+# zlib-ng, 2026-12-02: level 6 0.57 s, 1.75 MB; 4 0.45 s, 1.94 MB; 3 0.29 s, 2.40 MB (+37%);
+# 1 0.27 s, 2.77 MB. Levels 1-3 are zlib-ng's quick strategies and cost the same; 3 is the
+# smallest of them. Level 6 made strips 31% of a gallery -j 1 of the classic set (gif + strip)
+# once the GIFs got faster; 3 makes them 19% (issue 15: at most a fifth).
+STRIP_LEVEL = 3
 
 
 @dataclass(frozen=True)
