@@ -181,11 +181,18 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
         return hit
 
     def ops_of(elements) -> tuple[Ops, list]:
-        hits = [drawn(e) for e in elements]
-        return Ops.joined([h[1] for h in hits]), [h[2] for h in hits]
+        out, rects = Ops(), []
+        for e in elements:
+            _, ops, rect = drawn(e)
+            out.extend(ops)
+            rects.append(rect)
+        return out, rects
 
     def ops_of_ids(ids) -> Ops:
-        return Ops.joined([op_cache[i][1] for i in ids])
+        out = Ops()
+        for i in ids:
+            out.extend(op_cache[i][1])
+        return out
 
     # Text and marks painted into canvas.base (ids), each with the number giving its
     # place in the order they are painted, and by tile, so that a rectangle finds its

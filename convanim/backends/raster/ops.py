@@ -105,38 +105,6 @@ class Ops:
         self.boxes.extend(other.boxes)
         self._start_list.extend(other._start_list)
 
-    @classmethod
-    def joined(cls, parts) -> "Ops":
-        """``parts`` in order as one Ops: what extending an empty one by each makes, in one
-        pass (a frame's layer is a hundred or more cached shapes, with channels)."""
-        out = cls()
-        ops, boxes, starts = out.ops, out.boxes, out._start_list
-        tiles = None
-        x0 = y0 = math.inf
-        x1 = y1 = -math.inf
-        for p in parts:
-            if not ops:
-                tiles = p._tiles
-            elif p.ops and tiles is not None:
-                t = p._tiles
-                tiles = (tiles[0], tiles[1] | t[1]) if t is not None and t[0] == tiles[0] else None
-            if p.boxes:
-                b = p._bbox or p.bbox()
-                if b[0] < x0:
-                    x0 = b[0]
-                if b[1] < y0:
-                    y0 = b[1]
-                if b[2] > x1:
-                    x1 = b[2]
-                if b[3] > y1:
-                    y1 = b[3]
-                boxes += p.boxes
-            ops += p.ops
-            starts += p._start_list
-        out._tiles = tiles
-        out._bbox = (x0, y0, x1, y1) if boxes else None
-        return out
-
     def recoloured(self, colour: RGB) -> "Ops":
         """These strokes (line operations only) in ``colour``: the same lines, their boxes
         shared (neither is changed once made)."""
