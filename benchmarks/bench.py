@@ -466,7 +466,7 @@ def classic_section(trees, repeat, quick, default, label, many) -> None:
     # for): the default formats with and without them, whether or not they are a default.
     with_strip = default if "strip" in default else [*default, "strip"]
     without_strip = [f for f in default if f != "strip"]
-    sets = [with_strip, without_strip] if "strip" in default else [without_strip, with_strip]
+    sets = [default, without_strip if "strip" in default else with_strip]
     sets.append(["gif"])
     sets.append(["svg"])  # the vector half alone: start-up and the pool weigh most here
     if not quick:
