@@ -45,7 +45,7 @@ def scaled(scene: Scene, factor: float) -> Scene:
     def frame_of(step: int) -> Frame:
         fr = scene.frame_of(step)
         return Frame(ops(fr.under), ops(fr.fresh), ops(fr.over), ops(fr.texts),
-                     tuple((pt(a), pt(b)) for a, b in fr.lines))
+                     tuple((pt(a), pt(b)) for a, b in fr.lines), fr.edges)
 
     w, h = scene.size
     return replace(scene, size=(math.ceil(w * f - 1e-9), math.ceil(h * f - 1e-9)),

@@ -107,6 +107,11 @@ class Frame:
     over: tuple[Op, ...] = ()
     texts: tuple[Op, ...] = ()  # text and marks of the frame, over every shape
     lines: tuple[tuple[Point, Point], ...] = ()  # connecting lines, drawn last
+    # The last ``edges`` shapes of ``over`` are straight strokes (open, unfilled) that no
+    # shape of the frame covers: a backend may draw them as it draws the connecting lines,
+    # straight onto the frame and under the text (the raster does: a channel frame's
+    # filter block spans its maps, and supersampling its box was half the frame's time).
+    edges: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -534,12 +539,10 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
                 n = max(1, round(((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5 / dash))
                 pts = [(a[0] + (b[0] - a[0]) * k / n, a[1] + (b[1] - a[1]) * k / n)
                        for k in range(n + 1)]
-                # A shape per piece, not one dashed polyline per edge (the same strokes):
-                # the raster repaints the boxes of a frame's shapes, and an edge's box
-                # split the block's rectangle into pieces that each redraw the shapes
-                # crossing them (3x4 iso figure: 455 draws a frame instead of 299, slower).
-                made[key] = tuple(Shape((pts[k], pts[k + 1]), stroke=colour, width=GRID_W,
-                                        dashed=True, closed=False, role=role) for k in range(n))
+                # One polyline, each of its pieces dashed: the raster draws a frame's edges
+                # apart from its other shapes (Frame.edges), so an edge's box costs nothing.
+                made[key] = (Shape(tuple(pts), stroke=colour, width=GRID_W, dashed=True,
+                                   closed=False, role=role),)
         return made[key]
 
     def fresh_of(step: int) -> tuple[Shape, ...]:
@@ -557,16 +560,19 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
             by_map.setdefault(ci, []).append((r, c, kind))
         for ci, cells in by_map.items():
             over += footprint(ci, cells)
-        # Hidden edges first: a seen edge is drawn over a hidden one where they meet.
-        for hidden in (True, False):
-            for e in s.block:
-                if e[2] == hidden:
-                    over += edge(e, colours[co], f"filter{co}")
-            for e in s.cell_edges:
-                if e[2] == hidden:
-                    over += edge(e, theme.line, "line")
+        shaded = len(over)
+        # Hidden edges first: a seen edge is drawn over a hidden one where they meet. The
+        # block (on the input maps) and the output cell's outline never meet: one colour
+        # after the other, so that a backend drawing edges by colour has two runs.
+        for edges, colour, role in ((s.block, colours[co], f"filter{co}"),
+                                    (s.cell_edges, theme.line, "line")):
+            for hidden in (True, False):
+                for e in edges:
+                    if e[2] == hidden:
+                        over += edge(e, colour, role)
         texts = overlay(layout.text(step)) if layout.has_text else ()
-        return Frame(fresh=fresh_of(step), over=tuple(over), texts=texts, lines=s.lines)
+        return Frame(fresh=fresh_of(step), over=tuple(over), texts=texts, lines=s.lines,
+                     edges=len(over) - shaded)
 
     # No cover: each frame's lines come cut where they pass under a map.
     return Scene(layout.size, theme, tuple(low), (), layout.n_frames, frame_of, theme.connector,

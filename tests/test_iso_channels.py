@@ -422,8 +422,10 @@ def test_footprint_is_shaded_in_rectangles():
         shapes = lay.frame(step)
         hidden = [np.hypot(b[0] - a[0], b[1] - a[1])
                   for a, b, h in shapes.block + shapes.cell_edges if h]
-        assert sum(1 for op in f.over if op.dashed) == sum(max(1, round(n / (cell / 2)))
-                                                           for n in hidden)
+        # (one dashed polyline per hidden edge, a piece per half cell)
+        assert sum(1 for op in f.over if op.dashed) == len(hidden)
+        assert sum(len(op.points) - 1 for op in f.over if op.dashed) == sum(
+            max(1, round(n / (cell / 2))) for n in hidden)
 
 
 def test_covers_are_made_once_not_per_frame(monkeypatch):

@@ -288,35 +288,28 @@ def test_frames_in_one_buffer_are_the_frames_copied(spec, picture):
         assert np.array_equal(a, b), f"frame {k}"
 
 
-def test_strokes_met_again_in_another_colour_are_the_same_lines(monkeypatch):
+def test_edges_met_again_in_another_colour_are_made_once(monkeypatch):
     # Each filter's block over a footprint is the same strokes in its own colour: the
-    # raster recolours the operations it made for the first filter. They must be the
-    # operations the shape makes itself, and the frames those drawn from scratch.
+    # raster makes a stroke's coverage once, by geometry, and the frames are those drawn
+    # alone.
     from convanim import api
-    from convanim.scene import Shape
+    from convanim.backends.raster import edges
 
-    a = Shape(((1.5, 2.25), (40.0, 31.5)), stroke=(10, 20, 30), width=2.5, dashed=True,
-              closed=False)
-    b = Shape(a.points, stroke=(200, 100, 0), width=2.5, dashed=True, closed=False)
-    made, own = ops_mod.Ops(), ops_mod.Ops()
-    made.add(a)
-    own.add(b)
-    again = made.recoloured(b.stroke)
-    assert again.ops == own.ops and again.boxes == own.boxes
-    assert again.bbox() == own.bbox() and again._start_list == own._start_list
+    made = Counter()
+    plain = edges.Edges._make
 
-    calls = Counter()
-    plain = ops_mod.Ops.recoloured
+    def counted(self, keys):
+        made.update(keys)
+        return plain(self, keys)
 
-    def counted(self, colour):
-        calls["recoloured"] += 1
-        return plain(self, colour)
-
-    monkeypatch.setattr(ops_mod.Ops, "recoloured", counted)
+    monkeypatch.setattr(edges.Edges, "_make", counted)
     t = ca.trace_of(ca.conv2d(4, 3, 1, 1, in_channels=2, out_channels=3))
     scene = api.scene(t)
     frames = [np.array(f) for f in raster.frames(scene, changed=True)]
-    assert calls["recoloured"] > 0  # the later filters' blocks were recoloured
+    shown = Counter((s.points, s.width, s.dashed) for step in range(t.n_steps)
+                    for f in [scene.frame(step)] for s in f.over[len(f.over) - f.edges:])
+    assert made and max(made.values()) == 1  # each stroke made once
+    assert any(n > 1 for n in shown.values()) and set(made) == set(shown)
     for step in range(t.n_steps - 6, t.n_steps):  # the last filter's, against drawn alone
         alone = np.array(raster.frame_image(scene, step))
         assert np.array_equal(frames[step], alone), f"frame {step}"

@@ -11,9 +11,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ...changed import CHANGED, Changed
+from ...layout import Point
 from ...scene import Frame, Scene, Text
 from ...textfit import font as _font
 from .canvas import MARGIN, Canvas, _parallelogram_cover
+from .edges import Edges
 from .ops import TILE, Box, Ops
 
 
@@ -156,27 +158,15 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
 
     # A shape the scene makes anew each frame (the window's outline) is found by value.
     by_value: dict = {}
-    # A stroke met before in another colour (each filter's block over the same footprint,
-    # with channels) is the same lines recoloured: by its geometry.
-    by_geometry: dict = {}
 
     def drawn(e) -> tuple[object, Ops, Box | None]:
         hit = op_cache.get(id(e))
         if hit is None:
             same = by_value.get(e)
             if same is None:
-                stroke_only = not isinstance(e, Text) and e.fill is None and e.stroke is not None
-                key = (e.points, e.width, e.dashed, e.closed) if stroke_only else None
-                known = by_geometry.get(key) if stroke_only else None
-                if known is not None:
-                    same = (known[0].recoloured(e.stroke), known[1])
-                else:
-                    ops = Ops()
-                    ops.add(e)  # its tiles are walked when asked for: only texts need them
-                    same = (ops, op_rect(ops, w, h))
-                    if stroke_only:
-                        by_geometry[key] = same
-                by_value[e] = same
+                ops = Ops()
+                ops.add(e)  # its tiles are walked when asked for: only texts need them
+                same = by_value[e] = (ops, op_rect(ops, w, h))
             hit = op_cache[id(e)] = (e, *same)
         return hit
 
@@ -222,6 +212,7 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
         return op_cache[i][1].tiles(canvas.ncols, canvas.nrows)
 
     canvas.keep(low)
+    edges = Edges(canvas)
     previous: set = set()  # the last frame's texts
     moving: set = set()  # the last frame's texts drawn with it, not in the still picture
     hidden: set = set()  # texts in the still picture that the frame has not, under its shapes
@@ -231,7 +222,8 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
     for step in range(first, scene.n_frames):
         drawing = step >= start
         f: Frame = scene.frame(step)
-        (under, under_r), (over, over_r) = ops_of(f.under), ops_of(f.over)
+        over_ops, edge_ops = split_edges(f)
+        (under, under_r), (over, over_r) = ops_of(f.under), ops_of(over_ops)
         fresh, fresh_r = ops_of(f.fresh)
         moving_r = [r for r in under_r + over_r if r is not None]
         # This frame differs from the last only where either differs from the still
@@ -317,16 +309,18 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
         for rect, texts in zip(touched, found):
             canvas.paint(frame, [rect], [low, under, persist, high, over,
                                          ops_of_ids(sorted(texts, key=pos.__getitem__))])
+        touched += edges.draw(frame, edge_ops)
         touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover, scene.line_width))
-        if f.lines and (in_base or moving):
-            # Text stays on top: restamp the items a connecting line crosses (the
-            # iso view without numbers has none: its lines' tiles are not walked).
+        crossing = f.lines + tuple(segments_of(edge_ops)) if edge_ops else f.lines
+        if crossing and (in_base or moving):
+            # Text stays on top: restamp the items a connecting line or an edge crosses
+            # (the iso view without numbers has none: its lines' tiles are not walked).
             near: set = set()
-            for tile in line_tiles(f.lines):
+            for tile in line_tiles(crossing):
                 near |= base_tiles.get(tile, _NONE)
                 near |= moving_texts.get(tile, _NONE)
             near_texts = (op_cache[i][0] for i in in_order(ids, near & current))
-            touched += canvas.stamps(frame, crossed_texts(near_texts, f.lines))
+            touched += canvas.stamps(frame, crossed_texts(near_texts, crossing))
         touched = [b for b in touched if b is not None]
         previous = current
         rects = box = None  # the first frame drawn: no frame before it here
@@ -334,6 +328,20 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
             rects = tuple(changed_boxes + touched)
             box = _union(rects)
         yield canvas.image(frame, Changed(run, step, (canvas.w, canvas.h), box, rects))
+
+
+def split_edges(f: Frame) -> tuple[tuple, tuple]:
+    """The frame's ``over`` shapes drawn supersampled, and its edge strokes (Frame.edges),
+    drawn after them straight onto the frame (:class:`convanim.backends.raster.wu.Edges`)."""
+    if not f.edges:
+        return f.over, ()
+    cut = len(f.over) - f.edges
+    return f.over[:cut], f.over[cut:]
+
+
+def segments_of(shapes) -> list[tuple[Point, Point]]:
+    """The straight pieces of ``shapes`` (for the texts they cross, which stay on top)."""
+    return [(s.points[i], s.points[i + 1]) for s in shapes for i in range(len(s.points) - 1)]
 
 
 def in_order(ids: list, wanted) -> list:
@@ -384,8 +392,10 @@ def frame_image(scene: Scene, step: int) -> Image.Image:
     if scene.crisp:
         return picture(scene)
     still = scene.still(step)  # IndexError naming the range when there is no such frame
+    n_edges = scene.frame(step).edges
+    edge_ops = still.shapes[len(still.shapes) - n_edges:] if n_edges else ()
     shapes, texts = Ops(), Ops()
-    for op in still.shapes:
+    for op in still.shapes[:len(still.shapes) - n_edges]:
         shapes.add(op)
     for op in still.texts:
         texts.add(op)
@@ -393,8 +403,10 @@ def frame_image(scene: Scene, step: int) -> Image.Image:
     canvas.paint(canvas.base, canvas.bands(), [shapes, texts])
     lines = still.connectors  # whole: the raster hides them under the cover itself
     cover = _parallelogram_cover(*scene.cover) if scene.cover else (lambda x, y: 0.0)
+    Edges(canvas).draw(canvas.base, edge_ops)
     canvas.lines(canvas.base, lines, scene.line_colour, cover, scene.line_width)
-    for e in crossed_texts(still.texts, lines):  # text stays on top, as in the animation
+    # Text stays on top, as in the animation.
+    for e in crossed_texts(still.texts, tuple(lines) + tuple(segments_of(edge_ops))):
         canvas.stamp(canvas.base, e)
     return canvas.image(canvas.base)
 

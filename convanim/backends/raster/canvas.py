@@ -16,6 +16,7 @@ from ...scene import Text
 from ...theme import RGB, Theme
 from .ops import MASK_CACHE_CHARS, SS, TILE, Box, Ops, _draw_ops, _draw_solid, _mask, _text
 from .palette import LINE_LEVELS, palette_alpha, palette_map
+from .wu import coverage_many
 
 # Connecting-line coverage in thirds. The lines move every frame and are most of a
 # GIF's bytes; fewer shades repeat more, so LZW packs them tighter (classic set:
@@ -359,67 +360,44 @@ class Canvas:
         cross, their coverages combine as one line laid over the other would.
         Returns the box of the pixels written.
         """
-        ys, xs, weights = [], [], []
-        for p0, p1 in segments:
-            (x0, y0), (x1, y1) = p0, p1
-            steep = abs(y1 - y0) > abs(x1 - x0)
-            if steep:
-                x0, y0, x1, y1 = y0, x0, y1, x1
-            if x1 < x0:
-                x0, y0, x1, y1 = x1, y1, x0, y0
-            # Pixel centres sit at +0.5: sample the line at the centres along the major axis.
-            major = np.arange(int(np.floor(x0 - 0.5)) + 1, int(np.floor(x1 - 0.5)) + 1)
-            if len(major) == 0:
-                continue
-            slope = (y1 - y0) / (x1 - x0) if x1 != x0 else 0.0
-            minor = y0 + (major + 0.5 - x0) * slope - 0.5
-            if width == 1:
-                base = np.floor(minor).astype(np.int64)
-                frac = minor - base
-                ms = np.concatenate([major, major])
-                ns = np.concatenate([base, base + 1])
-                w = np.concatenate([1 - frac, frac])
-            else:
-                # ``width`` px across the minor axis: each pixel's overlap with that span
-                # (for width 1 the two weights above), as the lines of a scaled picture.
-                lo = minor + 0.5 - width / 2
-                first = np.floor(lo).astype(np.int64)
-                span = [first + j for j in range(int(np.ceil(width)) + 1)]
-                ns = np.concatenate(span)
-                ms = np.tile(major, len(span))
-                los = np.tile(lo, len(span))
-                w = np.clip(np.minimum(ns + 1, los + width) - np.maximum(ns, los), 0.0, 1.0)
-            ys.append(ms if steep else ns)
-            xs.append(ns if steep else ms)
-            weights.append(w)
-        if not ys:
+        if not len(segments):
             return None
-        ys, xs, weight = np.concatenate(ys), np.concatenate(xs), np.concatenate(weights)
+        ys, xs, weight, _ = coverage_many(np.array(segments, dtype=np.float64).reshape(-1, 4),
+                                          width)
         keep = (xs >= 0) & (xs < self.w) & (ys >= 0) & (ys < self.h) & (weight > 0)
         ys, xs, weight = ys[keep], xs[keep], weight[keep]
         alpha = weight * (1.0 - cover(xs + 0.5, ys + 0.5))
         if not len(alpha):
             return None
+        return self.blend_cover(out, ys * self.w + xs, alpha, colour, LINE_LEVELS)
+
+    def blend_cover(self, out: np.ndarray, where: np.ndarray, alpha: np.ndarray, colour: RGB,
+                    levels: int) -> Box | None:
+        """Blend ``colour`` over ``out`` at flat pixel positions ``where`` by coverages
+        ``alpha`` (several per pixel combine as one line laid over another), rounded to
+        ``levels`` steps; the box of the pixels written."""
         # Each pixel's coverages combined, 1 - prod(1 - a), the product taken in the
         # order the lines gave them (a stable sort keeps it; reduceat multiplies in
         # turn): the products np.multiply.at made, without np.unique's inverse.
-        where = ys * self.w + xs
         order = np.argsort(where, kind="stable")
         where = where[order]
         starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
         flat = where[starts]
         clear = np.multiply.reduceat((1.0 - alpha)[order], starts)
-        alpha = np.round((1.0 - clear) * LINE_LEVELS) / LINE_LEVELS
-        shown = alpha > 0
+        level = np.round((1.0 - clear) * levels).astype(np.intp)
+        shown = level > 0
         if not shown.any():
             return None
         at = flat[shown]
+        # Blends at each level, looked up: palette.PaletteMap.levels.
+        table = self.to_palette.levels(colour, levels)
+        shift = level[shown] << 8
         if out.flags.c_contiguous:  # the frame's buffer: flat positions, no 2-D indexing
             pixels = out.reshape(-1)
-            pixels.put(at, self.to_palette.blend(pixels.take(at), colour, alpha[shown]))
+            pixels.put(at, table.take(shift + pixels.take(at)))
         else:
             ys, xs = np.divmod(at, self.w)
-            out[ys, xs] = self.to_palette.blend(out[ys, xs], colour, alpha[shown])
+            out[ys, xs] = table.take(shift + out[ys, xs])
         # The box: rows from the sorted positions' ends, columns from their remainders.
         cols = at % self.w
         return (int(cols.min()), int(at[0] // self.w), int(cols.max()) + 1,

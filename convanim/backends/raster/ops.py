@@ -105,15 +105,6 @@ class Ops:
         self.boxes.extend(other.boxes)
         self._start_list.extend(other._start_list)
 
-    def recoloured(self, colour: RGB) -> "Ops":
-        """These strokes (line operations only) in ``colour``: the same lines, their boxes
-        shared (neither is changed once made)."""
-        out = Ops()
-        out.ops = [(kind, pts, colour, w) for kind, pts, _, w in self.ops]
-        out.boxes, out._start_list = self.boxes, self._start_list
-        out._bbox, out._tiles = self.bbox(), self._tiles
-        return out
-
     def bbox(self) -> tuple[float, float, float, float] | None:
         """The union of the operations' boxes (None when there are none), kept."""
         if self._bbox is None and self.boxes:

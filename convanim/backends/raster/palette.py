@@ -113,6 +113,7 @@ class PaletteMap:
         # is looked up among them alone (see blend).
         self.opaque = opaque
         self._opaque_map: PaletteMap | None = None
+        self._levels: dict = {}  # (colour, levels) -> blends at each level (see levels)
         self.flat = [int(v) for v in colours.ravel()]
         # index + 1 fits a byte: the last index is never an answer (palette_colours).
         self._known = np.zeros(1 << 24, dtype=np.uint8)
@@ -150,6 +151,18 @@ class PaletteMap:
             over = self.opaque[index]
             if over.any():
                 got[over] = self.opaque_indices(mixed[over])
+        return got
+
+    def levels(self, colour: RGB, levels: int) -> np.ndarray:
+        """(levels + 1) * 256 indices, flat: entry k * 256 + i is :meth:`blend` of entry i
+        with ``colour`` at opacity k / levels, the same arithmetic, made once per colour.
+        Lines are blended at a few opacities: a lookup per pixel, not a mix and a search."""
+        key = (tuple(colour), levels)
+        got = self._levels.get(key)
+        if got is None:
+            index = np.tile(np.arange(256, dtype=np.intp), levels + 1)
+            alpha = np.repeat(np.arange(levels + 1) / levels, 256)
+            got = self._levels[key] = self.blend(index, colour, alpha).astype(np.uint8)
         return got
 
     def opaque_indices(self, rgb: np.ndarray) -> np.ndarray:

@@ -193,13 +193,16 @@ class Writer:
         if op.dashed and op.stroke is not None:
             if op.closed and len(op.points) >= 3:
                 return [self._dashed_closed(op, cls, cell)]
-            # An open dashed polyline: each edge its own dashed run.
+            # An open dashed polyline: its edges dashed each as the raster dashes them,
+            # edges of one length in one path (collinear touching ones joined).
             parts = []
             if op.fill is not None:
                 d = path_data([([pt(p) for p in op.points], True)])
                 parts.append(("path", cls, f' style="stroke:none"{cell} d="{d}"/>'))
-            for p0, p1 in zip(op.points, op.points[1:]):
-                parts.append(self._dashed_runs(cls, op.width, [(p0, p1)]))
+            by_length: dict[float, list] = {}
+            for seg in zip(op.points, op.points[1:]):
+                by_length.setdefault(round(math.dist(*seg), 2), []).append(seg)
+            parts += [self._dashed_runs(cls, op.width, segs) for segs in by_length.values()]
             return parts
         return [self._poly(cls, cell, op.points, op.closed)]
 
