@@ -141,6 +141,9 @@ class Scene:
     fresh_of: Callable[[int], tuple[Op, ...]] = field(default=lambda step: (), repr=False)
     line_width: float = 1.0  # of the connecting lines (a scaled scene's are wider)
     colours: tuple[RGB, ...] = ()  # shape colours beyond the theme's (the filters' of channels)
+    # Frames come back to shapes met before: each filter of a group meets the footprints
+    # of the one before it (a backend may keep what it drew of them).
+    recurs: bool = False
 
     @property
     def background(self) -> RGB:
@@ -577,7 +580,7 @@ def channel_iso_scene(layout: ChannelIsoLayout, theme: Theme = CLASSIC,
     # No cover: each frame's lines come cut where they pass under a map.
     return Scene(layout.size, theme, tuple(low), (), layout.n_frames, frame_of, theme.connector,
                  None, layout.has_text, title=_title(layout), face=face,
-                 fresh_of=fresh_of, colours=colours)
+                 fresh_of=fresh_of, colours=colours, recurs=filters_meet_again(t.spec))
 
 
 # The flat picture ----------------------------------------------------------------
@@ -624,9 +627,16 @@ def flat_scene(layout: FlatLayout, theme: Theme = CLASSIC, face: Face | None = N
         fresh = fresh_of(step) if ov is not None else tuple(cell(*c) for c in shapes.fresh)
         return Frame(fresh=fresh, over=tuple(over), texts=texts)
 
+    spec = layout.trace.spec
     return Scene(layout.size, theme, tuple(grids), (), layout.n_frames, frame_of,
                  theme.connector, None, layout.has_text, title=_title(layout), face=face,
-                 fresh_of=fresh_of)
+                 fresh_of=fresh_of, recurs=filters_meet_again(spec))
+
+
+def filters_meet_again(spec) -> bool:
+    """Does a later filter meet the footprints of one before it (more than one filter in
+    a group: the group's filters sweep the same maps in turn)?"""
+    return not spec.pooling and spec.out_channels > spec.groups
 
 
 # The matrix figure --------------------------------------------------------------

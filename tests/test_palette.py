@@ -153,3 +153,21 @@ def test_figures_of_one_palette_share_its_map_and_the_colours_it_found():
     assert np.array_equal(a.to_palette.colours, palette_colours(CLASSIC, True))
     assert np.array_equal(b.to_palette.colours, palette_colours(CLASSIC, True, ((1, 2, 3),)))
     assert palette_map(CLASSIC, True) is a.to_palette
+
+
+@pytest.mark.parametrize("name,clear", [("classic", False), ("dark", False), ("classic", True)])
+def test_blends_at_a_few_opacities_are_looked_up_as_blended(name, clear):
+    # PaletteMap.levels: blends of each entry with a colour at k / levels, made once and
+    # looked up, equal to blending each pixel (a transparent page's opaque entries too).
+    from convanim.backends.raster.palette import palette_map
+
+    theme = theme_named(name)
+    theme = theme.with_transparent() if clear else theme
+    pm = palette_map(theme, True, ((200, 30, 90),))
+    index = np.arange(255, dtype=np.intp)
+    for colour, levels in ((theme.connector, 3), ((200, 30, 90), 9)):
+        table = pm.levels(colour, levels)
+        assert table is pm.levels(colour, levels)
+        for k in range(levels + 1):
+            want = pm.blend(index, colour, np.full(len(index), k / levels))
+            assert np.array_equal(table[k * 256 + index], want)

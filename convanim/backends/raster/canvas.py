@@ -80,6 +80,7 @@ class Canvas:
         self._kept: tuple[Ops, Image.Image] | None = None
         self._stamps: dict[int, tuple[Text, np.ndarray]] = {}  # see stamp
         self._late_cover: OrderedDict = OrderedDict()  # see _late
+        self._clear: np.ndarray | None = None  # ones, w * h: see blend_cover
 
     def keep(self, layer: Ops) -> None:
         """Keep ``layer`` drawn, supersampled: rectangles whose first layer it is start
@@ -377,18 +378,18 @@ class Canvas:
         ``alpha`` (several per pixel combine as one line laid over another), rounded to
         ``levels`` steps; the box of the pixels written."""
         # Each pixel's coverages combined, 1 - prod(1 - a), the product taken in the
-        # order the lines gave them (a stable sort keeps it; reduceat multiplies in
-        # turn): the products np.multiply.at made, without np.unique's inverse.
-        order = np.argsort(where, kind="stable")
-        where = where[order]
-        starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
-        flat = where[starts]
-        clear = np.multiply.reduceat((1.0 - alpha)[order], starts)
-        level = np.round((1.0 - clear) * levels).astype(np.intp)
+        # order the lines gave them (np.multiply.at multiplies in turn), in a canvas of
+        # ones kept for it and put back after: no sort to bring a pixel's entries together.
+        if self._clear is None:
+            self._clear = np.ones(self.w * self.h)
+        clear = self._clear
+        np.multiply.at(clear, where, 1.0 - alpha)
+        level = np.round((1.0 - clear.take(where)) * levels).astype(np.intp)
+        clear.put(where, 1.0)
         shown = level > 0
         if not shown.any():
             return None
-        at = flat[shown]
+        at = where[shown]  # a pixel met twice is written twice, the same value
         # Blends at each level, looked up: palette.PaletteMap.levels.
         table = self.to_palette.levels(colour, levels)
         shift = level[shown] << 8
@@ -398,10 +399,8 @@ class Canvas:
         else:
             ys, xs = np.divmod(at, self.w)
             out[ys, xs] = table.take(shift + out[ys, xs])
-        # The box: rows from the sorted positions' ends, columns from their remainders.
-        cols = at % self.w
-        return (int(cols.min()), int(at[0] // self.w), int(cols.max()) + 1,
-                int(at[-1] // self.w) + 1)
+        rows, cols = np.divmod(at, self.w)
+        return (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
 
     def image(self, indices: np.ndarray, changed: Changed | None = None) -> Image.Image:
         """``indices`` as a P-mode image sharing their memory (so they must not change after).

@@ -11,10 +11,15 @@ import numpy as np
 
 
 def coverage_many(segs: np.ndarray, span: float | np.ndarray = 1.0) -> tuple[np.ndarray, ...]:
-    """:func:`coverage` of many segments at once, the same numbers: ``segs`` (n, 4) rows
-    x0, y0, x1, y1, ``span`` one for all or one per row; (rows, columns, coverage, the
-    segment of each entry). A frame's new edges are a hundred short dashes, its
-    connecting lines a dozen pieces: one pass, not a few numpy calls per piece."""
+    """The pixels segments cover and how much: ``segs`` (n, 4) rows x0, y0, x1, y1 in
+    canvas px, each ``span`` px across its minor axis (one for all, or one per row);
+    (rows, columns, coverage 0..1, the segment of each entry).
+
+    Each segment is sampled at the pixel centres along its major axis; at each sample
+    a pixel across it gets its overlap with the span centred on the line (span 1:
+    Wu's split between the two nearest pixels). All segments in one pass: a frame's
+    new edges are a hundred short dashes, its connecting lines a dozen pieces.
+    """
     x0, y0, x1, y1 = segs.T
     steep = np.abs(y1 - y0) > np.abs(x1 - x0)
     x0, y0, x1, y1 = (np.where(steep, y0, x0), np.where(steep, x0, y0),
@@ -22,6 +27,7 @@ def coverage_many(segs: np.ndarray, span: float | np.ndarray = 1.0) -> tuple[np.
     back = x1 < x0
     x0, y0, x1, y1 = (np.where(back, x1, x0), np.where(back, y1, y0),
                       np.where(back, x0, x1), np.where(back, y0, y1))
+    # Pixel centres sit at +0.5: the samples are the centres between the two ends.
     first_major = np.floor(x0 - 0.5).astype(np.int64) + 1
     counts = np.maximum(np.floor(x1 - 0.5).astype(np.int64) + 1 - first_major, 0)
     seg = np.repeat(np.arange(len(segs)), counts)
@@ -30,21 +36,21 @@ def coverage_many(segs: np.ndarray, span: float | np.ndarray = 1.0) -> tuple[np.
     run = x1 - x0
     slope = np.divide(y1 - y0, run, out=np.zeros_like(run), where=run != 0)
     minor = y0[seg] + (major + 0.5 - x0[seg]) * slope[seg] - 0.5
-    if np.isscalar(span) and span == 1:  # Wu's two pixels per step, as coverage() takes them
+    if np.isscalar(span) and span == 1:  # the connecting lines: two pixels a sample
         base = np.floor(minor).astype(np.int64)
         frac = minor - base
         ms, ns = np.concatenate([major, major]), np.concatenate([base, base + 1])
         w = np.concatenate([1 - frac, frac])
-        k = 2
+        steep, seg = np.tile(steep[seg], 2), np.tile(seg, 2)
     else:
-        spans = np.broadcast_to(np.asarray(span, dtype=np.float64), (len(segs),))
-        sp = spans[seg]
+        sp = np.broadcast_to(np.asarray(span, dtype=np.float64), (len(segs),))[seg]
         lo = minor + 0.5 - sp / 2
         first = np.floor(lo).astype(np.int64)
-        k = int(np.ceil(spans.max())) + 1 if len(spans) else 1
-        ns = (first[None, :] + np.arange(k)[:, None]).ravel()
-        ms = np.tile(major, k)
-        los, sp = np.tile(lo, k), np.tile(sp, k)
-        w = np.clip(np.minimum(ns + 1, los + sp) - np.maximum(ns, los), 0.0, 1.0)
-    st = np.tile(steep[seg], k)
-    return np.where(st, ms, ns), np.where(st, ns, ms), w, np.tile(seg, k)
+        # The pixels [lo, lo + span) meets, first to last: as many entries as pixels.
+        many = np.floor(lo + sp).astype(np.int64) - first + 1
+        at = np.repeat(np.arange(len(lo)), many)
+        ns = first[at] + (np.arange(len(at)) - (np.cumsum(many) - many)[at])
+        ms, lo, sp = major[at], lo[at], sp[at]
+        w = np.clip(np.minimum(ns + 1, lo + sp) - np.maximum(ns, lo), 0.0, 1.0)
+        steep, seg = steep[seg][at], seg[at]
+    return np.where(steep, ms, ns), np.where(steep, ns, ms), w, seg
