@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from itertools import compress, count
 from typing import Iterator, Sequence
 
@@ -16,6 +16,7 @@ from ...scene import Frame, Scene, Text
 from ...textfit import font as _font
 from .canvas import MARGIN, Canvas, _parallelogram_cover
 from .edges import Edges
+from .kept import Kept
 from .ops import TILE, Box, Ops
 
 
@@ -341,7 +342,9 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
                 painted.put(key, frame[y0:y1, x0:x1].copy())
         touched += edges.draw(frame, edge_ops)
         touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover, scene.line_width))
-        crossing = f.lines + tuple(segments_of(edge_ops)) if edge_ops else f.lines
+        crossing = f.lines
+        if edge_ops and (in_base or moving):
+            crossing = crossing + tuple(segments_of(edge_ops))
         if crossing and (in_base or moving):
             # Text stays on top: restamp the items a connecting line or an edge crosses
             # (the iso view without numbers has none: its lines' tiles are not walked).
@@ -372,26 +375,6 @@ def split_edges(f: Frame) -> tuple[tuple, tuple]:
 def segments_of(shapes) -> list[tuple[Point, Point]]:
     """The straight pieces of ``shapes`` (for the texts they cross, which stay on top)."""
     return [(s.points[i], s.points[i + 1]) for s in shapes for i in range(len(s.points) - 1)]
-
-
-class Kept:
-    """Painted rectangles by what they hold, the last ones up to ``limit`` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.size = limit, 0
-        self._kept: OrderedDict = OrderedDict()
-
-    def get(self, key) -> np.ndarray | None:
-        got = self._kept.get(key)
-        if got is not None:
-            self._kept.move_to_end(key)
-        return got
-
-    def put(self, key, pixels: np.ndarray) -> None:
-        self._kept[key] = pixels
-        self.size += pixels.nbytes
-        while self.size > self.limit:
-            self.size -= self._kept.popitem(last=False)[1].nbytes
 
 
 def in_order(ids: list, wanted) -> list:

@@ -377,6 +377,14 @@ class Canvas:
         """Blend ``colour`` over ``out`` at flat pixel positions ``where`` by coverages
         ``alpha`` (several per pixel combine as one line laid over another), rounded to
         ``levels`` steps; the box of the pixels written."""
+        at, level, box = self.combine_cover(where, alpha, levels)
+        if box is not None:
+            self.blend_levels(out, at, level, colour, levels)
+        return box
+
+    def combine_cover(self, where: np.ndarray, alpha: np.ndarray, levels: int) -> tuple:
+        """The pixels of :meth:`blend_cover` (flat positions, a pixel met twice twice), their
+        levels 1..``levels``, and their box (None when no pixel reaches a level)."""
         # Each pixel's coverages combined, 1 - prod(1 - a), the product taken in the
         # order the lines gave them (np.multiply.at multiplies in turn), in a canvas of
         # ones kept for it and put back after: no sort to bring a pixel's entries together.
@@ -388,19 +396,24 @@ class Canvas:
         clear.put(where, 1.0)
         shown = level > 0
         if not shown.any():
-            return None
-        at = where[shown]  # a pixel met twice is written twice, the same value
-        # Blends at each level, looked up: palette.PaletteMap.levels.
+            return where[:0], level[:0], None
+        at = where[shown]
+        rows, cols = np.divmod(at, self.w)
+        box = (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
+        return at, level[shown], box
+
+    def blend_levels(self, out: np.ndarray, at: np.ndarray, level: np.ndarray, colour: RGB,
+                     levels: int) -> None:
+        """Blend ``colour`` over ``out`` at flat positions ``at``, at opacities level / levels:
+        looked up (palette.PaletteMap.levels); a position met twice gets the same value."""
         table = self.to_palette.levels(colour, levels)
-        shift = level[shown] << 8
+        shift = level << 8
         if out.flags.c_contiguous:  # the frame's buffer: flat positions, no 2-D indexing
             pixels = out.reshape(-1)
             pixels.put(at, table.take(shift + pixels.take(at)))
         else:
             ys, xs = np.divmod(at, self.w)
             out[ys, xs] = table.take(shift + out[ys, xs])
-        rows, cols = np.divmod(at, self.w)
-        return (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
 
     def image(self, indices: np.ndarray, changed: Changed | None = None) -> Image.Image:
         """``indices`` as a P-mode image sharing their memory (so they must not change after).

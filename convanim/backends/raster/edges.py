@@ -18,11 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 from ...scene import DASHES, Shape
+from .kept import Kept
 from .ops import SS, Box
 from .wu import coverage_many
 
 # Coverage of an edge stroke in ninths: the shades a supersampled pixel can take.
 EDGE_LEVELS = SS * SS
+# Runs of strokes kept combined, in bytes: a filter's blocks, one a footprint, and the
+# output cells' outlines; at --i 8 a filter's are 128 runs, 8 MB.
+KEPT_RUN_BYTES = 16 << 20
 
 
 def stroke_rows(pieces: np.ndarray, widths: np.ndarray, dashed: np.ndarray
@@ -61,6 +65,9 @@ class Edges:
     def __init__(self, canvas) -> None:
         self.canvas = canvas
         self._made: dict = {}  # (points, width, dashed) -> (flat positions, coverage)
+        # A run of strokes met before (the block at a footprint, filter after filter):
+        # its pixels and their levels, combined once (Canvas.blend_cover's first half).
+        self._runs = Kept(KEPT_RUN_BYTES)
 
     def _make(self, keys: list) -> None:
         """The coverage of the strokes ``keys`` (not made yet), in one pass."""
@@ -90,19 +97,28 @@ class Edges:
         at once (where strokes of a run cross, as one laid over the other); the boxes of
         the pixels written."""
         keys = [(s.points, s.width, s.dashed) for s in shapes]
-        new = [k for k in dict.fromkeys(keys) if k not in self._made]
+        boxes = []
+        start = 0
+        for k, shape in enumerate(shapes):
+            if k + 1 < len(shapes) and shapes[k + 1].stroke == shape.stroke:
+                continue
+            run = tuple(keys[start:k + 1])
+            start = k + 1
+            got = self._runs.get(run)
+            if got is None:
+                got = self._combined(run)
+                self._runs.put(run, got)
+            at, level, box = got
+            if box is not None:
+                self.canvas.blend_levels(out, at, level, shape.stroke, EDGE_LEVELS)
+                boxes.append(box)
+        return boxes
+
+    def _combined(self, run: tuple) -> tuple:
+        """A run's pixels, their levels, and its box (Canvas.combine_cover)."""
+        new = [k for k in dict.fromkeys(run) if k not in self._made]
         if new:
             self._make(new)
-        boxes = []
-        run: list = []
-        for k, shape in enumerate(shapes):
-            run.append(self._made[keys[k]])
-            if k + 1 == len(shapes) or shapes[k + 1].stroke != shape.stroke:
-                where = np.concatenate([r[0] for r in run])
-                if len(where):
-                    box = self.canvas.blend_cover(out, where, np.concatenate([r[1] for r in run]),
-                                                  shape.stroke, EDGE_LEVELS)
-                    if box is not None:
-                        boxes.append(box)
-                run = []
-        return boxes
+        where = np.concatenate([self._made[k][0] for k in run])
+        alpha = np.concatenate([self._made[k][1] for k in run])
+        return self.canvas.combine_cover(where, alpha, EDGE_LEVELS)
