@@ -69,10 +69,11 @@ def test_coverage_of_many_segments_is_the_plain_loop_of_each(segs, all_one):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(coord, coord), min_size=2, max_size=5), st.booleans(),
        st.sampled_from([1.6, 2.5, 0.9, 4.0]))
-def test_edge_strokes_are_the_supersampled_strokes(points, dashed, width):
+def test_edge_strokes_are_the_segments_ops_draws(points, dashed, width):
     # The strokes an edge is blended as are those Ops draws of the same shape: the same
-    # pieces and ends (a dash extended only at the edge's own ends), the same width in
-    # whole supersampled px, which a slanted stroke spans more of across its minor axis.
+    # pieces and ends (a dash that touches an end of its piece extended at both of its
+    # ends), the same width in whole supersampled px, which a slanted stroke spans more
+    # of across its minor axis.
     shape = Shape(tuple(points), stroke=(0, 0, 0), width=width, dashed=dashed, closed=False)
     ops = Ops()
     ops.add(shape)
@@ -115,7 +116,10 @@ def test_blended_coverages_combine_as_one_line_laid_over_another(entries, levels
         assert box == (min(cols), min(rows), max(cols) + 1, max(rows) + 1)
     else:
         assert box is None
-    assert np.all(canvas._clear == 1.0)  # the canvas of ones is put back
+    # Entries of a blend before do not carry over into the next.
+    again = before.copy()
+    canvas.blend_cover(again, where, alpha, CLASSIC.connector, levels)
+    assert np.array_equal(again, out)
 
 
 def test_channel_frames_mark_their_edges_last():
@@ -133,11 +137,16 @@ def test_channel_frames_mark_their_edges_last():
     assert all(one.frame(k).edges == 0 for k in range(one.n_frames))
 
 
-def test_kept_rectangles_are_the_rectangles_painted_again(monkeypatch):
+@pytest.mark.parametrize("look", [
+    {}, {"style": "flat"}, {"labels": True, "caption": "auto"},
+    {"style": "flat", "caption": "auto", "transparent": True},
+    {"labels": True, "transparent": True, "scale": 1.5}])
+def test_kept_rectangles_are_the_rectangles_painted_again(monkeypatch, look):
     # With channels each filter meets the footprints again: their rectangles are copied
-    # from the first filter's, and the frames are those painted anew.
+    # from the first filter's, and the frames are those painted anew, from any start and
+    # in one reused buffer too.
     t = ca.trace_of(ca.conv2d(5, 3, 1, 1, in_channels=2, out_channels=3))
-    scene = api.scene(t)
+    scene = api.scene(t, ca.Look(**look))
     painted = Counter()
     plain = canvas_mod.Canvas.paint
 
@@ -148,12 +157,44 @@ def test_kept_rectangles_are_the_rectangles_painted_again(monkeypatch):
     monkeypatch.setattr(canvas_mod.Canvas, "paint", counted)
     kept = [np.array(f) for f in raster.frames(scene)]
     with_kept = painted["rects"]
+    later = [np.array(f) for f in raster.frames(scene, start=11)]
+    reused = [np.array(f) for f in raster.frames(scene, reuse=True)]
     painted.clear()
     monkeypatch.setattr(animate_mod, "PAINTED_BYTES", 0)
     anew = [np.array(f) for f in raster.frames(scene)]
-    assert painted["rects"] > 1.5 * with_kept
+    assert painted["rects"] > with_kept  # rectangles copied, not painted
     assert all(np.array_equal(a, b) for a, b in zip(kept, anew))
-    # Only where frames recur: not with one filter a group (depthwise), nor one map.
-    assert scene.recurs and api.scene(t, ca.Look(style="flat")).recurs
+    assert all(np.array_equal(a, b) for a, b in zip(reused, anew))
+    # (from a later start, against the same start: drawn from one, a frame can differ
+    # from the one-pass drawing by a shade, with or without kept rectangles)
+    later_anew = [np.array(f) for f in raster.frames(scene, start=11)]
+    assert all(np.array_equal(a, b) for a, b in zip(later, later_anew))
+
+
+def test_frames_recur_only_with_more_than_one_filter_a_group():
+    t = ca.trace_of(ca.conv2d(5, 3, 1, 1, in_channels=2, out_channels=3))
+    assert api.scene(t).recurs and api.scene(t, ca.Look(style="flat")).recurs
     for kw in ({"in_channels": 3, "out_channels": 3, "groups": 3}, {}):
         assert not api.scene(ca.trace_of(ca.conv2d(5, 3, 1, 1, **kw))).recurs
+
+
+def test_text_an_edge_reaches_stays_on_top():
+    # An edge stroke far wider than the 2 px the connecting lines are tested within: the
+    # text it reaches is stamped again over it, so its ink stays dark.
+    from convanim.scene import Frame, Scene, Text
+
+    text = Text("8", 14.0, 36.0, 20.0, (0, 0, 0), (36.0, 20.0, 44.0, 34.0), 32.0, 40.0)
+    edge = Shape(((30.0, 0.0), (30.0, 60.0)), stroke=(200, 30, 90), width=24.0, closed=False)
+    scene = Scene((80, 60), CLASSIC, (), (), 2,
+                  lambda step: Frame(over=(edge,), texts=(text,), edges=1), has_text=True,
+                  colours=((200, 30, 90),))
+    got = [np.array(f.convert("RGB"), dtype=int) for f in raster.frames(scene)]
+    alone = np.array(raster.frame_image(scene, 1).convert("RGB"), dtype=int)
+    plain = Scene((80, 60), CLASSIC, (), (), 1, lambda step: Frame(texts=(text,)),
+                  has_text=True)
+    bare = np.array(raster.frame_image(plain, 0).convert("RGB"), dtype=int)
+    ink = bare.sum(axis=2) < 100  # the text's darkest pixels
+    ink[:, 43:] = False  # where the stroke (x 18..42) lies under them
+    assert ink.any()
+    for picture in (got[0], got[1], alone):
+        assert (picture[ink].sum(axis=1) < 200).all()

@@ -227,7 +227,7 @@ def test_iso_view_without_text_walks_no_line_tiles(monkeypatch):
 
     walked = []
     real = animate.line_tiles
-    monkeypatch.setattr(animate, "line_tiles", lambda lines: walked.append(1) or real(lines))
+    monkeypatch.setattr(animate, "line_tiles", lambda *a: walked.append(1) or real(*a))
     frames = list(ca.iter_frames(ca.trace_of(ca.conv2d(5, 3, 1, 1)), 32))
     assert len(frames) == 25 and not walked
     list(ca.iter_frames(ca.trace_of(ca.conv2d(5, 3, 1, 1)), 32, numbers=True))
@@ -306,7 +306,7 @@ def test_edges_met_again_in_another_colour_are_made_once(monkeypatch):
     t = ca.trace_of(ca.conv2d(4, 3, 1, 1, in_channels=2, out_channels=3))
     scene = api.scene(t)
     frames = [np.array(f) for f in raster.frames(scene, changed=True)]
-    shown = Counter((s.points, s.width, s.dashed) for step in range(t.n_steps)
+    shown = Counter((s.points, s.width, s.dashed, s.closed) for step in range(t.n_steps)
                     for f in [scene.frame(step)] for s in f.over[len(f.over) - f.edges:])
     assert made and max(made.values()) == 1  # each stroke made once
     assert any(n > 1 for n in shown.values()) and set(made) == set(shown)

@@ -43,12 +43,17 @@ def crossing(rects, lines, margin: float = 2.0) -> np.ndarray:
     return hit
 
 
-def crossed_texts(elements, lines) -> list:
-    """The texts among ``elements`` that ``lines`` pass over (see :func:`crossing`), in order."""
+def crossed_texts(elements, lines, edges=()) -> list:
+    """The texts among ``elements`` that ``lines`` pass over (see :func:`crossing`), or
+    edge strokes ``edges`` (shapes) reach, in order."""
     texts = [e for e in elements if isinstance(e, Text)]
-    if not texts or not lines:
+    if not texts or not (lines or edges):
         return []
-    return list(compress(texts, crossing([t.rect for t in texts], lines)))
+    rects = [t.rect for t in texts]
+    hit = crossing(rects, lines) if lines else np.zeros(len(texts), dtype=bool)
+    for e in edges:  # as far as the stroke reaches, and a pixel
+        hit |= crossing(rects, segments_of([e]), max(2.0, e.width / 2 + 1))
+    return list(compress(texts, hit))
 
 
 def _union(boxes: Sequence[Box]) -> Box:
@@ -69,11 +74,15 @@ WARM = 4
 _NONE: frozenset = frozenset()
 
 
-def line_tiles(lines) -> set:
-    """The tiles that segments ``lines`` pass through or near (as :meth:`Ops.tiles` finds them)."""
+def line_tiles(lines, edges=()) -> set:
+    """The tiles that segments ``lines`` and edge strokes ``edges`` pass through or near
+    (as :meth:`Ops.tiles` finds them)."""
     ops = Ops()
     for p0, p1 in lines:
         ops.seg(p0, p1, (0, 0, 0), 1.0)
+    for e in edges:
+        for p0, p1 in segments_of([e]):
+            ops.seg(p0, p1, (0, 0, 0), e.width + 2)
     return ops.tiles(1 << 30, 1 << 30)
 
 
@@ -342,18 +351,15 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
                 painted.put(key, frame[y0:y1, x0:x1].copy())
         touched += edges.draw(frame, edge_ops)
         touched.append(canvas.lines(frame, f.lines, scene.line_colour, cover, scene.line_width))
-        crossing = f.lines
-        if edge_ops and (in_base or moving):
-            crossing = crossing + tuple(segments_of(edge_ops))
-        if crossing and (in_base or moving):
+        if (f.lines or edge_ops) and (in_base or moving):
             # Text stays on top: restamp the items a connecting line or an edge crosses
             # (the iso view without numbers has none: its lines' tiles are not walked).
             near: set = set()
-            for tile in line_tiles(crossing):
+            for tile in line_tiles(f.lines, edge_ops):
                 near |= base_tiles.get(tile, _NONE)
                 near |= moving_texts.get(tile, _NONE)
-            near_texts = (op_cache[i][0] for i in in_order(ids, near & current))
-            touched += canvas.stamps(frame, crossed_texts(near_texts, crossing))
+            near_texts = [op_cache[i][0] for i in in_order(ids, near & current)]
+            touched += canvas.stamps(frame, crossed_texts(near_texts, f.lines, edge_ops))
         touched = [b for b in touched if b is not None]
         previous = current
         rects = box = None  # the first frame drawn: no frame before it here
@@ -365,7 +371,7 @@ def _animate(canvas: Canvas, scene: Scene, start: int = 0,
 
 def split_edges(f: Frame) -> tuple[tuple, tuple]:
     """The frame's ``over`` shapes drawn supersampled, and its edge strokes (Frame.edges),
-    drawn after them straight onto the frame (:class:`convanim.backends.raster.wu.Edges`)."""
+    drawn after them straight onto the frame (:class:`convanim.backends.raster.edges.Edges`)."""
     if not f.edges:
         return f.over, ()
     cut = len(f.over) - f.edges
@@ -374,7 +380,11 @@ def split_edges(f: Frame) -> tuple[tuple, tuple]:
 
 def segments_of(shapes) -> list[tuple[Point, Point]]:
     """The straight pieces of ``shapes`` (for the texts they cross, which stay on top)."""
-    return [(s.points[i], s.points[i + 1]) for s in shapes for i in range(len(s.points) - 1)]
+    out = []
+    for s in shapes:
+        pts = list(s.points) + [s.points[0]] if s.closed and len(s.points) > 2 else s.points
+        out += [(pts[i], pts[i + 1]) for i in range(len(pts) - 1)]
+    return out
 
 
 def in_order(ids: list, wanted) -> list:
@@ -439,7 +449,7 @@ def frame_image(scene: Scene, step: int) -> Image.Image:
     Edges(canvas).draw(canvas.base, edge_ops)
     canvas.lines(canvas.base, lines, scene.line_colour, cover, scene.line_width)
     # Text stays on top, as in the animation.
-    for e in crossed_texts(still.texts, tuple(lines) + tuple(segments_of(edge_ops))):
+    for e in crossed_texts(still.texts, lines, edge_ops):
         canvas.stamp(canvas.base, e)
     return canvas.image(canvas.base)
 

@@ -80,7 +80,7 @@ class Canvas:
         self._kept: tuple[Ops, Image.Image] | None = None
         self._stamps: dict[int, tuple[Text, np.ndarray]] = {}  # see stamp
         self._late_cover: OrderedDict = OrderedDict()  # see _late
-        self._clear: np.ndarray | None = None  # ones, w * h: see blend_cover
+        self._clear: np.ndarray | None = None  # w * h scratch: see combine_cover
 
     def keep(self, layer: Ops) -> None:
         """Keep ``layer`` drawn, supersampled: rectangles whose first layer it is start
@@ -386,14 +386,15 @@ class Canvas:
         """The pixels of :meth:`blend_cover` (flat positions, a pixel met twice twice), their
         levels 1..``levels``, and their box (None when no pixel reaches a level)."""
         # Each pixel's coverages combined, 1 - prod(1 - a), the product taken in the
-        # order the lines gave them (np.multiply.at multiplies in turn), in a canvas of
-        # ones kept for it and put back after: no sort to bring a pixel's entries together.
+        # order the lines gave them (np.multiply.at multiplies in turn), in a canvas-sized
+        # scratch array set to one where they fall: no sort to bring a pixel's entries
+        # together. Zeros, not ones: only the pages lines touch are ever allocated.
         if self._clear is None:
-            self._clear = np.ones(self.w * self.h)
+            self._clear = np.zeros(self.w * self.h)
         clear = self._clear
+        clear.put(where, 1.0)
         np.multiply.at(clear, where, 1.0 - alpha)
         level = np.round((1.0 - clear.take(where)) * levels).astype(np.intp)
-        clear.put(where, 1.0)
         shown = level > 0
         if not shown.any():
             return where[:0], level[:0], None

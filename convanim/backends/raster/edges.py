@@ -24,9 +24,11 @@ from .wu import coverage_many
 
 # Coverage of an edge stroke in ninths: the shades a supersampled pixel can take.
 EDGE_LEVELS = SS * SS
-# Runs of strokes kept combined, in bytes: a filter's blocks, one a footprint, and the
-# output cells' outlines; at --i 8 a filter's are 128 runs, 8 MB.
-KEPT_RUN_BYTES = 16 << 20
+# Kept, in bytes (see Kept: the first ones): each stroke's coverage by its geometry, and
+# runs of strokes combined (a filter's blocks, one a footprint, and the output cells'
+# outlines). conv --i 8 --k 3 --p 1 --cin 3 --cout 4: 6.9 MB of strokes, 8.7 MB of runs.
+KEPT_STROKE_BYTES = 32 << 20
+KEPT_RUN_BYTES = 32 << 20
 
 
 def stroke_rows(pieces: np.ndarray, widths: np.ndarray, dashed: np.ndarray
@@ -35,8 +37,9 @@ def stroke_rows(pieces: np.ndarray, widths: np.ndarray, dashed: np.ndarray
 
     ``pieces`` (n, 4) segments x0, y0, x1, y1 in canvas px, ``widths`` their widths
     measured square to them, ``dashed`` which are dashed. As Ops.seg and Ops.dashed
-    make them: the width in whole supersampled px, half a width past a piece's own ends
-    (not a dash's inner ends) so that corners close, dashes at :data:`DASHES`."""
+    make them: the width in whole supersampled px, dashes at :data:`DASHES`, a dash
+    that touches an end of its piece extended by half a width at both its ends (so that
+    corners close), a dash between them not."""
     per = np.where(dashed, len(DASHES), 1)
     which = np.repeat(np.arange(len(pieces)), per)
     within = np.arange(len(which)) - np.repeat(np.cumsum(per) - per, per)
@@ -64,17 +67,19 @@ class Edges:
 
     def __init__(self, canvas) -> None:
         self.canvas = canvas
-        self._made: dict = {}  # (points, width, dashed) -> (flat positions, coverage)
+        # (points, width, dashed, closed) -> (flat positions, coverage)
+        self._made = Kept(KEPT_STROKE_BYTES)
         # A run of strokes met before (the block at a footprint, filter after filter):
         # its pixels and their levels, combined once (Canvas.blend_cover's first half).
         self._runs = Kept(KEPT_RUN_BYTES)
 
-    def _make(self, keys: list) -> None:
-        """The coverage of the strokes ``keys`` (not made yet), in one pass."""
+    def _make(self, keys: list) -> dict:
+        """The coverage of the strokes ``keys`` (not made yet), in one pass, by key."""
         pieces, widths, dashed, owner = [], [], [], []
-        for n, (points, width, dash) in enumerate(keys):
-            for i in range(len(points) - 1):
-                pieces.append((*points[i], *points[i + 1]))
+        for n, (points, width, dash, closed) in enumerate(keys):
+            ends = list(points) + [points[0]] if closed and len(points) > 2 else points
+            for i in range(len(ends) - 1):
+                pieces.append((*ends[i], *ends[i + 1]))
                 widths.append(width)
                 dashed.append(dash)
                 owner.append(n)
@@ -89,14 +94,17 @@ class Edges:
         order = np.argsort(of, kind="stable")
         of, flat, weight = of[order], flat[order], weight[order]
         bounds = np.searchsorted(of, np.arange(len(keys) + 1))
+        made = {}
         for n, key in enumerate(keys):
-            self._made[key] = (flat[bounds[n]:bounds[n + 1]], weight[bounds[n]:bounds[n + 1]])
+            made[key] = got = (flat[bounds[n]:bounds[n + 1]], weight[bounds[n]:bounds[n + 1]])
+            self._made.put(key, got)
+        return made
 
     def draw(self, out: np.ndarray, shapes: tuple[Shape, ...]) -> list[Box]:
-        """Blend ``shapes`` (open strokes) over ``out`` in order, each run of one colour
+        """Blend ``shapes`` (strokes) over ``out`` in order, each run of one colour
         at once (where strokes of a run cross, as one laid over the other); the boxes of
         the pixels written."""
-        keys = [(s.points, s.width, s.dashed) for s in shapes]
+        keys = [(s.points, s.width, s.dashed, s.closed) for s in shapes]
         boxes = []
         start = 0
         for k, shape in enumerate(shapes):
@@ -116,9 +124,10 @@ class Edges:
 
     def _combined(self, run: tuple) -> tuple:
         """A run's pixels, their levels, and its box (Canvas.combine_cover)."""
-        new = [k for k in dict.fromkeys(run) if k not in self._made]
+        got = {k: self._made.get(k) for k in dict.fromkeys(run)}
+        new = [k for k, v in got.items() if v is None]
         if new:
-            self._make(new)
-        where = np.concatenate([self._made[k][0] for k in run])
-        alpha = np.concatenate([self._made[k][1] for k in run])
+            got.update(self._make(new))
+        where = np.concatenate([got[k][0] for k in run])
+        alpha = np.concatenate([got[k][1] for k in run])
         return self.canvas.combine_cover(where, alpha, EDGE_LEVELS)

@@ -1,32 +1,32 @@
-"""What the raster keeps of earlier frames, the last entries up to a number of bytes."""
+"""What the raster keeps of earlier frames, up to a number of bytes."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 
 class Kept:
-    """Values by key, the last ones used up to ``limit`` bytes (a value's ``nbytes``, or the
-    sum over a tuple of arrays)."""
+    """Values by key, up to ``limit`` bytes (arrays' ``nbytes``, and bytes in the keys).
+
+    Once full it keeps what it has and takes nothing more: what it keeps comes back a
+    filter later (each filter of a group meets the footprints of the one before), so
+    dropping the oldest for the newest would drop each entry before its use, while the
+    first filter's entries serve every later one."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.size = limit, 0
-        self._kept: OrderedDict = OrderedDict()
+        self._kept: dict = {}
 
     def get(self, key):
-        got = self._kept.get(key)
-        if got is not None:
-            self._kept.move_to_end(key)
-        return got
+        return self._kept.get(key)
 
     def put(self, key, value) -> None:
-        self._kept[key] = value
-        self.size += _bytes(value)
-        while self.size > self.limit and self._kept:
-            self.size -= _bytes(self._kept.popitem(last=False)[1])
+        size = _bytes(value) + _bytes(key)
+        if self.size + size <= self.limit:
+            self._kept[key] = value
+            self.size += size
 
 
 def _bytes(value) -> int:
-    if isinstance(value, tuple):
-        return sum(getattr(v, "nbytes", 0) for v in value)
-    return value.nbytes
+    """An array's bytes, a bytes' length; of a tuple, those of its own items (not
+    deeper: a key's nested tuples of coordinates are not walked)."""
+    items = value if isinstance(value, tuple) else (value,)
+    return sum(len(v) if isinstance(v, bytes) else getattr(v, "nbytes", 0) for v in items)
