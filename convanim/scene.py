@@ -174,19 +174,21 @@ class Scene:
         f = self.frame(step)
         persist = tuple(op for n in range(step) for op in self.fresh_of(n)) + f.fresh
         shapes = self.low + f.under + persist + self.high + f.over
-        return Still(shapes, self.visible(f.lines), f.texts, f.lines)
+        return Still(shapes, self.visible(f.lines), f.texts, f.lines, f.edges)
 
 
 @dataclass(frozen=True)
 class Still:
     """One frame, whole: ``shapes`` in z-order, then ``lines`` (1 px, the scene's
     line colour), then ``texts`` (text and marks) on top. ``connectors`` are the
-    lines whole, for a backend that hides them under the scene's cover itself."""
+    lines whole, for a backend that hides them under the scene's cover itself;
+    the last ``edges`` of ``shapes`` are the frame's edge strokes (Frame.edges)."""
 
     shapes: tuple[Op, ...]
     lines: tuple[tuple[Point, Point], ...]
     texts: tuple[Op, ...]
     connectors: tuple[tuple[Point, Point], ...] = ()
+    edges: int = 0
 
 
 def outside(p0: Point, p1: Point, poly: tuple[Point, ...]) -> list[tuple[Point, Point]]:

@@ -15,7 +15,7 @@ from ...layout import Point
 from ...scene import Frame, Scene, Text
 from ...textfit import font as _font
 from .canvas import MARGIN, Canvas, _parallelogram_cover
-from .edges import Edges
+from .edges import Edges, pieces_of
 from .kept import Kept
 from .ops import TILE, Box, Ops
 
@@ -51,8 +51,11 @@ def crossed_texts(elements, lines, edges=()) -> list:
         return []
     rects = [t.rect for t in texts]
     hit = crossing(rects, lines) if lines else np.zeros(len(texts), dtype=bool)
-    for e in edges:  # as far as the stroke reaches, and a pixel
-        hit |= crossing(rects, segments_of([e]), max(2.0, e.width / 2 + 1))
+    by_reach: dict = {}  # as far as a stroke reaches, and a pixel
+    for e in edges:
+        by_reach.setdefault(max(2.0, e.width / 2 + 1), []).extend(segments_of([e]))
+    for margin, segs in by_reach.items():
+        hit |= crossing(rects, segs, margin)
     return list(compress(texts, hit))
 
 
@@ -89,8 +92,9 @@ def line_tiles(lines, edges=()) -> set:
 # Painted rectangles kept, in bytes of palette indices, for a scene whose frames recur
 # (Scene.recurs): each filter of a group meets the footprints again, and a rectangle over
 # one draws the same operations as before (the iso block, in the filter's colour, is
-# drawn over it afterwards: Frame.edges), so it is copied, not painted again. The last
-# ones kept: a filter's worth of conv --i 8 --k 3 --p 1 --cin 3 is 8 MB (iso), 11 MB (flat).
+# drawn over it afterwards: Frame.edges), so it is copied, not painted again. The first
+# ones kept (see Kept): a filter's worth of conv --i 8 --k 3 --p 1 --cin 3 is 8 MB (iso),
+# 11 MB (flat).
 PAINTED_BYTES = 32 << 20
 # Canvas px around an operation's box that its pixels may reach: one, as Ops.overlapping
 # takes it (a text's box is already a pixel wider than its rectangle).
@@ -380,11 +384,7 @@ def split_edges(f: Frame) -> tuple[tuple, tuple]:
 
 def segments_of(shapes) -> list[tuple[Point, Point]]:
     """The straight pieces of ``shapes`` (for the texts they cross, which stay on top)."""
-    out = []
-    for s in shapes:
-        pts = list(s.points) + [s.points[0]] if s.closed and len(s.points) > 2 else s.points
-        out += [(pts[i], pts[i + 1]) for i in range(len(pts) - 1)]
-    return out
+    return [piece for s in shapes for piece in pieces_of(s.points, s.closed)]
 
 
 def in_order(ids: list, wanted) -> list:
@@ -435,10 +435,10 @@ def frame_image(scene: Scene, step: int) -> Image.Image:
     if scene.crisp:
         return picture(scene)
     still = scene.still(step)  # IndexError naming the range when there is no such frame
-    n_edges = scene.frame(step).edges
-    edge_ops = still.shapes[len(still.shapes) - n_edges:] if n_edges else ()
+    cut = len(still.shapes) - still.edges
+    edge_ops = still.shapes[cut:]
     shapes, texts = Ops(), Ops()
-    for op in still.shapes[:len(still.shapes) - n_edges]:
+    for op in still.shapes[:cut]:
         shapes.add(op)
     for op in still.texts:
         texts.add(op)

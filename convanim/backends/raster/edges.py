@@ -1,7 +1,7 @@
 """A frame's edge strokes (:attr:`convanim.scene.Frame.edges`), blended onto its indices.
 
 The iso channel picture outlines its filter block over every map of the group: the
-block's box spans three maps, and repainting that box supersampled, with every shape
+block's box spans those maps, and repainting that box supersampled, with every shape
 under it, was most of a frame's drawing. Edges lie over every shape, so they are drawn
 apart instead, as the connecting lines are: each stroke's coverage at 1x (Wu's method,
 :mod:`convanim.backends.raster.wu`) blended over the frame. A stroke has the width,
@@ -29,6 +29,12 @@ EDGE_LEVELS = SS * SS
 # outlines). conv --i 8 --k 3 --p 1 --cin 3 --cout 4: 6.9 MB of strokes, 8.7 MB of runs.
 KEPT_STROKE_BYTES = 32 << 20
 KEPT_RUN_BYTES = 32 << 20
+
+
+def pieces_of(points, closed: bool) -> list:
+    """A polyline's straight pieces (p0, p1), the closing one too when ``closed``."""
+    ends = list(points) + [points[0]] if closed and len(points) > 2 else points
+    return [(ends[i], ends[i + 1]) for i in range(len(ends) - 1)]
 
 
 def stroke_rows(pieces: np.ndarray, widths: np.ndarray, dashed: np.ndarray
@@ -77,9 +83,8 @@ class Edges:
         """The coverage of the strokes ``keys`` (not made yet), in one pass, by key."""
         pieces, widths, dashed, owner = [], [], [], []
         for n, (points, width, dash, closed) in enumerate(keys):
-            ends = list(points) + [points[0]] if closed and len(points) > 2 else points
-            for i in range(len(ends) - 1):
-                pieces.append((*ends[i], *ends[i + 1]))
+            for p0, p1 in pieces_of(points, closed):
+                pieces.append((*p0, *p1))
                 widths.append(width)
                 dashed.append(dash)
                 owner.append(n)
